@@ -1,0 +1,3 @@
+from mimo_tui.cli import main
+
+raise SystemExit(main())
