@@ -1,0 +1,50 @@
+"""The `mimo` entry point: the workbench by default, headless subcommands otherwise."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from mimo_tui import __version__
+
+# Each module has `register(subparsers)`; its handlers take the parsed args and return an exit code.
+COMMAND_MODULES = [
+    "mimo_tui.commands.memory",
+    "mimo_tui.commands.config",
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mimo",
+        description="A terminal workbench for coding agents with git-versioned memory, and a skill trainer. "
+        "With no command, opens the workbench for the current project.",
+    )
+    parser.add_argument("--version", action="version", version=f"mimo {__version__}")
+    parser.add_argument("-c", "--continue", dest="resume", action="store_true", help="resume the last session")
+    parser.add_argument("--model", help="model for this session (any litellm model string)")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler = getattr(args, "handler", None)
+    if handler is None:
+        from mimo_tui.ui.launch import launch
+
+        return launch(args)
+    from mimo_tui.store import StoreError
+
+    try:
+        return int(handler(args) or 0)
+    except StoreError as exc:
+        print(f"mimo: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("mimo: interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,324 @@
+"""The single write path of memory and skill files: atomic write, git commit, change event."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path, PurePosixPath
+
+from mimo_tui.store.git_runner import GitRunner
+from mimo_tui.store.records import (
+    EXTERNAL,
+    USER,
+    CommitInfo,
+    ConflictError,
+    FileChanged,
+    FileSnapshot,
+    RepoDamaged,
+    RevertConflict,
+    SandboxError,
+    StoreError,
+    Writer,
+)
+
+log = logging.getLogger(__name__)
+
+ABSENT = "absent"
+STALE_LOCK_SECONDS = 10.0
+_FIELD = "\x1f"
+_RECORD = "\x1e"
+
+
+def digest_of(data: bytes | None) -> str:
+    return ABSENT if data is None else hashlib.sha1(data).hexdigest()
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write to a temp file beside `path`, fsync it, and rename it over `path`."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+class VersionedStore:
+    """Reads and writes files of one memory repo; every change is a commit and a published event."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.git = GitRunner(root)
+        self._lock = threading.RLock()
+        self._subscribers: list[Callable[[FileChanged], None]] = []
+        self.refusals: list[str] = []
+        self.recovery_notes: list[str] = []
+
+    # -- events -----------------------------------------------------------------------------
+    def subscribe(self, callback: Callable[[FileChanged], None]) -> Callable[[], None]:
+        """Call `callback` after each committed change; returns a function that unsubscribes."""
+        self._subscribers.append(callback)
+        return lambda: self._subscribers.remove(callback) if callback in self._subscribers else None
+
+    def _publish(self, event: FileChanged) -> None:
+        for callback in list(self._subscribers):
+            try:
+                callback(event)
+            except Exception:  # a broken subscriber must not undo a committed write
+                log.exception("store subscriber failed for %s", event.relpath)
+
+    # -- paths --------------------------------------------------------------------------------
+    def relpath(self, path: str | Path) -> str:
+        """A path inside the repo as a POSIX relative path; refuses anything that escapes it."""
+        candidate = Path(path)
+        if candidate.is_absolute():
+            try:
+                candidate = candidate.resolve().relative_to(self.root.resolve())
+            except ValueError as exc:
+                raise StoreError(f"{path} is outside the memory repo {self.root}") from exc
+        rel = PurePosixPath(candidate.as_posix())
+        if rel.is_absolute() or ".." in rel.parts or not rel.parts or rel.parts[0] == ".git":
+            raise StoreError(f"{path} is not a file of the memory repo")
+        return str(rel)
+
+    def path(self, relpath: str) -> Path:
+        return self.root / self.relpath(relpath)
+
+    # -- reading ------------------------------------------------------------------------------
+    def read(self, relpath: str) -> FileSnapshot:
+        rel = self.relpath(relpath)
+        try:
+            data = (self.root / rel).read_bytes()
+        except FileNotFoundError:
+            return FileSnapshot(rel, None, ABSENT, exists=False)
+        except IsADirectoryError as exc:
+            raise StoreError(f"{rel} is a folder, not a file") from exc
+        except PermissionError as exc:
+            raise StoreError(f"cannot read {self.root / rel}: permission denied") from exc
+        text: str | None
+        if b"\x00" in data[:8192]:
+            text = None
+        else:
+            try:
+                text = data.decode("utf-8")
+            except UnicodeDecodeError:
+                text = None
+        return FileSnapshot(rel, text, digest_of(data), exists=True, size=len(data))
+
+    # -- writing ------------------------------------------------------------------------------
+    def write(
+        self,
+        relpath: str,
+        text: str,
+        writer: Writer = USER,
+        message: str | None = None,
+        base_digest: str | None = None,
+    ) -> CommitInfo | None:
+        """Write `text` atomically and commit it; None when the content did not change.
+
+        With `base_digest` (from an earlier `read`) the write is refused if the file changed since.
+        """
+        rel = self.relpath(relpath)
+        self._check_sandbox(writer, rel)
+        data = text.encode("utf-8")
+        with self._lock:
+            current = self.read(rel)
+            if base_digest is not None and current.digest != base_digest:
+                raise ConflictError(rel, current)
+            if current.digest == digest_of(data):
+                return None
+            try:
+                atomic_write(self.root / rel, data)
+            except PermissionError as exc:
+                raise StoreError(f"cannot write {self.root / rel}: permission denied (read-only folder?)") from exc
+            except OSError as exc:
+                raise StoreError(f"cannot write {self.root / rel}: {exc.strerror or exc}") from exc
+            verb = "created" if not current.exists else "updated"
+            info = self._commit([rel], writer, message or f"memory: {writer.role} {verb} {rel}", add=not current.exists)
+        if info:
+            self._publish(FileChanged(rel, info.sha, writer.role, info.message))
+        return info
+
+    def delete(self, relpath: str, writer: Writer = USER, message: str | None = None) -> CommitInfo | None:
+        rel = self.relpath(relpath)
+        self._check_sandbox(writer, rel)
+        with self._lock:
+            target = self.root / rel
+            if not target.exists():
+                return None
+            target.unlink()
+            info = self._commit([rel], writer, message or f"memory: {writer.role} deleted {rel}", add=True)
+        if info:
+            self._publish(FileChanged(rel, info.sha, writer.role, info.message, deleted=True))
+        return info
+
+    def _check_sandbox(self, writer: Writer, rel: str) -> None:
+        if not writer.may_write(rel):
+            note = f"refused: {writer.role} may not write {rel}"
+            self.refusals.append(note)
+            log.warning(note)
+            raise SandboxError(f"{writer.role} may not write {rel} (outside its write sandbox)")
+
+    def _commit(self, rels: list[str], writer: Writer, message: str, add: bool) -> CommitInfo | None:
+        author = f"--author={writer.role} <{writer.role}@mimo>"
+        if add:
+            self.git.run("add", "-A", "--", *rels)
+            proc = self.git.run("commit", "-q", "--no-verify", author, "-m", message, "--", *rels, check=False)
+        else:
+            proc = self.git.run("commit", "-q", "--no-verify", author, "-m", message, "--", *rels, check=False)
+            if proc.returncode != 0 and "did not match" in proc.stderr:
+                self.git.run("add", "-A", "--", *rels)
+                proc = self.git.run("commit", "-q", "--no-verify", author, "-m", message, "--", *rels, check=False)
+        if proc.returncode != 0:
+            text = (proc.stdout + proc.stderr).strip()
+            if "nothing to commit" in text or "no changes added" in text:
+                return None
+            raise StoreError(f"commit failed in {self.root}: {text.splitlines()[-1] if text else proc.returncode}")
+        return self.head()
+
+    def commit_external(self) -> list[FileChanged]:
+        """Commit whatever changed on disk outside the app, as the `external` author."""
+        with self._lock:
+            status = self.git.out("status", "--porcelain", "-z", "--untracked-files=all")
+            if not status:
+                return []
+            changed: list[tuple[str, bool]] = []
+            entries = status.split("\0")
+            i = 0
+            while i < len(entries):
+                entry = entries[i]
+                i += 1
+                if len(entry) < 4:
+                    continue
+                code, rel = entry[:2], entry[3:]
+                if code[0] in "RC":
+                    i += 1  # the source path of a rename follows
+                changed.append((rel, "D" in code))
+            self.git.run("add", "-A")
+            names = ", ".join(rel for rel, _ in changed[:5]) + (" ..." if len(changed) > 5 else "")
+            message = f"memory: external edit of {names}"
+            proc = self.git.run("commit", "-q", "--no-verify", f"--author=external <external@mimo>", "-m", message, check=False)
+            if proc.returncode != 0:
+                return []
+            info = self.head()
+        events = [FileChanged(rel, info.sha, EXTERNAL.role, message, deleted=deleted) for rel, deleted in changed]
+        for event in events:
+            self._publish(event)
+        return events
+
+    # -- history ------------------------------------------------------------------------------
+    def head(self) -> CommitInfo:
+        return self.log(limit=1)[0]
+
+    def log(self, relpath: str | None = None, limit: int = 200) -> list[CommitInfo]:
+        args = ["log", f"-n{limit}", f"--format=%H{_FIELD}%an{_FIELD}%at{_FIELD}%s{_RECORD}"]
+        if relpath:
+            args += ["--", self.relpath(relpath)]
+        out = self.git.run(*args, check=False)
+        if out.returncode != 0:
+            if "does not have any commits" in out.stderr:
+                return []
+            raise StoreError(f"cannot read the history of {self.root}: {out.stderr.strip()}")
+        infos = []
+        for record in out.stdout.split(_RECORD):
+            fields = record.strip("\n").split(_FIELD)
+            if len(fields) == 4:
+                infos.append(CommitInfo(fields[0], fields[1], int(fields[2]), fields[3]))
+        return infos
+
+    def resolve(self, rev: str) -> str:
+        proc = self.git.run("rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}", check=False)
+        if proc.returncode != 0:
+            raise StoreError(f"no commit {rev!r} in the memory repo")
+        return proc.stdout.strip()
+
+    def show(self, rev: str) -> str:
+        """The commit's header, message, stat and patch."""
+        return self.git.out("show", "--stat", "--patch", "--format=fuller", self.resolve(rev))
+
+    def diff(self, rev: str, relpath: str | None = None) -> str:
+        """The change a commit introduced (optionally limited to one file)."""
+        args = ["show", "--format=", "--patch", self.resolve(rev)]
+        if relpath:
+            args += ["--", self.relpath(relpath)]
+        return self.git.out(*args)
+
+    def diff_text(self, relpath: str, new_text: str) -> str:
+        """A unified diff from the committed file to `new_text` (for previews and conflicts)."""
+        import difflib
+
+        current = self.read(relpath)
+        old = (current.text or "").splitlines(keepends=True)
+        return "".join(difflib.unified_diff(old, new_text.splitlines(keepends=True), f"a/{relpath}", f"b/{relpath}"))
+
+    def files_of(self, rev: str) -> list[str]:
+        out = self.git.out("diff-tree", "--no-commit-id", "--name-only", "-r", "--root", self.resolve(rev))
+        return [line for line in out.splitlines() if line]
+
+    def revert(self, rev: str, writer: Writer = USER) -> CommitInfo:
+        """Undo a commit with a new commit; a conflicting revert is aborted and nothing changes."""
+        with self._lock:
+            sha = self.resolve(rev)
+            subject = self.git.out("log", "-1", "--format=%s", sha).strip()
+            proc = self.git.run("revert", "--no-commit", sha, check=False)
+            if proc.returncode != 0:
+                self.git.run("revert", "--abort", check=False)
+                self.git.run("reset", "--merge", check=False)
+                detail = (proc.stderr or proc.stdout).strip()
+                if "conflict" in detail.lower():
+                    raise RevertConflict(
+                        f"reverting {sha[:8]} conflicts with later edits of {', '.join(self.files_of(sha))}; "
+                        "the revert was aborted and the files are as they were"
+                    )
+                raise StoreError(f"cannot revert {sha[:8]}: {detail.splitlines()[-1] if detail else 'git failed'}")
+            message = f'revert: "{subject}" ({sha[:8]})'
+            done = self.git.run(
+                "commit", "-q", "--no-verify", f"--author={writer.role} <{writer.role}@mimo>", "-m", message, check=False
+            )
+            if done.returncode != 0:
+                self.git.run("reset", "--merge", check=False)
+                raise StoreError(f"reverting {sha[:8]} changes nothing now")
+            info = self.head()
+            files = self.files_of(info.sha)
+        for rel in files:
+            self._publish(FileChanged(rel, info.sha, writer.role, message, deleted=not (self.root / rel).exists()))
+        return info
+
+    # -- health ---------------------------------------------------------------------------------
+    def recover(self) -> list[str]:
+        """Clear what a crash left behind (a stale index.lock, a half-done revert); says what was done."""
+        notes: list[str] = []
+        lock = self.root / ".git" / "index.lock"
+        if lock.exists() and time.time() - lock.stat().st_mtime > STALE_LOCK_SECONDS:
+            lock.unlink(missing_ok=True)
+            notes.append(f"removed a stale git lock left by a crash: {lock}")
+        for marker, command in (("REVERT_HEAD", "revert"), ("CHERRY_PICK_HEAD", "cherry-pick"), ("MERGE_HEAD", "merge")):
+            if (self.root / ".git" / marker).exists():
+                self.git.run(command, "--abort", check=False)
+                self.git.run("reset", "--merge", check=False)
+                notes.append(f"aborted a half-finished git {command} left by a crash")
+        return notes
+
+    def check_health(self) -> None:
+        """Raise RepoDamaged with a way out when the repo's git data is unusable."""
+        proc = self.git.run("rev-parse", "--verify", "--quiet", "HEAD", check=False)
+        if proc.returncode != 0:
+            reason = proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else "HEAD does not point at a commit"
+            raise RepoDamaged(
+                f"the memory repo {self.root / '.git'} is damaged ({reason}). Your files are untouched. "
+                "Run `mimo memory repair` to keep the old history aside as .git.broken and start a fresh "
+                "one from the current files."
+            )
