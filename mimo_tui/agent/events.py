@@ -1,0 +1,123 @@
+"""Events the agent loop reports to its subscriber (the TUI or the headless printer)."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any
+
+# How a turn ended.
+TURN_DONE = "done"
+TURN_CANCELLED = "cancelled"
+TURN_FAILED = "error"
+TURN_INTERRUPTED = "interrupted"
+
+
+@dataclass(frozen=True)
+class TurnStarted:
+    """A user message was stored and the model is being asked."""
+
+    session_id: str
+    turn: int
+    user_text: str
+
+
+@dataclass(frozen=True)
+class TextDeltaEvent:
+    """A piece of the assistant's streamed text."""
+
+    turn: int
+    text: str
+
+
+@dataclass(frozen=True)
+class AssistantMessageDone:
+    """One model reply of the turn is complete (its text; tool calls follow as their own events)."""
+
+    turn: int
+    text: str
+    message_id: int
+
+
+@dataclass(frozen=True)
+class ToolCallStarted:
+    """The model asked for a tool; it is about to run (after any permission ask)."""
+
+    turn: int
+    call_id: str
+    tool: str
+    arguments: dict[str, Any]
+    raw_arguments: str
+
+
+@dataclass(frozen=True)
+class ToolCallFinished:
+    """A tool call ended: its result as the model sees it, duration and status (ok, error, denied)."""
+
+    turn: int
+    call_id: str
+    tool: str
+    content: str
+    status: str
+    duration_s: float
+    summary: str = ""
+
+
+@dataclass(frozen=True)
+class PermissionRequest:
+    """The loop waits for the user: resolve `answer` with "once", "always" or "reject"."""
+
+    turn: int
+    call_id: str
+    tool: str
+    subject: str
+    arguments: dict[str, Any]
+    preview: str
+    answer: asyncio.Future[str] = field(compare=False, hash=False)
+
+
+@dataclass(frozen=True)
+class UsageReported:
+    """Tokens and cost of one model call, plus the session totals and the context in use."""
+
+    turn: int
+    model: str
+    prompt_tokens: int
+    completion_tokens: int
+    cost_usd: float
+    session_cost_usd: float
+    context_tokens: int
+    context_window: int
+
+
+@dataclass(frozen=True)
+class ModelFailed:
+    """The provider failed; `provider_message` is its own text; the turn can be retried."""
+
+    turn: int
+    message: str
+    provider_message: str
+    status: int | None
+    partial_text: str = ""
+
+
+@dataclass(frozen=True)
+class TurnEnded:
+    """The turn is over: done, cancelled, error or interrupted."""
+
+    turn: int
+    status: str
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class ModeChanged:
+    """The session's mode changed (build or plan)."""
+
+    mode: str
+
+
+AgentEvent = (
+    TurnStarted | TextDeltaEvent | AssistantMessageDone | ToolCallStarted | ToolCallFinished | PermissionRequest
+    | UsageReported | ModelFailed | TurnEnded | ModeChanged
+)

@@ -1,0 +1,381 @@
+"""The agent loop: stream a reply, run the tools it asks for (with permissions and modes), repeat until done."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from mimo_tui.agent import events as ev
+from mimo_tui.agent.modes import BUILD, MODES, plan_mode_refusal
+from mimo_tui.agent.paths import PathRefused, display_path, resolve_in_project
+from mimo_tui.agent.permissions import ALLOW, ASK, DENY, PermissionPolicy, PermissionRule
+from mimo_tui.agent.prompt import mode_reminder
+from mimo_tui.agent.tools.arguments import ToolInputError
+from mimo_tui.agent.tools.base import Tool, ToolContext, ToolResult
+from mimo_tui.agent.tools.registry import is_read_only_call
+from mimo_tui.llm import ModelError, ModelSpec, StreamDone, TextDelta
+from mimo_tui.sessions import COMPLETE, FAILED, INTERRUPTED, Session, SessionStore, StoredMessage, UsageRow
+from mimo_tui.store import StoreError
+
+log = logging.getLogger(__name__)
+
+Subscriber = Callable[[ev.AgentEvent], None]
+ContextBlock = Callable[[str], str]
+PATH_TOOLS = ("read_file", "write_file", "edit_file", "list_dir")
+PARTIAL_SAVE_INTERVAL_S = 1.0
+ONCE, ALWAYS, REJECT = "once", "always", "reject"
+
+
+@dataclass
+class AgentSettings:
+    """Knobs of one agent session."""
+
+    context_window: int = 128_000
+    max_steps: int = 40
+    temperature: float | None = None
+
+
+def messages_for_model(stored: list[StoredMessage]) -> list[dict[str, Any]]:
+    """The stored transcript as chat messages: failed replies dropped, unanswered tool calls given a result."""
+    chat: list[dict[str, Any]] = []
+    answered = {m.tool_call_id for m in stored if m.role == "tool"}
+    for message in stored:
+        if message.status == FAILED and message.role == "assistant":
+            continue
+        if message.role == "assistant" and not message.content and not message.tool_calls:
+            continue
+        chat.append(message.as_chat())
+        for call in message.tool_calls if message.role == "assistant" else []:
+            if call.get("id") not in answered:
+                chat.append({"role": "tool", "tool_call_id": call.get("id", ""), "content": "interrupted: the tool did not run"})
+    return chat
+
+
+class AgentSession:
+    """One conversation: the transcript, the model, the tools and the rules that govern them."""
+
+    def __init__(
+        self,
+        *,
+        gateway: Any,
+        spec: ModelSpec,
+        sessions: SessionStore,
+        session: Session,
+        tools: dict[str, Tool],
+        policy: PermissionPolicy,
+        context: ToolContext,
+        system_prompt: str,
+        subscriber: Subscriber,
+        settings: AgentSettings | None = None,
+        context_block: ContextBlock | None = None,
+        remember_rule: Callable[[PermissionRule], None] | None = None,
+    ) -> None:
+        self.gateway = gateway
+        self.spec = spec
+        self.sessions = sessions
+        self.session = session
+        self.tools = tools
+        self.policy = policy
+        self.context = context
+        self.system_prompt = system_prompt
+        self.subscriber = subscriber
+        self.settings = settings or AgentSettings()
+        self.context_block = context_block
+        self.remember_rule = remember_rule
+        self.mode = session.mode if session.mode in MODES else BUILD
+        self.context.mode = self.mode
+        self.transcript: list[StoredMessage] = sessions.messages(session.id)
+        self.turn = sessions.last_turn(session.id)
+        self.context_tokens = sessions.last_prompt_tokens(session.id)
+        self.cost_usd = sessions.usage_totals(session.id)[2]
+        self._running: asyncio.Task[str] | None = None
+
+    @property
+    def session_id(self) -> str:
+        return self.session.id
+
+    @property
+    def is_running(self) -> bool:
+        return self._running is not None and not self._running.done()
+
+    def emit(self, event: ev.AgentEvent) -> None:
+        try:
+            self.subscriber(event)
+        except Exception:  # a broken view must not break the turn
+            log.exception("agent subscriber failed on %s", type(event).__name__)
+
+    def set_mode(self, mode: str) -> None:
+        if mode not in MODES:
+            raise ValueError(f"unknown mode {mode!r}; modes: {', '.join(MODES)}")
+        self.mode = mode
+        self.context.mode = mode
+        self.sessions.update(self.session_id, mode=mode)
+        self.emit(ev.ModeChanged(mode))
+
+    def set_model(self, spec: ModelSpec) -> None:
+        self.spec = spec
+        self.sessions.update(self.session_id, model=spec.name)
+
+    # -- turns ----------------------------------------------------------------------------------
+    async def run_turn(self, user_text: str) -> str:
+        """Store the user's message and run the turn to its end; returns how it ended."""
+        self.turn += 1
+        if not self.session.title:
+            title = " ".join(user_text.split())[:60]
+            self.sessions.update(self.session_id, title=title)
+            self.session = Session(**{**self.session.__dict__, "title": title})
+        self._record(self.sessions.add_message(self.session_id, self.turn, "user", user_text))
+        self.emit(ev.TurnStarted(self.session_id, self.turn, user_text))
+        return await self._guarded(self._steps())
+
+    async def retry(self) -> str:
+        """Ask the model again for the current turn (after a provider error)."""
+        self.emit(ev.TurnStarted(self.session_id, self.turn, ""))
+        return await self._guarded(self._steps())
+
+    def cancel(self) -> bool:
+        """Cancel the running turn; the partial reply is kept, marked interrupted."""
+        if self.is_running and self._running is not None:
+            self._running.cancel()
+            return True
+        return False
+
+    async def _guarded(self, steps: Any) -> str:
+        self._running = asyncio.current_task()  # type: ignore[assignment]
+        try:
+            status, text = await steps
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if task is not None:
+                task.uncancel()
+            status, text = ev.TURN_CANCELLED, ""
+        finally:
+            self._running = None
+        self.emit(ev.TurnEnded(self.turn, status, text))
+        return status
+
+    async def _steps(self) -> tuple[str, str]:
+        last_text = ""
+        for _ in range(self.settings.max_steps):
+            outcome = await self._one_reply()
+            if outcome is None:
+                return ev.TURN_FAILED, ""
+            text, calls = outcome
+            last_text = text or last_text
+            if not calls:
+                return ev.TURN_DONE, last_text
+            await self._run_calls(calls)
+        note = f"stopped after {self.settings.max_steps} model calls in one turn; say 'continue' to go on"
+        self.emit(ev.ModelFailed(self.turn, note, note, None))
+        return ev.TURN_DONE, last_text
+
+    def _request_messages(self) -> list[dict[str, Any]]:
+        system = [{"role": "system", "content": self.system_prompt}]
+        extra = mode_reminder(self.mode)
+        if self.context_block is not None:
+            try:
+                block = self.context_block(self.session_id)
+            except Exception:
+                log.exception("context block failed")
+                block = ""
+            if block:
+                extra = f"{block}\n\n{extra}"
+        system.append({"role": "system", "content": extra})
+        return system + messages_for_model(self.transcript)
+
+    async def _one_reply(self) -> tuple[str, list[dict[str, Any]]] | None:
+        """Stream one model reply into the transcript; None when the provider failed."""
+        tools = [tool.spec.as_openai() for tool in self.tools.values()]
+        params: dict[str, Any] = {}
+        if self.settings.temperature is not None:
+            params["temperature"] = self.settings.temperature
+        message_id: int | None = None
+        pieces: list[str] = []
+        last_save = time.monotonic()
+        completion = None
+        try:
+            async for item in self.gateway.stream(self.spec, self._request_messages(), tools, **params):
+                if isinstance(item, TextDelta):
+                    if message_id is None:
+                        message_id = self.sessions.begin_message(self.session_id, self.turn)
+                    pieces.append(item.text)
+                    self.emit(ev.TextDeltaEvent(self.turn, item.text))
+                    if time.monotonic() - last_save > PARTIAL_SAVE_INTERVAL_S:
+                        self.sessions.save_partial(message_id, "".join(pieces))
+                        last_save = time.monotonic()
+                elif isinstance(item, StreamDone):
+                    completion = item.completion
+        except ModelError as err:
+            partial = "".join(pieces) or err.partial_text
+            if message_id is not None:
+                self._record(self.sessions.finish_message(message_id, partial, status=FAILED))
+            self.emit(ev.ModelFailed(self.turn, str(err), err.provider_message, err.status, partial))
+            return None
+        except asyncio.CancelledError:
+            if message_id is not None:
+                self._record(self.sessions.finish_message(message_id, "".join(pieces), status=INTERRUPTED))
+            raise
+        if completion is None:
+            self.emit(ev.ModelFailed(self.turn, "the stream ended without a result", "", None, "".join(pieces)))
+            return None
+        text = completion.text or "".join(pieces)
+        calls = [
+            {"id": call.id, "type": "function", "function": {"name": call.name, "arguments": call.arguments}}
+            for call in completion.tool_calls
+        ]
+        if message_id is None:
+            message_id = self.sessions.begin_message(self.session_id, self.turn)
+        self._record(self.sessions.finish_message(message_id, text, tool_calls=calls, status=COMPLETE))
+        self.emit(ev.AssistantMessageDone(self.turn, text, message_id))
+        self._account(completion, message_id)
+        return text, calls
+
+    def _account(self, completion: Any, message_id: int) -> None:
+        usage = completion.usage
+        self.sessions.add_usage(
+            UsageRow(self.session_id, completion.model, usage.prompt_tokens, usage.completion_tokens, usage.cost_usd,
+                     completion.latency_s, message_id)
+        )
+        self.cost_usd += usage.cost_usd
+        self.context_tokens = usage.prompt_tokens + usage.completion_tokens
+        self.emit(
+            ev.UsageReported(
+                self.turn, completion.model, usage.prompt_tokens, usage.completion_tokens, usage.cost_usd,
+                self.cost_usd, self.context_tokens, self.settings.context_window,
+            )
+        )
+
+    def _record(self, message: StoredMessage) -> None:
+        for index, existing in enumerate(self.transcript):
+            if existing.id == message.id:
+                self.transcript[index] = message
+                return
+        self.transcript.append(message)
+
+    # -- tools ----------------------------------------------------------------------------------
+    async def _run_calls(self, calls: list[dict[str, Any]]) -> None:
+        pending = list(calls)
+        try:
+            while pending:
+                call = pending[0]
+                await self._run_call(call)
+                pending.pop(0)
+        except asyncio.CancelledError:
+            for call in pending[1:]:  # the running call stored its own result
+                self._store_result(call["id"], call["function"]["name"], "cancelled by the user before it finished", True, 0.0)
+            raise
+
+    def _store_result(self, call_id: str, name: str, content: str, is_error: bool, duration: float) -> None:
+        self._record(
+            self.sessions.add_message(
+                self.session_id, self.turn, "tool", content, tool_call_id=call_id, tool_name=name,
+                is_error=is_error, duration_s=duration,
+            )
+        )
+
+    async def _run_call(self, call: dict[str, Any]) -> None:
+        call_id = call["id"]
+        name = call["function"]["name"]
+        raw = call["function"]["arguments"] or ""
+        started = time.perf_counter()
+        args: dict[str, Any] = {}
+        result: ToolResult
+        status = "ok"
+        try:
+            parsed = json.loads(raw) if raw.strip() else {}
+            if not isinstance(parsed, dict):
+                raise ValueError(f"expected a JSON object, got {type(parsed).__name__}")
+            args = parsed
+        except ValueError as exc:
+            self.emit(ev.ToolCallStarted(self.turn, call_id, name, {}, raw))
+            result = ToolResult(
+                f"the arguments of this {name} call are not valid JSON ({exc}); resend the call with a JSON object "
+                "matching the tool's parameters",
+                is_error=True,
+            )
+            self._finish_call(call_id, name, result, "error", started)
+            return
+        self.emit(ev.ToolCallStarted(self.turn, call_id, name, args, raw))
+        tool = self.tools.get(name)
+        if tool is None:
+            result = ToolResult(f"there is no tool named {name!r}; available: {', '.join(self.tools)}", is_error=True)
+            self._finish_call(call_id, name, result, "error", started)
+            return
+        try:
+            result, status = await self._permitted_run(tool, name, call_id, args)
+        except asyncio.CancelledError:
+            self._finish_call(call_id, name, ToolResult("cancelled by the user", is_error=True), "cancelled", started)
+            raise
+        self._finish_call(call_id, name, result, status, started)
+
+    async def _permitted_run(self, tool: Tool, name: str, call_id: str, args: dict[str, Any]) -> tuple[ToolResult, str]:
+        try:
+            subject = self._subject(tool, name, args)
+        except PathRefused as exc:
+            return ToolResult(str(exc), is_error=True), "refused"
+        if self.mode != BUILD:
+            refusal = plan_mode_refusal(name, is_read_only_call(tool, args), subject if name in PATH_TOOLS else None)
+            if refusal:
+                return ToolResult(refusal, is_error=True), "refused"
+        action = self.policy.decide(name, subject)
+        if action == DENY:
+            return ToolResult(f"denied by a permission rule: {name} on {subject!r} is not allowed", is_error=True), "denied"
+        if action == ASK:
+            try:
+                preview = self._preview(tool, args)
+            except (ToolInputError, PathRefused, OSError) as exc:
+                return ToolResult(str(exc), is_error=True), "error"
+            answer = await self._ask(name, call_id, subject, args, preview)
+            if answer == REJECT:
+                return ToolResult(f"the user rejected this {name} call; do not retry it, ask the user instead", is_error=True), "denied"
+            if answer == ALWAYS:
+                rule = PermissionRule(name, subject, ALLOW)
+                self.policy.add(rule)
+                if self.remember_rule is not None:
+                    try:
+                        self.remember_rule(rule)
+                    except (StoreError, OSError, ValueError) as exc:
+                        log.warning("could not save the permission rule: %s", exc)
+        self.context.services["turn"] = self.turn
+        try:
+            result = await tool.run(args, self.context)
+        except (ToolInputError, PathRefused) as exc:
+            return ToolResult(str(exc), is_error=True), "error"
+        except StoreError as exc:
+            return ToolResult(f"the memory repo refused the write: {exc}", is_error=True), "error"
+        except OSError as exc:
+            return ToolResult(f"{name} failed: {exc.strerror or exc}", is_error=True), "error"
+        except Exception as exc:  # a tool bug is reported to the model, never a crash of the turn
+            log.exception("tool %s failed", name)
+            return ToolResult(f"{name} failed unexpectedly: {type(exc).__name__}: {exc}", is_error=True), "error"
+        return result, "error" if result.is_error else "ok"
+
+    def _subject(self, tool: Tool, name: str, args: dict[str, Any]) -> str:
+        """What permission globs match: the project-relative path for path tools, else the tool's own subject."""
+        if name in PATH_TOOLS:
+            raw = args.get("path", ".")
+            if isinstance(raw, str):
+                return display_path(self.context.project_root, resolve_in_project(self.context.project_root, raw or "."))
+        return tool.permission_subject(args)
+
+    def _preview(self, tool: Tool, args: dict[str, Any]) -> str:
+        preview = getattr(tool, "preview", None)
+        if preview is None:
+            return json.dumps(args, indent=2, ensure_ascii=False)
+        return str(preview(args, self.context))
+
+    async def _ask(self, name: str, call_id: str, subject: str, args: dict[str, Any], preview: str) -> str:
+        future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        self.emit(ev.PermissionRequest(self.turn, call_id, name, subject, args, preview, future))
+        answer = await future
+        return answer if answer in (ONCE, ALWAYS, REJECT) else REJECT
+
+    def _finish_call(self, call_id: str, name: str, result: ToolResult, status: str, started: float) -> None:
+        duration = time.perf_counter() - started
+        self._store_result(call_id, name, result.content, result.is_error, duration)
+        self.emit(ev.ToolCallFinished(self.turn, call_id, name, result.content, status, duration, result.summary))

@@ -1,0 +1,161 @@
+"""Putting an agent session together from a project: stores, tools, permissions, skills, prompt and model."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from mimo_tui.agent.loop import AgentSession, AgentSettings, ContextBlock, Subscriber
+from mimo_tui.agent.modes import MODES
+from mimo_tui.agent.offline_agent import register_offline_agent
+from mimo_tui.agent.permissions import PermissionConfigError, PermissionPolicy, PermissionRule, config_with_rule
+from mimo_tui.agent.prompt import build_system_prompt
+from mimo_tui.agent.tools.base import ToolContext
+from mimo_tui.agent.tools.history_tool import HistorySearch, MessageTableSearch
+from mimo_tui.agent.tools.memory_access import MemoryAccess, MemoryFiles
+from mimo_tui.agent.tools.registry import default_tools
+from mimo_tui.llm import ModelSpec, resolve_model
+from mimo_tui.project import Project
+from mimo_tui.sessions import HistorySink, SessionStore
+from mimo_tui.skills import SkillCatalogue, load_catalogue, skill_roots
+from mimo_tui.store import StoreError, USER
+from mimo_tui.tasks import TaskStore
+from mimo_tui.workspace import user_config_dir
+
+
+class AgentSetupError(Exception):
+    """The agent cannot start as configured; the message says what to fix and where."""
+
+
+@dataclass
+class AgentServices:
+    """The stores and catalogues an agent session (and the panes beside it) share."""
+
+    project: Project
+    sessions: SessionStore
+    tasks: TaskStore
+    skills: SkillCatalogue
+    history_sink: HistorySink | None = None
+    memory_factory: Any = None
+    history_search: HistorySearch | None = None
+    context_block: ContextBlock | None = None
+    problems: list[str] = field(default_factory=list)
+
+    @classmethod
+    def open(cls, project: Project, history_sink: HistorySink | None = None) -> AgentServices:
+        """Open the state database and the skill catalogue of a project."""
+        state_db = project.workspace.state_db
+        sessions = SessionStore(state_db, history_sink)
+        tasks = TaskStore(state_db, project.store)
+        extra = bool(project.config.get("agent.extra_skill_roots", False))
+        skills = load_catalogue(skill_roots(project.root, user_config_dir() / "skills", extra))
+        problems = [f"skill {problem}" for problem in skills.problems]
+        problems += [str(problem) for problem in project.config.problems]
+        return cls(project, sessions, tasks, skills, history_sink, problems=problems)
+
+    def memory_for(self, session_id: str) -> MemoryAccess:
+        if self.memory_factory is not None:
+            return self.memory_factory(session_id)
+        return MemoryFiles(self.project.store, session_id)
+
+    def close(self) -> None:
+        self.sessions.close()
+        self.tasks.close()
+
+
+def model_spec(project: Project, name: str | None) -> ModelSpec:
+    """The spec of `name` (or the configured default), with its settings from `[models]`."""
+    register_offline_agent()
+    chosen = name or str(project.config.get("model.default", "offline/agent"))
+    try:
+        return resolve_model(chosen, project.config.table("models"))
+    except Exception as exc:
+        raise AgentSetupError(f"model {chosen!r}: {exc}") from exc
+
+
+def permission_policy(project: Project) -> PermissionPolicy:
+    try:
+        return PermissionPolicy.from_config(project.config.get("permissions.rules"), "permissions in " + _config_names(project))
+    except PermissionConfigError as exc:
+        raise AgentSetupError(str(exc)) from exc
+
+
+def _config_names(project: Project) -> str:
+    return ", ".join(str(path) for path in project.config.files) or "config"
+
+
+def rule_saver(project: Project) -> Any:
+    """A function that writes an "always" answer into the project config, as a commit of the memory repo."""
+
+    def save(rule: PermissionRule) -> None:
+        relpath = "config.toml"
+        current = project.store.read(relpath)
+        text = config_with_rule(current.text or "", rule)
+        project.store.write(relpath, text, USER, message=f"config: always allow {rule.tool} on {rule.pattern}",
+                            base_digest=current.digest)
+
+    return save
+
+
+def open_agent_session(
+    services: AgentServices,
+    subscriber: Subscriber,
+    gateway: Any,
+    *,
+    model: str | None = None,
+    mode: str | None = None,
+    resume: str | None = None,
+    settings: AgentSettings | None = None,
+) -> AgentSession:
+    """A new session, or a resumed one (`resume` is a session id or prefix, or "last")."""
+    project = services.project
+    spec = model_spec(project, model)
+    chosen_mode = mode or str(project.config.get("agent.mode", "build"))
+    if chosen_mode not in MODES:
+        raise AgentSetupError(f"mode {chosen_mode!r} is not one of {', '.join(MODES)}")
+    if resume:
+        session = services.sessions.last() if resume == "last" else services.sessions.find(resume)
+        if session is None:
+            session = services.sessions.create(spec.name, chosen_mode)
+        else:
+            if model is None and session.model:
+                spec = model_spec(project, session.model)
+            if mode is None:
+                chosen_mode = session.mode
+    else:
+        session = services.sessions.create(spec.name, chosen_mode)
+    if session.mode != chosen_mode or session.model != spec.name:
+        services.sessions.update(session.id, mode=chosen_mode, model=spec.name)
+        session = services.sessions.get(session.id) or session
+    context = ToolContext(
+        project_root=project.root,
+        session_id=session.id,
+        mode=chosen_mode,
+        services={
+            "store": project.store,
+            "tasks": services.tasks,
+            "sessions": services.sessions,
+            "skills": services.skills,
+            "memory": services.memory_for(session.id),
+            "history": services.history_search or MessageTableSearch(services.sessions),
+        },
+    )
+    window = project.config.get("model.context_window", 128000)
+    effective = settings or AgentSettings(context_window=int(window) if isinstance(window, int) else 128000)
+    return AgentSession(
+        gateway=gateway,
+        spec=spec,
+        sessions=services.sessions,
+        session=session,
+        tools=default_tools(int(project.config.get("agent.bash_timeout_s", 120))),
+        policy=permission_policy(project),
+        context=context,
+        system_prompt=build_system_prompt(project.root, services.skills),
+        subscriber=subscriber,
+        settings=effective,
+        context_block=services.context_block,
+        remember_rule=rule_saver(project),
+    )
+
+
+__all__ = ["AgentServices", "AgentSetupError", "model_spec", "open_agent_session", "permission_policy", "StoreError"]

@@ -1,0 +1,72 @@
+"""The bash tool: a shell command in the project root, with a timeout and an output cap."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from typing import Any
+
+from mimo_tui.agent.tools.arguments import int_arg, schema, text_arg
+from mimo_tui.agent.tools.base import ToolContext, ToolResult, ToolSpec
+
+OUTPUT_CAP = 30_000
+DEFAULT_TIMEOUT_S = 120
+
+
+def cap_output(text: str, cap: int = OUTPUT_CAP) -> str:
+    """Keep the head and the tail of a long output, saying how much was cut."""
+    if len(text) <= cap:
+        return text
+    half = cap // 2
+    return f"{text[:half]}\n[... {len(text) - cap} characters cut ...]\n{text[-half:]}"
+
+
+class Bash:
+    """Run a shell command."""
+
+    read_only = False
+    spec = ToolSpec(
+        "bash",
+        "Run a bash command in the project root and return its exit code and output (stdout and stderr, capped). "
+        "Optional timeout_s.",
+        schema({"command": {"type": "string"}, "timeout_s": {"type": "integer"}}, ["command"]),
+    )
+
+    def __init__(self, default_timeout_s: int = DEFAULT_TIMEOUT_S) -> None:
+        self.default_timeout_s = default_timeout_s
+
+    def permission_subject(self, args: dict[str, Any]) -> str:
+        raw = args.get("command")
+        return raw.strip() if isinstance(raw, str) else ""
+
+    def preview(self, args: dict[str, Any], ctx: ToolContext) -> str:
+        return f"$ {self.permission_subject(args)}"
+
+    async def run(self, args: dict[str, Any], ctx: ToolContext) -> ToolResult:
+        command = text_arg(args, "command")
+        timeout = int_arg(args, "timeout_s", self.default_timeout_s) or self.default_timeout_s
+        process = await asyncio.create_subprocess_exec(
+            "bash", "-c", command,
+            cwd=str(ctx.project_root),
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+            start_new_session=True,
+            env={**os.environ, "TERM": "dumb", "PAGER": "cat", "GIT_PAGER": "cat"},
+        )
+        try:
+            output, _ = await asyncio.wait_for(process.communicate(), timeout)
+        except (TimeoutError, asyncio.CancelledError) as exc:
+            try:
+                os.killpg(process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            await process.wait()
+            if isinstance(exc, asyncio.CancelledError):
+                raise
+            return ToolResult(f"command timed out after {timeout} s and was killed: {command}", is_error=True)
+        text = cap_output(output.decode("utf-8", errors="replace"))
+        code = process.returncode
+        body = f"exit code {code}\n{text}" if text else f"exit code {code} (no output)"
+        return ToolResult(body, is_error=code != 0, summary=f"exit {code}")

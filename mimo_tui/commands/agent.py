@@ -1,0 +1,165 @@
+"""`mimo run "PROMPT"` (a headless agent turn) and `mimo sessions` (the stored sessions)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import time
+from typing import Any
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    run = subparsers.add_parser("run", help="run one agent turn headless and print the transcript")
+    run.add_argument("prompt", help="the request ('-' reads it from stdin)")
+    run.add_argument("--json", action="store_true", help="print one JSON object (the turn's record) as the last line")
+    run.add_argument("--yes", action="store_true", help="answer permission asks with 'once' (default: reject them)")
+    run.add_argument("--model", dest="run_model", help="model for this run (default: [model] default, offline/agent)")
+    run.add_argument("--mode", choices=("build", "plan"), help="agent mode")
+    run.add_argument("--session", help="continue this session (id, id prefix, or 'last')")
+    run.set_defaults(handler=run_prompt)
+    sessions = subparsers.add_parser("sessions", help="list the stored agent sessions, newest first")
+    sessions.add_argument("-n", "--limit", type=int, default=20)
+    sessions.add_argument("--show", metavar="ID", help="print one session's transcript")
+    sessions.set_defaults(handler=list_sessions)
+
+
+def _read_prompt(raw: str) -> str:
+    return sys.stdin.read() if raw == "-" else raw
+
+
+class HeadlessPrinter:
+    """Subscriber that prints the turn as it happens (unless quiet) and keeps a record for --json."""
+
+    def __init__(self, quiet: bool, yes: bool) -> None:
+        self.quiet = quiet
+        self.yes = yes
+        self.text: list[str] = []
+        self.tool_calls: list[dict[str, Any]] = []
+        self.errors: list[dict[str, Any]] = []
+        self.asks: list[dict[str, Any]] = []
+        self.usage: dict[str, Any] = {}
+        self.status = ""
+        self._at_line_start = True
+
+    def _out(self, text: str) -> None:
+        if not self.quiet:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+            self._at_line_start = text.endswith("\n")
+
+    def _line(self, text: str) -> None:
+        self._out(("" if self._at_line_start else "\n") + text + "\n")
+
+    def __call__(self, event: Any) -> None:
+        from mimo_tui.agent import events as ev
+
+        if isinstance(event, ev.TextDeltaEvent):
+            self.text.append(event.text)
+            self._out(event.text)
+        elif isinstance(event, ev.AssistantMessageDone):
+            self.text.append("\n")
+            if not self._at_line_start:
+                self._out("\n")
+        elif isinstance(event, ev.ToolCallStarted):
+            self._line(f"▸ {event.tool} {event.raw_arguments}")
+        elif isinstance(event, ev.ToolCallFinished):
+            first = event.summary or (event.content.splitlines()[0] if event.content else "")
+            self._line(f"  {event.status} in {event.duration_s * 1000:.0f} ms: {first[:200]}")
+            self.tool_calls.append(
+                {"id": event.call_id, "tool": event.tool, "status": event.status, "duration_s": round(event.duration_s, 4),
+                 "result": event.content}
+            )
+        elif isinstance(event, ev.PermissionRequest):
+            answer = "once" if self.yes else "reject"
+            self.asks.append({"tool": event.tool, "subject": event.subject, "answer": answer})
+            self._line(f"? permission for {event.tool} on {event.subject!r}: {'allowed once (--yes)' if self.yes else 'rejected (headless; pass --yes to allow)'}")
+            if not event.answer.done():
+                event.answer.set_result(answer)
+        elif isinstance(event, ev.UsageReported):
+            self.usage = {
+                "model": event.model, "prompt_tokens": event.prompt_tokens, "completion_tokens": event.completion_tokens,
+                "cost_usd": event.cost_usd, "session_cost_usd": event.session_cost_usd,
+                "context_tokens": event.context_tokens, "context_window": event.context_window,
+            }
+        elif isinstance(event, ev.ModelFailed):
+            self.errors.append({"message": event.message, "provider_message": event.provider_message, "status": event.status})
+            self._line(f"✗ model error: {event.provider_message or event.message}")
+        elif isinstance(event, ev.TurnEnded):
+            self.status = event.status
+
+
+def run_prompt(args: argparse.Namespace) -> int:
+    from mimo_tui.agent.setup import AgentServices, AgentSetupError, open_agent_session
+    from mimo_tui.llm import Gateway
+    from mimo_tui.project import Project
+
+    prompt = _read_prompt(args.prompt)
+    if not prompt.strip():
+        print("mimo run: the prompt is empty", file=sys.stderr)
+        return 2
+    project = Project.open()
+    services = AgentServices.open(project)
+    for problem in services.problems:
+        print(f"mimo: {problem}", file=sys.stderr)
+    printer = HeadlessPrinter(quiet=args.json, yes=args.yes)
+    llm = project.config.table("llm")
+    gateway = Gateway(
+        max_concurrency=int(llm.get("max_concurrency", 8)), max_retries=int(llm.get("max_retries", 4)),
+        timeout_s=float(llm.get("timeout_s", 120.0)),
+    )
+    try:
+        agent = open_agent_session(services, printer, gateway, model=args.run_model or getattr(args, "model", None),
+                                   mode=args.mode, resume=args.session)
+    except AgentSetupError as exc:
+        print(f"mimo: {exc}", file=sys.stderr)
+        return 2
+    if not args.json:
+        print(f"[{agent.spec.label} · {agent.mode} · session {agent.session_id}]")
+    started = time.perf_counter()
+    status = asyncio.run(agent.run_turn(prompt))
+    services.close()
+    if args.json:
+        record = {
+            "session_id": agent.session_id,
+            "model": agent.spec.name,
+            "offline": agent.spec.offline,
+            "mode": agent.mode,
+            "status": status,
+            "text": "".join(printer.text).strip(),
+            "tool_calls": printer.tool_calls,
+            "permission_asks": printer.asks,
+            "errors": printer.errors,
+            "usage": printer.usage,
+            "elapsed_s": round(time.perf_counter() - started, 3),
+        }
+        print(json.dumps(record, ensure_ascii=False))
+    return {"done": 0, "cancelled": 130}.get(status, 1)
+
+
+def list_sessions(args: argparse.Namespace) -> int:
+    from mimo_tui.project import Project
+    from mimo_tui.sessions import SessionStore
+
+    project = Project.open()
+    store = SessionStore(project.workspace.state_db)
+    if args.show:
+        session = store.find(args.show)
+        print(f"session {session.id} · {session.model} · {session.mode} · {session.title}")
+        for message in store.messages(session.id):
+            mark = "" if message.status == "complete" else f" [{message.status}]"
+            if message.role == "tool":
+                print(f"  [{message.tool_name} result{' error' if message.is_error else ''}]{mark} {message.content[:300]}")
+            else:
+                calls = " ".join(f"→{c.get('function', {}).get('name')}" for c in message.tool_calls)
+                print(f"{message.role}{mark}: {message.content.strip()} {calls}".rstrip())
+        return 0
+    sessions = store.list(args.limit)
+    if not sessions:
+        print("no sessions yet; start one with `mimo` or `mimo run \"...\"`")
+        return 0
+    for s in sessions:
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(s.updated_at))
+        print(f"{s.id}  {when}  {s.message_count:>4} msgs  ${s.cost_usd:.4f}  {s.model:<20} {s.mode:<5}  {s.title}")
+    return 0
