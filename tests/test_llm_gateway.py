@@ -209,3 +209,24 @@ async def test_warm_up_is_idempotent_and_concurrent(litellm_loaded: None) -> Non
     gateway = Gateway()
     await asyncio.gather(gateway.warm_up(), gateway.warm_up(), gateway.warm_up())
     assert gateway.is_ready
+
+
+async def test_slow_reply_times_out_and_is_retried(litellm_loaded: None, server_model: ModelSpec, openai_server: LocalOpenAIServer) -> None:
+    gateway = Gateway(timeout_s=0.3, backoff_base_s=0.01)
+    openai_server.queue(Reply(text="too late", delay=0.8), Reply(text="in time"))
+
+    completion = await gateway.complete(server_model, HELLO)
+
+    assert completion.text == "in time"
+    assert len(openai_server.requests) == 2
+    assert gateway.totals.retries == 1
+
+
+async def test_known_model_cost_is_counted(gateway: Gateway, openai_server: LocalOpenAIServer) -> None:
+    spec = ModelSpec(name="openai/gpt-4o-mini", api_base=openai_server.base_url, api_key="sk-test")
+    openai_server.queue(Reply(text="priced", prompt_tokens=1_000_000, completion_tokens=0))
+
+    completion = await gateway.complete(spec, HELLO)
+
+    assert completion.usage.cost_usd > 0
+    assert gateway.totals.cost_usd == completion.usage.cost_usd
