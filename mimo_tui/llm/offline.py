@@ -108,7 +108,7 @@ def _tool_call_dicts(reply: OfflineReply) -> list[dict[str, Any]]:
     ]
 
 
-def _usage_dict(model: str, messages: list[dict], reply: OfflineReply, calls: list[dict[str, Any]]) -> dict[str, int]:
+def _usage_dict(messages: list[dict], reply: OfflineReply, calls: list[dict[str, Any]]) -> dict[str, int]:
     prompt = count_message_tokens(messages)
     completion = count_tokens(reply.text) + sum(count_tokens(c["function"]["arguments"]) + 1 for c in calls)
     return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
@@ -126,7 +126,7 @@ def _stream_chunks(model: str, messages: list[dict], reply: OfflineReply) -> Ite
     for index, call in enumerate(calls):
         tool_use = {"id": call["id"], "type": "function", "function": call["function"], "index": index}
         yield {"text": "", "tool_use": tool_use, "is_finished": False, "finish_reason": "", "usage": None, "index": 0}
-    usage = _usage_dict(model, messages, reply, calls)
+    usage = _usage_dict(messages, reply, calls)
     finish = "tool_calls" if calls else "stop"
     yield {"text": "", "tool_use": None, "is_finished": True, "finish_reason": finish, "usage": usage, "index": 0}
 
@@ -140,7 +140,7 @@ def build_provider() -> object:
         calls = _tool_call_dicts(reply)
         message = litellm.Message(content=reply.text or None, tool_calls=calls or None, role="assistant")
         finish = "tool_calls" if calls else "stop"
-        usage = _usage_dict(model, messages, reply, calls)
+        usage = _usage_dict(messages, reply, calls)
         return litellm.ModelResponse(
             model=f"{PROVIDER}/{model}",
             choices=[litellm.Choices(index=0, message=message, finish_reason=finish)],

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
+import warnings
 from types import ModuleType
 
 from .tokens import point_tiktoken_at_bundled_files
@@ -38,11 +39,18 @@ def load_litellm() -> ModuleType:
         import litellm
 
         litellm.suppress_debug_info = True
+        _silence_library_warnings()
         litellm.telemetry = False
         litellm.drop_params = True
         _install_offline_provider(litellm)
         _litellm = litellm
         return litellm
+
+
+def _silence_library_warnings() -> None:
+    # litellm trips pydantic deprecation warnings on every call; on stderr they would corrupt a TUI.
+    warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"litellm(\.|$)")
+    warnings.filterwarnings("ignore", message=r".*is using the `ReadOnly` qualifier", category=UserWarning)
 
 
 def _install_offline_provider(litellm: ModuleType) -> None:
