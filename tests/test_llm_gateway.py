@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from contextlib import aclosing
 
 import pytest
 
@@ -230,3 +231,24 @@ async def test_known_model_cost_is_counted(gateway: Gateway, openai_server: Loca
 
     assert completion.usage.cost_usd > 0
     assert gateway.totals.cost_usd == completion.usage.cost_usd
+
+
+async def test_stream_rate_limited_before_start_is_retried(gateway: Gateway, server_model: ModelSpec, openai_server: LocalOpenAIServer) -> None:
+    openai_server.queue(ErrorReply(429, "busy", retry_after=0.1), Reply(text="streamed after wait"))
+
+    events = await collect(gateway, server_model, HELLO)
+
+    assert events[-1].completion.text == "streamed after wait"
+    assert openai_server.request_times[1] - openai_server.request_times[0] >= 0.1
+
+
+async def test_abandoned_stream_frees_its_slot(litellm_loaded: None, server_model: ModelSpec, openai_server: LocalOpenAIServer) -> None:
+    gateway = Gateway(max_concurrency=1)
+    openai_server.queue(Reply(text="a long answer the reader stops early", chunk_size=3), Reply(text="next"))
+
+    async with aclosing(gateway.stream(server_model, HELLO)) as events:
+        async for event in events:
+            break
+
+    completion = await asyncio.wait_for(gateway.complete(server_model, HELLO), 5)
+    assert completion.text == "next"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from contextlib import aclosing
 from collections.abc import AsyncIterator, Callable
+from contextlib import aclosing
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -206,7 +206,7 @@ class Gateway:
         use_cache: bool = False,
         **params: Any,
     ) -> Completion:
-        """Return one full completion, retrying transient failures; cached when use_cache and a cache is set."""
+        """Return one full completion, retrying transient failures; read and written through the cache when use_cache and a cache is set."""
         params.pop("stream", None)
         key: str | None = None
         if use_cache and self.cache is not None:
@@ -273,7 +273,10 @@ class Gateway:
     async def stream(
         self, spec: ModelSpec, messages: list[dict], tools: list[dict] | None = None, **params: Any
     ) -> AsyncIterator[StreamEvent]:
-        """Yield text and tool-call deltas, then StreamDone; a stream cut after output raises ModelError with partial_text."""
+        """Yield text and tool-call deltas, then StreamDone; a cut after output raises ModelError with partial_text.
+
+        Consume it to the end or wrap it in contextlib.aclosing, so an abandoned stream frees its slot at once.
+        """
         await self.warm_up()
         params.pop("stream", None)
         request = self._request(spec, messages, tools, params)
