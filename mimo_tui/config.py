@@ -96,12 +96,15 @@ def _merge_file(config: Config, path: Path) -> None:
             ConfigProblem(path, int(match.group(1)) if match else None, None, f"not valid TOML ({exc}); file ignored")
         )
         return
-    for dotted, value in _flatten(data).items():
-        table = dotted.split(".", 1)[0]
-        if table in FREE_TABLES:
-            _set(config.values, dotted, value)
-            config.sources[dotted] = str(path)
+    for table in FREE_TABLES & data.keys():
+        free = data.pop(table)
+        if not isinstance(free, dict):
+            config.problems.append(ConfigProblem(path, _line_of(text, table), table, "must be a table, ignored"))
             continue
+        _deep_merge(config.values.setdefault(table, {}), free)
+        for key in free:
+            config.sources[f"{table}.{key}"] = str(path)
+    for dotted, value in _flatten(data).items():
         expected = _default_of(dotted)
         if expected is _MISSING:
             config.problems.append(ConfigProblem(path, _line_of(text, dotted), dotted, "unknown key, ignored"))
@@ -150,6 +153,14 @@ def _flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     return flat
 
 
+def _deep_merge(target: dict[str, Any], extra: dict[str, Any]) -> None:
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(target.get(key), dict):
+            _deep_merge(target[key], value)
+        else:
+            target[key] = value
+
+
 def _set(values: dict[str, Any], dotted: str, value: Any) -> None:
     parts = dotted.split(".")
     node = values
@@ -181,9 +192,15 @@ def _line_of(text: str, dotted: str) -> int | None:
 
 def describe(config: Config) -> str:
     """The effective config as `key = value  # source` lines, for `mimo config`."""
+    fixed = {k: v for k, v in config.values.items() if k not in FREE_TABLES}
+    entries = dict(_flatten(fixed))
+    for table in FREE_TABLES:
+        for key, value in config.table(table).items():
+            entries[f'{table}."{key}"' if "." in key else f"{table}.{key}"] = value
     lines = []
-    for dotted, value in sorted(_flatten(config.values).items()):
-        lines.append(f"{dotted} = {_toml_value(value)}  # {config.sources.get(dotted, 'default')}")
+    for dotted, value in sorted(entries.items()):
+        source = config.sources.get(dotted.replace('"', ""), "default")
+        lines.append(f"{dotted} = {_toml_value(value)}  # {source}")
     return "\n".join(lines)
 
 
@@ -192,6 +209,8 @@ def _toml_value(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, str):
         return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    if isinstance(value, dict) and not value:
-        return "{}"
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{k} = {_toml_value(v)}" for k, v in value.items()) + " }"
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
     return repr(value)

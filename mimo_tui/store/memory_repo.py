@@ -18,6 +18,8 @@ def open_memory_repo(folder: Path, templates: dict[str, str], outer_project: Pat
         folder.mkdir(parents=True, exist_ok=True)
     except PermissionError as exc:
         raise StoreError(f"cannot create {folder}: permission denied (is the folder read-only?)") from exc
+    except OSError as exc:
+        raise StoreError(f"cannot create {folder}: {exc.strerror or exc}") from exc
     store = VersionedStore(folder)
     fresh = not (folder / ".git").exists()
     if fresh:

@@ -118,6 +118,17 @@ class VersionedStore:
                 text = None
         return FileSnapshot(rel, text, digest_of(data), exists=True, size=len(data))
 
+    def list_files(self, skip_dirs: tuple[str, ...] = (".git", "cache", "runs")) -> list[str]:
+        """Relative paths of the repo's files, without git data, caches and derived databases."""
+        found: list[str] = []
+        for folder, dirs, files in os.walk(self.root):
+            dirs[:] = sorted(d for d in dirs if not (folder == str(self.root) and d in skip_dirs) and not d.startswith(".git"))
+            for name in sorted(files):
+                if name.endswith((".db", ".db-wal", ".db-shm", ".db-journal", ".tmp")):
+                    continue
+                found.append(str(PurePosixPath(Path(folder, name).relative_to(self.root).as_posix())))
+        return found
+
     # -- writing ------------------------------------------------------------------------------
     def write(
         self,

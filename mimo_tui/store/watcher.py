@@ -1,0 +1,48 @@
+"""Notices edits made outside the app and commits them as the `external` author."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from mimo_tui.store.records import StoreError
+from mimo_tui.store.versioned_store import VersionedStore
+
+log = logging.getLogger(__name__)
+IGNORED_DIRS = {".git", "cache"}
+IGNORED_SUFFIXES = (".db", ".db-wal", ".db-shm", ".db-journal", ".tmp", ".lock")
+
+
+def _interesting(root: Path, path: str) -> bool:
+    rel = Path(path).relative_to(root) if Path(path).is_absolute() else Path(path)
+    return not (set(rel.parts) & IGNORED_DIRS) and not rel.name.endswith(IGNORED_SUFFIXES)
+
+
+def watch_external_edits(
+    store: VersionedStore, stop: threading.Event, on_error: Callable[[str], None] = lambda message: None
+) -> None:
+    """Block until `stop` is set, committing outside edits about 0.1-0.3 s after they land."""
+    from watchfiles import watch
+
+    root = store.root.resolve()
+    store.commit_external()  # edits made while the app was closed
+    for changes in watch(
+        root,
+        watch_filter=lambda _change, path: _interesting(root, path),
+        debounce=150,
+        step=50,
+        stop_event=stop,
+        yield_on_timeout=False,
+        raise_interrupt=False,
+    ):
+        if not changes:
+            continue
+        try:
+            store.commit_external()
+        except StoreError as exc:
+            on_error(str(exc))
+        except Exception as exc:  # the watcher must outlive one bad commit
+            log.exception("external edit commit failed")
+            on_error(f"could not commit an outside edit: {exc}")

@@ -1,0 +1,179 @@
+"""The mimo workbench app: four panes, themes, keymap, palette commands and the project behind them."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from pathlib import Path
+
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.theme import Theme
+from textual.widgets import Footer, TabbedContent, TabPane
+
+from mimo_tui.project import Project
+from mimo_tui.store import StoreError
+from mimo_tui.ui.chat_pane import ChatPane
+from mimo_tui.ui.messages import MemoryChanged, ProjectOpened
+from mimo_tui.ui.status_line import StatusLine
+
+PANES = (("chat", "Chat"), ("memory", "Memory"), ("tasks", "Tasks"), ("trainer", "Trainer"))
+
+
+class MimoApp(App[int]):
+    """The workbench."""
+
+    CSS_PATH = "workbench.tcss"
+    TITLE = "mimo"
+    AUTO_FOCUS = "#prompt"
+    BINDINGS = [
+        Binding("f1", "show_pane('chat')", "Chat", id="pane.chat"),
+        Binding("f2", "show_pane('memory')", "Memory", id="pane.memory"),
+        Binding("f3", "show_pane('tasks')", "Tasks", id="pane.tasks"),
+        Binding("f4", "show_pane('trainer')", "Trainer", id="pane.trainer"),
+        Binding("ctrl+p", "command_palette", "Palette", id="app.palette"),
+        Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
+    ]
+
+    def __init__(self, start_dir: Path, resume: bool = False, model: str | None = None, watch: bool = True) -> None:
+        super().__init__()
+        self.start_dir = start_dir
+        self.resume = resume
+        self.model_override = model
+        self.watch_memory = watch
+        self.project: Project | None = None
+        self._stop_watching = threading.Event()
+        self._mounted_panes: set[str] = {"chat"}
+
+    def compose(self) -> ComposeResult:
+        with TabbedContent(initial="chat", id="panes"):
+            for pane_id, title in PANES:
+                with TabPane(title, id=pane_id):
+                    if pane_id == "chat":
+                        yield ChatPane(id="chat-pane")
+        yield StatusLine(id="status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._register_themes()
+        self.run_worker(self._open_project, thread=True, exit_on_error=False, name="open-project")
+
+    # -- project --------------------------------------------------------------------------------
+    def _open_project(self) -> None:
+        try:
+            project = Project.open(self.start_dir)
+        except StoreError as exc:
+            self.call_from_thread(self.notify, str(exc), title="Memory repo", severity="error", timeout=30)
+            return
+        self.post_message(ProjectOpened(project))
+
+    def on_project_opened(self, message: ProjectOpened) -> None:
+        project = self.project = message.project
+        for note in project.store.recovery_notes:
+            self.notify(note, title="Recovered", severity="warning", timeout=10)
+        for problem in project.config.problems:
+            self.notify(f"{problem}. Running on defaults for it.", title="Config", severity="warning", timeout=20)
+        keymap = {k: v for k, v in project.config.table("keymap").items() if isinstance(v, str)}
+        if keymap:
+            self.set_keymap(keymap)
+        project.store.subscribe(lambda change: self.post_message(MemoryChanged(change)))
+        if self.watch_memory and project.config.get("ui.watch_memory", True):
+            self.run_worker(self._watch_memory, thread=True, exit_on_error=False, name="memory-watcher")
+        self.query_one(StatusLine).show_project(project, self.model_override)
+        for pane in self.query(".project-pane"):
+            pane.post_message(ProjectOpened(project))
+
+    def _watch_memory(self) -> None:
+        from mimo_tui.store.watcher import watch_external_edits
+
+        assert self.project is not None
+        watch_external_edits(
+            self.project.store,
+            self._stop_watching,
+            lambda text: self.call_from_thread(self.notify, text, title="Memory", severity="error"),
+        )
+
+    def on_memory_changed(self, message: MemoryChanged) -> None:
+        for pane in self.query(".project-pane"):
+            pane.post_message(MemoryChanged(message.change))
+
+    async def action_quit(self) -> None:
+        self._stop_watching.set()
+        self.exit(0)
+
+    def on_unmount(self) -> None:
+        self._stop_watching.set()
+
+    # -- panes ----------------------------------------------------------------------------------
+    def action_show_pane(self, pane_id: str) -> None:
+        tabs = self.query_one("#panes", TabbedContent)
+        tabs.active = pane_id
+        self._ensure_pane(pane_id)
+
+    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        if event.pane.id:
+            self._ensure_pane(event.pane.id)
+
+    def _ensure_pane(self, pane_id: str) -> None:
+        """Mount a pane the first time it is shown, so the first frame only pays for chat."""
+        if pane_id in self._mounted_panes:
+            self._focus_pane(pane_id)
+            return
+        self._mounted_panes.add(pane_id)
+        widget = self._make_pane(pane_id)
+        self.query_one(f"TabPane#{pane_id}", TabPane).mount(widget)
+        if self.project is not None:
+            widget.post_message(ProjectOpened(self.project))
+        self.call_after_refresh(self._focus_pane, pane_id)
+
+    def _make_pane(self, pane_id: str):
+        if pane_id == "memory":
+            from mimo_tui.ui.memory_pane import MemoryPane
+
+            return MemoryPane(id="memory-pane")
+        if pane_id == "tasks":
+            from mimo_tui.ui.tasks_pane import TasksPane
+
+            return TasksPane(id="tasks-pane")
+        from mimo_tui.ui.trainer_pane import TrainerPane
+
+        return TrainerPane(id="trainer-pane")
+
+    def _focus_pane(self, pane_id: str) -> None:
+        pane = self.query_one(f"TabPane#{pane_id}", TabPane)
+        focusable = [w for w in pane.query("*") if w.focusable]
+        if focusable and (self.focused is None or pane not in self.focused.ancestors):
+            focusable[0].focus()
+
+    # -- themes and palette ---------------------------------------------------------------------
+    def _register_themes(self) -> None:
+        from mimo_tui.themes import load_themes
+        from mimo_tui.ui_state import load_ui_state
+
+        themes, problems = load_themes()
+        for spec in themes:
+            self.register_theme(Theme(**spec))
+        for problem in problems:
+            self.notify(problem, title="Theme", severity="warning")
+        remembered = load_ui_state().get("theme")
+        names = {spec["name"] for spec in themes} | set(self.available_themes)
+        self.theme = remembered if remembered in names else "mimo-dark" if "mimo-dark" in names else self.theme
+
+    def watch_theme(self, theme: str) -> None:
+        from mimo_tui.ui_state import save_ui_state
+
+        if self.is_mounted:
+            save_ui_state(theme=theme)
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        for pane_id, title in PANES:
+            yield SystemCommand(f"Show {title.lower()} pane", f"Switch to the {title} pane", lambda p=pane_id: self.action_show_pane(p))
+        for name in sorted(self.available_themes):
+            if name.startswith("mimo"):
+                yield SystemCommand(f"Theme: {name}", "Use this theme (remembered)", lambda n=name: setattr(self, "theme", n))
+        for widget in self.query(".project-pane"):
+            commands = getattr(widget, "palette_commands", None)
+            if commands:
+                yield from commands()

@@ -1,0 +1,239 @@
+"""The memory pane: file tree, markdown editor, history, diff and revert of the memory repo."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import PurePosixPath
+
+from rich.syntax import Syntax
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import Static, TextArea, Tree
+
+from mimo_tui.project import Project
+from mimo_tui.store import CommitInfo, ConflictError, FileSnapshot, RevertConflict, StoreError
+from mimo_tui.ui.conflict_dialog import ConflictDialog
+from mimo_tui.ui.memory_history import MemoryHistory
+from mimo_tui.ui.messages import MemoryChanged, ProjectOpened
+
+
+class MemoryPane(Horizontal):
+    """Browse, edit and version the files of `.mimo/`; every save is a commit."""
+
+    DEFAULT_CLASSES = "project-pane"
+    BINDINGS = [
+        Binding("ctrl+s", "save", "Save", id="memory.save"),
+        Binding("ctrl+r", "reload", "Reload", id="memory.reload"),
+    ]
+
+    def __init__(self, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.project: Project | None = None
+        self.relpath: str | None = None
+        self.loaded: FileSnapshot | None = None
+
+    def compose(self) -> ComposeResult:
+        tree: Tree[str] = Tree(".mimo", id="memory-tree")
+        tree.show_root = False
+        yield tree
+        with Vertical(id="memory-main"):
+            yield Static("Select a memory file", id="memory-title")
+            yield TextArea.code_editor("", language="markdown", id="memory-editor", soft_wrap=True)
+        with Vertical(id="memory-side"):
+            yield Static("History  (r: revert)", classes="side-title")
+            yield MemoryHistory(id="memory-history")
+            yield Static("Diff", classes="side-title")
+            with VerticalScroll(id="memory-diff-scroll"):
+                yield Static("", id="memory-diff")
+
+    @property
+    def editor(self) -> TextArea:
+        return self.query_one("#memory-editor", TextArea)
+
+    @property
+    def dirty(self) -> bool:
+        return self.loaded is not None and self.loaded.text is not None and self.editor.text != self.loaded.text
+
+    # -- loading --------------------------------------------------------------------------------
+    def on_project_opened(self, message: ProjectOpened) -> None:
+        self.project = message.project
+        self.refresh_files(select="MEMORY.md")
+
+    @work(thread=True, exclusive=True, group="memory-files")
+    def refresh_files(self, select: str | None = None) -> None:
+        assert self.project is not None
+        files = self.project.store.list_files()
+        self.app.call_from_thread(self._show_files, files, select)
+
+    def _show_files(self, files: list[str], select: str | None) -> None:
+        tree = self.query_one("#memory-tree", Tree)
+        tree.clear()
+        folders: dict[str, object] = {"": tree.root}
+        for rel in files:
+            parts = PurePosixPath(rel).parts
+            parent = tree.root
+            for depth in range(1, len(parts)):
+                key = "/".join(parts[:depth])
+                if key not in folders:
+                    folders[key] = parent.add(parts[depth - 1] + "/", expand=depth == 1)
+                parent = folders[key]  # type: ignore[assignment]
+            parent.add_leaf(parts[-1], data=rel)
+        tree.root.expand()
+        if select and (self.relpath is None or select != self.relpath):
+            self.open_file(select)
+
+    @on(Tree.NodeSelected, "#memory-tree")
+    def _tree_selected(self, event: Tree.NodeSelected[str]) -> None:
+        if event.node.data:
+            if self.dirty:
+                self.notify(f"{self.relpath} has unsaved changes: save (ctrl+s) or reload (ctrl+r) first", severity="warning")
+                return
+            self.open_file(event.node.data)
+
+    @work(thread=True, exclusive=True, group="memory-open")
+    def open_file(self, relpath: str) -> None:
+        assert self.project is not None
+        try:
+            snapshot = self.project.store.read(relpath)
+            commits = self.project.store.log(relpath, limit=200)
+        except StoreError as exc:
+            self.app.call_from_thread(self.notify, str(exc), severity="error")
+            return
+        self.app.call_from_thread(self._show_file, snapshot, commits)
+
+    def _show_file(self, snapshot: FileSnapshot, commits: list[CommitInfo]) -> None:
+        self.relpath, self.loaded = snapshot.relpath, snapshot
+        editor = self.editor
+        if snapshot.is_binary:
+            editor.load_text("")
+            editor.read_only = True
+            state = f"binary or not UTF-8 ({snapshot.size} bytes): not shown, not editable"
+        elif not snapshot.exists:
+            editor.load_text("")
+            editor.read_only = False
+            state = "deleted on disk"
+        else:
+            editor.read_only = False
+            location = editor.cursor_location
+            editor.language = "markdown" if snapshot.relpath.endswith(".md") else None
+            editor.load_text(snapshot.text or "")
+            editor.cursor_location = location if location[0] < editor.document.line_count else (0, 0)
+            state = f"{len(commits)} commit(s)"
+        self.query_one("#memory-title", Static).update(Text.assemble((snapshot.relpath, "bold"), f"  ·  {state}"))
+        self.query_one(MemoryHistory).show_commits(commits)
+        if commits:
+            self.show_diff(commits[0].sha)
+        else:
+            self.query_one("#memory-diff", Static).update("")
+
+    # -- history and diff -----------------------------------------------------------------------
+    @on(MemoryHistory.OptionHighlighted, "#memory-history")
+    def _commit_highlighted(self, event: MemoryHistory.OptionHighlighted) -> None:
+        if event.option.id:
+            self.show_diff(event.option.id)
+
+    @work(thread=True, exclusive=True, group="memory-diff")
+    def show_diff(self, sha: str) -> None:
+        assert self.project is not None
+        try:
+            diff = self.project.store.diff(sha, self.relpath)
+        except StoreError as exc:
+            diff = str(exc)
+        self.app.call_from_thread(self._render_diff, diff or "(no change to this file)")
+
+    def _render_diff(self, diff: str) -> None:
+        self.query_one("#memory-diff", Static).update(Syntax(diff, "diff", theme="ansi_dark", word_wrap=True))
+
+    @on(MemoryHistory.RevertRequested)
+    def _revert_requested(self, event: MemoryHistory.RevertRequested) -> None:
+        if self.dirty:
+            self.notify("save or reload your edits before reverting", severity="warning")
+            return
+        self.revert(event.sha)
+
+    @work(thread=True, exclusive=True, group="memory-write")
+    def revert(self, sha: str) -> None:
+        assert self.project is not None
+        try:
+            info = self.project.store.revert(sha)
+        except RevertConflict as exc:
+            self.app.call_from_thread(self.notify, str(exc), title="Revert refused", severity="error", timeout=15)
+            return
+        except StoreError as exc:
+            self.app.call_from_thread(self.notify, str(exc), title="Revert failed", severity="error", timeout=15)
+            return
+        self.app.call_from_thread(self.notify, f"{info.short} {info.message}", title="Reverted")
+
+    # -- saving ---------------------------------------------------------------------------------
+    def action_save(self, overwrite: bool = False) -> None:
+        if self.relpath is None or self.loaded is None or self.loaded.is_binary:
+            return
+        base = None if overwrite else self.loaded.digest
+        self.save(self.relpath, self.editor.text, base)
+
+    @work(thread=True, exclusive=True, group="memory-write")
+    def save(self, relpath: str, text: str, base_digest: str | None) -> None:
+        assert self.project is not None
+        try:
+            info = self.project.store.write(relpath, text, message=f"memory: user edited {relpath}", base_digest=base_digest)
+        except ConflictError as exc:
+            self.app.call_from_thread(self._ask_conflict, exc.current)
+            return
+        except StoreError as exc:
+            self.app.call_from_thread(self.notify, f"{exc}. Your text is still in the editor.", title="Not saved", severity="error", timeout=15)
+            return
+        if info is None:
+            self.app.call_from_thread(self.notify, "no changes to save")
+        else:
+            self.app.call_from_thread(self.notify, f"{info.short} {info.message}", title="Saved")
+        self.open_file(relpath)
+
+    def _ask_conflict(self, current: FileSnapshot) -> None:
+        def answered(answer: str | None) -> None:
+            if answer == "reload":
+                self.open_file(current.relpath)
+            elif answer == "overwrite":
+                self.action_save(overwrite=True)
+            elif answer == "diff":
+                self._show_conflict_diff(current)
+
+        self.app.push_screen(ConflictDialog(current.relpath), answered)
+
+    def _show_conflict_diff(self, current: FileSnapshot) -> None:
+        import difflib
+
+        diff = "".join(
+            difflib.unified_diff(
+                (current.text or "").splitlines(keepends=True),
+                self.editor.text.splitlines(keepends=True),
+                f"on disk/{current.relpath}",
+                f"your edit/{current.relpath}",
+            )
+        )
+        self._render_diff(diff or "(no difference)")
+        self.notify("diff: disk -> your edit. ctrl+s again to choose reload or overwrite.")
+
+    def action_reload(self) -> None:
+        if self.relpath:
+            self.open_file(self.relpath)
+
+    # -- outside changes ------------------------------------------------------------------------
+    def on_memory_changed(self, message: MemoryChanged) -> None:
+        change = message.change
+        self.refresh_files()
+        if change.relpath != self.relpath:
+            return
+        if self.dirty:
+            if change.author != "user":
+                self.notify(f"{change.relpath} changed on disk ({change.author}); saving will ask what to do", severity="warning")
+            return
+        self.open_file(change.relpath)
+
+    def palette_commands(self) -> Iterable[SystemCommand]:
+        yield SystemCommand("Memory: save file", "Save and commit the open memory file", self.action_save)
+        yield SystemCommand("Memory: reload file", "Discard edits and reload from disk", self.action_reload)
+        history = self.query_one(MemoryHistory)
+        yield SystemCommand("Memory: revert selected commit", "Undo the highlighted commit with a new commit", history.action_revert)
