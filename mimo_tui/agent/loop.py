@@ -7,6 +7,7 @@ import json
 import logging
 import time
 from collections.abc import Callable
+from contextlib import aclosing
 from dataclasses import dataclass
 from typing import Any
 
@@ -94,6 +95,7 @@ class AgentSession:
         self.context_tokens = sessions.last_prompt_tokens(session.id)
         self.cost_usd = sessions.usage_totals(session.id)[2]
         self._running: asyncio.Task[str] | None = None
+        self._cancel_requested = False
 
     @property
     def session_id(self) -> str:
@@ -141,12 +143,19 @@ class AgentSession:
     def cancel(self) -> bool:
         """Cancel the running turn; the partial reply is kept, marked interrupted."""
         if self.is_running and self._running is not None:
+            # Python 3.11's wait_for can swallow a cancel that races a finished chunk; the flag makes it stick.
+            self._cancel_requested = True
             self._running.cancel()
             return True
         return False
 
+    def _check_cancelled(self) -> None:
+        if self._cancel_requested:
+            raise asyncio.CancelledError
+
     async def _guarded(self, steps: Any) -> str:
         self._running = asyncio.current_task()  # type: ignore[assignment]
+        self._cancel_requested = False
         try:
             status, text = await steps
         except asyncio.CancelledError:
@@ -156,6 +165,7 @@ class AgentSession:
             status, text = ev.TURN_CANCELLED, ""
         finally:
             self._running = None
+            self._cancel_requested = False
         self.emit(ev.TurnEnded(self.turn, status, text))
         return status
 
@@ -170,6 +180,7 @@ class AgentSession:
             if not calls:
                 return ev.TURN_DONE, last_text
             await self._run_calls(calls)
+            self._check_cancelled()
         note = f"stopped after {self.settings.max_steps} model calls in one turn; say 'continue' to go on"
         self.emit(ev.ModelFailed(self.turn, note, note, None))
         return ev.TURN_DONE, last_text
@@ -199,17 +210,19 @@ class AgentSession:
         last_save = time.monotonic()
         completion = None
         try:
-            async for item in self.gateway.stream(self.spec, self._request_messages(), tools, **params):
-                if isinstance(item, TextDelta):
-                    if message_id is None:
-                        message_id = self.sessions.begin_message(self.session_id, self.turn)
-                    pieces.append(item.text)
-                    self.emit(ev.TextDeltaEvent(self.turn, item.text))
-                    if time.monotonic() - last_save > PARTIAL_SAVE_INTERVAL_S:
-                        self.sessions.save_partial(message_id, "".join(pieces))
-                        last_save = time.monotonic()
-                elif isinstance(item, StreamDone):
-                    completion = item.completion
+            async with aclosing(self.gateway.stream(self.spec, self._request_messages(), tools, **params)) as stream:
+                async for item in stream:
+                    self._check_cancelled()
+                    if isinstance(item, TextDelta):
+                        if message_id is None:
+                            message_id = self.sessions.begin_message(self.session_id, self.turn)
+                        pieces.append(item.text)
+                        self.emit(ev.TextDeltaEvent(self.turn, item.text))
+                        if time.monotonic() - last_save > PARTIAL_SAVE_INTERVAL_S:
+                            self.sessions.save_partial(message_id, "".join(pieces))
+                            last_save = time.monotonic()
+                    elif isinstance(item, StreamDone):
+                        completion = item.completion
         except ModelError as err:
             partial = "".join(pieces) or err.partial_text
             if message_id is not None:
@@ -260,13 +273,16 @@ class AgentSession:
     # -- tools ----------------------------------------------------------------------------------
     async def _run_calls(self, calls: list[dict[str, Any]]) -> None:
         pending = list(calls)
+        running = False
         try:
             while pending:
-                call = pending[0]
-                await self._run_call(call)
+                self._check_cancelled()
+                running = True
+                await self._run_call(pending[0])
+                running = False
                 pending.pop(0)
         except asyncio.CancelledError:
-            for call in pending[1:]:  # the running call stored its own result
+            for call in pending[1:] if running else pending:  # a running call stored its own result
                 self._store_result(call["id"], call["function"]["name"], "cancelled by the user before it finished", True, 0.0)
             raise
 
