@@ -96,6 +96,7 @@ class AgentSession:
         self.cost_usd = sessions.usage_totals(session.id)[2]
         self._running: asyncio.Task[str] | None = None
         self._cancel_requested = False
+        self._run_started = 0.0
 
     @property
     def session_id(self) -> str:
@@ -322,12 +323,13 @@ class AgentSession:
             result = ToolResult(f"there is no tool named {name!r}; available: {', '.join(self.tools)}", is_error=True)
             self._finish_call(call_id, name, result, "error", started)
             return
+        self._run_started = started
         try:
             result, status = await self._permitted_run(tool, name, call_id, args)
         except asyncio.CancelledError:
-            self._finish_call(call_id, name, ToolResult("cancelled by the user", is_error=True), "cancelled", started)
+            self._finish_call(call_id, name, ToolResult("cancelled by the user", is_error=True), "cancelled", self._run_started)
             raise
-        self._finish_call(call_id, name, result, status, started)
+        self._finish_call(call_id, name, result, status, self._run_started)
 
     async def _permitted_run(self, tool: Tool, name: str, call_id: str, args: dict[str, Any]) -> tuple[ToolResult, str]:
         try:
@@ -358,6 +360,7 @@ class AgentSession:
                     except (StoreError, OSError, ValueError) as exc:
                         log.warning("could not save the permission rule: %s", exc)
         self.context.services["turn"] = self.turn
+        self._run_started = time.perf_counter()  # the duration shown is the tool's, not the user's thinking time
         try:
             result = await tool.run(args, self.context)
         except (ToolInputError, PathRefused) as exc:

@@ -204,7 +204,8 @@ def answer_demo(view: TurnView) -> OfflineReply:
         )
     count_match = re.search(r"exit code 0\n\s*(\d+)", counted)
     if count_match:
-        file_count = f"{count_match.group(1)} files in all"
+        count = int(count_match.group(1))
+        file_count = f"{count} file{'s' if count != 1 else ''} in all"
     elif _failed(counted):
         file_count = "not counted (the command was not allowed)"
     else:
@@ -219,8 +220,8 @@ def answer_demo(view: TurnView) -> OfflineReply:
     return _reply(
         f"Summary of the tour:\n\n- **{task_id}** `{DEMO_TASK}`: created, started and finished (see the task tree).\n"
         f"- Project root: {describe_listing(listing)}\n- Shell: {file_count}.\n- Memory: {noted}.\n\n"
-        "Try `list the files in src`, `read README.md`, `search for TODO`, `run \\`git status\\``, "
-        "`remember that tests use pytest`, or `task: write docs`."
+        "Try: *list the files in src*, *read README.md*, *search for TODO*, *run git status*, "
+        "*remember that tests use pytest*, or *task: write docs*."
     )
 
 
@@ -249,8 +250,8 @@ def offline_agent(messages: list[dict[str, Any]], tools: list[dict[str, Any]] | 
     return _reply(
         f"{LABEL}\n\nI received: \"{request[:200]}\". I'm a rule-driven offline stand-in, so I can't act on free text. "
         "Configure a real model (`mimo --model openai/gpt-4o-mini`, or `[model] default` in `.mimo/config.toml`), "
-        "or try: `hello` (a guided tour), `list the files`, `read README.md`, `search for TODO`, `run \\`ls\\``, "
-        "`remember that ...`, `task: ...`."
+        "or try: *hello* (a guided tour), *list the files*, *read README.md*, *search for TODO*, *run ls*, "
+        "*remember that ...*, *task: ...*."
     )
 
 

@@ -1,21 +1,348 @@
-"""The chat pane: the conversation with the agent."""
+"""The chat pane: the conversation with the agent, its prompt and its status line."""
 
 from __future__ import annotations
 
+import asyncio
+import json
+from typing import Any
+
+from textual import work
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import Input, Static
 
+from mimo_tui.agent import events as ev
+from mimo_tui.agent.modes import MODES, next_mode
+from mimo_tui.ui.chat.agent_status import AgentStatus
+from mimo_tui.ui.chat.assistant_message import AssistantMessage
+from mimo_tui.ui.chat.conversation import Conversation
+from mimo_tui.ui.chat.error_block import ErrorBlock
+from mimo_tui.ui.chat.messages import PermissionAnswered, RetryRequested, SessionSwitched
+from mimo_tui.ui.chat.permission_prompt import PermissionPrompt
+from mimo_tui.ui.chat.prompt_input import SLASH_COMMANDS, PromptInput
+from mimo_tui.ui.chat.tool_call_block import ToolCallBlock
+from mimo_tui.ui.chat.user_message import UserMessage
+from mimo_tui.ui.messages import ProjectOpened
+
+# Streamed tokens are gathered this long and written to the markdown in one piece.
+COALESCE_S = 0.05
+
 
 class ChatPane(Vertical):
-    """Conversation and prompt; the agent loop arrives with the agent issue."""
+    """Sends the user's requests to the agent and renders its events as they come."""
 
     DEFAULT_CLASSES = "project-pane"
+    BINDINGS = [
+        Binding("escape", "cancel_turn", "Cancel turn", id="chat.cancel"),
+        Binding("tab", "toggle_mode", "Mode", id="chat.mode", priority=False),
+    ]
+    DEFAULT_CSS = """
+    ChatPane { height: 1fr; }
+    ChatPane #chat-welcome { color: $text-muted; padding: 1 1 0 1; }
+    ChatPane #prompt { dock: none; }
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.services: Any = None
+        self.agent: Any = None
+        self.gateway: Any = None
+        self._event_queue: list[ev.AgentEvent] = []
+        self._drain_scheduled = False
+        self._drain_lock = asyncio.Lock()
+        self._assistant: AssistantMessage | None = None
+        self._tool_blocks: dict[str, ToolCallBlock] = {}
+        self._permission: tuple[PermissionPrompt, asyncio.Future[str]] | None = None
 
     def compose(self) -> ComposeResult:
-        yield Static(
-            "Chat with the agent. The agent loop is not built yet: what you type here is not sent anywhere.",
-            id="chat-empty",
-            classes="empty-state",
+        with Conversation(id="conversation"):
+            yield Static("Chat with the agent. Type a request, or /help.", id="chat-welcome")
+        yield AgentStatus("opening project…", id="agent-status")
+        yield PromptInput(id="prompt")
+
+    @property
+    def conversation(self) -> Conversation:
+        return self.query_one(Conversation)
+
+    # -- opening --------------------------------------------------------------------------------
+    def on_project_opened(self, message: ProjectOpened) -> None:
+        from mimo_tui.agent.setup import AgentServices
+        from mimo_tui.llm import Gateway
+
+        project = message.project
+        try:
+            self.services = AgentServices.open(project)
+        except Exception as exc:  # a broken state.db must not take the workbench down
+            self.notify(f"the agent cannot start: {exc}", title="Agent", severity="error", timeout=30)
+            return
+        for problem in self.services.problems:
+            self.notify(problem, title="Agent", severity="warning", timeout=15)
+        llm = project.config.table("llm")
+        self.gateway = Gateway(
+            max_concurrency=int(llm.get("max_concurrency", 8)), max_retries=int(llm.get("max_retries", 4)),
+            timeout_s=float(llm.get("timeout_s", 120.0)),
         )
-        yield Input(placeholder="Ask the agent…", id="prompt")
+        resume = "last" if getattr(self.app, "resume", False) else None
+        self.call_later(self.start_session, resume, getattr(self.app, "model_override", None))
+        self._warm_up()
+
+    @work(exclusive=True, group="gateway-warm-up", exit_on_error=False)
+    async def _warm_up(self) -> None:
+        await self.gateway.warm_up()
+
+    async def start_session(self, resume: str | None = None, model: str | None = None, mode: str | None = None) -> None:
+        """Open a new session, or resume one (id or "last"), and show its transcript."""
+        from mimo_tui.agent.setup import AgentSetupError, open_agent_session
+
+        if self.services is None:
+            return
+        if self.agent is not None and self.agent.is_running:
+            self.agent.cancel()
+        try:
+            self.agent = open_agent_session(self.services, self._on_agent_event, self.gateway, model=model, mode=mode, resume=resume)
+        except AgentSetupError as exc:
+            self.notify(str(exc), title="Agent", severity="error", timeout=30)
+            if model is None:
+                return
+            self.agent = open_agent_session(self.services, self._on_agent_event, self.gateway, resume=resume)
+        await self._show_transcript()
+        self._update_status()
+        for pane in self.app.query(".project-pane"):
+            pane.post_message(SessionSwitched(self.services, self.agent.session_id))
+
+    def current_session(self) -> tuple[Any, str] | None:
+        """The services and session id the chat runs on, for panes that open later."""
+        if self.services is None or self.agent is None:
+            return None
+        return self.services, self.agent.session_id
+
+    async def _show_transcript(self) -> None:
+        conversation = self.conversation
+        await conversation.remove_children()
+        self._assistant = None
+        self._tool_blocks = {}
+        widgets: list[Any] = []
+        blocks: dict[str, ToolCallBlock] = {}
+        for message in self.agent.transcript:
+            if message.role == "user":
+                widgets.append(UserMessage(message.content))
+            elif message.role == "assistant":
+                if message.content:
+                    block = AssistantMessage(message.content)
+                    if message.status != "complete":
+                        block.add_class("interrupted")
+                    widgets.append(block)
+                for call in message.tool_calls:
+                    function = call.get("function", {})
+                    raw = function.get("arguments", "")
+                    try:
+                        arguments = json.loads(raw) if raw else {}
+                    except json.JSONDecodeError:
+                        arguments = {}
+                    tool_block = ToolCallBlock(call.get("id", ""), function.get("name", ""), arguments if isinstance(arguments, dict) else {}, raw)
+                    blocks[tool_block.call_id] = tool_block
+                    widgets.append(tool_block)
+            elif message.role == "tool" and message.tool_call_id in blocks:
+                blocks[message.tool_call_id].finish(message.content, "error" if message.is_error else "ok", message.duration_s or 0.0)
+        if not widgets:
+            label = self.agent.spec.label
+            widgets.append(Static(f"New session on {label}. Type a request, or /help.", id="chat-welcome"))
+        await conversation.mount_all(widgets)
+        conversation.scroll_end(animate=False)
+
+    def _update_status(self) -> None:
+        if self.agent is None:
+            return
+        self.query_one(AgentStatus).show(
+            self.agent.spec.label, self.agent.mode, self.agent.context_tokens, self.agent.settings.context_window,
+            self.agent.cost_usd, busy=self.agent.is_running,
+        )
+
+    # -- input ----------------------------------------------------------------------------------
+    async def on_input_submitted(self, event: Input.Submitted) -> None:
+        if not isinstance(event.input, PromptInput):
+            return
+        event.stop()
+        text = event.value.strip()
+        if not text:
+            return
+        event.input.clear()
+        if text.startswith("/"):
+            await self.run_slash_command(text)
+            return
+        if self.agent is None:
+            self.notify("the agent is still starting", severity="warning")
+            return
+        if self.agent.is_running:
+            self.notify("the agent is still working; Esc cancels the turn", severity="warning")
+            return
+        await self.conversation.mount(UserMessage(text))
+        self.conversation.scroll_end(animate=False)
+        self._run_turn(text)
+
+    @work(group="agent-turn", exit_on_error=False)
+    async def _run_turn(self, text: str) -> None:
+        await self.agent.run_turn(text)
+
+    @work(group="agent-turn", exit_on_error=False)
+    async def _retry_turn(self) -> None:
+        await self.agent.retry()
+
+    def action_cancel_turn(self) -> None:
+        if self.agent is not None and self.agent.cancel():
+            self.notify("turn cancelled", timeout=3)
+
+    def action_toggle_mode(self) -> None:
+        if self.agent is not None:
+            self.agent.set_mode(next_mode(self.agent.mode))
+
+    def on_retry_requested(self, message: RetryRequested) -> None:
+        message.stop()
+        if self.agent is not None and not self.agent.is_running:
+            self._retry_turn()
+
+    def on_permission_answered(self, message: PermissionAnswered) -> None:
+        message.stop()
+        if self._permission is not None:
+            _, future = self._permission
+            self._permission = None
+            if not future.done():
+                future.set_result(message.answer)
+        self.query_one(PromptInput).focus()
+
+    async def run_slash_command(self, text: str) -> None:
+        name, _, argument = text.partition(" ")
+        argument = argument.strip()
+        if name == "/help":
+            lines = "\n".join(f"- `{command}` — {help_text}" for command, help_text in SLASH_COMMANDS.items())
+            await self.conversation.mount(AssistantMessage(f"**Commands**\n\n{lines}\n\nEsc cancels a running turn; Tab switches build/plan."))
+        elif name == "/mode":
+            if self.agent is not None:
+                mode = argument or next_mode(self.agent.mode)
+                if mode not in MODES:
+                    self.notify(f"unknown mode {mode!r}; modes: {', '.join(MODES)}", severity="error")
+                else:
+                    self.agent.set_mode(mode)
+        elif name == "/model":
+            if not argument:
+                self.notify(f"model: {self.agent.spec.label if self.agent else '?'}; /model NAME switches", timeout=6)
+            else:
+                await self._switch_model(argument)
+        elif name == "/new":
+            await self.start_session(model=getattr(self.app, "model_override", None))
+        elif name == "/sessions":
+            self.open_session_picker()
+        elif name == "/memory":
+            self._show_pane("memory")
+        elif name == "/task":
+            if argument and self.services is not None and self.agent is not None:
+                task = self.services.tasks.create(self.agent.session_id, argument)
+                self.notify(f"created {task.id}: {task.title}", timeout=4)
+            else:
+                self._show_pane("tasks")
+        else:
+            self.notify(f"unknown command {name}; /help lists them", severity="warning")
+        self.conversation.scroll_end(animate=False)
+
+    async def _switch_model(self, name: str) -> None:
+        from mimo_tui.agent.setup import AgentSetupError, model_spec
+
+        try:
+            spec = model_spec(self.services.project, name)
+        except AgentSetupError as exc:
+            self.notify(str(exc), title="Model", severity="error", timeout=15)
+            return
+        self.agent.set_model(spec)
+        self._update_status()
+        self.notify(f"model: {spec.label}", timeout=4)
+
+    def _show_pane(self, pane_id: str) -> None:
+        show = getattr(self.app, "action_show_pane", None)
+        if show is not None:
+            show(pane_id)
+
+    def open_session_picker(self) -> None:
+        from mimo_tui.ui.chat.session_picker import SessionPicker
+
+        if self.services is None:
+            return
+
+        async def chosen(session_id: str | None) -> None:
+            if session_id:
+                await self.start_session(resume=session_id)
+
+        self.app.push_screen(SessionPicker(self.services.sessions.list(100)), chosen)
+
+    # -- agent events ---------------------------------------------------------------------------
+    def _on_agent_event(self, event: ev.AgentEvent) -> None:
+        """The agent's subscriber: queue the event; a short timer renders the queue in order."""
+        self._event_queue.append(event)
+        if not self._drain_scheduled:
+            self._drain_scheduled = True
+            delay = COALESCE_S if isinstance(event, ev.TextDeltaEvent) else 0.0
+            self.set_timer(delay, self._drain) if delay else self.call_later(self._drain)
+
+    async def _drain(self) -> None:
+        async with self._drain_lock:
+            self._drain_scheduled = False
+            events, self._event_queue = self._event_queue, []
+            text: list[str] = []
+            for event in events:
+                if isinstance(event, ev.TextDeltaEvent):
+                    text.append(event.text)
+                    continue
+                if text:
+                    await self._write_text("".join(text))
+                    text = []
+                await self._show_event(event)
+            if text:
+                await self._write_text("".join(text))
+
+    async def _write_text(self, text: str) -> None:
+        if self._assistant is None or self._assistant.finished:
+            self._assistant = AssistantMessage()
+            await self.conversation.mount(self._assistant)
+        await self._assistant.append(text)
+
+    async def _close_assistant(self, interrupted: bool = False) -> None:
+        if self._assistant is not None:
+            await self._assistant.finish(interrupted)
+            self._assistant = None
+
+    async def _show_event(self, event: ev.AgentEvent) -> None:
+        conversation = self.conversation
+        if isinstance(event, ev.TurnStarted):
+            self._update_status()
+        elif isinstance(event, ev.AssistantMessageDone):
+            await self._close_assistant()
+        elif isinstance(event, ev.ToolCallStarted):
+            await self._close_assistant()
+            block = ToolCallBlock(event.call_id, event.tool, event.arguments, event.raw_arguments)
+            self._tool_blocks[event.call_id] = block
+            await conversation.mount(block)
+        elif isinstance(event, ev.ToolCallFinished):
+            block = self._tool_blocks.get(event.call_id)
+            if block is not None:
+                block.finish(event.content, event.status, event.duration_s)
+        elif isinstance(event, ev.PermissionRequest):
+            prompt = PermissionPrompt(event.tool, event.subject, event.preview)
+            self._permission = (prompt, event.answer)
+            await conversation.mount(prompt)
+        elif isinstance(event, ev.UsageReported):
+            self._update_status()
+        elif isinstance(event, ev.ModelFailed):
+            await self._close_assistant(interrupted=bool(event.partial_text))
+            await conversation.mount(ErrorBlock(event.message, event.provider_message, event.status))
+        elif isinstance(event, ev.ModeChanged):
+            self._update_status()
+            self.notify(f"mode: {event.mode}", timeout=2)
+        elif isinstance(event, ev.TurnEnded):
+            await self._close_assistant(interrupted=event.status == ev.TURN_CANCELLED)
+            if self._permission is not None:
+                prompt, _ = self._permission
+                prompt.action_answer("reject")
+                self._permission = None
+            self._update_status()
+            self.query_one(PromptInput).focus()
+        conversation.scroll_end(animate=False)

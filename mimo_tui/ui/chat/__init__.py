@@ -1,0 +1,1 @@
+"""Widgets of the chat pane, one per file."""

@@ -1,0 +1,41 @@
+"""One status line under the chat: model (marked offline), mode, context meter and session cost."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import Static
+
+
+def format_tokens(count: int) -> str:
+    """33000 -> '33.0K', 128000 -> '128K', 1200000 -> '1.2M'."""
+    if count >= 1_000_000:
+        return f"{count / 1_000_000:.1f}M"
+    if count >= 100_000:
+        return f"{count // 1000}K"
+    if count >= 1000:
+        return f"{count / 1000:.1f}K"
+    return str(count)
+
+
+def context_meter(used: int, window: int) -> str:
+    """Like `33.0K/128K (26%)`."""
+    share = round(100 * used / window) if window else 0
+    return f"{format_tokens(used)}/{format_tokens(window)} ({share}%)"
+
+
+class AgentStatus(Static):
+    """What the agent runs on and what it has used."""
+
+    DEFAULT_CSS = """
+    AgentStatus { height: 1; padding: 0 1; background: $panel; color: $text-muted; }
+    """
+
+    def show(self, model_label: str, mode: str, used: int, window: int, cost_usd: float, busy: bool = False) -> None:
+        text = Text.assemble(
+            ("● " if busy else "○ ", "bold"),
+            (model_label, "bold"),
+            "  ·  mode ", (mode, "bold"), " (Tab)",
+            "  ·  ", context_meter(used, window),
+            "  ·  ", f"${cost_usd:.4f}",
+        )
+        self.update(text)
