@@ -209,7 +209,7 @@ class ChatPane(Vertical):
             self._permission = None
             if not future.done():
                 future.set_result(message.answer)
-        self.query_one(PromptInput).focus()
+        self._refocus_prompt()
 
     async def run_slash_command(self, text: str) -> None:
         name, _, argument = text.partition(" ")
@@ -344,5 +344,11 @@ class ChatPane(Vertical):
                 prompt.action_answer("reject")
                 self._permission = None
             self._update_status()
-            self.query_one(PromptInput).focus()
+            self._refocus_prompt()
         conversation.scroll_end(animate=False)
+
+    def _refocus_prompt(self) -> None:
+        """Give the prompt the focus back, unless the user is working in another pane."""
+        focused = self.app.focused
+        if focused is None or self in focused.ancestors_with_self:
+            self.query_one(PromptInput).focus()

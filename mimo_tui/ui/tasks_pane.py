@@ -49,6 +49,7 @@ class TasksPane(Vertical):
         self.session_id: str | None = None
         self._unsubscribe: Any = None
         self._input_purpose: tuple[str, str | None] | None = None
+        self._select_next: str | None = None
 
     def compose(self) -> ComposeResult:
         yield Static("Tasks", id="tasks-title")
@@ -57,7 +58,7 @@ class TasksPane(Vertical):
             with VerticalScroll(id="task-progress-scroll"):
                 yield Markdown("Select a task to see its `progress.md`.", id="task-progress")
         yield Static("No tasks yet. Press a to add one, or let the agent create them.", id="tasks-empty", classes="empty-state")
-        yield Input(id="task-input")
+        yield Input(id="task-input", select_on_focus=False)
 
     def on_mount(self) -> None:
         chat = self.app.query("#chat-pane")
@@ -87,7 +88,8 @@ class TasksPane(Vertical):
         if self.services is None or self.session_id is None:
             return
         tasks = self.services.tasks.list(self.session_id)
-        self.query_one(TaskTree).show_tasks(tasks)
+        self.query_one(TaskTree).show_tasks(tasks, prefer=self._select_next)
+        self._select_next = None
         self.query_one("#tasks-title", Static).update(f"Tasks of this session ({len(tasks)})  ·  a add  n subtask  r rename  s start  d done  b block  u unblock  x abandon")
         self.query_one("#tasks-empty").display = not tasks
         self._show_progress()
@@ -123,6 +125,7 @@ class TasksPane(Vertical):
         self._input_purpose = (purpose, task_id)
         box.placeholder = placeholder
         box.value = value
+        box.cursor_position = len(value)
         box.add_class("shown")
         box.focus()
 
@@ -190,8 +193,8 @@ class TasksPane(Vertical):
             except TaskError as exc:
                 self.notify(str(exc), severity="warning")
                 return
-            self.query_one(TaskTree).focus()
-            self.call_after_refresh(self.query_one(TaskTree).select_task, task.id)
+            self._select_next = task.id
+            self.refresh_tasks()
         elif purpose in ("rename", "block") and task_id:
             self._apply(purpose, task_id, text)
 

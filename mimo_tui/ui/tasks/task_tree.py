@@ -26,10 +26,11 @@ class TaskTree(Tree[str]):
         super().__init__("Tasks", **kwargs)  # type: ignore[arg-type]
         self.show_root = False
         self.guide_depth = 3
+        self._wanted: str | None = None
 
-    def show_tasks(self, tasks: Sequence[Task]) -> None:
-        """Rebuild the tree, keeping the cursor on the same task when it still exists."""
-        selected = self.cursor_node.data if self.cursor_node is not None else None
+    def show_tasks(self, tasks: Sequence[Task], prefer: str | None = None) -> None:
+        """Rebuild the tree, with the cursor on `prefer`, else on the task it was on."""
+        selected = prefer or self._wanted or (self.cursor_node.data if self.cursor_node is not None else None)
         self.clear()
         nodes = {}
         for task in tasks:
@@ -39,11 +40,15 @@ class TaskTree(Tree[str]):
         for node in nodes.values():
             if node.children:
                 node.allow_expand = True
-        target = nodes.get(selected) if selected else None
-        if target is None and nodes:
-            target = next(iter(nodes.values()))
-        if target is not None:
-            self.move_cursor(target)
+        self._wanted = selected if selected in nodes else next(iter(nodes), None)
+        if self._wanted is not None:
+            # Node lines are known only after the tree is laid out again.
+            self.call_after_refresh(self._move_to_wanted)
+
+    def _move_to_wanted(self) -> None:
+        if self._wanted is not None:
+            self.select_task(self._wanted)
+            self._wanted = None
 
     def select_task(self, task_id: str) -> None:
         """Put the cursor on a task."""
