@@ -160,6 +160,7 @@ async def test_offline_default_answers_hello_labelled_offline(agent_project, mak
         assert pane.agent.spec.offline
         await send(pilot, "hello there")
         await wait_until(pilot, lambda: bool(app.query(PermissionPrompt)), timeout=30, what="the demo's permission ask")
+        await wait_until(pilot, lambda: isinstance(app.focused, PermissionPrompt), what="the prompt to take focus")
         await pilot.press("r")
         await wait_idle(pilot)
         text = assistant_text(app)

@@ -25,6 +25,7 @@ def test_chat_mid_stream(agent_project, openai_server, make_chat_app, snap_compa
 
     async def run_before(pilot) -> None:
         await wait_for_agent(pilot)
+        app.query_one("#prompt").cursor_blink = False
         await send(pilot, "how does the parser work?")
         await wait_until(pilot, lambda: "return tree" in assistant_text(app), what="the first part of the stream")
         await pilot.pause(0.2)
@@ -40,6 +41,7 @@ def test_permission_prompt_for_an_edit(agent_project, openai_server, make_chat_a
 
     async def run_before(pilot) -> None:
         await wait_for_agent(pilot)
+        app.query_one("#prompt").cursor_blink = False
         await send(pilot, "make greet take a name")
         await wait_until(pilot, lambda: bool(app.query(PermissionPrompt)), what="the permission prompt")
         await pilot.pause(0.2)
@@ -71,6 +73,7 @@ def test_task_tree(agent_project, make_chat_app, snap_compare) -> None:
 
     async def run_before(pilot) -> None:
         await wait_for_agent(pilot)
+        app.query_one("#prompt").cursor_blink = False
         await pilot.press("f3")
         await wait_until(pilot, lambda: bool(app.query("#task-tree")) and len(app.query_one("#task-tree").root.children) == 3, what="the task tree")
         await pilot.pause(0.3)

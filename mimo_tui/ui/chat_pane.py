@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from typing import Any
 
 from textual import work
@@ -25,8 +26,10 @@ from mimo_tui.ui.chat.tool_call_block import ToolCallBlock
 from mimo_tui.ui.chat.user_message import UserMessage
 from mimo_tui.ui.messages import ProjectOpened
 
-# Streamed tokens are gathered this long and written to the markdown in one piece.
+# Streamed tokens are gathered this long and written to the markdown in one piece; when writing
+# falls behind, the wait grows (up to MAX_COALESCE_S) so each write carries more text.
 COALESCE_S = 0.05
+MAX_COALESCE_S = 0.25
 
 
 class ChatPane(Vertical):
@@ -51,6 +54,7 @@ class ChatPane(Vertical):
         self._event_queue: list[ev.AgentEvent] = []
         self._drain_scheduled = False
         self._drain_lock = asyncio.Lock()
+        self._coalesce_s = COALESCE_S
         self._assistant: AssistantMessage | None = None
         self._tool_blocks: dict[str, ToolCallBlock] = {}
         self._permission: tuple[PermissionPrompt, asyncio.Future[str]] | None = None
@@ -280,11 +284,12 @@ class ChatPane(Vertical):
         self._event_queue.append(event)
         if not self._drain_scheduled:
             self._drain_scheduled = True
-            delay = COALESCE_S if isinstance(event, ev.TextDeltaEvent) else 0.0
+            delay = self._coalesce_s if isinstance(event, ev.TextDeltaEvent) else 0.0
             self.set_timer(delay, self._drain) if delay else self.call_later(self._drain)
 
     async def _drain(self) -> None:
         async with self._drain_lock:
+            started = time.perf_counter()
             self._drain_scheduled = False
             events, self._event_queue = self._event_queue, []
             text: list[str] = []
@@ -298,6 +303,7 @@ class ChatPane(Vertical):
                 await self._show_event(event)
             if text:
                 await self._write_text("".join(text))
+            self._coalesce_s = min(MAX_COALESCE_S, max(COALESCE_S, 2 * (time.perf_counter() - started)))
 
     async def _write_text(self, text: str) -> None:
         if self._assistant is None or self._assistant.finished:

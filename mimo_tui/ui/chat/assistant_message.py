@@ -9,21 +9,29 @@ from textual.containers import Vertical
 from textual.widgets import Markdown
 from textual.widgets._markdown import MarkdownStream
 
-# A segment past this size is closed at the next paragraph break outside a code fence, so the
-# live Markdown widget (re-parsed on every write) stays small however long the answer gets.
-SEGMENT_CHARS = 3_000
+from mimo_tui.ui.chat.finished_markdown import FinishedMarkdown
+
+# A segment past this size is closed at the next paragraph break outside a code fence and
+# redrawn as one FinishedMarkdown widget, so the live Markdown widget (a widget per block,
+# re-parsed on every write) stays small however long the answer gets.
+SEGMENT_CHARS = 1_000
 FENCE = re.compile(r"^\s*(```|~~~)", re.M)
 
 
 def split_point(live: str, chunk: str) -> int | None:
-    """Where in `chunk` the live segment may end: after the last blank line outside a code fence."""
-    if len(live) + len(chunk) < SEGMENT_CHARS:
+    """Where in `chunk` the live segment may end: the first blank line outside a code fence once it is big enough."""
+    need = SEGMENT_CHARS - len(live)
+    if len(chunk) < need:
         return None
-    index = chunk.rfind("\n\n")
+    index = chunk.find("\n\n", max(0, need))
+    fences_before = len(FENCE.findall(live))
+    counted_to = 0
     while index >= 0:
-        if len(FENCE.findall(live + chunk[:index])) % 2 == 0:
+        fences_before += len(FENCE.findall(chunk[counted_to:index]))
+        counted_to = index
+        if fences_before % 2 == 0:
             return index + 2
-        index = chunk.rfind("\n\n", 0, index)
+        index = chunk.find("\n\n", index + 2)
     return None
 
 
@@ -40,6 +48,9 @@ class AssistantMessage(Vertical):
         margin: 0;
         padding: 0 1;
         layout: stream;
+    }
+    AssistantMessage > FinishedMarkdown {
+        margin: 0 0 1 0;
     }
     AssistantMessage.interrupted {
         border-left: thick $warning;
@@ -58,20 +69,21 @@ class AssistantMessage(Vertical):
     def compose(self) -> ComposeResult:
         if self._initial:
             self.finished = True
-            yield Markdown(self._initial)
+            yield FinishedMarkdown(self._initial)
 
     async def append(self, text: str) -> None:
         """Add streamed text; a large segment is finalised and a new one started."""
         if not text or self.finished:
             return
         self.source += text
-        cut = split_point(self._live_source, text)
-        if cut is not None and self._live is not None:
-            await self._write(text[:cut])
-            await self._finalise_live()
+        while text:
+            cut = split_point(self._live_source, text)
+            if cut is None:
+                await self._write(text)
+                return
+            # The segment is complete: draw it finished straight away, without first growing the live widget.
+            await self._finalise_live(extra=text[:cut])
             text = text[cut:]
-        if text:
-            await self._write(text)
 
     async def _write(self, text: str) -> None:
         if self._live is None:
@@ -83,13 +95,18 @@ class AssistantMessage(Vertical):
         assert self._stream is not None
         await self._stream.write(text)
 
-    async def _finalise_live(self) -> None:
+    async def _finalise_live(self, extra: str = "") -> None:
+        """Replace the live segment (plus `extra` text) by one finished widget, parsed in full once."""
         if self._stream is not None:
             await self._stream.stop()
             self._stream = None
+        source = self._live_source + extra
         if self._live is not None:
-            # One full parse at the end repairs anything the incremental appends half-parsed.
-            await self._live.update(self._live_source)
+            live = self._live
+            await self.mount(FinishedMarkdown(source), before=live)
+            await live.remove()
+        elif source:
+            await self.mount(FinishedMarkdown(source))
         self._live = None
         self._live_source = ""
 
@@ -101,4 +118,4 @@ class AssistantMessage(Vertical):
         self.finished = True
         if interrupted:
             self.add_class("interrupted")
-            await self.mount(Markdown("_interrupted_"))
+            await self.mount(FinishedMarkdown("_interrupted_"))

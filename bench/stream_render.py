@@ -1,0 +1,276 @@
+"""Render throughput of a streamed 20,000-token answer in the real chat pane, and key-press latency meanwhile.
+
+Two measurements per answer (ordinary markdown, and code-dense markdown):
+
+- end to end: the local OpenAI-compatible server streams the answer over HTTP (about one token per SSE
+  chunk), through litellm and the model gateway, into the agent loop and the chat pane of the real
+  workbench app running headless (120x40). Tokens/s = answer tokens / (first streamed byte .. last
+  block rendered, including the final full re-render).
+- transport only: the same request through gateway and agent loop with no UI (the transport's ceiling).
+- render only: the same answer's deltas fed straight to the chat pane's agent-event subscriber as fast
+  as the loop takes them (no HTTP, no litellm), to separate rendering from transport.
+
+While streaming, a key press ("x" into the prompt) is simulated every 100 ms and its latency measured
+from the press until the prompt's value changed (the key was handled on the app's event loop).
+
+Run: python bench/stream_render.py [--tokens 20000] [--chunk-chars 4]   (from the repo root)
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from mimo_tui.llm import count_tokens  # noqa: E402
+
+KEY_INTERVAL_S = 0.1
+
+
+def ordinary_markdown(tokens: int) -> str:
+    """Prose with headings, emphasis and the odd short list, about `tokens` tokens long."""
+    paragraph = (
+        "The parser reads the input once and keeps a small **stack** of open nodes; each closing token pops "
+        "one and attaches it to its parent, so the tree is built in a single pass without backtracking. "
+        "Errors carry the line and column where they were found, and `recover()` skips to the next statement.\n\n"
+    )
+    parts, total, section = [], 0, 0
+    while total < tokens:
+        if section % 6 == 0:
+            parts.append(f"## Section {section // 6 + 1}\n\n")
+        piece = paragraph if section % 5 else "- first point about the design\n- second point, with *emphasis*\n\n"
+        parts.append(piece)
+        total += count_tokens(piece) + (4 if section % 6 == 0 else 0)
+        section += 1
+    return "".join(parts)
+
+
+def code_dense_markdown(tokens: int) -> str:
+    """Mostly fenced code blocks and list items (each one a widget in a naive renderer)."""
+    block = (
+        "```python\ndef handle(request: Request) -> Response:\n    user = authenticate(request.headers)\n"
+        "    if user is None:\n        return Response(status=401)\n    return render(user, request.path)\n```\n\n"
+        "1. check the token\n2. load the user\n3. render the page\n\n"
+    )
+    parts, total = [], 0
+    while total < tokens:
+        parts.append(block)
+        total += count_tokens(block)
+    return "".join(parts)
+
+
+def split_tokens(text: str) -> list[str]:
+    """The answer as one piece per token, the way a provider streams it."""
+    from mimo_tui.llm.tokens import _encoding, encoding_name_for
+
+    encoding = _encoding(encoding_name_for(None))
+    return [encoding.decode([token]) for token in encoding.encode_ordinary(text)]
+
+
+async def measure_keys(app, stop: asyncio.Event, latencies: list[float]) -> None:
+    prompt = app.query_one("#prompt")
+    while not stop.is_set():
+        await asyncio.sleep(KEY_INTERVAL_S)
+        before = prompt.value
+        started = time.perf_counter()
+        app.simulate_key("x")
+        while prompt.value == before:
+            await asyncio.sleep(0)
+            if time.perf_counter() - started > 5:
+                break
+        latencies.append(time.perf_counter() - started)
+
+
+SERVER_SCRIPT = """
+import sys, time
+sys.path.insert(0, sys.argv[1])
+from tests.fixtures.openai_server import LocalOpenAIServer, Reply
+answer = open(sys.argv[2], encoding="utf-8").read()
+server = LocalOpenAIServer().start()
+server.responder = lambda body: Reply(text=answer, chunk_size=int(sys.argv[3]))
+print(server.base_url, flush=True)
+sys.stdin.read()
+server.stop()
+"""
+
+
+class ServerProcess:
+    """The local OpenAI-compatible server in its own process, so it does not share the app's GIL."""
+
+    def __init__(self, answer: str, folder: Path, chunk_chars: int) -> None:
+        import subprocess
+
+        answer_file = folder / "answer.md"
+        answer_file.write_text(answer, encoding="utf-8")
+        root = str(Path(__file__).resolve().parent.parent)
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", SERVER_SCRIPT, root, str(answer_file), str(chunk_chars)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        )
+        assert self.process.stdout is not None
+        self.base_url = self.process.stdout.readline().strip()
+
+    def close(self) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.close()
+        self.process.wait(timeout=10)
+
+
+async def run_end_to_end(answer: str, project: Path) -> dict[str, float]:
+    from mimo_tui.agent import events as ev
+    from mimo_tui.ui.app import MimoApp
+
+    app = MimoApp(start_dir=project, watch=False)
+    latencies: list[float] = []
+    async with app.run_test(size=(120, 40)) as pilot:
+        pane = app.query_one("#chat-pane")
+        while pane.agent is None or not pane.gateway.is_ready:
+            await pilot.pause(0.05)
+        first: list[float] = []
+        subscriber = pane.agent.subscriber
+
+        def timing(event) -> None:
+            if isinstance(event, ev.TextDeltaEvent) and not first:
+                first.append(time.perf_counter())
+            subscriber(event)
+
+        pane.agent.subscriber = timing
+        stop = asyncio.Event()
+        keys = asyncio.create_task(measure_keys(app, stop, latencies))
+        prompt = app.query_one("#prompt")
+        prompt.value = "write it all"
+        await pilot.press("enter")
+        while pane.agent.is_running or pane._event_queue or pane._drain_scheduled or pane._assistant is not None:
+            await asyncio.sleep(0.002)
+        done = time.perf_counter()
+        stop.set()
+        keys.cancel()
+        await pilot.pause()
+        rendered = sum(len(block.source) for block in app.query("AssistantMessage"))
+    tokens = count_tokens(answer)
+    return {"tokens": tokens, "seconds": done - first[0], "tokens_per_s": tokens / (done - first[0]),
+            "rendered_chars": rendered, "answer_chars": len(answer), **key_stats(latencies)}
+
+
+async def run_render_only(answer: str, project: Path) -> dict[str, float]:
+    from mimo_tui.agent import events as ev
+    from mimo_tui.ui.app import MimoApp
+
+    pieces = split_tokens(answer)
+    app = MimoApp(start_dir=project, watch=False)
+    latencies: list[float] = []
+    async with app.run_test(size=(120, 40)) as pilot:
+        pane = app.query_one("#chat-pane")
+        while pane.agent is None:
+            await pilot.pause(0.05)
+        stop = asyncio.Event()
+        keys = asyncio.create_task(measure_keys(app, stop, latencies))
+        started = time.perf_counter()
+        for index, piece in enumerate(pieces):
+            pane._on_agent_event(ev.TextDeltaEvent(1, piece))
+            if index % 8 == 0:  # a provider's chunks arrive spread out; yield to the loop like a socket read would
+                await asyncio.sleep(0)
+        pane._on_agent_event(ev.TurnEnded(1, ev.TURN_DONE, ""))
+        while pane._event_queue or pane._drain_scheduled or pane._assistant is not None:
+            await asyncio.sleep(0.002)
+        done = time.perf_counter()
+        stop.set()
+        keys.cancel()
+        await pilot.pause()
+    tokens = len(pieces)
+    return {"tokens": tokens, "seconds": done - started, "tokens_per_s": tokens / (done - started), **key_stats(latencies)}
+
+
+async def run_transport_only(answer: str, project: Path) -> dict[str, float]:
+    """The same request through gateway and agent loop with no UI: the ceiling the transport sets."""
+    from mimo_tui.agent import events as ev
+    from mimo_tui.agent.setup import AgentServices, open_agent_session
+    from mimo_tui.llm import Gateway
+    from mimo_tui.project import Project
+
+    services = AgentServices.open(Project.open(project))
+    gateway = Gateway()
+    await gateway.warm_up()
+    first: list[float] = []
+
+    def subscriber(event: object) -> None:
+        if isinstance(event, ev.TextDeltaEvent) and not first:
+            first.append(time.perf_counter())
+
+    agent = open_agent_session(services, subscriber, gateway)
+    await agent.run_turn("write it all")
+    done = time.perf_counter()
+    services.close()
+    tokens = count_tokens(answer)
+    return {"tokens": tokens, "seconds": done - first[0], "tokens_per_s": tokens / (done - first[0])}
+
+
+def key_stats(latencies: list[float]) -> dict[str, float]:
+    if not latencies:
+        return {"key_presses": 0}
+    ordered = sorted(latencies)
+    return {
+        "key_presses": len(ordered),
+        "key_median_ms": statistics.median(ordered) * 1000,
+        "key_p95_ms": ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))] * 1000,
+        "key_max_ms": ordered[-1] * 1000,
+    }
+
+
+def make_project(folder: Path, base_url: str) -> Path:
+    project = folder / "proj"
+    (project / ".mimo").mkdir(parents=True)
+    (project / ".mimo" / "config.toml").write_text(
+        f'[model]\ndefault = "bench"\n\n[models.bench]\nmodel = "openai/bench"\napi_base = "{base_url}"\napi_key = "sk-bench"\n'
+    )
+    return project
+
+
+def show(label: str, result: dict[str, float]) -> None:
+    keys = (
+        f"keys: {result['key_presses']} presses, median {result['key_median_ms']:.1f} ms, p95 {result['key_p95_ms']:.1f} ms, "
+        f"max {result['key_max_ms']:.1f} ms" if result.get("key_presses") else "keys: none measured"
+    )
+    print(f"{label:<34} {result['tokens']:>6} tokens in {result['seconds']:6.2f} s = {result['tokens_per_s']:8.0f} tokens/s   {keys}")
+
+
+async def main_async(args: argparse.Namespace) -> dict[str, dict[str, float]]:
+    results: dict[str, dict[str, float]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        os.environ["XDG_CONFIG_HOME"] = str(Path(tmp) / "config")
+        os.environ["XDG_DATA_HOME"] = str(Path(tmp) / "data")
+        for name, make in (("ordinary", ordinary_markdown), ("code-dense", code_dense_markdown)):
+            answer = make(args.tokens)
+            server = ServerProcess(answer, Path(tmp), args.chunk_chars)
+            try:
+                project = make_project(Path(tmp) / name, server.base_url)
+                results[f"{name} render-only"] = await run_render_only(answer, project)
+                show(f"{name}, render only", results[f"{name} render-only"])
+                results[f"{name} transport-only"] = await run_transport_only(answer, project)
+                show(f"{name}, transport only, no UI", results[f"{name} transport-only"])
+                results[f"{name} end-to-end"] = await run_end_to_end(answer, project)
+                show(f"{name}, end to end ({args.chunk_chars} chars/chunk)", results[f"{name} end-to-end"])
+            finally:
+                server.close()
+    return results
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tokens", type=int, default=20_000)
+    parser.add_argument("--chunk-chars", type=int, default=4, help="characters per SSE chunk from the server (4 ~ one token)")
+    args = parser.parse_args()
+    print(f"streamed answer of ~{args.tokens} tokens into the mimo chat pane (headless, 120x40), target >= 5,000 tokens/s, keys < 50 ms")
+    asyncio.run(main_async(args))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
