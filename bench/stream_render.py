@@ -13,7 +13,13 @@ Two measurements per answer (ordinary markdown, and code-dense markdown):
 While streaming, a key press ("x" into the prompt) is simulated every 100 ms and its latency measured
 from the press until the prompt's value changed (the key was handled on the app's event loop).
 
-Run: python bench/stream_render.py [--tokens 20000] [--chunk-chars 4]   (from the repo root)
+With --elia PYTHON the same answer is streamed from the same server into elia-chat (Textual + litellm;
+install it apart: python -m venv /tmp/elia && /tmp/elia/bin/pip install elia-chat), headless at the same
+size, and its tokens/s measured the same way (first streamed character to last one shown); elia re-renders
+the whole reply per chunk and gets slower as it grows, so it is capped (--elia-cap-s) and what it showed by
+then is counted, which flatters it.
+
+Run: python bench/stream_render.py [--tokens 20000] [--chunk-chars 4] [--elia /tmp/elia/bin/python]   (from the repo root)
 """
 
 from __future__ import annotations
@@ -241,6 +247,24 @@ def show(label: str, result: dict[str, float]) -> None:
     print(f"{label:<34} {result['tokens']:>6} tokens in {result['seconds']:6.2f} s = {result['tokens_per_s']:8.0f} tokens/s   {keys}")
 
 
+def run_elia(python: str, base_url: str, answer: str, cap_s: float) -> dict[str, float]:
+    """The same answer streamed into elia-chat (its own venv), capped at `cap_s` seconds of streaming."""
+    import json
+    import subprocess
+
+    script = Path(__file__).resolve().parent / "elia_stream.py"
+    out = subprocess.run([python, str(script), base_url, str(cap_s)], capture_output=True, text=True, timeout=cap_s + 180)
+    lines = [line for line in out.stdout.splitlines() if line.startswith("{")]
+    if not lines:
+        raise RuntimeError(f"elia run failed: {out.stderr.strip()[-500:]}")
+    record = json.loads(lines[-1])
+    if "error" in record:
+        raise RuntimeError(record["error"])
+    tokens = count_tokens(answer[: record["chars"]])
+    return {"tokens": tokens, "seconds": record["seconds"], "tokens_per_s": tokens / record["seconds"],
+            "finished": record["finished"]}
+
+
 async def main_async(args: argparse.Namespace) -> dict[str, dict[str, float]]:
     results: dict[str, dict[str, float]] = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -257,6 +281,13 @@ async def main_async(args: argparse.Namespace) -> dict[str, dict[str, float]]:
                 show(f"{name}, transport only, no UI", results[f"{name} transport-only"])
                 results[f"{name} end-to-end"] = await run_end_to_end(answer, project)
                 show(f"{name}, end to end ({args.chunk_chars} chars/chunk)", results[f"{name} end-to-end"])
+                if args.elia:
+                    elia = run_elia(args.elia, server.base_url, answer, args.elia_cap_s)
+                    results[f"{name} elia"] = elia
+                    done = "whole answer" if elia["finished"] else f"first part only (capped at {args.elia_cap_s:g} s)"
+                    show(f"{name}, elia-chat ({done})", elia)
+                    ratio = results[f"{name} end-to-end"]["tokens_per_s"] / elia["tokens_per_s"]
+                    print(f"{'':<34} mimo end to end / elia = {ratio:.0f}x")
             finally:
                 server.close()
     return results
@@ -266,6 +297,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tokens", type=int, default=20_000)
     parser.add_argument("--chunk-chars", type=int, default=4, help="characters per SSE chunk from the server (4 ~ one token)")
+    parser.add_argument("--elia", metavar="PYTHON", help="python of a venv with elia-chat installed, for a side-by-side run")
+    parser.add_argument("--elia-cap-s", type=float, default=60.0, help="stop measuring elia after this many seconds of streaming")
     args = parser.parse_args()
     print(f"streamed answer of ~{args.tokens} tokens into the mimo chat pane (headless, 120x40), target >= 5,000 tokens/s, keys < 50 ms")
     asyncio.run(main_async(args))

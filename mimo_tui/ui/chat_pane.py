@@ -55,6 +55,7 @@ class ChatPane(Vertical):
         self._drain_scheduled = False
         self._drain_lock = asyncio.Lock()
         self._coalesce_s = COALESCE_S
+        self._drain_due = 0.0
         self._assistant: AssistantMessage | None = None
         self._tool_blocks: dict[str, ToolCallBlock] = {}
         self._permission: tuple[PermissionPrompt, asyncio.Future[str]] | None = None
@@ -285,11 +286,14 @@ class ChatPane(Vertical):
         if not self._drain_scheduled:
             self._drain_scheduled = True
             delay = self._coalesce_s if isinstance(event, ev.TextDeltaEvent) else 0.0
+            self._drain_due = time.perf_counter() + delay
             self.set_timer(delay, self._drain) if delay else self.call_later(self._drain)
 
     async def _drain(self) -> None:
         async with self._drain_lock:
             started = time.perf_counter()
+            # A timer that fires late means layout and painting kept the loop busy: gather more next time.
+            late = max(0.0, started - self._drain_due)
             self._drain_scheduled = False
             events, self._event_queue = self._event_queue, []
             text: list[str] = []
@@ -303,7 +307,8 @@ class ChatPane(Vertical):
                 await self._show_event(event)
             if text:
                 await self._write_text("".join(text))
-            self._coalesce_s = min(MAX_COALESCE_S, max(COALESCE_S, 2 * (time.perf_counter() - started)))
+            busy = (time.perf_counter() - started) + late
+            self._coalesce_s = min(MAX_COALESCE_S, max(COALESCE_S, 3 * busy))
 
     async def _write_text(self, text: str) -> None:
         if self._assistant is None or self._assistant.finished:
