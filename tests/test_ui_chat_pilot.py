@@ -172,3 +172,26 @@ async def test_offline_default_answers_hello_labelled_offline(agent_project, mak
         await wait_until(pilot, lambda: len(await_tree.root.children) == 2, what="the task tree")
         labels = [str(node.label) for node in tree.root.children]
         assert labels[0].startswith("● T1 Get to know this project") and labels[1].startswith("○ T2 write the docs")
+
+
+async def test_session_picker_and_new_session(agent_project, openai_server, make_chat_app) -> None:
+    use_server(agent_project, openai_server)
+    openai_server.queue(Reply(text="answer one"), Reply(text="answer two"))
+    app = make_chat_app()
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await wait_for_agent(pilot)
+        await send(pilot, "question one")
+        await wait_idle(pilot)
+        first = pane.agent.session_id
+        await send(pilot, "/new")
+        await wait_until(pilot, lambda: pane.agent.session_id != first, what="a new session")
+        assert not app.query(UserMessage)
+        await send(pilot, "question two")
+        await wait_idle(pilot)
+        await send(pilot, "/sessions")
+        await wait_until(pilot, lambda: bool(app.screen.query("#session-list")), what="the session picker")
+        options = app.screen.query_one("#session-list")
+        assert options.option_count == 2
+        await pilot.press("down", "enter")
+        await wait_until(pilot, lambda: pane.agent.session_id == first, what="the older session to resume")
+        await wait_until(pilot, lambda: [u.text for u in app.query(UserMessage)] == ["question one"], what="its transcript")

@@ -48,3 +48,14 @@ class HistoryTool:
         if not hits:
             return ToolResult(f"no past session mentions {query!r}", summary="0 hits")
         return ToolResult("\n".join(hits), summary=f"{len(hits)} hit(s)")
+
+
+class HistoryIndexSearch:
+    """History search through the memory layer's FTS index of past sessions (`HistoryIndex`)."""
+
+    def __init__(self, index: Any) -> None:
+        self.index = index
+
+    def search(self, query: str, limit: int, exclude_session: str | None) -> list[str]:
+        hits = [hit for hit in self.index.search(query, limit=limit * 2) if hit.session_id != exclude_session]
+        return [f"[{hit.session_id} {hit.role} {hit.kind}] {hit.marked()}" for hit in hits[:limit]]

@@ -38,6 +38,12 @@ class SessionPicker(ModalScreen[str | None]):
                 options.append(Option(label, id=getattr(session, "id", "")))
             yield OptionList(*options, id="session-list")
 
+    def on_mount(self) -> None:
+        options = self.query_one(OptionList)
+        if options.option_count:
+            options.highlighted = 0
+        options.focus()
+
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         self.dismiss(event.option.id)
 
