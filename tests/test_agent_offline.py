@@ -64,3 +64,17 @@ def test_offline_agent_acts_on_reads_edits_and_free_text(agent_project: AgentPro
     assert code == 0 and "can't act on free text" in out
     code, out = run_cli(capsys, "run", "--mode", "plan", "--yes", "replace 'def welcome' with 'def x' in src/app.py")
     assert "plan mode is read-only" in out
+
+
+def test_prompt_from_stdin_and_config_errors_are_clear(agent_project: AgentProject, capsys, monkeypatch) -> None:
+    import io
+
+    monkeypatch.chdir(agent_project.root)
+    monkeypatch.setattr("sys.stdin", io.StringIO("list the files here"))
+    code, out = run_cli(capsys, "run", "-")
+    assert code == 0 and "`README.md`" in out
+    agent_project.write_config('[[permissions.rules]]\ntool = "bash"\naction = "sometimes"\n')
+    code = main(["run", "list the files here"])
+    captured = capsys.readouterr()
+    assert code == 2 and "permissions.rules entry 1: action must be one of allow, ask, deny" in captured.err
+    assert "Traceback" not in captured.err
