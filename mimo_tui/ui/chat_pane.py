@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import work
 from textual.app import ComposeResult
@@ -16,15 +16,16 @@ from textual.widgets import Input, Static
 from mimo_tui.agent import events as ev
 from mimo_tui.agent.modes import MODES, next_mode
 from mimo_tui.ui.chat.agent_status import AgentStatus
-from mimo_tui.ui.chat.assistant_message import AssistantMessage
 from mimo_tui.ui.chat.conversation import Conversation
-from mimo_tui.ui.chat.error_block import ErrorBlock
 from mimo_tui.ui.chat.messages import PermissionAnswered, RetryRequested, SessionSwitched
-from mimo_tui.ui.chat.permission_prompt import PermissionPrompt
 from mimo_tui.ui.chat.prompt_input import SLASH_COMMANDS, PromptInput
-from mimo_tui.ui.chat.tool_call_block import ToolCallBlock
 from mimo_tui.ui.chat.user_message import UserMessage
 from mimo_tui.ui.messages import ProjectOpened
+
+if TYPE_CHECKING:
+    from mimo_tui.ui.chat.assistant_message import AssistantMessage
+    from mimo_tui.ui.chat.permission_prompt import PermissionPrompt
+    from mimo_tui.ui.chat.tool_call_block import ToolCallBlock
 
 # Streamed tokens are gathered this long and written to the markdown in one piece; when writing
 # falls behind, the wait grows (up to MAX_COALESCE_S) so each write carries more text.
@@ -123,6 +124,9 @@ class ChatPane(Vertical):
         return self.services, self.agent.session_id
 
     async def _show_transcript(self) -> None:
+        from mimo_tui.ui.chat.assistant_message import AssistantMessage
+        from mimo_tui.ui.chat.tool_call_block import ToolCallBlock
+
         conversation = self.conversation
         await conversation.remove_children()
         self._assistant = None
@@ -217,6 +221,8 @@ class ChatPane(Vertical):
         self._refocus_prompt()
 
     async def run_slash_command(self, text: str) -> None:
+        from mimo_tui.ui.chat.assistant_message import AssistantMessage
+
         name, _, argument = text.partition(" ")
         argument = argument.strip()
         if name == "/help":
@@ -311,6 +317,8 @@ class ChatPane(Vertical):
             self._coalesce_s = min(MAX_COALESCE_S, max(COALESCE_S, 3 * busy))
 
     async def _write_text(self, text: str) -> None:
+        from mimo_tui.ui.chat.assistant_message import AssistantMessage
+
         if self._assistant is None or self._assistant.finished:
             self._assistant = AssistantMessage()
             await self.conversation.mount(self._assistant)
@@ -322,6 +330,11 @@ class ChatPane(Vertical):
             self._assistant = None
 
     async def _show_event(self, event: ev.AgentEvent) -> None:
+        # Widgets that pull in markdown and syntax highlighting load with the first reply, not the first frame.
+        from mimo_tui.ui.chat.error_block import ErrorBlock
+        from mimo_tui.ui.chat.permission_prompt import PermissionPrompt
+        from mimo_tui.ui.chat.tool_call_block import ToolCallBlock
+
         conversation = self.conversation
         if isinstance(event, ev.TurnStarted):
             self._update_status()
