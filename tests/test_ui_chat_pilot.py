@@ -195,3 +195,19 @@ async def test_session_picker_and_new_session(agent_project, openai_server, make
         await pilot.press("down", "enter")
         await wait_until(pilot, lambda: pane.agent.session_id == first, what="the older session to resume")
         await wait_until(pilot, lambda: [u.text for u in app.query(UserMessage)] == ["question one"], what="its transcript")
+
+
+async def test_scroll_stays_where_the_user_put_it(agent_project, openai_server, make_chat_app) -> None:
+    use_server(agent_project, openai_server)
+    long_text = "".join(f"Paragraph {n} of a long answer.\n\n" for n in range(120))
+    openai_server.queue(Reply(text=long_text, chunk_size=40, chunk_delay=0.01))
+    app = make_chat_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_agent(pilot)
+        conversation = app.query_one("#conversation")
+        await send(pilot, "talk")
+        await wait_until(pilot, lambda: "Paragraph 40" in assistant_text(app), what="a screenful of text")
+        assert conversation.scroll_y == conversation.max_scroll_y > 0  # anchored while nobody scrolls
+        conversation.scroll_to(y=0, animate=False)
+        await wait_idle(pilot)
+        assert conversation.scroll_y == 0 and conversation.max_scroll_y > 50
