@@ -5,7 +5,6 @@ from __future__ import annotations
 import fnmatch
 import tomllib
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 ALLOW = "allow"
@@ -124,7 +123,3 @@ def config_with_rule(text: str, rule: PermissionRule) -> str:
     rules = permissions.setdefault("rules", [])
     rules.append({"tool": rule.tool, "pattern": rule.pattern, "action": rule.action})
     return tomli_w.dumps(data)
-
-
-def relative_config_path(mimo_dir: Path, config_file: Path) -> str:
-    return config_file.relative_to(mimo_dir).as_posix()

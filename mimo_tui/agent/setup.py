@@ -18,7 +18,7 @@ from mimo_tui.llm import ModelSpec, resolve_model
 from mimo_tui.project import Project
 from mimo_tui.sessions import HistorySink, SessionStore
 from mimo_tui.skills import SkillCatalogue, load_catalogue, skill_roots
-from mimo_tui.store import StoreError, USER
+from mimo_tui.store import USER
 from mimo_tui.tasks import TaskStore
 from mimo_tui.workspace import user_config_dir
 
@@ -156,6 +156,3 @@ def open_agent_session(
         context_block=services.context_block,
         remember_rule=rule_saver(project),
     )
-
-
-__all__ = ["AgentServices", "AgentSetupError", "model_spec", "open_agent_session", "permission_policy", "StoreError"]

@@ -278,5 +278,3 @@ class SessionStore:
             ).fetchone()
         return int(row[0]) if row else 0
 
-
-__all__ = ["SessionStore", "new_session_id", "INTERRUPTED"]

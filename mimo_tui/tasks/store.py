@@ -205,5 +205,3 @@ class TaskStore:
             r["session_id"], r["id"], r["title"], r["status"], r["parent"], bool(r["focus"]), r["note"], r["created_at"], r["updated_at"]
         )
 
-
-__all__ = ["TaskStore", "OPEN", "IN_PROGRESS", "BLOCKED", "DONE", "ABANDONED"]

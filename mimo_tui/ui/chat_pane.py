@@ -369,7 +369,6 @@ class ChatPane(Vertical):
                 self._permission = None
             self._update_status()
             self._refocus_prompt()
-        conversation.scroll_end(animate=False)
 
     def _refocus_prompt(self) -> None:
         """Give the prompt the focus back, unless the user is working in another pane."""

@@ -10,7 +10,7 @@ from typing import Any
 from mimo_tui.agent.paths import PathRefused, display_path, memory_relpath, resolve_in_project
 from mimo_tui.agent.tools.arguments import ToolInputError, int_arg, schema, text_arg
 from mimo_tui.agent.tools.base import ToolContext, ToolResult, ToolSpec
-from mimo_tui.store import StoreError, Writer, atomic_write
+from mimo_tui.store import Writer, atomic_write
 
 MAX_READ_CHARS = 60_000
 MAX_LIST_ENTRIES = 500
@@ -21,7 +21,7 @@ def _target(args: dict[str, Any], ctx: ToolContext, key: str = "path") -> Path:
     return resolve_in_project(ctx.project_root, text_arg(args, key))
 
 
-def _subject(args: dict[str, Any], ctx_root: Path | None = None, key: str = "path") -> str:
+def _subject(args: dict[str, Any], key: str = "path") -> str:
     raw = args.get(key)
     if not isinstance(raw, str):
         return ""

@@ -6,7 +6,6 @@ import json
 from typing import Any
 
 from rich.text import Text
-from textual.app import ComposeResult
 from textual.widgets import Button, Collapsible, Static
 
 RESULT_PREVIEW_LINES = 24
