@@ -163,3 +163,24 @@ async def test_permission_once_always_and_reject(agent_project: AgentProject, op
     assert config["models"]["test"]["model"] == "openai/test"
     reopened = agent_project.open(RecordedEvents())
     assert reopened.policy.decide("write_file", "b.txt") == "allow"
+
+
+async def test_skills_and_project_instructions_reach_the_model(agent_project: AgentProject, openai_server: LocalOpenAIServer) -> None:
+    agent_project.use_server(openai_server.base_url)
+    skill = agent_project.root / ".mimo" / "skills" / "release-notes"
+    skill.mkdir(parents=True)
+    (skill / "SKILL.md").write_text("---\nname: release-notes\ndescription: Write release notes from git log.\n---\nUse git log --oneline.\n")
+    broken = agent_project.root / ".mimo" / "skills" / "broken"
+    broken.mkdir()
+    (broken / "SKILL.md").write_text("no front matter here\n")
+    (agent_project.root / "AGENTS.md").write_text("Always run the tests with pytest -q.\n")
+    openai_server.queue(Reply(tool_calls=[ToolCall("skill", '{"name": "release-notes"}')]), Reply(text="ok"))
+    agent = agent_project.open(RecordedEvents())
+    assert any("broken/SKILL.md" in p and "front matter" in p for p in agent_project.services.problems)
+    await agent.run_turn("write release notes")
+    system = openai_server.requests[0]["messages"][0]["content"]
+    assert "- release-notes: Write release notes from git log." in system
+    assert "Always run the tests with pytest -q." in system and "broken" not in system
+    assert "Use git log --oneline." in tool_messages(openai_server.requests[1])[0]["content"]
+    history = openai_server.requests[1]["messages"]
+    assert history[1]["role"] == "system" and history[1]["content"].startswith("Mode: build")
