@@ -34,6 +34,7 @@ class MemoryPane(Horizontal):
         self.project: Project | None = None
         self.relpath: str | None = None
         self.loaded: FileSnapshot | None = None
+        self.diff_text = ""
 
     def compose(self) -> ComposeResult:
         tree: Tree[str] = Tree(".mimo", id="memory-tree")
@@ -48,6 +49,14 @@ class MemoryPane(Horizontal):
             yield Static("Diff", classes="side-title")
             with VerticalScroll(id="memory-diff-scroll"):
                 yield Static("", id="memory-diff")
+
+    def _ui(self, callback, *args, **kwargs) -> None:
+        """Run `callback` on the app's thread, unless the pane went away while the worker ran."""
+        def guarded() -> None:
+            if self.is_attached:
+                callback(*args, **kwargs)
+
+        self.app.call_from_thread(guarded)
 
     @property
     def editor(self) -> TextArea:
@@ -66,7 +75,7 @@ class MemoryPane(Horizontal):
     def refresh_files(self, select: str | None = None) -> None:
         assert self.project is not None
         files = self.project.store.list_files()
-        self.app.call_from_thread(self._show_files, files, select)
+        self._ui(self._show_files, files, select)
 
     def _show_files(self, files: list[str], select: str | None) -> None:
         tree = self.query_one("#memory-tree", Tree)
@@ -100,9 +109,9 @@ class MemoryPane(Horizontal):
             snapshot = self.project.store.read(relpath)
             commits = self.project.store.log(relpath, limit=200)
         except StoreError as exc:
-            self.app.call_from_thread(self.notify, str(exc), severity="error")
+            self._ui(self.notify, str(exc), severity="error")
             return
-        self.app.call_from_thread(self._show_file, snapshot, commits)
+        self._ui(self._show_file, snapshot, commits)
 
     def _show_file(self, snapshot: FileSnapshot, commits: list[CommitInfo]) -> None:
         self.relpath, self.loaded = snapshot.relpath, snapshot
@@ -142,9 +151,10 @@ class MemoryPane(Horizontal):
             diff = self.project.store.diff(sha, self.relpath)
         except StoreError as exc:
             diff = str(exc)
-        self.app.call_from_thread(self._render_diff, diff or "(no change to this file)")
+        self._ui(self._render_diff, diff or "(no change to this file)")
 
     def _render_diff(self, diff: str) -> None:
+        self.diff_text = diff
         self.query_one("#memory-diff", Static).update(Syntax(diff, "diff", theme="ansi_dark", word_wrap=True))
 
     @on(MemoryHistory.RevertRequested)
@@ -160,12 +170,12 @@ class MemoryPane(Horizontal):
         try:
             info = self.project.store.revert(sha)
         except RevertConflict as exc:
-            self.app.call_from_thread(self.notify, str(exc), title="Revert refused", severity="error", timeout=15)
+            self._ui(self.notify, str(exc), title="Revert refused", severity="error", timeout=15)
             return
         except StoreError as exc:
-            self.app.call_from_thread(self.notify, str(exc), title="Revert failed", severity="error", timeout=15)
+            self._ui(self.notify, str(exc), title="Revert failed", severity="error", timeout=15)
             return
-        self.app.call_from_thread(self.notify, f"{info.short} {info.message}", title="Reverted")
+        self._ui(self.notify, f"{info.short} {info.message}", title="Reverted")
 
     # -- saving ---------------------------------------------------------------------------------
     def action_save(self, overwrite: bool = False) -> None:
@@ -180,15 +190,15 @@ class MemoryPane(Horizontal):
         try:
             info = self.project.store.write(relpath, text, message=f"memory: user edited {relpath}", base_digest=base_digest)
         except ConflictError as exc:
-            self.app.call_from_thread(self._ask_conflict, exc.current)
+            self._ui(self._ask_conflict, exc.current)
             return
         except StoreError as exc:
-            self.app.call_from_thread(self.notify, f"{exc}. Your text is still in the editor.", title="Not saved", severity="error", timeout=15)
+            self._ui(self.notify, f"{exc}. Your text is still in the editor.", title="Not saved", severity="error", timeout=15)
             return
         if info is None:
-            self.app.call_from_thread(self.notify, "no changes to save")
+            self._ui(self.notify, "no changes to save")
         else:
-            self.app.call_from_thread(self.notify, f"{info.short} {info.message}", title="Saved")
+            self._ui(self.notify, f"{info.short} {info.message}", title="Saved")
         self.open_file(relpath)
 
     def _ask_conflict(self, current: FileSnapshot) -> None:
