@@ -8,7 +8,7 @@ import struct
 import sys
 import zlib
 
-from mcp.server.mcpserver import Image, MCPServer
+from mcp.server.mcpserver import Context, Image, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 
 server = MCPServer("demo", log_level="WARNING")
@@ -65,6 +65,12 @@ def crash() -> str:
 
 
 @server.tool()
+def header(name: str, ctx: Context) -> str:
+    """Return the value of an HTTP request header (empty over stdio)."""
+    return (ctx.headers or {}).get(name.lower(), "")
+
+
+@server.tool()
 def broken_schema() -> str:
     """A tool whose advertised input schema is not valid JSON schema."""
     return "never offered"
@@ -83,6 +89,7 @@ def _png(width: int, height: int) -> bytes:
 
 
 if __name__ == "__main__":
+    # Usage: demo_server.py [stdio|noisy|http PORT] [TAG]; the tag only marks the process for leak checks.
     mode = sys.argv[1] if len(sys.argv) > 1 else "stdio"
     if mode == "http":
         server.run("streamable-http", host="127.0.0.1", port=int(sys.argv[2]))

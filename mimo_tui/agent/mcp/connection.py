@@ -148,7 +148,7 @@ class McpConnection:
             if code == CONNECTION_CLOSED:
                 if self._stop_requested:
                     raise McpCallError(f"MCP server '{self.name}' was stopped during the call of '{tool}'") from None
-                message = f"MCP server '{self.name}' exited during the call of tool '{tool}'"
+                message = f"MCP server '{self.name}' {self._gone} during the call of tool '{tool}'"
                 self._fail(message)
                 raise McpCallError(message) from None
             raise McpCallError(
@@ -188,7 +188,7 @@ class McpConnection:
                 self._set_state(STOPPED, self.error if self.state == FAILED else "")
             elif self._server_closed:
                 during = f" during the call of tool '{self._calls_in_flight[0]}'" if self._calls_in_flight else ""
-                self._fail(f"MCP server '{self.name}' exited unexpectedly{during}")
+                self._fail(f"MCP server '{self.name}' {self._gone} unexpectedly{during}")
         except Exception as exc:
             self._session = None
             self._fail(self._startup_failure(exc, phase))
@@ -276,6 +276,10 @@ class McpConnection:
         if self.config.transport == "http" and type(leaf).__module__.startswith(("httpx", "httpcore")):
             return f"{where}: cannot reach {self.config.url}: {_describe(leaf)}"
         return f"{where} failed during {phase}: {_describe(leaf)}"
+
+    @property
+    def _gone(self) -> str:
+        return "exited" if self.config.transport == "stdio" else "closed the connection"
 
     def _fail(self, message: str) -> None:
         if self.state in (STARTING, READY):

@@ -87,11 +87,13 @@ class McpServers:
     def from_config(cls, config: Config, project_root: Path) -> McpServers:
         """The servers declared in `config` and the project's `.mcp.json`, with timeouts from `mcp.*_timeout_s`."""
         declared = load_server_configs(config, project_root)
+        startup = _seconds(config, "mcp.startup_timeout_s", DEFAULT_STARTUP_TIMEOUT_S, declared.problems)
+        call = _seconds(config, "mcp.call_timeout_s", DEFAULT_CALL_TIMEOUT_S, declared.problems)
         return cls(
             declared.servers,
             project_root=project_root,
-            startup_timeout_s=float(config.get("mcp.startup_timeout_s", DEFAULT_STARTUP_TIMEOUT_S)),
-            call_timeout_s=float(config.get("mcp.call_timeout_s", DEFAULT_CALL_TIMEOUT_S)),
+            startup_timeout_s=startup,
+            call_timeout_s=call,
             problems=declared.problems,
         )
 
@@ -204,3 +206,12 @@ class McpServers:
         for callback in list(self._subscribers):
             callback(event)
 
+
+
+def _seconds(config: Config, key: str, default: float, problems: list[McpConfigProblem]) -> float:
+    value = config.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+        source = config.sources.get(key, "config")
+        problems.append(McpConfigProblem(source, None, f"{key} must be a positive number of seconds, got {value!r}; using {default:g}"))
+        return default
+    return float(value)
