@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sys
 from pathlib import Path
 
@@ -62,3 +63,19 @@ async def test_a_server_that_exits_at_start_shows_its_stderr(tmp_path: Path) -> 
     assert status.state == FAILED and status.error == "MCP server 'dies' exited during initialize"
     assert "fatal: no API key configured" in status.stderr_tail
     await servers.stop_all()
+
+
+async def test_stop_while_starting_leaves_no_process(process_tag: str) -> None:
+    servers = McpServers(
+        [stdio_server("demo", "demo_server.py", "stdio", process_tag), stdio_server("silent", "silent_server.py", process_tag)],
+        startup_timeout_s=10.0,
+    )
+    servers.start_all()
+    for _ in range(200):
+        if len(processes_with(process_tag)) == 2:
+            break
+        await asyncio.sleep(0.01)
+    assert len(processes_with(process_tag)) == 2
+    await servers.stop_all()
+    assert [status.state for status in servers.status()] == ["stopped", "stopped"]
+    assert processes_with(process_tag) == []

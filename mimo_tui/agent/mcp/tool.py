@@ -40,13 +40,14 @@ def schema_problem(schema: Any) -> str | None:
     return None
 
 
-def argument_problems(schema: dict[str, Any], args: Any) -> list[str]:
+def argument_problems(schema: dict[str, Any], args: Any, validator: Any = None) -> list[str]:
     """How `args` fails the tool's schema (required keys, types, enums ...); empty when it fits."""
     if not isinstance(args, dict):
         return [f"arguments must be an object, got {type(args).__name__}"]
-    from jsonschema.validators import validator_for
+    if validator is None:
+        from jsonschema.validators import validator_for
 
-    validator = validator_for(schema)(schema)
+        validator = validator_for(schema)(schema)
     problems = []
     for error in sorted(validator.iter_errors(args), key=lambda e: list(e.path)):
         where = ".".join(str(part) for part in error.path)
@@ -69,6 +70,7 @@ class McpTool:
         schema.setdefault("properties", {})
         description = info.description or f"Tool {info.name} of MCP server {connection.name}."
         self.spec = ToolSpec(tool_name(connection.name, info.name), description, schema)
+        self._validator: Any = None
 
     @property
     def name(self) -> str:
@@ -80,7 +82,11 @@ class McpTool:
 
     async def run(self, args: dict[str, Any], ctx: ToolContext) -> ToolResult:
         label = f"MCP tool '{self.tool}' of server '{self.server}'"
-        problems = argument_problems(self.spec.parameters, args)
+        if self._validator is None:
+            from jsonschema.validators import validator_for
+
+            self._validator = validator_for(self.spec.parameters)(self.spec.parameters)
+        problems = argument_problems(self.spec.parameters, args, self._validator)
         if problems:
             text = f"Arguments for {label} do not match its schema: " + "; ".join(problems)
             return ToolResult(text, is_error=True, summary=f"{self.server}/{self.tool}: bad arguments")
