@@ -59,6 +59,15 @@ async def test_demo_server_tools_results_and_errors(tmp_path: Path, process_tag:
     # The server keeps serving after a timed-out call.
     assert (await echo.run({"text": "still here"}, ctx)).content == "still here"
 
+    # A server that announces a changed tool list gets its new tools offered.
+    assert (await servers.tool("mcp__demo__grow").run({"name": "shout"}, ctx)).content == "added shout"
+    for _ in range(200):
+        if servers.tool("mcp__demo__shout") is not None:
+            break
+        await asyncio.sleep(0.01)
+    assert "shout" in events[-1].status.tool_names
+    assert (await servers.tool("mcp__demo__shout").run({"text": "hey"}, ctx)).content == "hey"
+
     await servers.stop_all()
     assert servers.status()[0].state == STOPPED
     assert processes_with(process_tag) == []

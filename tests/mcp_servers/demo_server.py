@@ -71,6 +71,14 @@ def header(name: str, ctx: Context) -> str:
 
 
 @server.tool()
+async def grow(name: str, ctx: Context) -> str:
+    """Add a tool called `name` (it echoes) and tell the client the tool list changed."""
+    server.add_tool(echo, name=name, description=f"Echo, added at run time as {name}.")
+    await ctx.session.send_tool_list_changed()
+    return f"added {name}"
+
+
+@server.tool()
 def broken_schema() -> str:
     """A tool whose advertised input schema is not valid JSON schema."""
     return "never offered"

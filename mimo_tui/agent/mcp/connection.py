@@ -67,6 +67,7 @@ class McpConnection:
         self._stderr_file: IO[str] | None = None
         self._stderr_snapshot = ""
         self._calls_in_flight: list[str] = []
+        self._background: set[asyncio.Task[None]] = set()
 
     @property
     def name(self) -> str:
@@ -238,8 +239,30 @@ class McpConnection:
         from mcp.client.session import ClientSession
         from mcp_types import Implementation
 
-        session = ClientSession(source, sink, client_info=Implementation(name="mimo", version=__version__))
+        session = ClientSession(
+            source, sink, client_info=Implementation(name="mimo", version=__version__), message_handler=self._on_message
+        )
         return await stack.enter_async_context(session)
+
+    async def _on_message(self, message: Any) -> None:
+        from mcp_types import ToolListChangedNotification
+
+        if isinstance(message, ToolListChangedNotification) and self.state == READY:
+            # Listing here would wait on the very receive loop that delivers the answer: list in a task of its own.
+            task = asyncio.get_running_loop().create_task(self._refresh_tools(), name=f"mcp-tools:{self.name}")
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
+
+    async def _refresh_tools(self) -> None:
+        session = self._session
+        if session is None:
+            return
+        try:
+            self.tools = await asyncio.wait_for(_list_tools(session), self.startup_timeout_s)
+        except Exception:
+            return  # the previous list stays; a dead server is noticed by the pump
+        if self.state == READY:
+            self._set_state(READY, "")
 
     async def _pump(self, read: Any, sink: Any) -> None:
         import anyio

@@ -52,7 +52,7 @@ class McpServerStatus:
 
 @dataclass(frozen=True)
 class McpServerChanged:
-    """A server changed state (starting, ready, failed, stopped); `status` is its new record."""
+    """A server changed state (starting, ready, failed, stopped) or, while ready, its tools; `status` is its new record."""
 
     status: McpServerStatus
 
@@ -204,7 +204,11 @@ class McpServers:
         self._tools.pop(connection.name, None)
         event = McpServerChanged(self._status_of(connection))
         for callback in list(self._subscribers):
-            callback(event)
+            try:
+                callback(event)
+            except Exception:
+                # A broken subscriber must not take a server's lifecycle down with it.
+                logging.getLogger(__name__).exception("MCP event subscriber failed")
 
 
 
