@@ -100,12 +100,15 @@ class McpConnection:
         if task is None:
             return
         self._stop_requested = True
-        if self._scope is not None:
+        if self.state == READY and self._wake is not None:
+            # A ready server is closed gracefully (stdin closed, HTTP session deleted) before anything is cancelled.
+            self._wake.set()
+            await asyncio.wait([task], timeout=5.0)
+        if not task.done() and self._scope is not None:
             self._scope.cancel()
-        try:
-            # The SDK bounds its own shutdown (stdin close, SIGTERM, SIGKILL); this is a last resort.
-            await asyncio.wait_for(asyncio.shield(task), 15.0)
-        except TimeoutError:
+        # The SDK bounds its own process shutdown (stdin close, SIGTERM, SIGKILL); this is a last resort.
+        await asyncio.wait([task], timeout=15.0)
+        if not task.done():
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
         self._task = None
@@ -135,7 +138,7 @@ class McpConnection:
             reason = f": {self.error}" if self.error else ""
             raise McpCallError(f"MCP server '{self.name}' is {self.state}{reason}")
         from mcp.shared.exceptions import MCPError
-        from mcp_types import CONNECTION_CLOSED, REQUEST_TIMEOUT
+        from mcp.types import CONNECTION_CLOSED, REQUEST_TIMEOUT
 
         self._calls_in_flight.append(tool)
         try:
@@ -169,11 +172,14 @@ class McpConnection:
         self._stderr_file = tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace")
         phase = "start"
         try:
-            with anyio.CancelScope() as scope:
-                self._scope = scope
-                async with AsyncExitStack() as stack:
-                    source, sink = await self._open_transport(stack, self._stderr_file)
-                    session = await self._open_session(stack, source, sink)
+            async with AsyncExitStack() as stack:
+                # Not cancellable: a cancel while the process is being spawned could leave it running.
+                source, sink = await self._open_transport(stack, self._stderr_file)
+                session = await self._open_session(stack, source, sink)
+                with anyio.CancelScope() as scope:
+                    self._scope = scope
+                    if self._stop_requested:
+                        scope.cancel()
                     phase = "initialize"
                     with anyio.fail_after(self.startup_timeout_s):
                         result = await session.initialize()
@@ -185,14 +191,18 @@ class McpConnection:
                     self._set_state(READY, "")
                     await self._wake.wait()
                     self._session = None
-            if self._stop_requested or scope.cancelled_caught:
-                self._set_state(STOPPED, self.error if self.state == FAILED else "")
+            if self._stop_requested:
+                if self.state != FAILED:
+                    self._set_state(STOPPED, "")
             elif self._server_closed:
                 during = f" during the call of tool '{self._calls_in_flight[0]}'" if self._calls_in_flight else ""
                 self._fail(f"MCP server '{self.name}' {self._gone} unexpectedly{during}")
         except Exception as exc:
-            self._session = None
-            self._fail(self._startup_failure(exc, phase))
+            if self._stop_requested:
+                if self.state != FAILED:
+                    self._set_state(STOPPED, "")
+            else:
+                self._fail(self._startup_failure(exc, phase))
         finally:
             self._session = None
             self._scope = None
@@ -214,11 +224,10 @@ class McpConnection:
                 cwd = self.project_root / cwd
             if cwd is not None and not cwd.is_dir():
                 raise _StartupError(f"working directory not found: {cwd}")
+            # The server gets the user's whole environment, as when run from their shell, plus its own `env`.
+            env = dict(os.environ) | {key: expand(value) for key, value in self.config.env.items()}
             params = StdioServerParameters(
-                command=expand(self.config.command),
-                args=[expand(arg) for arg in self.config.args],
-                env={key: expand(value) for key, value in self.config.env.items()} or None,
-                cwd=cwd,
+                command=expand(self.config.command), args=[expand(arg) for arg in self.config.args], env=env, cwd=cwd
             )
             read, write = await stack.enter_async_context(stdio_client(params, errlog=stderr))
         else:
@@ -237,7 +246,7 @@ class McpConnection:
 
     async def _open_session(self, stack: AsyncExitStack, source: Any, sink: Any) -> Any:
         from mcp.client.session import ClientSession
-        from mcp_types import Implementation
+        from mcp.types import Implementation
 
         session = ClientSession(
             source, sink, client_info=Implementation(name="mimo", version=__version__), message_handler=self._on_message
@@ -245,7 +254,7 @@ class McpConnection:
         return await stack.enter_async_context(session)
 
     async def _on_message(self, message: Any) -> None:
-        from mcp_types import ToolListChangedNotification
+        from mcp.types import ToolListChangedNotification
 
         if isinstance(message, ToolListChangedNotification) and self.state == READY:
             # Listing here would wait on the very receive loop that delivers the answer: list in a task of its own.
@@ -320,7 +329,7 @@ class McpConnection:
 async def _list_tools(session: Any) -> list[McpToolInfo]:
     tools: list[McpToolInfo] = []
     cursor: str | None = None
-    from mcp_types import PaginatedRequestParams
+    from mcp.types import PaginatedRequestParams
 
     while True:
         result = await session.list_tools(params=PaginatedRequestParams(cursor=cursor) if cursor else None)
