@@ -39,9 +39,15 @@ async def test_http_server_tools_and_calls(tmp_path: Path, http_demo_server: Htt
 
 
 async def test_http_server_going_away_fails_the_call_clearly(tmp_path: Path, http_demo_server: HttpDemoServer) -> None:
-    servers = McpServers([McpServerConfig("web", "http", "test", url=http_demo_server.url)], call_timeout_s=3.0)
+    wrong_url = http_demo_server.url.replace("/mcp", "/nope")
+    servers = McpServers(
+        [McpServerConfig("web", "http", "test", url=http_demo_server.url), McpServerConfig("wrong", "http", "test", url=wrong_url)],
+        call_timeout_s=3.0,
+    )
     servers.start_all()
     await servers.wait_started(timeout=15)
+    wrong = servers.status()[1]
+    assert wrong.error == f"MCP server 'wrong' at {wrong_url} answered initialize with an error: Not Found (code -32601)"
     echo = servers.tool("mcp__web__echo")
     http_demo_server.process.kill()
     http_demo_server.process.wait()

@@ -15,6 +15,7 @@ from mimo_tui import __version__
 from mimo_tui.agent.mcp.config import McpServerConfig, UnsetVariableError, expand, resolve_header
 
 STARTING, READY, FAILED, STOPPED, DISABLED = "starting", "ready", "failed", "stopped", "disabled"
+CONNECTION_CLOSED = -32000  # the SDK's JSON-RPC code for a connection that ended
 STDERR_TAIL_BYTES = 4096
 STDERR_TAIL_LINES = 12
 
@@ -138,7 +139,7 @@ class McpConnection:
             reason = f": {self.error}" if self.error else ""
             raise McpCallError(f"MCP server '{self.name}' is {self.state}{reason}")
         from mcp.shared.exceptions import MCPError
-        from mcp.types import CONNECTION_CLOSED, REQUEST_TIMEOUT
+        from mcp.types import REQUEST_TIMEOUT
 
         self._calls_in_flight.append(tool)
         try:
@@ -301,6 +302,10 @@ class McpConnection:
             return f"{where}: command not found: {self.config.command}"
         if isinstance(leaf, PermissionError):
             return f"{where}: command is not executable: {self.config.command}"
+        error = getattr(leaf, "error", None)
+        if getattr(error, "code", CONNECTION_CLOSED) != CONNECTION_CLOSED:
+            at = f" at {self.config.url}" if self.config.transport == "http" else ""
+            return f"{where}{at} answered {phase} with an error: {error.message} (code {error.code})"
         if self._server_closed or _is_connection_closed(leaf):
             if self.config.transport == "stdio":
                 return f"{where} exited during {phase}{garbage}"
@@ -351,7 +356,7 @@ def _leaf(exc: BaseException) -> BaseException:
 
 def _is_connection_closed(exc: BaseException) -> bool:
     error = getattr(exc, "error", None)
-    return getattr(error, "code", None) == -32000
+    return getattr(error, "code", None) == CONNECTION_CLOSED
 
 
 def _describe(exc: BaseException) -> str:

@@ -150,6 +150,12 @@ class McpServers:
         await connection.wait_settled()
         return self._status_of(connection)
 
+    async def stop(self, name: str) -> McpServerStatus:
+        """Stop one server for the rest of the session; raises KeyError for an unknown name."""
+        connection = self._connections[name]
+        await connection.stop()
+        return self._status_of(connection)
+
     async def stop_all(self) -> None:
         """Stop every server; when this returns no server process is left."""
         if self._start_task is not None and not self._start_task.done():
