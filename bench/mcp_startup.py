@@ -19,7 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from mimo_tui.agent.mcp import READY, McpServerChanged, McpServerConfig, McpServers  # noqa: E402
+from mimo_tui.agent.mcp import READY, McpServerConfig, McpServers  # noqa: E402
 from mimo_tui.agent.tools.base import ToolContext  # noqa: E402
 
 DEMO = ROOT / "tests" / "mcp_servers" / "demo_server.py"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import pytest
@@ -72,4 +71,3 @@ async def test_unreachable_and_unset_header_variable(monkeypatch: pytest.MonkeyP
     assert closed.state == FAILED and closed.error.startswith("MCP server 'closed': cannot reach http://127.0.0.1:9/mcp")
     assert secret.error == "MCP server 'secret': environment variable MIMO_TEST_MISSING_TOKEN is not set"
     await servers.stop_all()
-    await asyncio.sleep(0)

@@ -81,7 +81,9 @@ class McpServers:
         }
         self._start_task: asyncio.Task[None] | None = None
         # The SDK logs unparseable server output with tracebacks; with no handler Python would print them.
-        logging.getLogger("mcp").addHandler(logging.NullHandler())
+        sdk_logger = logging.getLogger("mcp")
+        if not any(isinstance(handler, logging.NullHandler) for handler in sdk_logger.handlers):
+            sdk_logger.addHandler(logging.NullHandler())
 
     @classmethod
     def from_config(cls, config: Config, project_root: Path) -> McpServers:
