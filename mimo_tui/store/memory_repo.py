@@ -36,6 +36,8 @@ def open_memory_repo(folder: Path, templates: dict[str, str], outer_project: Pat
             exclude_from_outer_repo(outer_project, folder)
     store.recovery_notes = store.recover()
     store.check_health()
+    if not fresh:
+        store.maintain()
     return store
 
 
