@@ -68,7 +68,8 @@ class MimoApp(App[int]):
         """For bench/startup_frame.py: record whether litellm was imported by the first frame."""
         report = os.environ.get("MIMO_BENCH_REPORT")
         if report:
-            Path(report).write_text(json.dumps({"litellm_imported": "litellm" in sys.modules, "t": time.time()}))
+            facts = {"litellm_imported": "litellm" in sys.modules, "t": time.time(), "cpu_s": time.process_time()}
+            Path(report).write_text(json.dumps(facts))
 
     # -- project --------------------------------------------------------------------------------
     def _open_project(self) -> None:
