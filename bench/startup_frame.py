@@ -107,6 +107,8 @@ class Terminal:
 
     def close(self) -> None:
         self._tmux("kill-server")
+        socket = Path(os.environ.get("TMUX_TMPDIR", "/tmp"), f"tmux-{os.getuid()}", self.socket)
+        socket.unlink(missing_ok=True)
 
 
 def isolated_env(home: Path) -> dict[str, str]:
