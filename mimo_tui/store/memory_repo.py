@@ -36,6 +36,8 @@ def open_memory_repo(folder: Path, templates: dict[str, str], outer_project: Pat
             raise StoreError(f"cannot write to {folder}: permission denied (is the folder read-only?)") from exc
     store.recovery_notes = store.recover()
     store.check_health()
+    if not fresh:
+        store.maintain()
     return store
 
 

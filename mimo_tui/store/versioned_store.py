@@ -30,12 +30,23 @@ log = logging.getLogger(__name__)
 
 ABSENT = "absent"
 STALE_LOCK_SECONDS = 10.0
+MAINTAIN_EVERY = 200
 _FIELD = "\x1f"
 _RECORD = "\x1e"
 
 
 def digest_of(data: bytes | None) -> str:
     return ABSENT if data is None else hashlib.sha1(data).hexdigest()
+
+
+def _subject(message: str) -> str:
+    """What git shows as a message's subject (`%s`): its first paragraph on one line."""
+    lines = []
+    for line in message.strip().splitlines():
+        if not line.strip():
+            break
+        lines.append(line.strip())
+    return " ".join(lines)
 
 
 def atomic_write(path: Path, data: bytes) -> None:
@@ -66,6 +77,7 @@ class VersionedStore:
         self._subscribers: list[Callable[[FileChanged], None]] = []
         self.refusals: list[str] = []
         self.recovery_notes: list[str] = []
+        self._commits_since_maintenance = 0
 
     # -- events -----------------------------------------------------------------------------
     def subscribe(self, callback: Callable[[FileChanged], None]) -> Callable[[], None]:
@@ -184,21 +196,43 @@ class VersionedStore:
             raise SandboxError(f"{writer.role} may not write {rel} (outside its write sandbox)")
 
     def _commit(self, rels: list[str], writer: Writer, message: str, add: bool) -> CommitInfo | None:
-        author = f"--author={writer.role} <{writer.role}@mimo>"
+        """One `git commit -- paths` process; the CommitInfo is built from what we passed, not a `git log`."""
+        when = int(time.time())
+        commit = ("commit", "-q", "--no-verify", f"--author={writer.role} <{writer.role}@mimo>",
+                  f"--date=@{when} {time.strftime('%z', time.localtime(when))}", "-m", message, "--", *rels)
         if add:
             self.git.run("add", "-A", "--", *rels)
-            proc = self.git.run("commit", "-q", "--no-verify", author, "-m", message, "--", *rels, check=False)
-        else:
-            proc = self.git.run("commit", "-q", "--no-verify", author, "-m", message, "--", *rels, check=False)
-            if proc.returncode != 0 and "did not match" in proc.stderr:
-                self.git.run("add", "-A", "--", *rels)
-                proc = self.git.run("commit", "-q", "--no-verify", author, "-m", message, "--", *rels, check=False)
+        proc = self.git.run(*commit, check=False)
+        if not add and proc.returncode != 0 and "did not match" in proc.stderr:
+            self.git.run("add", "-A", "--", *rels)
+            proc = self.git.run(*commit, check=False)
         if proc.returncode != 0:
             text = (proc.stdout + proc.stderr).strip()
             if "nothing to commit" in text or "no changes added" in text:
                 return None
             raise StoreError(f"commit failed in {self.root}: {text.splitlines()[-1] if text else proc.returncode}")
-        return self.head()
+        self._commits_since_maintenance += 1
+        if self._commits_since_maintenance >= MAINTAIN_EVERY:
+            self.maintain()
+        return CommitInfo(self._head_sha(), writer.role, when, _subject(message))
+
+    def _head_sha(self) -> str:
+        """HEAD's commit id, read from the ref file git just wrote; `git rev-parse` when that is not plain."""
+        git_dir = self.git.git_dir
+        try:
+            head = (git_dir / "HEAD").read_text(encoding="ascii").strip()
+            if head.startswith("ref: "):
+                head = (git_dir / head[5:]).read_text(encoding="ascii").strip()
+        except (OSError, UnicodeDecodeError):
+            head = ""
+        if len(head) in (40, 64) and all(c in "0123456789abcdef" for c in head):
+            return head
+        return self.git.out("rev-parse", "--verify", "HEAD").strip()
+
+    def maintain(self) -> None:
+        """Let git pack loose objects when enough have piled up (it detaches when there is work)."""
+        self._commits_since_maintenance = 0
+        self.git.run("maintenance", "run", "--auto", "--quiet", check=False)
 
     def commit_external(self) -> list[FileChanged]:
         """Commit whatever changed on disk outside the app, as the `external` author."""

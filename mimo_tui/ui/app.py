@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import os
+import sys
 import threading
+import time
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -58,6 +62,14 @@ class MimoApp(App[int]):
     def on_mount(self) -> None:
         self._register_themes()
         self.run_worker(self._open_project, thread=True, exit_on_error=False, name="open-project")
+        self.call_after_refresh(self._report_first_frame)
+
+    def _report_first_frame(self) -> None:
+        """For bench/startup_frame.py: record whether litellm was imported by the first frame."""
+        report = os.environ.get("MIMO_BENCH_REPORT")
+        if report:
+            facts = {"litellm_imported": "litellm" in sys.modules, "t": time.time(), "cpu_s": time.process_time()}
+            Path(report).write_text(json.dumps(facts))
 
     # -- project --------------------------------------------------------------------------------
     def _open_project(self) -> None:
