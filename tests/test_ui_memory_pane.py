@@ -173,5 +173,5 @@ async def test_every_pane_is_reachable_from_the_keyboard(git_project: Path) -> N
         await wait_until(pilot, lambda: app.project is not None)
         for key, pane_id in (("f3", "tasks"), ("f4", "trainer"), ("f2", "memory"), ("f1", "chat")):
             await pilot.press(key)
-            await wait_until(pilot, lambda: app.query_one("#panes").active == pane_id)
+            await wait_until(pilot, lambda: app.query_one("#panes").current == pane_id)
         assert "mimo skill train" in str(app.query_one("#trainer-pane .empty-state", Static).render())
