@@ -1,0 +1,118 @@
+"""Safe FTS5 queries: word tokens quoted and OR'ed, very common terms dropped, bm25 with a relative floor."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import threading
+from dataclasses import dataclass
+
+TOKENIZER = "porter unicode61 remove_diacritics 2"
+MARK_OPEN = "\x02"
+MARK_CLOSE = "\x03"
+MAX_TERMS = 16
+RELATIVE_FLOOR = 0.15
+# Summed document frequency above which bm25 over every match gets slow (about 1 µs per matching chunk).
+DF_BUDGET = 4000
+# When even the rarest term is that common, rank only the newest matches, up to this many.
+COMMON_WINDOW = 300
+_WORD = re.compile(r"[^\W_]+")
+
+
+def query_tokens(query: str) -> list[str]:
+    """The distinct word tokens of a user query; FTS5 operators and punctuation are plain text here."""
+    seen: dict[str, str] = {}
+    for token in _WORD.findall(query or ""):
+        seen.setdefault(token.casefold(), token)
+        if len(seen) >= MAX_TERMS:
+            break
+    return list(seen.values())
+
+
+def quote(term: str) -> str:
+    return '"' + term.replace('"', '""') + '"'
+
+
+def fetch_count(limit: int) -> int:
+    """How many candidates to rank before applying the relative floor: min(3 x limit, 50)."""
+    return max(1, min(3 * limit, 50))
+
+
+def apply_floor(scored: list[tuple[int, float]], limit: int) -> list[tuple[int, float]]:
+    """Best first; keep the top hit and every hit scoring at least RELATIVE_FLOOR of it."""
+    ordered = sorted(scored, key=lambda item: -item[1])
+    if not ordered:
+        return []
+    top = ordered[0][1]
+    return [item for item in ordered if item[1] >= RELATIVE_FLOOR * top][:limit]
+
+
+@dataclass(frozen=True)
+class QueryPlan:
+    """The MATCH expression to run and whether to rank only the newest matches (all terms very common)."""
+
+    match: str
+    terms: tuple[str, ...]
+    windowed: bool
+    dropped: tuple[str, ...]
+
+
+class TermStatistics:
+    """Document frequencies of query terms, read from an fts5vocab table and cached until the index changes."""
+
+    def __init__(self, db: sqlite3.Connection, schema: str, fts_table: str) -> None:
+        self._db = db
+        self._lock = threading.RLock()
+        self._vocab = f"temp.{fts_table}_vocab"
+        self._probe = f"{fts_table}_probe"
+        db.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS {self._vocab} USING fts5vocab({schema}, {fts_table}, 'row')")
+        db.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.{self._probe} USING fts5(t, tokenize='{TOKENIZER}')")
+        db.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.{self._probe}_terms USING fts5vocab(temp, {self._probe}, 'instance')")
+        self._df: dict[str, int] = {}
+
+    def invalidate(self) -> None:
+        with self._lock:
+            self._df.clear()
+
+    def index_terms(self, tokens: list[str]) -> dict[str, list[str]]:
+        """How the index's tokenizer turns each query token into terms (folded, stemmed)."""
+        with self._lock:
+            self._db.executemany(f"INSERT INTO temp.{self._probe}(rowid, t) VALUES (?, ?)", list(enumerate(tokens, 1)))
+            rows = self._db.execute(f"SELECT doc, term FROM temp.{self._probe}_terms ORDER BY doc, offset").fetchall()
+            self._db.execute(f"DELETE FROM temp.{self._probe}")
+        found: dict[str, list[str]] = {token: [] for token in tokens}
+        for doc, term in rows:
+            found[tokens[doc - 1]].append(term)
+        return found
+
+    def frequency(self, term: str) -> int:
+        with self._lock:
+            if term not in self._df:
+                row = self._db.execute(f"SELECT doc FROM {self._vocab} WHERE term = ?", (term,)).fetchone()
+                self._df[term] = int(row[0]) if row else 0
+            return self._df[term]
+
+    def plan(self, query: str) -> QueryPlan | None:
+        """A plan for `query`, or None when no token of it occurs in the index."""
+        tokens = query_tokens(query)
+        if not tokens:
+            return None
+        weighted: list[tuple[int, str]] = []
+        for token, terms in self.index_terms(tokens).items():
+            if terms:
+                # A token that splits into several terms is matched as a phrase; its rarest term bounds its cost.
+                weighted.append((min(self.frequency(term) for term in terms), token))
+        weighted = sorted(item for item in weighted if item[0] > 0)
+        if not weighted:
+            return None
+        kept: list[str] = []
+        spent = 0
+        for df, token in weighted:
+            if not kept or spent + df <= DF_BUDGET:
+                kept.append(token)
+                spent += df
+        windowed = spent > DF_BUDGET
+        if windowed:
+            kept = [token for _, token in weighted[:2]]
+        dropped = tuple(token for _, token in weighted if token not in kept)
+        return QueryPlan(" OR ".join(quote(token) for token in kept), tuple(kept), windowed, dropped)
