@@ -254,7 +254,7 @@ class ContextAssembler:
             if folder is None:
                 continue
             for rel, stat in memory_files(folder).items():
-                if rel not in shown or (label and rel != "MEMORY.md"):
+                if (rel != "MEMORY.md") if label else (rel not in shown):
                     own = rel.startswith(layout.folder + "/")
                     candidates.append((0 if own else 1, -stat.st_mtime, folder / rel, label + rel))
         if not candidates or cap <= 0:
