@@ -69,6 +69,7 @@ class TermStatistics:
         db.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.{self._probe} USING fts5(t, tokenize='{TOKENIZER}')")
         db.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.{self._probe}_terms USING fts5vocab(temp, {self._probe}, 'instance')")
         self._df: dict[str, int] = {}
+        self._data_version = -1
 
     def invalidate(self) -> None:
         with self._lock:
@@ -97,6 +98,12 @@ class TermStatistics:
         tokens = query_tokens(query)
         if not tokens:
             return None
+        with self._lock:
+            # Another connection's commit changes data_version; cached frequencies may be stale then.
+            version = self._db.execute("PRAGMA data_version").fetchone()[0]
+            if version != self._data_version:
+                self._df.clear()
+                self._data_version = version
         weighted: list[tuple[int, str]] = []
         for token, terms in self.index_terms(tokens).items():
             if terms:
