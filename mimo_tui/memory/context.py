@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -9,7 +11,7 @@ from pathlib import Path
 
 from mimo_tui.memory.layers import SessionLayout, memory_files
 from mimo_tui.memory.sections import split_sections
-from mimo_tui.memory.tokens import count_tokens
+from mimo_tui.memory.tokens import count_tokens, head_tokens
 from mimo_tui.memory.truncation import Fitted, fit_markdown, fit_plain
 
 DEFAULT_CAPS: dict[str, int] = {
@@ -40,6 +42,8 @@ WINDOW_SHARE = 0.5
 RESUME_LINE = ("Resume directly from the checkpoint's next concrete action; do not recap what was done. "
                "Memory entries are claims to verify, not facts.")
 _CACHE_SIZE = 64
+# Listing every file of a large memory repo costs milliseconds; titles of other files may lag this long.
+LISTING_TTL = 2.0
 
 
 @dataclass(frozen=True)
@@ -107,7 +111,6 @@ def scaled_caps(caps: dict[str, int], context_window: int) -> dict[str, int]:
 class _FileCounts:
     text: str
     tokens: int
-    line_tokens: list[int] | None = field(default=None)
     fitted: dict[int, Fitted] = field(default_factory=dict)
 
 
@@ -127,6 +130,29 @@ class ContextAssembler:
         self.display_root = display_root if display_root is not None else memory_dir.parent
         self._files: OrderedDict[tuple[str, int, int], _FileCounts] = OrderedDict()
         self._wrappers: dict[tuple[str, Path | None], int] = {}
+        self._memo: OrderedDict[tuple[str, str, int], Fitted] = OrderedDict()
+        self._titles: dict[tuple[Path, int], str] = {}
+        self._listings: dict[Path, tuple[float, dict[str, os.stat_result]]] = {}
+
+    def _listing(self, folder: Path) -> dict[str, os.stat_result]:
+        """The memory files of a repo, listed again at most every LISTING_TTL seconds."""
+        now = time.monotonic()
+        cached = self._listings.get(folder)
+        if cached is None or now - cached[0] > LISTING_TTL:
+            cached = self._listings[folder] = (now, memory_files(folder))
+        return cached[1]
+
+    def _remember(self, kind: str, text: str, cap: int, fit: Callable[[], Fitted]) -> Fitted:
+        """Fitted text from the memo when the same text was fitted to the same cap before."""
+        key = (kind, text, cap)
+        found = self._memo.get(key)
+        if found is None:
+            found = self._memo[key] = fit()
+            while len(self._memo) > 4 * _CACHE_SIZE:
+                self._memo.popitem(last=False)
+        else:
+            self._memo.move_to_end(key)
+        return found
 
     def build(self, session_id: str, context_window: int, caps: dict[str, int] | None = None) -> ContextBlock:
         """The memory block for `session_id` under a model window of `context_window` tokens."""
@@ -182,7 +208,8 @@ class ContextAssembler:
         if not text or cap <= 0:
             return self._empty(name, cap)
         inner = cap - self._wrapper_tokens(name, None)
-        return self._finish(name, fit_markdown(text, inner, BLOCK_TITLES[name], count_tokens), cap, None)
+        fitted = self._remember(name, text, inner, lambda: fit_markdown(text, inner, BLOCK_TITLES[name], count_tokens))
+        return self._finish(name, fitted, cap, None)
 
     def _counts(self, path: Path) -> _FileCounts | None:
         try:
@@ -211,12 +238,10 @@ class ContextAssembler:
             return self._empty(name, cap, path)
         assert path is not None
         inner = cap - self._wrapper_tokens(name, path)
-        if counts.tokens > inner and counts.line_tokens is None:
-            counts.line_tokens = [count_tokens(line + "\n") for line in counts.text.split("\n")]
         fitted = counts.fitted.get(inner)
         if fitted is None:
             fitted = (Fitted(counts.text, counts.tokens, 0, counts.tokens) if counts.tokens <= inner else
-                      fit_markdown(counts.text, inner, self._display(path), count_tokens, counts.line_tokens))
+                      fit_markdown(counts.text, inner, self._display(path), count_tokens, counts.tokens))
             counts.fitted[inner] = fitted
         return self._finish(name, fitted, cap, path)
 
@@ -232,17 +257,21 @@ class ContextAssembler:
         chosen: list[str] = []
         cut = 0
         for message in reversed(messages):
-            fitted = fit_plain(message.strip(), per_message - 2, count_tokens)
+            fitted = self._remember("message", message, per_message - 3,
+                                    lambda: fit_plain(message.strip(), per_message - 3, count_tokens, head_tokens))
             entry = f"> {fitted.text}" if fitted.text else ""
-            used = count_tokens(entry) + 2
+            used = fitted.tokens + 3
             if not entry or used > budget:
-                cut += sum(count_tokens(m) for m in messages[: len(messages) - len(chosen)])
+                cut += sum(self._remember("message", m, per_message - 3,
+                                          lambda m=m: fit_plain(m.strip(), per_message - 3, count_tokens, head_tokens)).full_tokens
+                           for m in messages[: len(messages) - len(chosen)])
                 break
             cut += fitted.cut_tokens
             chosen.append(entry)
             budget -= used
         body = "\n\n".join(reversed(chosen))
-        return self._finish(name, Fitted(body, count_tokens(body), cut, 0), cap, None)
+        counted = self._remember("messages", body, 0, lambda: Fitted(body, count_tokens(body), 0, 0))
+        return self._finish(name, Fitted(body, counted.tokens, cut, 0), cap, None)
 
     def _other_files(self, session_id: str, caps: dict[str, int]) -> MemoryBlock:
         name = "other_memory_files"
@@ -253,7 +282,7 @@ class ContextAssembler:
         for folder, label in ((self.memory_dir, ""), (self.global_dir, "global:")):
             if folder is None:
                 continue
-            for rel, stat in memory_files(folder).items():
+            for rel, stat in self._listing(folder).items():
                 if (rel != "MEMORY.md") if label else (rel not in shown):
                     own = rel.startswith(layout.folder + "/")
                     candidates.append((0 if own else 1, -stat.st_mtime, folder / rel, label + rel))
@@ -262,8 +291,11 @@ class ContextAssembler:
         candidates.sort()
         budget = cap - self._wrapper_tokens(name, None) - 12
         lines: list[str] = []
-        for index, (_, _, path, label) in enumerate(candidates):
-            line = f"- {label}: {_title_of(path)}"
+        for index, (_, mtime, path, label) in enumerate(candidates):
+            key = (path, int(mtime * 1e9))
+            if key not in self._titles:
+                self._titles[key] = _title_of(path)
+            line = f"- {label}: {self._titles[key]}"
             used = count_tokens(line + "\n")
             if used > budget:
                 lines.append(f"- … and {len(candidates) - index} more")
@@ -271,7 +303,7 @@ class ContextAssembler:
             lines.append(line)
             budget -= used
         body = "\n".join(lines)
-        return self._finish(name, Fitted(body, count_tokens(body), 0, 0), cap, None)
+        return self._finish(name, Fitted(body, cap - self._wrapper_tokens(name, None) - 12 - budget, 0, 0), cap, None)
 
 
 def _has_notes_entries(path: Path) -> bool:

@@ -16,6 +16,7 @@ RELATIVE_FLOOR = 0.15
 DF_BUDGET = 4000
 # When even the rarest term is that common, rank only the newest matches, up to this many.
 COMMON_WINDOW = 300
+TERM_CACHE_SIZE = 4096
 _WORD = re.compile(r"[^\W_]+")
 
 
@@ -69,6 +70,7 @@ class TermStatistics:
         db.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.{self._probe} USING fts5(t, tokenize='{TOKENIZER}')")
         db.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.{self._probe}_terms USING fts5vocab(temp, {self._probe}, 'instance')")
         self._df: dict[str, int] = {}
+        self._terms: dict[str, list[str]] = {}
         self._data_version = -1
 
     def invalidate(self) -> None:
@@ -78,13 +80,18 @@ class TermStatistics:
     def index_terms(self, tokens: list[str]) -> dict[str, list[str]]:
         """How the index's tokenizer turns each query token into terms (folded, stemmed)."""
         with self._lock:
-            self._db.executemany(f"INSERT INTO temp.{self._probe}(rowid, t) VALUES (?, ?)", list(enumerate(tokens, 1)))
-            rows = self._db.execute(f"SELECT doc, term FROM temp.{self._probe}_terms ORDER BY doc, offset").fetchall()
-            self._db.execute(f"DELETE FROM temp.{self._probe}")
-        found: dict[str, list[str]] = {token: [] for token in tokens}
-        for doc, term in rows:
-            found[tokens[doc - 1]].append(term)
-        return found
+            fresh = [token for token in tokens if token not in self._terms]
+            if fresh:
+                self._db.executemany(f"INSERT INTO temp.{self._probe}(rowid, t) VALUES (?, ?)", list(enumerate(fresh, 1)))
+                rows = self._db.execute(f"SELECT doc, term FROM temp.{self._probe}_terms ORDER BY doc, offset").fetchall()
+                self._db.execute(f"DELETE FROM temp.{self._probe}")
+                if len(self._terms) > TERM_CACHE_SIZE:
+                    self._terms.clear()
+                for token in fresh:
+                    self._terms[token] = []
+                for doc, term in rows:
+                    self._terms[fresh[doc - 1]].append(term)
+            return {token: self._terms[token] for token in tokens}
 
     def frequency(self, term: str) -> int:
         with self._lock:

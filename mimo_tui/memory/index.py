@@ -153,7 +153,7 @@ class MemoryIndex:
         self.db_path.parent.mkdir(parents=True, exist_ok=True)
         db = sqlite3.connect(self.db_path, check_same_thread=False, isolation_level=None, timeout=5.0)
         db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA synchronous=NORMAL")
+        db.execute("PRAGMA synchronous=OFF")  # derived and rebuildable: no fsync needed
         version = db.execute("PRAGMA user_version").fetchone()[0]
         if version != SCHEMA_VERSION:
             names = [name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table' "
@@ -315,7 +315,7 @@ class MemoryIndex:
             filters, params = _filters(scope, type, session_id)
             scored = self._rank(plan, filters, params, fetch_count(limit))
             kept = apply_floor(scored, limit)
-            return [hit for rowid, score in kept if (hit := self._hit(plan, rowid, score)) is not None]
+            return self._hits(plan, kept)
 
     def _rank(self, plan: QueryPlan, filters: str, params: list[str], fetch: int) -> list[tuple[int, float]]:
         order = "ORDER BY chunks_fts.rowid DESC" if plan.windowed else "ORDER BY chunks_fts.rank"
@@ -330,22 +330,24 @@ class MemoryIndex:
         scored = [(rowid, -rank) for rowid, rank in rows]
         return sorted(scored, key=lambda item: -item[1])[:fetch]
 
-    def _hit(self, plan: QueryPlan, rowid: int, score: float) -> MemoryHit | None:
-        row = self._db.execute(
-            "SELECT snippet(chunks_fts, -1, ?, ?, '…', ?), highlight(chunks_fts, 1, ?, ?), c.line, c.body_line, c.heading,"
-            " f.root, f.relpath, f.scope, f.type, f.session_id FROM chunks_fts JOIN chunks c ON c.id = chunks_fts.rowid"
-            " JOIN files f ON f.id = c.file_id WHERE chunks_fts MATCH ? AND chunks_fts.rowid = ?",
-            (MARK_OPEN, MARK_CLOSE, SNIPPET_TOKENS, MARK_OPEN, MARK_CLOSE, plan.match, rowid),
-        ).fetchone()
-        if row is None:
-            return None
-        snippet, marked_body, line, body_line, heading, root, relpath, scope, kind, session_id = row
-        first = marked_body.find(MARK_OPEN)
-        if first >= 0:
-            line = body_line + marked_body.count("\n", 0, first)
-        snippet = " ".join(snippet.split())
-        return MemoryHit(root, relpath, line, heading, snippet, round(score, 4), scope, kind, session_id,
-                         self.roots[root] / relpath)
+    def _hits(self, plan: QueryPlan, kept: list[tuple[int, float]]) -> list[MemoryHit]:
+        if not kept:
+            return []
+        scores = dict(kept)
+        rows = self._db.execute(
+            "SELECT chunks_fts.rowid, snippet(chunks_fts, -1, ?, ?, '…', ?), highlight(chunks_fts, 1, ?, ?), c.line, c.body_line,"
+            " c.heading, f.root, f.relpath, f.scope, f.type, f.session_id FROM chunks_fts JOIN chunks c ON c.id = chunks_fts.rowid"
+            f" JOIN files f ON f.id = c.file_id WHERE chunks_fts MATCH ? AND chunks_fts.rowid IN ({', '.join('?' * len(kept))})",
+            (MARK_OPEN, MARK_CLOSE, SNIPPET_TOKENS, MARK_OPEN, MARK_CLOSE, plan.match, *scores),
+        ).fetchall()
+        hits = []
+        for rowid, snippet, marked_body, line, body_line, heading, root, relpath, scope, kind, session_id in rows:
+            first = marked_body.find(MARK_OPEN)
+            if first >= 0:
+                line = body_line + marked_body.count("\n", 0, first)
+            hits.append(MemoryHit(root, relpath, line, heading, " ".join(snippet.split()), round(scores[rowid], 4),
+                                  scope, kind, session_id, self.roots[root] / relpath))
+        return sorted(hits, key=lambda hit: -hit.score)
 
 
 def _as_tuple(value: str | Iterable[str] | None) -> tuple[str, ...]:

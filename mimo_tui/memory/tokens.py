@@ -25,16 +25,31 @@ def _counter() -> Callable[[str], int]:
         llm_count = None
     if llm_count is not None:
         return lambda text: llm_count(text)
-    if "TIKTOKEN_CACHE_DIR" not in os.environ:
-        folder = _bundled_tokenizer_dir()
-        if folder is not None:
-            os.environ["TIKTOKEN_CACHE_DIR"] = str(folder)
-    import tiktoken
-
-    encoding = tiktoken.get_encoding("cl100k_base")
+    encoding = _encoding()
     return lambda text: len(encoding.encode_ordinary(text))
 
 
 def count_tokens(text: str) -> int:
     """Tokens of `text` (cl100k_base), counted offline."""
     return _counter()(text) if text else 0
+
+
+@lru_cache(maxsize=1)
+def _encoding():  # type: ignore[no-untyped-def]
+    if "TIKTOKEN_CACHE_DIR" not in os.environ:
+        folder = _bundled_tokenizer_dir()
+        if folder is not None:
+            os.environ["TIKTOKEN_CACHE_DIR"] = str(folder)
+    import tiktoken
+
+    return tiktoken.get_encoding("cl100k_base")
+
+
+def head_tokens(text: str, limit: int) -> str:
+    """The longest start of `text` that is at most `limit` tokens (cut at a token boundary)."""
+    if limit <= 0:
+        return ""
+    tokens = _encoding().encode_ordinary(text)
+    if len(tokens) <= limit:
+        return text
+    return _encoding().decode(tokens[:limit])

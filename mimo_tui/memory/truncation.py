@@ -25,14 +25,14 @@ def fit_markdown(
     cap: int,
     source: str,
     count: Callable[[str], int],
-    line_tokens: list[int] | None = None,
+    full: int | None = None,
 ) -> Fitted:
-    """Fit `text` under `cap` tokens keeping every heading; `line_tokens` may carry cached per-line counts."""
-    full = count(text)
+    """Fit `text` under `cap` tokens keeping every heading; `full` may carry its known token count."""
+    full = count(text) if full is None else full
     if full <= cap:
         return Fitted(text, full, 0, full)
     lines = text.split("\n")
-    costs = line_tokens if line_tokens is not None and len(line_tokens) == len(lines) else [count(line + "\n") for line in lines]
+    costs = _LineCosts(lines, count)
     heading_rows = set()
     body_rows: list[int] = []
     cut_titles: list[str] = []
@@ -69,6 +69,20 @@ def fit_markdown(
     return result
 
 
+class _LineCosts:
+    """Token counts of lines, computed only for the lines truncation looks at."""
+
+    def __init__(self, lines: list[str], count: Callable[[str], int]) -> None:
+        self._lines = lines
+        self._count = count
+        self._known: dict[int, int] = {}
+
+    def __getitem__(self, row: int) -> int:
+        if row not in self._known:
+            self._known[row] = self._count(self._lines[row] + "\n")
+        return self._known[row]
+
+
 def _assemble(lines: list[str], keep: set[int], full: int, source: str, cut_titles: list[str],
               count: Callable[[str], int]) -> Fitted:
     body = "\n".join(lines[row] for row in sorted(keep)).rstrip("\n")
@@ -80,16 +94,15 @@ def _assemble(lines: list[str], keep: set[int], full: int, source: str, cut_titl
     return Fitted(text, count(text), max(full - kept, 1), full)
 
 
-def fit_plain(text: str, cap: int, count: Callable[[str], int]) -> Fitted:
+def fit_plain(text: str, cap: int, count: Callable[[str], int], head: Callable[[str, int], str]) -> Fitted:
     """Keep the head of a plain text under `cap` tokens, with a marker when something was cut."""
     full = count(text)
     if full <= cap:
         return Fitted(text, full, 0, full)
-    keep = len(text) * max(cap - 20, 0) // full
-    while keep > 0:
-        candidate = f"{text[:keep].rstrip()}\n[… cut, {full} tokens in all]"
-        used = count(candidate)
-        if used <= cap:
-            return Fitted(candidate, used, full - count(text[:keep]), full)
-        keep = keep * 9 // 10
-    return Fitted("", 0, full, full)
+    marker = f"\n[… cut, {full} tokens in all]"
+    room = cap - count(marker) - 1
+    kept = head(text, room).rstrip() if room > 0 else ""
+    if not kept:
+        return Fitted("", 0, full, full)
+    candidate = kept + marker
+    return Fitted(candidate, count(candidate), full - count(kept), full)
