@@ -133,6 +133,7 @@ class ContextAssembler:
         self._memo: OrderedDict[tuple[str, str, int], Fitted] = OrderedDict()
         self._titles: dict[tuple[Path, int], str] = {}
         self._listings: dict[Path, tuple[float, dict[str, os.stat_result]]] = {}
+        self._others: dict[tuple[str, int], tuple[float, MemoryBlock]] = {}
 
     def _listing(self, folder: Path) -> dict[str, os.stat_result]:
         """The memory files of a repo, listed again at most every LISTING_TTL seconds."""
@@ -274,6 +275,13 @@ class ContextAssembler:
         return self._finish(name, Fitted(body, counted.tokens, cut, 0), cap, None)
 
     def _other_files(self, session_id: str, caps: dict[str, int]) -> MemoryBlock:
+        key = (session_id, caps["other_memory_files"])
+        cached = self._others.get(key)
+        if cached is None or time.monotonic() - cached[0] > LISTING_TTL:
+            cached = self._others[key] = (time.monotonic(), self._list_other_files(session_id, caps))
+        return cached[1]
+
+    def _list_other_files(self, session_id: str, caps: dict[str, int]) -> MemoryBlock:
         name = "other_memory_files"
         cap = caps[name]
         layout = SessionLayout(session_id)

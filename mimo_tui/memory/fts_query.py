@@ -13,7 +13,7 @@ MARK_CLOSE = "\x03"
 MAX_TERMS = 16
 RELATIVE_FLOOR = 0.15
 # Summed document frequency above which bm25 over every match gets slow (about 1 µs per matching chunk).
-DF_BUDGET = 4000
+DF_BUDGET = 2000
 # When even the rarest term is that common, rank only the newest matches, up to this many.
 COMMON_WINDOW = 300
 TERM_CACHE_SIZE = 4096
@@ -64,11 +64,14 @@ class TermStatistics:
     def __init__(self, db: sqlite3.Connection, schema: str, fts_table: str) -> None:
         self._db = db
         self._lock = threading.RLock()
+        db.execute("PRAGMA temp_store=MEMORY")  # the scratch tables below are rewritten on every query
         self._vocab = f"temp.{fts_table}_vocab"
         self._probe = f"{fts_table}_probe"
         db.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS {self._vocab} USING fts5vocab({schema}, {fts_table}, 'row')")
         db.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.{self._probe} USING fts5(t, tokenize='{TOKENIZER}')")
         db.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.{self._probe}_terms USING fts5vocab(temp, {self._probe}, 'instance')")
+        db.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.{fts_table}_hits USING fts5(heading, body, tokenize='{TOKENIZER}')")
+        self._hits = f"temp.{fts_table}_hits"
         self._df: dict[str, int] = {}
         self._terms: dict[str, list[str]] = {}
         self._data_version = -1
@@ -82,9 +85,13 @@ class TermStatistics:
         with self._lock:
             fresh = [token for token in tokens if token not in self._terms]
             if fresh:
-                self._db.executemany(f"INSERT INTO temp.{self._probe}(rowid, t) VALUES (?, ?)", list(enumerate(fresh, 1)))
-                rows = self._db.execute(f"SELECT doc, term FROM temp.{self._probe}_terms ORDER BY doc, offset").fetchall()
-                self._db.execute(f"DELETE FROM temp.{self._probe}")
+                self._db.execute("SAVEPOINT scratch_terms")
+                try:
+                    self._db.executemany(f"INSERT INTO temp.{self._probe}(rowid, t) VALUES (?, ?)", list(enumerate(fresh, 1)))
+                    rows = self._db.execute(f"SELECT doc, term FROM temp.{self._probe}_terms ORDER BY doc, offset").fetchall()
+                finally:
+                    self._db.execute("ROLLBACK TO scratch_terms")
+                    self._db.execute("RELEASE scratch_terms")
                 if len(self._terms) > TERM_CACHE_SIZE:
                     self._terms.clear()
                 for token in fresh:
@@ -130,3 +137,27 @@ class TermStatistics:
             kept = [token for _, token in weighted[:2]]
         dropped = tuple(token for _, token in weighted if token not in kept)
         return QueryPlan(" OR ".join(quote(token) for token in kept), tuple(kept), windowed, dropped)
+
+    def marked(self, rows: list[tuple[int, str, str]], match: str, snippet_tokens: int) -> dict[int, tuple[str, str]]:
+        """(snippet, marked body) of each (rowid, heading, body), matched in a tiny scratch table.
+
+        Asking the big index for snippets of a few rowids makes FTS5 seek every term's doclist per row;
+        copying the few hits into a scratch table with the same tokenizer is much cheaper.
+        """
+        if not rows:
+            return {}
+        name = self._hits.split(".")[1]
+        with self._lock:
+            # Rolled back, never committed: FTS5 then skips flushing and merging the scratch segment.
+            self._db.execute("SAVEPOINT scratch_hits")
+            try:
+                self._db.executemany(f"INSERT INTO {self._hits}(rowid, heading, body) VALUES (?, ?, ?)", rows)
+                found = self._db.execute(
+                    f"SELECT rowid, snippet({name}, -1, ?, ?, '…', ?), highlight({name}, 1, ?, ?) FROM {self._hits} "
+                    f"WHERE {name} MATCH ?",
+                    (MARK_OPEN, MARK_CLOSE, snippet_tokens, MARK_OPEN, MARK_CLOSE, match),
+                ).fetchall()
+            finally:
+                self._db.execute("ROLLBACK TO scratch_hits")
+                self._db.execute("RELEASE scratch_hits")
+        return {rowid: (snippet, body) for rowid, snippet, body in found}

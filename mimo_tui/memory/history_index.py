@@ -120,17 +120,16 @@ class HistoryIndex:
             rows = db.execute(f"SELECT rowid, rank FROM history_fts WHERE history_fts MATCH ?{clauses} {order} LIMIT ?",
                               [plan.match, *params, count]).fetchall()
             kept = apply_floor([(rowid, -rank) for rowid, rank in rows], limit)
-            hits = []
-            for rowid, score in kept:
-                row = db.execute(
-                    "SELECT snippet(history_fts, 0, ?, ?, '…', ?), session_id, message_id, role, kind, created_at "
-                    "FROM history_fts WHERE history_fts MATCH ? AND rowid = ?",
-                    (MARK_OPEN, MARK_CLOSE, SNIPPET_TOKENS, plan.match, rowid),
-                ).fetchone()
-                if row is not None:
-                    snippet, sid, mid, role, kind, created = row
-                    hits.append(HistoryHit(sid, mid, role, kind, " ".join(snippet.split()), round(score, 4), float(created)))
-            return hits
+            if not kept:
+                return []
+            scores = dict(kept)
+            rows = db.execute(f"SELECT rowid, text, session_id, message_id, role, kind, created_at FROM history_fts "
+                              f"WHERE rowid IN ({', '.join('?' * len(kept))})", list(scores)).fetchall()
+            marked = self._stats.marked([(row[0], "", row[1]) for row in rows], plan.match, SNIPPET_TOKENS)
+            hits = [HistoryHit(sid, mid, role, kind, " ".join(marked.get(rowid, (text[:200], ""))[0].split()),
+                               round(scores[rowid], 4), float(created))
+                    for rowid, text, sid, mid, role, kind, created in rows]
+            return sorted(hits, key=lambda hit: -hit.score)
 
     def close(self) -> None:
         with self._lock:

@@ -335,13 +335,14 @@ class MemoryIndex:
             return []
         scores = dict(kept)
         rows = self._db.execute(
-            "SELECT chunks_fts.rowid, snippet(chunks_fts, -1, ?, ?, '…', ?), highlight(chunks_fts, 1, ?, ?), c.line, c.body_line,"
-            " c.heading, f.root, f.relpath, f.scope, f.type, f.session_id FROM chunks_fts JOIN chunks c ON c.id = chunks_fts.rowid"
-            f" JOIN files f ON f.id = c.file_id WHERE chunks_fts MATCH ? AND chunks_fts.rowid IN ({', '.join('?' * len(kept))})",
-            (MARK_OPEN, MARK_CLOSE, SNIPPET_TOKENS, MARK_OPEN, MARK_CLOSE, plan.match, *scores),
+            "SELECT c.id, c.line, c.body_line, c.heading, c.body, f.root, f.relpath, f.scope, f.type, f.session_id"
+            f" FROM chunks c JOIN files f ON f.id = c.file_id WHERE c.id IN ({', '.join('?' * len(kept))})",
+            list(scores),
         ).fetchall()
+        marked = self._stats.marked([(row[0], row[3], row[4]) for row in rows], plan.match, SNIPPET_TOKENS)
         hits = []
-        for rowid, snippet, marked_body, line, body_line, heading, root, relpath, scope, kind, session_id in rows:
+        for rowid, line, body_line, heading, body, root, relpath, scope, kind, session_id in rows:
+            snippet, marked_body = marked.get(rowid, (body[:200], ""))
             first = marked_body.find(MARK_OPEN)
             if first >= 0:
                 line = body_line + marked_body.count("\n", 0, first)

@@ -45,11 +45,9 @@ def _encoding():  # type: ignore[no-untyped-def]
     return tiktoken.get_encoding("cl100k_base")
 
 
-def head_tokens(text: str, limit: int) -> str:
-    """The longest start of `text` that is at most `limit` tokens (cut at a token boundary)."""
-    if limit <= 0:
-        return ""
+def head_tokens(text: str, limit: int) -> tuple[str, int]:
+    """The longest start of `text` of at most `limit` tokens (cut at a token boundary), and the tokens of all of `text`."""
     tokens = _encoding().encode_ordinary(text)
     if len(tokens) <= limit:
-        return text
-    return _encoding().decode(tokens[:limit])
+        return text, len(tokens)
+    return (_encoding().decode(tokens[:limit]) if limit > 0 else ""), len(tokens)

@@ -64,7 +64,12 @@ def fit_markdown(
     result = _assemble(lines, keep, full, source, cut_titles, count)
     kept_bodies = sorted(row for row in keep if row not in heading_rows)
     while result.tokens > cap and kept_bodies:
-        keep.discard(kept_bodies.pop())
+        # Per-line counts can undercount the joined text a little: drop at least the excess, then recount.
+        excess = result.tokens - cap
+        while excess > 0 and kept_bodies:
+            row = kept_bodies.pop()
+            keep.discard(row)
+            excess -= max(costs[row], 1)
         result = _assemble(lines, keep, full, source, cut_titles, count)
     return result
 
@@ -94,15 +99,14 @@ def _assemble(lines: list[str], keep: set[int], full: int, source: str, cut_titl
     return Fitted(text, count(text), max(full - kept, 1), full)
 
 
-def fit_plain(text: str, cap: int, count: Callable[[str], int], head: Callable[[str, int], str]) -> Fitted:
+def fit_plain(text: str, cap: int, count: Callable[[str], int], head: Callable[[str, int], tuple[str, int]]) -> Fitted:
     """Keep the head of a plain text under `cap` tokens, with a marker when something was cut."""
-    full = count(text)
+    marker_room = 16
+    kept, full = head(text, max(cap - marker_room, 0))
     if full <= cap:
         return Fitted(text, full, 0, full)
-    marker = f"\n[… cut, {full} tokens in all]"
-    room = cap - count(marker) - 1
-    kept = head(text, room).rstrip() if room > 0 else ""
+    kept = kept.rstrip()
     if not kept:
         return Fitted("", 0, full, full)
-    candidate = kept + marker
+    candidate = f"{kept}\n[… cut, {full} tokens in all]"
     return Fitted(candidate, count(candidate), full - count(kept), full)
