@@ -59,53 +59,35 @@ class QueryPlan:
 
 
 class TermStatistics:
-    """Document frequencies of query terms, read from an fts5vocab table and cached until the index changes."""
+    """How many rows match each query token (counted up to DF_BUDGET + 1), cached until the index changes."""
 
-    def __init__(self, db: sqlite3.Connection, schema: str, fts_table: str) -> None:
+    def __init__(self, db: sqlite3.Connection, fts_table: str) -> None:
         self._db = db
         self._lock = threading.RLock()
-        db.execute("PRAGMA temp_store=MEMORY")  # the scratch tables below are rewritten on every query
-        self._vocab = f"temp.{fts_table}_vocab"
-        self._probe = f"{fts_table}_probe"
-        db.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS {self._vocab} USING fts5vocab({schema}, {fts_table}, 'row')")
-        db.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.{self._probe} USING fts5(t, tokenize='{TOKENIZER}')")
-        db.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.{self._probe}_terms USING fts5vocab(temp, {self._probe}, 'instance')")
-        db.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.{fts_table}_hits USING fts5(heading, body, tokenize='{TOKENIZER}')")
+        self._table = fts_table
+        db.execute("PRAGMA temp_store=MEMORY")  # the scratch table below is written on every search
         self._hits = f"temp.{fts_table}_hits"
+        db.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS {self._hits} USING fts5(heading, body, tokenize='{TOKENIZER}')")
         self._df: dict[str, int] = {}
-        self._terms: dict[str, list[str]] = {}
         self._data_version = -1
 
     def invalidate(self) -> None:
         with self._lock:
             self._df.clear()
 
-    def index_terms(self, tokens: list[str]) -> dict[str, list[str]]:
-        """How the index's tokenizer turns each query token into terms (folded, stemmed)."""
+    def frequency(self, token: str) -> int:
+        """Rows matching `token`, counted only up to DF_BUDGET + 1 so that very common words stay cheap."""
+        key = token.casefold()
         with self._lock:
-            fresh = [token for token in tokens if token not in self._terms]
-            if fresh:
-                self._db.execute("SAVEPOINT scratch_terms")
-                try:
-                    self._db.executemany(f"INSERT INTO temp.{self._probe}(rowid, t) VALUES (?, ?)", list(enumerate(fresh, 1)))
-                    rows = self._db.execute(f"SELECT doc, term FROM temp.{self._probe}_terms ORDER BY doc, offset").fetchall()
-                finally:
-                    self._db.execute("ROLLBACK TO scratch_terms")
-                    self._db.execute("RELEASE scratch_terms")
-                if len(self._terms) > TERM_CACHE_SIZE:
-                    self._terms.clear()
-                for token in fresh:
-                    self._terms[token] = []
-                for doc, term in rows:
-                    self._terms[fresh[doc - 1]].append(term)
-            return {token: self._terms[token] for token in tokens}
-
-    def frequency(self, term: str) -> int:
-        with self._lock:
-            if term not in self._df:
-                row = self._db.execute(f"SELECT doc FROM {self._vocab} WHERE term = ?", (term,)).fetchone()
-                self._df[term] = int(row[0]) if row else 0
-            return self._df[term]
+            if key not in self._df:
+                if len(self._df) > TERM_CACHE_SIZE:
+                    self._df.clear()
+                row = self._db.execute(
+                    f"SELECT count(*) FROM (SELECT 1 FROM {self._table} WHERE {self._table} MATCH ? LIMIT ?)",
+                    (quote(token), DF_BUDGET + 1),
+                ).fetchone()
+                self._df[key] = int(row[0])
+            return self._df[key]
 
     def plan(self, query: str) -> QueryPlan | None:
         """A plan for `query`, or None when no token of it occurs in the index."""
@@ -113,17 +95,13 @@ class TermStatistics:
         if not tokens:
             return None
         with self._lock:
-            # Another connection's commit changes data_version; cached frequencies may be stale then.
+            # Another connection's commit changes data_version; cached counts may be stale then.
             version = self._db.execute("PRAGMA data_version").fetchone()[0]
             if version != self._data_version:
                 self._df.clear()
                 self._data_version = version
-        weighted: list[tuple[int, str]] = []
-        for token, terms in self.index_terms(tokens).items():
-            if terms:
-                # A token that splits into several terms is matched as a phrase; its rarest term bounds its cost.
-                weighted.append((min(self.frequency(term) for term in terms), token))
-        weighted = sorted(item for item in weighted if item[0] > 0)
+            weighted = sorted((self.frequency(token), token) for token in tokens)
+        weighted = [item for item in weighted if item[0] > 0]
         if not weighted:
             return None
         kept: list[str] = []

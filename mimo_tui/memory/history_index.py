@@ -68,7 +68,7 @@ class HistoryIndex:
                 return None
             db.execute(_SCHEMA)
         self._db = db
-        self._stats = TermStatistics(db, "main", "history_fts")
+        self._stats = TermStatistics(db, "history_fts")
         return db
 
     def add(self, session_id: str, message_id: str | int, role: str, kind: str, text: str,

@@ -137,7 +137,7 @@ class MemoryIndex:
         self.roots = dict(roots)
         self._lock = threading.RLock()
         self._db = self._open()
-        self._stats = TermStatistics(self._db, "main", "chunks_fts")
+        self._stats = TermStatistics(self._db, "chunks_fts")
 
     # -- opening ------------------------------------------------------------------------------
     def _open(self) -> sqlite3.Connection:
