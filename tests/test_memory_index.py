@@ -219,3 +219,14 @@ def test_reconcile_of_unchanged_files_is_fast(memory_project: Project) -> None:
     report = index.reconcile()
     assert report.unchanged == 301 and report.indexed == 0
     assert time.perf_counter() - started < 0.5
+
+
+def test_fuzzy_finder_over_files_and_headings(memory_project: Project) -> None:
+    from mimo_tui.memory.finder import find
+
+    index = make_index(memory_project)
+    write(memory_project, "sessions/s1/checkpoint.md", "# Checkpoint\n\n## §5 Current work\nx\n\n## §8 Errors and fixes\ny\n")
+    best = find(index, "errors fixes")[0]
+    assert (best.relpath, best.line, best.heading) == ("sessions/s1/checkpoint.md", 6, "§8 Errors and fixes")
+    assert find(index, "MEMORY")[0].relpath == "MEMORY.md"
+    assert {entry.relpath for entry in find(index, "")} == {"MEMORY.md", "sessions/s1/checkpoint.md"}

@@ -292,6 +292,13 @@ class MemoryIndex:
             chunks = self._db.execute("SELECT count(*) FROM chunks").fetchone()[0]
         return files, chunks
 
+    def outline(self) -> list[tuple[str, str, int, str]]:
+        """Every indexed heading as (root, relpath, line, heading), files in path order; for the fuzzy finder."""
+        with self._lock:
+            return self._db.execute(
+                "SELECT DISTINCT f.root, f.relpath, c.line, c.heading FROM chunks c JOIN files f ON f.id = c.file_id "
+                "ORDER BY f.root DESC, f.relpath, c.line").fetchall()
+
     def plan(self, query: str) -> QueryPlan | None:
         with self._lock:
             return self._stats.plan(query)
