@@ -13,6 +13,7 @@ COMMAND_MODULES = [
     "mimo_tui.commands.memory",
     "mimo_tui.commands.config",
     "mimo_tui.commands.mcp",
+    "mimo_tui.commands.history",
 ]
 
 
