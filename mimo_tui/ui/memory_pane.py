@@ -13,10 +13,12 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Static, TextArea, Tree
 
+from mimo_tui.memory.validators import Problem
 from mimo_tui.project import Project
 from mimo_tui.store import CommitInfo, ConflictError, FileSnapshot, RevertConflict, StoreError
 from mimo_tui.ui.conflict_dialog import ConflictDialog
 from mimo_tui.ui.memory_history import MemoryHistory
+from mimo_tui.ui.memory_search import MemorySearch
 from mimo_tui.ui.messages import MemoryChanged, ProjectOpened
 
 
@@ -27,6 +29,8 @@ class MemoryPane(Horizontal):
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", id="memory.save"),
         Binding("ctrl+r", "reload", "Reload", id="memory.reload"),
+        Binding("ctrl+f", "focus_search", "Search", id="memory.search"),
+        Binding("ctrl+t", "context_preview", "Context", id="memory.context"),
     ]
 
     def __init__(self, id: str | None = None) -> None:
@@ -35,13 +39,18 @@ class MemoryPane(Horizontal):
         self.relpath: str | None = None
         self.loaded: FileSnapshot | None = None
         self.diff_text = ""
+        self.problems: dict[str, list[Problem]] = {}
+        self._jump_line: int | None = None
 
     def compose(self) -> ComposeResult:
-        tree: Tree[str] = Tree(".mimo", id="memory-tree")
-        tree.show_root = False
-        yield tree
+        with Vertical(id="memory-left"):
+            yield MemorySearch(id="memory-search")
+            tree: Tree[str] = Tree(".mimo", id="memory-tree")
+            tree.show_root = False
+            yield tree
         with Vertical(id="memory-main"):
             yield Static("Select a memory file", id="memory-title")
+            yield Static("", id="memory-problems")
             yield TextArea.code_editor("", language="markdown", id="memory-editor", soft_wrap=True)
         with Vertical(id="memory-side"):
             yield Static("History  (r: revert)", classes="side-title")
@@ -69,15 +78,19 @@ class MemoryPane(Horizontal):
     # -- loading --------------------------------------------------------------------------------
     def on_project_opened(self, message: ProjectOpened) -> None:
         self.project = message.project
+        self.query_one(MemorySearch).project = message.project
         self.refresh_files(select="MEMORY.md")
 
     @work(thread=True, exclusive=True, group="memory-files")
     def refresh_files(self, select: str | None = None) -> None:
         assert self.project is not None
         files = self.project.store.list_files()
-        self._ui(self._show_files, files, select)
+        problems = self.project.memory.problems()
+        self._ui(self._show_files, files, problems, select)
 
-    def _show_files(self, files: list[str], select: str | None) -> None:
+    def _show_files(self, files: list[str], problems: dict[str, list[Problem]], select: str | None) -> None:
+        self.problems = problems
+        self._show_problems()
         tree = self.query_one("#memory-tree", Tree)
         tree.clear()
         folders: dict[str, object] = {"": tree.root}
@@ -89,7 +102,12 @@ class MemoryPane(Horizontal):
                 if key not in folders:
                     folders[key] = parent.add(parts[depth - 1] + "/", expand=depth == 1)
                 parent = folders[key]  # type: ignore[assignment]
-            parent.add_leaf(parts[-1], data=rel)
+            found = problems.get(rel, [])
+            label = Text(parts[-1])
+            if found:
+                errors = any(p.severity == "error" for p in found)
+                label.append(f" ⚠{len(found)}", style="bold red" if errors else "yellow")
+            parent.add_leaf(label, data=rel)
         tree.root.expand()
         if select and (self.relpath is None or select != self.relpath):
             self.open_file(select)
@@ -101,6 +119,50 @@ class MemoryPane(Horizontal):
                 self.notify(f"{self.relpath} has unsaved changes: save (ctrl+s) or reload (ctrl+r) first", severity="warning")
                 return
             self.open_file(event.node.data)
+
+    @on(MemorySearch.Jump)
+    def _jump(self, event: MemorySearch.Jump) -> None:
+        if event.root != "project":
+            self.notify(f"{event.relpath} is in the {event.root} memory repo; only project files open here", severity="warning")
+            return
+        if self.dirty and event.relpath != self.relpath:
+            self.notify(f"{self.relpath} has unsaved changes: save (ctrl+s) or reload (ctrl+r) first", severity="warning")
+            return
+        self._jump_line = event.line
+        if event.relpath == self.relpath:
+            self._move_to_jump_line()
+        else:
+            self.open_file(event.relpath)
+
+    def _move_to_jump_line(self) -> None:
+        if self._jump_line is None:
+            return
+        line = max(0, min(self._jump_line - 1, self.editor.document.line_count - 1))
+        self._jump_line = None
+        self.editor.move_cursor((line, 0), center=True)
+        self.editor.focus()
+
+    def _show_problems(self) -> None:
+        found = self.problems.get(self.relpath or "", [])
+        widget = self.query_one("#memory-problems", Static)
+        widget.display = bool(found)
+        widget.update(Text("\n".join(f"{'✖' if p.severity == 'error' else '⚠'} line {p.line}: {p.message}" for p in found[:6])))
+
+    def action_focus_search(self) -> None:
+        self.query_one("#memory-search-input").focus()
+
+    def action_context_preview(self) -> None:
+        if self.project is not None:
+            self.build_preview(getattr(self.app, "session_id", None))
+
+    @work(thread=True, exclusive=True, group="memory-preview")
+    def build_preview(self, session_id: str | None) -> None:
+        from mimo_tui.ui.context_preview import ContextPreview
+
+        assert self.project is not None
+        block = self.project.memory.preview(session_id or "none")
+        label = f"session {session_id}" if session_id else "no session yet: project and global memory only"
+        self._ui(self.app.push_screen, ContextPreview(block, label))
 
     @work(thread=True, exclusive=True, group="memory-open")
     def open_file(self, relpath: str) -> None:
@@ -132,6 +194,8 @@ class MemoryPane(Horizontal):
             editor.cursor_location = location if location[0] < editor.document.line_count else (0, 0)
             state = f"{len(commits)} commit(s)"
         self.query_one("#memory-title", Static).update(Text.assemble((snapshot.relpath, "bold"), f"  ·  {state}"))
+        self._show_problems()
+        self._move_to_jump_line()
         self.query_one(MemoryHistory).show_commits(commits)
         if commits:
             self.show_diff(commits[0].sha)
@@ -243,6 +307,8 @@ class MemoryPane(Horizontal):
         self.open_file(change.relpath)
 
     def palette_commands(self) -> Iterable[SystemCommand]:
+        yield SystemCommand("Memory: search", "Search memory files (full text and names)", self.action_focus_search)
+        yield SystemCommand("Memory: context preview", "What would be injected into the model's context now", self.action_context_preview)
         yield SystemCommand("Memory: save file", "Save and commit the open memory file", self.action_save)
         yield SystemCommand("Memory: reload file", "Discard edits and reload from disk", self.action_reload)
         history = self.query_one(MemoryHistory)
