@@ -1,0 +1,71 @@
+"""On-disk cache of model completions, keyed by everything that determines a reply plus a sample index."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from .types import Completion, ToolCallRequest, Usage
+
+_FORMAT = 1
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+class ResponseCache:
+    """Completions stored as one JSON file each under directory, written atomically."""
+
+    def __init__(self, directory: Path | str) -> None:
+        self.directory = Path(directory)
+
+    @staticmethod
+    def key(model: str, messages: list[dict], tools: list[dict] | None, params: dict[str, Any], sample_index: int) -> str:
+        """The sha256 hex key of one request; a different sample_index gives a different key."""
+        payload = {"v": _FORMAT, "model": model, "messages": messages, "tools": tools, "params": params, "sample": sample_index}
+        return hashlib.sha256(_canonical(payload).encode()).hexdigest()
+
+    def _path(self, key: str) -> Path:
+        return self.directory / key[:2] / f"{key}.json"
+
+    def get(self, key: str) -> Completion | None:
+        """Return the cached completion for key, or None when missing or unreadable."""
+        try:
+            data = json.loads(self._path(key).read_text(encoding="utf-8"))
+            usage = Usage(**data["usage"])
+            calls = [ToolCallRequest(**call) for call in data["tool_calls"]]
+            return Completion(
+                text=data["text"],
+                tool_calls=calls,
+                usage=usage,
+                model=data["model"],
+                finish_reason=data["finish_reason"],
+                latency_s=data["latency_s"],
+            )
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, KeyError, TypeError):
+            # A torn or foreign file is a miss; the next put replaces it.
+            return None
+
+    def put(self, key: str, completion: Completion) -> None:
+        """Store completion under key (temp file, fsync, rename)."""
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        data = _canonical(asdict(completion)).encode()
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise

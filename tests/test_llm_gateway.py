@@ -1,0 +1,211 @@
+"""Gateway calls over real HTTP to the local OpenAI-compatible server."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+
+import pytest
+
+from mimo_tui.llm import (
+    CallRecord,
+    Gateway,
+    ModelError,
+    ModelSpec,
+    StreamDone,
+    TextDelta,
+    ToolCallDelta,
+)
+from tests.fixtures.openai_server import CutStream, ErrorReply, LocalOpenAIServer, Reply, ToolCall
+
+HELLO = [{"role": "user", "content": "say hello"}]
+TOOLS = [
+    {
+        "type": "function",
+        "function": {
+            "name": "read_file",
+            "description": "Read a file",
+            "parameters": {"type": "object", "properties": {"path": {"type": "string"}}, "required": ["path"]},
+        },
+    }
+]
+
+
+async def collect(gateway: Gateway, spec: ModelSpec, messages: list[dict], tools: list[dict] | None = None) -> list:
+    return [event async for event in gateway.stream(spec, messages, tools)]
+
+
+async def test_json_completion(gateway: Gateway, server_model: ModelSpec, openai_server: LocalOpenAIServer) -> None:
+    openai_server.queue(Reply(text="Hello there, friend.", prompt_tokens=11, completion_tokens=5))
+    records: list[CallRecord] = []
+    gateway.on_call = records.append
+
+    completion = await gateway.complete(server_model, HELLO, temperature=0.2)
+
+    assert completion.text == "Hello there, friend."
+    assert completion.finish_reason == "stop"
+    assert completion.tool_calls == []
+    assert (completion.usage.prompt_tokens, completion.usage.completion_tokens) == (11, 5)
+    assert completion.model == "openai/test"
+    assert openai_server.requests[0]["messages"] == HELLO
+    assert openai_server.requests[0]["temperature"] == 0.2
+    assert (gateway.totals.calls, gateway.totals.prompt_tokens, gateway.totals.completion_tokens) == (1, 11, 5)
+    assert records == [CallRecord("openai/test", completion.usage, completion.latency_s, 1, False, False)]
+
+
+async def test_json_tool_calls(gateway: Gateway, server_model: ModelSpec, openai_server: LocalOpenAIServer) -> None:
+    openai_server.queue(Reply(tool_calls=[ToolCall("read_file", '{"path": "a.py"}', id="call_a")]))
+
+    completion = await gateway.complete(server_model, HELLO, TOOLS)
+
+    assert completion.finish_reason == "tool_calls"
+    assert [(c.id, c.name, json.loads(c.arguments)) for c in completion.tool_calls] == [("call_a", "read_file", {"path": "a.py"})]
+    assert openai_server.requests[0]["tools"] == TOOLS
+
+
+async def test_streaming_text(gateway: Gateway, server_model: ModelSpec, openai_server: LocalOpenAIServer) -> None:
+    text = "Streaming works one small piece at a time."
+    openai_server.queue(Reply(text=text, chunk_size=5, prompt_tokens=7, completion_tokens=9))
+
+    events = await collect(gateway, server_model, HELLO)
+
+    deltas = [e.text for e in events if isinstance(e, TextDelta)]
+    assert len(deltas) == len(range(0, len(text), 5))
+    assert "".join(deltas) == text
+    done = events[-1]
+    assert isinstance(done, StreamDone)
+    assert done.completion.text == text
+    assert (done.completion.usage.prompt_tokens, done.completion.usage.completion_tokens) == (7, 9)
+    assert openai_server.requests[0]["stream"] is True
+    assert gateway.totals.calls == 1
+
+
+async def test_streamed_tool_calls_are_assembled(gateway: Gateway, server_model: ModelSpec, openai_server: LocalOpenAIServer) -> None:
+    openai_server.queue(
+        Reply(
+            text="Let me look.",
+            tool_calls=[ToolCall("read_file", '{"path": "src/main.py"}', id="call_1"), ToolCall("read_file", '{"path": "b.md"}', id="call_2")],
+            chunk_size=4,
+        )
+    )
+
+    events = await collect(gateway, server_model, HELLO, TOOLS)
+
+    tool_deltas = [e for e in events if isinstance(e, ToolCallDelta)]
+    assert len(tool_deltas) > 4
+    assert {d.index for d in tool_deltas} == {0, 1}
+    assert [d.name for d in tool_deltas if d.name] == ["read_file", "read_file"]
+    completion = events[-1].completion
+    assert completion.text == "Let me look."
+    assert completion.finish_reason == "tool_calls"
+    assert [(c.id, c.name, json.loads(c.arguments)) for c in completion.tool_calls] == [
+        ("call_1", "read_file", {"path": "src/main.py"}),
+        ("call_2", "read_file", {"path": "b.md"}),
+    ]
+
+
+async def test_rate_limit_waits_for_retry_after(gateway: Gateway, server_model: ModelSpec, openai_server: LocalOpenAIServer) -> None:
+    openai_server.queue(ErrorReply(429, "Rate limit reached, slow down", retry_after=0.4), Reply(text="after the wait"))
+
+    completion = await gateway.complete(server_model, HELLO)
+
+    assert completion.text == "after the wait"
+    assert len(openai_server.requests) == 2
+    gap = openai_server.request_times[1] - openai_server.request_times[0]
+    assert gap >= 0.4
+    assert gateway.totals.retries == 1 and gateway.totals.calls == 1
+
+
+async def test_server_error_then_success(gateway: Gateway, server_model: ModelSpec, openai_server: LocalOpenAIServer) -> None:
+    openai_server.queue(ErrorReply(500, "upstream exploded"), ErrorReply(503, "overloaded"), Reply(text="recovered"))
+
+    completion = await gateway.complete(server_model, HELLO)
+
+    assert completion.text == "recovered"
+    assert len(openai_server.requests) == 3
+    assert gateway.totals.retries == 2
+
+
+async def test_persistent_failure_gives_provider_message(gateway: Gateway, server_model: ModelSpec, openai_server: LocalOpenAIServer) -> None:
+    openai_server.queue(*[ErrorReply(500, "the GPU caught fire")] * 4)
+
+    with pytest.raises(ModelError) as caught:
+        await gateway.complete(server_model, HELLO)
+
+    assert caught.value.provider_message == "the GPU caught fire"
+    assert caught.value.status == 500 and caught.value.retryable
+    assert len(openai_server.requests) == gateway.max_retries + 1
+    assert gateway.totals.errors == 1 and gateway.totals.calls == 0
+
+
+async def test_client_error_is_not_retried(gateway: Gateway, server_model: ModelSpec, openai_server: LocalOpenAIServer) -> None:
+    openai_server.queue(ErrorReply(400, "messages[0].content is too long"))
+
+    with pytest.raises(ModelError) as caught:
+        await gateway.complete(server_model, HELLO)
+
+    assert caught.value.provider_message == "messages[0].content is too long"
+    assert "messages[0].content is too long" in str(caught.value)
+    assert not caught.value.retryable
+    assert len(openai_server.requests) == 1
+
+
+async def test_cut_json_reply_is_retried(gateway: Gateway, server_model: ModelSpec, openai_server: LocalOpenAIServer) -> None:
+    openai_server.queue(CutStream(text="never arrives whole"), Reply(text="whole"))
+
+    completion = await gateway.complete(server_model, HELLO)
+
+    assert completion.text == "whole"
+    assert len(openai_server.requests) == 2
+
+
+async def test_stream_cut_before_text_is_retried(gateway: Gateway, server_model: ModelSpec, openai_server: LocalOpenAIServer) -> None:
+    openai_server.queue(CutStream(text=""), Reply(text="second try streams fine"))
+
+    events = await collect(gateway, server_model, HELLO)
+
+    assert "".join(e.text for e in events if isinstance(e, TextDelta)) == "second try streams fine"
+    assert events[-1].completion.text == "second try streams fine"
+    assert len(openai_server.requests) == 2
+
+
+async def test_stream_cut_after_text_keeps_partial(gateway: Gateway, server_model: ModelSpec, openai_server: LocalOpenAIServer) -> None:
+    openai_server.queue(CutStream(text="The answer begins and then"), Reply(text="must not be requested"))
+    seen: list[str] = []
+
+    with pytest.raises(ModelError) as caught:
+        async for event in gateway.stream(server_model, HELLO):
+            if isinstance(event, TextDelta):
+                seen.append(event.text)
+
+    assert "".join(seen) == "The answer begins and then"
+    assert caught.value.partial_text == "The answer begins and then"
+    assert str(caught.value).startswith("stream cut")
+    assert caught.value.retryable
+    assert len(openai_server.requests) == 1
+
+
+async def test_concurrency_limit_is_shared(litellm_loaded: None, server_model: ModelSpec, openai_server: LocalOpenAIServer) -> None:
+    gateway = Gateway(max_concurrency=2, backoff_base_s=0.01)
+    openai_server.latency = 0.15
+    openai_server.responder = lambda body: Reply(text=body["messages"][0]["content"])
+
+    started = time.perf_counter()
+    replies = await asyncio.gather(
+        *[gateway.complete(server_model, [{"role": "user", "content": f"q{i}"}]) for i in range(4)],
+        *[collect(gateway, server_model, [{"role": "user", "content": f"s{i}"}]) for i in range(2)],
+    )
+    elapsed = time.perf_counter() - started
+
+    assert [r.text for r in replies[:4]] == ["q0", "q1", "q2", "q3"]
+    assert [r[-1].completion.text for r in replies[4:]] == ["s0", "s1"]
+    assert openai_server.max_in_flight == 2
+    assert elapsed >= 3 * 0.15
+    assert gateway.totals.calls == 6
+
+
+async def test_warm_up_is_idempotent_and_concurrent(litellm_loaded: None) -> None:
+    gateway = Gateway()
+    await asyncio.gather(gateway.warm_up(), gateway.warm_up(), gateway.warm_up())
+    assert gateway.is_ready
