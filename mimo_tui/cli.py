@@ -12,6 +12,7 @@ from mimo_tui import __version__
 COMMAND_MODULES = [
     "mimo_tui.commands.memory",
     "mimo_tui.commands.config",
+    "mimo_tui.commands.skill",
 ]
 
 
