@@ -13,7 +13,7 @@ from mimo_tui.skillopt.config import TrainConfig
 from mimo_tui.skillopt.dataset import Splits, load_splits
 from mimo_tui.skillopt.offline_models import register_demo_models
 from mimo_tui.skillopt.run_folder import RunFolder
-from mimo_tui.skillopt.trainer import RunState, Trainer
+from mimo_tui.skillopt.trainer import Trainer
 from mimo_tui.store import VersionedStore, Writer
 
 SKILLOPT = Writer("skillopt")
@@ -120,7 +120,7 @@ def resume_run(
     trainer = _trainer(config, splits, run, store, models_table, gateway_factory, subscriber)
     state_path = run_dir / "runtime_state.json"
     if state_path.exists():
-        trainer.state = RunState.from_dict(run.read_json("runtime_state.json"))
+        trainer.restore(run.read_json("runtime_state.json"))
     return PreparedRun(trainer, run, True)
 
 

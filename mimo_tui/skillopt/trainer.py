@@ -117,6 +117,7 @@ class Trainer:
         self._meter: dict[str, dict[str, float]] = {}
         self._started = time.monotonic()
         self._last_budget_emit = 0.0
+        self._saved: dict[str, Any] = {}
         gateway.on_call = self._on_call
 
     # -- plumbing ------------------------------------------------------------------------------
@@ -381,9 +382,19 @@ class Trainer:
         self.emit(SlowUpdate(epoch, guidance, self.state.version, decision.counts))
         return updated
 
-    def save_state(self) -> None:
+    def restore(self, saved: dict[str, Any]) -> None:
+        """Continue from a runtime_state.json written by an earlier segment of this run."""
+        self.state = RunState.from_dict(saved)
+        self._saved = self.state.to_dict()
+
+    def save_state(self, from_last_save: bool = False) -> None:
+        """Write runtime_state.json; after a stop, only the spend and reason are added to the last saved state."""
         totals = self.gateway.totals
-        snapshot = self.state.to_dict() | {
+        base = dict(self._saved) if from_last_save and self._saved else self.state.to_dict()
+        if not from_last_save:
+            self._saved = self.state.to_dict()
+        snapshot = base | {
+            "stop_reason": self.state.stop_reason,
             "spent_calls": self.state.spent_calls + totals.calls,
             "spent_usd": self.state.spent_usd + totals.cost_usd,
             "spent_prompt_tokens": self.state.spent_prompt_tokens + totals.prompt_tokens,
@@ -433,7 +444,8 @@ class Trainer:
         if stop_reason == "finished":
             self.state.phase = "done"
         self._emit_budget()
-        self.save_state()
+        # A stop can land mid-step: keep the state of the last finished step so a resume redoes the rest.
+        self.save_state(from_last_save=stop_reason != "finished")
         self.run_folder.write_json("summary.json", summary)
         self.emit(RunFinished(stop_reason, summary))
         return summary
