@@ -1,0 +1,84 @@
+"""A run through litellm against the real local OpenAI-compatible server, with scripted target and optimizer."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from mimo_tui.llm import Gateway, ResponseCache
+from mimo_tui.project import Project
+from mimo_tui.skillopt.budget import CostEstimate
+from mimo_tui.skillopt.catalogue import SkillEntry
+from mimo_tui.skillopt.config import TrainConfig
+from mimo_tui.skillopt.prompts import REFLECT_MARK, SLOW_MARK
+from mimo_tui.skillopt.run_folder import read_events
+from mimo_tui.skillopt.session import new_run, skill_relpath
+from tests.fixtures.openai_server import ErrorReply, LocalOpenAIServer, Reply
+
+SKILL = "---\nname: shout\ndescription: Repeat a word.\n---\n\n# Shout\n\nRepeat the word the user gives.\n"
+WORDS = ["apple", "river", "stone", "cloud", "maple", "tiger", "ocean", "ember", "frost", "lemon", "piano", "radar"]
+
+
+def _dataset(folder: Path) -> None:
+    (folder / "eval").mkdir(parents=True)
+    (folder / "SKILL.md").write_text(SKILL)
+    splits = {"train": WORDS[:6], "val": WORDS[6:11], "test": WORDS[11:]}
+    for name, words in splits.items():
+        rows = [{"id": f"{name}-{w}", "input": f"word: {w}", "grader": {"type": "exact", "reference": w.upper()}} for w in words]
+        (folder / "eval" / f"{name}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+
+
+def _responder(body: dict) -> Reply | ErrorReply:
+    system = body["messages"][0]["content"]
+    user = body["messages"][-1]["content"]
+    if REFLECT_MARK in system:
+        if "uppercase" in user.split("TRAJECTORIES:")[0]:
+            return Reply(text='{"edits": []}')
+        return Reply(text=json.dumps({"edits": [
+            {"op": "append", "text": "Write the word in uppercase letters.", "rationale": "outputs were lowercase"},
+            {"op": "replace", "target": "no such line", "text": "x"},
+        ]}))
+    if SLOW_MARK in system:
+        return Reply(text='{"guidance": "Uppercase answers pass."}')
+    word = user.removeprefix("word: ")
+    if word == "ember":
+        return ErrorReply(status=400, message="content policy")
+    return Reply(text=word.upper() if "uppercase" in system else word)
+
+
+async def test_training_through_litellm_against_the_local_server(tmp_path: Path, openai_server: LocalOpenAIServer,
+                                                                  litellm_loaded: None, monkeypatch) -> None:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    (tmp_path / "proj").mkdir()
+    project = Project.open(tmp_path / "proj")
+    folder = tmp_path / "skills" / "shout"
+    _dataset(folder)
+    openai_server.responder = _responder
+    endpoint = {"model": "openai/test", "api_base": openai_server.base_url, "api_key": "sk-test"}
+    models = {"srv-target": endpoint, "srv-optimizer": endpoint}
+    config = TrainConfig(skill="shout", target="srv-target", optimizer="srv-optimizer", epochs=1, batch=3,
+                         slow_tasks=3, min_tokens=10)
+
+    def gateway(cache: ResponseCache) -> Gateway:
+        return Gateway(max_concurrency=4, max_retries=1, timeout_s=10, cache=cache, backoff_base_s=0.01, backoff_max_s=0.02)
+
+    prepared = new_run(config, project.store, project.workspace.runs_dir, SkillEntry("shout", "", folder, "test", folder / "eval"),
+                       models, gateway)
+    summary = await prepared.trainer.run(CostEstimate(0, 0, 0, 0.0, True))
+    assert summary["completed"]
+    assert summary["accepted_steps"] == [1]
+    assert summary["test"]["baseline"]["score"] == 0.0 and summary["test"]["final"]["score"] == 1.0
+    assert "uppercase" in project.store.read(skill_relpath("shout")).text
+    events = read_events(prepared.run.path)
+    built = next(e for e in events if e["type"] == "candidate_built")
+    assert built["skipped"][0]["reason"] == "target not found in the skill"
+    gate = next(e for e in events if e["type"] == "gate_decided")
+    # "ember" always errors: it is missing data (coverage 4/5), not a zero, and has no flip.
+    assert gate["action"] == "accept" and gate["coverage"] == 0.8 and "val-ember" not in gate["items"]
+    assert any(e["type"] == "error" and "val-ember" in e["message"] for e in events)
+    reflect_bodies = [b for b in openai_server.requests if REFLECT_MARK in b["messages"][0]["content"]]
+    assert reflect_bodies
+    for body in reflect_bodies:
+        prompt = json.dumps(body)
+        assert "grader" not in prompt and "reference" not in prompt
+        assert not [w for w in WORDS if w.upper() in prompt], "a hidden reference reached the optimizer"
