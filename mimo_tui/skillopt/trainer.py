@@ -402,6 +402,7 @@ class Trainer:
             "elapsed_s": self.state.elapsed_s + (time.monotonic() - self._started),
         }
         self.run_folder.write_json("runtime_state.json", snapshot)
+        self.run_folder.sync()
 
     def estimate(self, price: Callable[[ModelSpec, int, int], float | None]) -> CostEstimate:
         """Calls, tokens and dollars of the whole run, assuming no cache hits."""
@@ -448,6 +449,7 @@ class Trainer:
         self.save_state(from_last_save=stop_reason != "finished")
         self.run_folder.write_json("summary.json", summary)
         self.emit(RunFinished(stop_reason, summary))
+        self.run_folder.close()
         return summary
 
     async def _train(self) -> dict[str, Any]:
