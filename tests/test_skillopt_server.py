@@ -82,3 +82,28 @@ async def test_training_through_litellm_against_the_local_server(tmp_path: Path,
         prompt = json.dumps(body)
         assert "grader" not in prompt and "reference" not in prompt
         assert not [w for w in WORDS if w.upper() in prompt], "a hidden reference reached the optimizer"
+
+
+async def test_dollar_cap_stops_a_priced_run(tmp_path: Path, openai_server: LocalOpenAIServer, litellm_loaded: None,
+                                             monkeypatch) -> None:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    (tmp_path / "proj").mkdir()
+    project = Project.open(tmp_path / "proj")
+    folder = tmp_path / "skills" / "shout"
+    _dataset(folder)
+    openai_server.responder = _responder
+    # A priced model name served by the local server, so litellm's price list gives real dollars.
+    endpoint = {"model": "openai/gpt-4o", "api_base": openai_server.base_url, "api_key": "sk-test"}
+    config = TrainConfig(skill="shout", target="priced", optimizer="priced", epochs=3, batch=3, slow_tasks=3,
+                         min_tokens=10, max_usd=0.003)
+
+    def gateway(cache: ResponseCache) -> Gateway:
+        return Gateway(max_concurrency=4, max_retries=0, timeout_s=10, cache=cache)
+
+    prepared = new_run(config, project.store, project.workspace.runs_dir, SkillEntry("shout", "", folder, "test", folder / "eval"),
+                       {"priced": endpoint}, gateway)
+    summary = await prepared.trainer.run(CostEstimate(0, 0, 0, 0.0, True))
+    assert not summary["completed"]
+    assert summary["stop_reason"] == "dollar cap reached ($0.003)"
+    assert 0 < summary["spent"]["usd"] <= 0.003
+    assert (prepared.run.path / "summary.json").exists()

@@ -38,11 +38,16 @@ class SpendingCap:
     in_flight: int = 0
 
     def reserve(self, calls_now: int, usd_now: float) -> None:
-        """Refuse a new call when it could break a cap; call `release` when it returns."""
+        """Refuse a new call when it could break a cap; call `release` when it returns.
+
+        Calls in flight count against the dollar cap at the average price of the calls made so far.
+        """
         if self.max_calls is not None and self.spent_calls + calls_now + self.in_flight >= self.max_calls:
             raise BudgetExhausted(f"call cap reached ({self.max_calls} calls)")
-        if self.max_usd is not None and self.spent_usd + usd_now >= self.max_usd:
-            raise BudgetExhausted(f"dollar cap reached (${self.max_usd:.2f})")
+        if self.max_usd is not None:
+            average = usd_now / calls_now if calls_now else 0.0
+            if self.spent_usd + usd_now + (self.in_flight + 1) * average > self.max_usd:
+                raise BudgetExhausted(f"dollar cap reached (${self.max_usd:g})")
         self.in_flight += 1
 
     def release(self) -> None:
