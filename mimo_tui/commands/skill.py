@@ -28,7 +28,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     train.add_argument("--samples", type=int, help="K samples per task (paired in the gate)")
     train.add_argument("--margin", type=float, help="minimum validation gain to accept")
     train.add_argument("--no-regression", action="store_true", help="reject a candidate that breaks any item")
-    train.add_argument("--dataset", help="eval folder or one JSONL file (split 60/20/20 by the seed)")
+    train.add_argument("--dataset", help="eval folder, or one JSONL file split by --split-ratio and the seed")
+    train.add_argument("--split-ratio", help="train,val,test shares for a one-file dataset (default 0.6,0.2,0.2)")
     train.add_argument("--resume", metavar="RUN", help="continue a stopped or crashed run")
     train.add_argument("-y", "--yes", action="store_true", help="do not ask before a paid run")
     train.set_defaults(handler=run_train)
@@ -160,6 +161,12 @@ def run_train(args: argparse.Namespace) -> int:
                 if value is not None:
                     setattr(config, name, value)
             config.no_regression = bool(args.no_regression)
+            if args.split_ratio:
+                try:
+                    config.split_ratios = [float(part) for part in args.split_ratio.split(",")]
+                except ValueError:
+                    _say(f"mimo: --split-ratio wants three numbers like 0.6,0.2,0.2, got {args.split_ratio!r}")
+                    return 2
             if config.edit_budget_end > config.edit_budget:
                 config.edit_budget_end = config.edit_budget
             entry = find_skill(args.skill, project.root, project.workspace.mimo_dir)

@@ -13,6 +13,7 @@ class TrainConfig:
 
     skill: str
     dataset: str = ""
+    split_ratios: list[float] = field(default_factory=lambda: [0.6, 0.2, 0.2])
     target: str = "offline/target"
     optimizer: str = "offline/optimizer"
     judge: str = ""

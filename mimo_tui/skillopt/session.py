@@ -78,7 +78,14 @@ class PreparedRun:
 
 
 def load_dataset(config: TrainConfig) -> Splits:
-    return load_splits(Path(config.dataset), seed=config.seed)
+    """The run's dataset: a folder of three splits, or one JSONL file split by the ratios and seed."""
+    path = Path(config.dataset)
+    ratios = tuple(config.split_ratios)
+    if len(ratios) != 3:
+        raise SetupError(f"split ratios need three numbers (train, val, test), got {config.split_ratios}")
+    if path.is_file():
+        return load_splits(path.parent, single_file=path, ratios=ratios, seed=config.seed)  # type: ignore[arg-type]
+    return load_splits(path, ratios=ratios, seed=config.seed)  # type: ignore[arg-type]
 
 
 def new_run(
