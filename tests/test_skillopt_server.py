@@ -41,7 +41,7 @@ def _responder(body: dict) -> Reply | ErrorReply:
     if SLOW_MARK in system:
         return Reply(text='{"guidance": "Uppercase answers pass."}')
     word = user.removeprefix("word: ")
-    if word == "ember":
+    if word.startswith("ember"):
         return ErrorReply(status=400, message="content policy")
     return Reply(text=word.upper() if "uppercase" in system else word)
 
@@ -107,3 +107,39 @@ async def test_dollar_cap_stops_a_priced_run(tmp_path: Path, openai_server: Loca
     assert summary["stop_reason"] == "dollar cap reached ($0.003)"
     assert 0 < summary["spent"]["usd"] <= 0.003
     assert (prepared.run.path / "summary.json").exists()
+
+
+async def test_llm_judge_grades_through_the_judge_model(tmp_path: Path, openai_server: LocalOpenAIServer,
+                                                        litellm_loaded: None) -> None:
+    from mimo_tui.skillopt.session import evaluate_skill
+
+    folder = tmp_path / "skills" / "shout"
+    _dataset(folder)
+    rubric = "The answer must be written entirely in capital letters."
+    rows = [{"id": f"test-{w}", "input": f"word: {w}", "grader": {"type": "llm_judge", "rubric": rubric}} for w in ("comet", "embers")]
+    (folder / "eval" / "test.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+
+    def responder(body: dict) -> Reply | ErrorReply:
+        system = body["messages"][0]["content"]
+        if system.startswith("You grade answers"):
+            answer = body["messages"][-1]["content"].rsplit("ANSWER:\n", 1)[1]
+            ok = answer.isupper()
+            return Reply(text=f"SCORE: {1 if ok else 0}\nFEEDBACK: " + ("fine" if ok else "The answer must be written entirely in capital letters."))
+        return _responder(body)
+
+    openai_server.responder = responder
+    endpoint = {"model": "openai/test", "api_base": openai_server.base_url, "api_key": "sk-test"}
+    config = TrainConfig(skill="shout", target="srv", judge="srv")
+
+    def gateway(cache: ResponseCache) -> Gateway:
+        return Gateway(max_concurrency=4, max_retries=0, timeout_s=10, cache=cache)
+
+    entry = SkillEntry("shout", "", folder, "test", folder / "eval")
+    plain = await evaluate_skill(config, entry, SKILL, "test", tmp_path / "work", {"srv": endpoint}, gateway)
+    assert plain["score"] == 0.0 and plain["coverage"] == 0.5  # "embers" errors at the target: missing, not zero
+    assert plain["failing"] == [("test-comet", "[hidden]")]  # the judge quoted its rubric: redacted
+    shouting = await evaluate_skill(config, entry, SKILL + "\nWrite the word in uppercase.\n", "test", tmp_path / "work",
+                                    {"srv": endpoint}, gateway)
+    assert shouting["score"] == 1.0 and shouting["passed"] == 1
+    judged = [b for b in openai_server.requests if b["messages"][0]["content"].startswith("You grade answers")]
+    assert len(judged) == 2 and all(rubric in b["messages"][-1]["content"] for b in judged)

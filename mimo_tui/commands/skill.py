@@ -38,6 +38,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     evaluate.add_argument("--version", help="memory-repo commit of the skill, a run's vN (RUN:N), or a file path")
     evaluate.add_argument("--split", default="test", choices=("train", "val", "test"))
     evaluate.add_argument("--target")
+    evaluate.add_argument("--judge", help="model for llm_judge graders (default: the trainer's optimizer)")
     evaluate.add_argument("--samples", type=int, default=1)
     evaluate.set_defaults(handler=run_eval)
     runs = actions.add_parser("runs", help="list training runs")
@@ -247,7 +248,8 @@ def run_eval(args: argparse.Namespace) -> int:
         entry = find_skill(args.skill, project.root, project.workspace.mimo_dir)
         text = _skill_text_at(project, args.skill, args.version)
         config = TrainConfig(skill=args.skill, target=args.target or project.config.get("trainer.target", "offline/target"),
-                             samples=args.samples)
+                             optimizer=project.config.get("trainer.optimizer", "offline/optimizer"),
+                             judge=args.judge or "", samples=args.samples)
         result = asyncio.run(evaluate_skill(config, entry, text, args.split, project.workspace.cache_dir / "skill-eval",
                                             project.config.table("models"), _gateway_factory(project), ProgressPrinter()))
     except (SetupError, DatasetError, ModelError) as exc:
