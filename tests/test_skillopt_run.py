@@ -8,6 +8,8 @@ import random
 from mimo_tui.llm import OfflineReply, register_offline_model
 from mimo_tui.skillopt.budget import CostEstimate
 from mimo_tui.skillopt.events import GateDecided, ProposalsReceived, RunFinished, SkillAccepted
+from mimo_tui.skillopt import offline_models
+from mimo_tui.skillopt.events import EditsRejected
 from mimo_tui.skillopt.offline_models import propose_edits
 from mimo_tui.skillopt.run_folder import list_runs, load_run, read_events
 from mimo_tui.skillopt.session import skill_relpath
@@ -31,7 +33,14 @@ def _history(run_dir) -> list[tuple]:
 
 async def test_demo_run_versions_every_accepted_edit(trainer_project: TrainerProject) -> None:
     seen: list[object] = []
-    prepared, summary = await _train(trainer_project, trainer_project.config(), seen.append)
+    prompts: list[str] = []
+
+    def spy(messages: list[dict], tools: object, params: dict) -> OfflineReply:
+        prompts.append(messages[-1]["content"])
+        return offline_models._optimizer(messages, tools, params)
+
+    register_offline_model("spy-optimizer", spy)
+    prepared, summary = await _train(trainer_project, trainer_project.config(optimizer="offline/spy-optimizer"), seen.append)
     run = prepared.run.path
     assert summary["completed"] and summary["stop_reason"] == "finished"
     assert summary["test"]["final"]["score"] > summary["test"]["baseline"]["score"]
@@ -50,6 +59,11 @@ async def test_demo_run_versions_every_accepted_edit(trainer_project: TrainerPro
     assert text == prepared.run.read_skill_version(summary["test"]["final"]["version"])
     gates = [e for e in seen if isinstance(e, GateDecided)]
     assert gates and all(sum(g.flips.values()) == len(g.items) for g in gates)
+    rejected = [e for e in seen if isinstance(e, EditsRejected)]
+    assert rejected and rejected[0].delta == 0.0
+    fed_back = [p for p in prompts if "REJECTED EDITS THIS EPOCH" in p]
+    assert fed_back and all(rejected[0].edits[0]["text"] in p and "validation change +0.000" in p for p in fed_back)
+    assert (run / "best_skill.md").read_text() == prepared.run.read_skill_version(summary["test"]["best"]["version"])
     events = read_events(run)
     assert events[0]["type"] == "run_started" and events[-1]["type"] == "run_finished"
     assert isinstance(seen[-1], RunFinished)

@@ -114,7 +114,8 @@ def _gateway_factory(project: Any):
 
 def _print_report(summary: dict[str, Any], run_path: Path) -> None:
     print(f"run {summary['run_id']}: {summary['stop_reason']}")
-    print(f"  steps {summary['steps']}, accepted at steps {summary['accepted_steps'] or 'none'}")
+    print(f"  steps {summary['steps']}: accepted at {summary['accepted_steps'] or 'none'}, "
+          f"rejected at {summary['rejected_steps'] or 'none'}")
     val = summary["val"]
     print("  validation: " + ", ".join(f"{k} {_pct(v.get('score'))}" for k, v in val.items()))
     test = summary["test"]

@@ -28,6 +28,7 @@ from mimo_tui.skillopt.prompts import (
     ReplyError, Trajectory, parse_edits, parse_guidance, reflection_messages, rollout_messages, slow_update_messages,
 )
 from mimo_tui.skillopt.run_folder import RunFolder
+from mimo_tui.store import atomic_write
 
 log = logging.getLogger(__name__)
 _stage: contextvars.ContextVar[str] = contextvars.ContextVar("skillopt_stage", default="other")
@@ -67,6 +68,7 @@ class RunState:
     versions: dict[str, dict[str, Any]] = field(default_factory=dict)
     rejected: list[dict[str, Any]] = field(default_factory=list)
     accepted: list[dict[str, Any]] = field(default_factory=list)
+    history: list[dict[str, Any]] = field(default_factory=list)
     spent_calls: int = 0
     spent_usd: float = 0.0
     spent_prompt_tokens: int = 0
@@ -479,6 +481,7 @@ class Trainer:
                     state.global_step = step
                     state.next_step += 1
                     record["version"] = state.incumbent_version
+                    state.history.append({k: record.get(k) for k in ("epoch", "step", "action", "val_before", "val_after", "applied", "version")})
                     self.run_folder.write_step(step, record, outcome["extras"])
                     self.emit(StepFinished(step, record["action"], record["seconds"]["total"], record))
                     self._emit_budget()
@@ -519,6 +522,7 @@ class Trainer:
             report[label] = {k: entry[k] for k in ("version", "score", "coverage")}
             self.emit(TestScored(label, version, entry["score"], entry["coverage"]))
         self.run_folder.write_json("test_eval.json", {label: scored[v] for label, v in labels.items()})
+        atomic_write(self.run_folder.path / "best_skill.md", self.run_folder.read_skill_version(self.state.best_version).encode())
         return report
 
     def _summary(self, stop_reason: str, test: dict[str, Any]) -> dict[str, Any]:
@@ -534,9 +538,10 @@ class Trainer:
             "completed": stop_reason == "finished",
             "stop_reason": stop_reason,
             "steps": state.global_step,
-            "epochs_done": min(self.config.epochs, state.epoch - 1 if state.phase in ("test", "done") else state.epoch - 1),
+            "epochs_done": min(self.config.epochs, state.epoch - 1),
             "accepted_steps": [a["step"] for a in state.accepted],
-            "rejected_edits_this_epoch": len(state.rejected),
+            "rejected_steps": [h["step"] for h in state.history if h["action"] in ("reject", "undecided")],
+            "history": state.history,
             "val": {
                 "baseline": {"version": 1, "score": state.baseline_val},
                 "best": {"version": state.best_version, "score": state.best_val},
