@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import random
 
+import pytest
+
 from mimo_tui.llm import OfflineReply, register_offline_model
 from mimo_tui.skillopt.budget import CostEstimate
 from mimo_tui.skillopt.events import GateDecided, ProposalsReceived, RunFinished, SkillAccepted
@@ -139,3 +141,52 @@ async def test_malformed_optimizer_replies_are_recorded_and_skipped(trainer_proj
 
 def _last_run(tp: TrainerProject):
     return list_runs(tp.project.workspace.runs_dir)[0].path
+
+
+# Cancelling litellm mid-call leaves one of its internal coroutines unawaited; that is the crash being simulated.
+@pytest.mark.filterwarnings("ignore:coroutine .* was never awaited:RuntimeWarning")
+async def test_crashed_run_resumes_and_repeats_only_calls_that_were_in_flight(trainer_project: TrainerProject) -> None:
+    import asyncio
+    from collections import Counter
+
+    invoked: Counter[str] = Counter()
+
+    def counting(handler):
+        def wrapped(messages: list[dict], tools: object, params: dict) -> OfflineReply:
+            invoked[json.dumps(messages, sort_keys=True)] += 1
+            return handler(messages, tools, params)
+        return wrapped
+
+    register_offline_model("count-target", counting(offline_models._target))
+    register_offline_model("count-optimizer", counting(offline_models._optimizer))
+    config = {"target": "offline/count-target", "optimizer": "offline/count-optimizer"}
+    original = (trainer_project.entry.folder / "SKILL.md").read_text()
+    full, _ = await _train(trainer_project, trainer_project.config(**config))
+    event_count = len(read_events(full.run.path))
+    assert max(invoked.values()) == 1
+    for kill_at in random.Random(11).sample(range(5, event_count - 2), 2):
+        trainer_project.project.store.write(skill_relpath(DEMO), original, USER, message="test: reset skill")
+        invoked.clear()
+        counter = {"n": 0}
+        crash: dict[str, object] = {}
+
+        def kill(event: object) -> None:
+            counter["n"] += 1
+            if counter["n"] == kill_at:
+                crash["in_flight"] = crash_run.trainer.cap.in_flight
+                task.cancel()
+
+        crash_run = trainer_project.start(trainer_project.config(**config), kill)
+        task = asyncio.ensure_future(crash_run.trainer.run(NO_ESTIMATE))
+        try:
+            await task
+        except asyncio.CancelledError:
+            pass
+        assert "in_flight" in crash and not (crash_run.run.path / "summary.json").exists()
+        await asyncio.sleep(0.2)  # cache writes already handed to threads finish, as they would on a real crash
+        resumed = trainer_project.resume(crash_run.run.path)
+        summary = await resumed.trainer.run(NO_ESTIMATE, resumed=True)
+        assert summary["completed"]
+        assert _history(crash_run.run.path) == _history(full.run.path)
+        repeated = sum(n - 1 for n in invoked.values() if n > 1)
+        assert repeated <= crash["in_flight"]
