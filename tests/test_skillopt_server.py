@@ -143,3 +143,26 @@ async def test_llm_judge_grades_through_the_judge_model(tmp_path: Path, openai_s
     assert shouting["score"] == 1.0 and shouting["passed"] == 1
     judged = [b for b in openai_server.requests if b["messages"][0]["content"].startswith("You grade answers")]
     assert len(judged) == 2 and all(rubric in b["messages"][-1]["content"] for b in judged)
+
+
+async def test_a_target_that_always_fails_stops_the_run_with_a_reason(tmp_path: Path, openai_server: LocalOpenAIServer,
+                                                                       litellm_loaded: None, monkeypatch) -> None:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    (tmp_path / "proj").mkdir()
+    project = Project.open(tmp_path / "proj")
+    folder = tmp_path / "skills" / "shout"
+    _dataset(folder)
+    openai_server.responder = lambda body: ErrorReply(status=401, message="invalid api key")
+    endpoint = {"model": "openai/test", "api_base": openai_server.base_url, "api_key": "sk-wrong"}
+    config = TrainConfig(skill="shout", target="srv", optimizer="srv", epochs=1, batch=3, min_tokens=10)
+
+    def gateway(cache: ResponseCache) -> Gateway:
+        return Gateway(max_concurrency=4, max_retries=0, timeout_s=10, cache=cache)
+
+    prepared = new_run(config, project.store, project.workspace.runs_dir, SkillEntry("shout", "", folder, "test", folder / "eval"),
+                       {"srv": endpoint}, gateway)
+    summary = await prepared.trainer.run(CostEstimate(0, 0, 0, 0.0, True))
+    assert not summary["completed"] and "failed on every validation task" in summary["stop_reason"]
+    errors = [e for e in read_events(prepared.run.path) if e["type"] == "error"]
+    assert len(errors) == 5 and all("invalid api key" in e["message"] for e in errors)
+    assert len(openai_server.requests) == 5

@@ -38,6 +38,10 @@ Scores = dict[str, list[float | None]]
 SkillCommitter = Callable[[str, str], "str | None"]
 
 
+class RunAborted(Exception):
+    """The run cannot go on (e.g. every rollout errors); the message is the stop reason."""
+
+
 class StopRequested(Exception):
     """The user asked the run to stop; finished work is kept and the run can resume."""
 
@@ -120,6 +124,7 @@ class Trainer:
         self._started = time.monotonic()
         self._last_budget_emit = 0.0
         self._saved: dict[str, Any] = {}
+        self._malformed = 0
         gateway.on_call = self._on_call
 
     # -- plumbing ------------------------------------------------------------------------------
@@ -258,8 +263,10 @@ class Trainer:
         try:
             edits, problems = parse_edits(completion.text)
         except ReplyError as exc:
+            self._malformed += 1
             self.emit(ProposalsReceived(step, number, [], f"malformed reply skipped: {exc}"))
             return []
+        self._malformed += len(problems)
         support = sum(1 for t in group if not t.passed)
         edits = [Edit(e.op, e.text, e.target, e.rationale, max(1, support)) for e in edits]
         self.emit(ProposalsReceived(step, number, [e.to_dict() for e in edits], "; ".join(problems) or None))
@@ -268,6 +275,7 @@ class Trainer:
     async def _step(self, epoch: int, step: int, batch: list[Task], budget: int, incumbent: str, inc_val: Scores) -> tuple[str, Scores, dict[str, Any]]:
         started = time.monotonic()
         self._meter = {}
+        self._malformed = 0
         timings: dict[str, float] = {}
         self.emit(StepStarted(epoch, step, len(batch), budget))
         clock = time.monotonic()
@@ -296,7 +304,7 @@ class Trainer:
             "val_before": mean_score(inc_val), "proposed": len(proposals), "merged": len(merged),
             "conflicts": len(conflicts), "refused_leaks": len(refused), "kept": len(kept),
             "applied": len(applied), "skipped": len(result.with_status("skipped")),
-            "refused": len(result.with_status("refused")), "malformed_replies": 0,
+            "refused": len(result.with_status("refused")), "malformed": self._malformed,
         }
         extras: dict[str, Any] = {"edit_apply_report": [r.to_dict() for r in result.reports], "ranked": [e.to_dict() for e in kept]}
         if not applied:
@@ -362,12 +370,18 @@ class Trainer:
         token = _stage.set("slow_update")
         try:
             completion = await self._call(self.optimizer, slow_update_messages(incumbent, rows, guidance_text(incumbent)), 0)
-        finally:
-            _stage.reset(token)
-        try:
             guidance = parse_guidance(completion.text)
+        except ModelError as exc:
+            self.emit(ErrorRaised("slow_update", f"optimizer call failed: {exc}"))
+            return incumbent
         except ReplyError as exc:
             self.emit(ErrorRaised("slow_update", f"malformed reply skipped: {exc}"))
+            return incumbent
+        finally:
+            _stage.reset(token)
+        leak = edit_leaks(Edit("append", guidance), self._secrets)
+        if leak is not None:
+            self.emit(ErrorRaised("slow_update", "guidance refused: it copies a grader pattern or hidden reference"))
             return incumbent
         updated = set_guidance(incumbent, guidance)
         problem = self._length_problem(incumbent, updated)
@@ -440,7 +454,7 @@ class Trainer:
             test = await self._train()
         except StopRequested as exc:
             stop_reason = str(exc)
-        except BudgetExhausted as exc:
+        except (BudgetExhausted, RunAborted) as exc:
             stop_reason = str(exc)
         summary = self._summary(stop_reason, test)
         self.state.stop_reason = None if stop_reason == "finished" else stop_reason
@@ -460,6 +474,8 @@ class Trainer:
         if state.phase == "done":
             return (self.run_folder.read_json("summary.json") or {}).get("test", {})
         inc_val, _ = await self.rollout(incumbent, self.splits.val, "val:incumbent")
+        if mean_score(inc_val) is None:
+            raise RunAborted(f"the target {self.target.label} failed on every validation task (see the error events)")
         if state.phase == "baseline":
             state.baseline_val = mean_score(inc_val)
             state.best_val = state.baseline_val
