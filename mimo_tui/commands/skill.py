@@ -56,6 +56,14 @@ class ProgressPrinter:
 
     def __init__(self) -> None:
         self.live = sys.stderr.isatty()
+        self.warned: set[int] = set()
+
+    def _budget(self, calls: int, usd: float, max_calls: int | None, max_usd: float | None) -> None:
+        shares = [calls / max_calls if max_calls else 0.0, usd / max_usd if max_usd else 0.0]
+        for mark in (50, 80):
+            if max(shares) * 100 >= mark and mark not in self.warned:
+                self.warned.add(mark)
+                _say(f"  budget: {mark}% of the cap spent ({calls} calls, ${usd:.4f})")
 
     def __call__(self, event: Any) -> None:
         from mimo_tui.skillopt import events as ev
@@ -67,6 +75,8 @@ class ProgressPrinter:
                 print("\r" + line, end="\n" if event.done == event.total else "", file=sys.stderr, flush=True)
             elif event.done == event.total:
                 _say(line)
+        elif isinstance(event, ev.BudgetUpdate):
+            self._budget(event.calls, event.usd, event.max_calls, event.max_usd)
         elif isinstance(event, ev.RunStarted):
             _say(f"run {event.run_id}: skill {event.skill}, target {event.target}, optimizer {event.optimizer}"
                  + (" (resumed)" if event.resumed else ""))

@@ -125,6 +125,7 @@ class Trainer:
         self._last_budget_emit = 0.0
         self._saved: dict[str, Any] = {}
         self._malformed = 0
+        self._marks: set[float] = set()
         gateway.on_call = self._on_call
 
     # -- plumbing ------------------------------------------------------------------------------
@@ -149,9 +150,20 @@ class Trainer:
             meter["prompt_tokens"] += record.usage.prompt_tokens
             meter["completion_tokens"] += record.usage.completion_tokens
         now = time.monotonic()
-        if not record.cached and now - self._last_budget_emit > 0.5:
+        if not record.cached and (now - self._last_budget_emit > 0.5 or self._crossed_budget_mark()):
             self._last_budget_emit = now
             self._emit_budget()
+
+    def _crossed_budget_mark(self) -> bool:
+        """Whether spending just passed 50 % or 80 % of a cap (reported at once, not throttled)."""
+        totals = self.gateway.totals
+        shares = [(self.state.spent_calls + totals.calls) / self.config.max_calls if self.config.max_calls else 0.0,
+                  (self.state.spent_usd + totals.cost_usd) / self.config.max_usd if self.config.max_usd else 0.0]
+        for mark in (0.5, 0.8):
+            if max(shares) >= mark and mark not in self._marks:
+                self._marks.add(mark)
+                return True
+        return False
 
     def _emit_budget(self) -> None:
         totals = self.gateway.totals
