@@ -8,7 +8,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 from mimo_tui.skillopt.events import event_to_dict
 from mimo_tui.store import atomic_write
@@ -27,7 +27,6 @@ class RunFolder:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._lock = threading.Lock()
-        self._events: TextIO | None = None
 
     @property
     def run_id(self) -> str:
@@ -59,25 +58,22 @@ class RunFolder:
     def append_event(self, event: Any) -> dict[str, Any]:
         record = event_to_dict(event)
         line = json.dumps(record, ensure_ascii=False, default=str) + "\n"
-        # Flushed per event (a crash of the process loses nothing); fsync is left to step boundaries.
-        with self._lock:
-            if self._events is None:
-                self._events = open(self.path / "events.jsonl", "a", encoding="utf-8")
-            self._events.write(line)
-            self._events.flush()
+        # Written per event (a crash of the process loses nothing); fsync is left to step boundaries.
+        with self._lock, open(self.path / "events.jsonl", "a", encoding="utf-8") as handle:
+            handle.write(line)
         return record
 
     def sync(self) -> None:
         """fsync the event log (called at step boundaries)."""
         with self._lock:
-            if self._events is not None:
-                os.fsync(self._events.fileno())
-
-    def close(self) -> None:
-        with self._lock:
-            if self._events is not None:
-                self._events.close()
-                self._events = None
+            try:
+                fd = os.open(self.path / "events.jsonl", os.O_RDONLY)
+            except FileNotFoundError:
+                return
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
 
     def write_skill_version(self, version: int, text: str) -> Path:
         path = self.path / "skills" / f"skill_v{version:04d}.md"

@@ -477,7 +477,6 @@ class Trainer:
         self.save_state(from_last_save=stop_reason != "finished")
         self.run_folder.write_json("summary.json", summary)
         self.emit(RunFinished(stop_reason, summary))
-        self.run_folder.close()
         return summary
 
     async def _train(self) -> dict[str, Any]:
