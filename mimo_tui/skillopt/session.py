@@ -164,7 +164,7 @@ async def evaluate_skill(
     gateway_factory: Callable[[ResponseCache], Gateway], subscriber: Callable[[Any], None] | None = None,
 ) -> dict[str, Any]:
     """Score one skill text on one split (transfer to any target); calls are cached under work_dir."""
-    from mimo_tui.skillopt.trainer import mean_score
+    from mimo_tui.skillopt.run_state import mean_score
 
     register_demo_models()
     if entry.eval_dir is None:

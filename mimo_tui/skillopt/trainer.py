@@ -9,7 +9,6 @@ import math
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from mimo_tui.llm import CallRecord, Completion, Gateway, ModelError, ModelSpec, count_tokens
@@ -28,12 +27,12 @@ from mimo_tui.skillopt.prompts import (
     ReplyError, Trajectory, parse_edits, parse_guidance, reflection_messages, rollout_messages, slow_update_messages,
 )
 from mimo_tui.skillopt.run_folder import RunFolder
+from mimo_tui.skillopt.run_state import RunState, Scores, build_summary, mean_score
 from mimo_tui.store import atomic_write
 
 log = logging.getLogger(__name__)
 _stage: contextvars.ContextVar[str] = contextvars.ContextVar("skillopt_stage", default="other")
 
-Scores = dict[str, list[float | None]]
 # commit(text, message) -> short sha or None; the trainer never touches the memory repo itself
 SkillCommitter = Callable[[str, str], "str | None"]
 
@@ -46,50 +45,8 @@ class StopRequested(Exception):
     """The user asked the run to stop; finished work is kept and the run can resume."""
 
 
-def mean_score(scores: Scores) -> float | None:
-    values = [v for samples in scores.values() for v in samples if v is not None]
-    return sum(values) / len(values) if values else None
-
-
 def token_count(text: str) -> int:
     return count_tokens(text)
-
-
-@dataclass
-class RunState:
-    """What a resumed run needs: where it was, the versions and decisions so far, and what it spent."""
-
-    phase: str = "baseline"
-    epoch: int = 1
-    next_step: int = 0
-    global_step: int = 0
-    version: int = 1
-    incumbent_version: int = 1
-    epoch_start_version: int = 1
-    best_version: int = 1
-    best_val: float | None = None
-    baseline_val: float | None = None
-    versions: dict[str, dict[str, Any]] = field(default_factory=dict)
-    rejected: list[dict[str, Any]] = field(default_factory=list)
-    accepted: list[dict[str, Any]] = field(default_factory=list)
-    history: list[dict[str, Any]] = field(default_factory=list)
-    spent_calls: int = 0
-    spent_usd: float = 0.0
-    spent_prompt_tokens: int = 0
-    spent_completion_tokens: int = 0
-    stop_reason: str | None = None
-    elapsed_s: float = 0.0
-
-    def to_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> RunState:
-        state = cls()
-        for key, value in data.items():
-            if hasattr(state, key):
-                setattr(state, key, value)
-        return state
 
 
 class Trainer:
@@ -468,7 +425,8 @@ class Trainer:
             stop_reason = str(exc)
         except (BudgetExhausted, RunAborted) as exc:
             stop_reason = str(exc)
-        summary = self._summary(stop_reason, test)
+        summary = build_summary(self.state, self.config, self.run_folder.run_id, (self.target.label, self.optimizer.label),
+                                self.gateway.totals, stop_reason, test, time.monotonic() - self._started)
         self.state.stop_reason = None if stop_reason == "finished" else stop_reason
         if stop_reason == "finished":
             self.state.phase = "done"
@@ -551,36 +509,3 @@ class Trainer:
         self.run_folder.write_json("test_eval.json", {label: scored[v] for label, v in labels.items()})
         atomic_write(self.run_folder.path / "best_skill.md", self.run_folder.read_skill_version(self.state.best_version).encode())
         return report
-
-    def _summary(self, stop_reason: str, test: dict[str, Any]) -> dict[str, Any]:
-        state = self.state
-        totals = self.gateway.totals
-        not_scored = {"version": None, "score": None, "coverage": 0.0, "note": f"not scored: {stop_reason}"}
-        versions = state.versions
-        return {
-            "run_id": self.run_folder.run_id,
-            "skill": self.config.skill,
-            "target": self.target.label,
-            "optimizer": self.optimizer.label,
-            "completed": stop_reason == "finished",
-            "stop_reason": stop_reason,
-            "steps": state.global_step,
-            "epochs_done": min(self.config.epochs, state.epoch - 1),
-            "accepted_steps": [a["step"] for a in state.accepted],
-            "rejected_steps": [h["step"] for h in state.history if h["action"] in ("reject", "undecided")],
-            "history": state.history,
-            "val": {
-                "baseline": {"version": 1, "score": state.baseline_val},
-                "best": {"version": state.best_version, "score": state.best_val},
-                "final": {"version": state.incumbent_version, "score": (versions.get(str(state.incumbent_version)) or {}).get("val")},
-            },
-            "test": {label: test.get(label, not_scored) for label in ("baseline", "best", "final")},
-            "spent": {
-                "calls": state.spent_calls + totals.calls,
-                "cache_hits_this_segment": totals.cache_hits,
-                "prompt_tokens": state.spent_prompt_tokens + totals.prompt_tokens,
-                "completion_tokens": state.spent_completion_tokens + totals.completion_tokens,
-                "usd": round(state.spent_usd + totals.cost_usd, 6),
-            },
-            "elapsed_s": round(state.elapsed_s + time.monotonic() - self._started, 2),
-        }
