@@ -190,3 +190,19 @@ async def test_crashed_run_resumes_and_repeats_only_calls_that_were_in_flight(tr
         assert _history(crash_run.run.path) == _history(full.run.path)
         repeated = sum(n - 1 for n in invoked.values() if n > 1)
         assert repeated <= crash["in_flight"]
+
+
+async def test_a_skill_edited_during_the_run_is_never_overwritten(trainer_project: TrainerProject) -> None:
+    store = trainer_project.project.store
+    holder: dict[str, object] = {}
+
+    def edit_by_hand(event: object) -> None:
+        if type(event).__name__ == "StepStarted" and "done" not in holder:
+            holder["done"] = True
+            text = store.read(skill_relpath(DEMO)).text
+            store.write(skill_relpath(DEMO), text + "\nA note the user added.\n", USER, message="user: note")
+
+    prepared, summary = await _train(trainer_project, trainer_project.config(), edit_by_hand)
+    assert not summary["completed"] and "was edited outside this run" in summary["stop_reason"]
+    assert store.read(skill_relpath(DEMO)).text.endswith("A note the user added.\n")
+    assert (prepared.run.path / "skills" / "skill_v0002.md").exists()

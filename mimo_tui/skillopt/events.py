@@ -8,7 +8,7 @@ class name), `t` (unix time) and the fields below.
 - epoch_started(epoch, epochs) / epoch_finished(epoch, accepted, rejected).
 - step_started(epoch, step, batch_size, edit_budget): `step` counts from 1 over the whole run.
 - rollout_progress(stage, done, total, errors): stage is train, val:incumbent, val:candidate,
-  slow:before, slow:after or test:<label>; sent at most every few percent and at the end.
+  slow:before, slow:after, test:<label> or eval:<split>; sent every 5 % and at the end.
 - proposals_received(step, group, edits, problem): one optimizer reply for one reflection group;
   `problem` is set (and edits empty) when the reply was malformed and skipped.
 - merge_done(step, proposed, merged, conflicts, refused): duplicates merged, edits on the same text
@@ -27,6 +27,11 @@ class name), `t` (unix time) and the fields below.
 - test_scored(label, version, score, coverage): baseline, best or final on the test split.
 - error(stage, message): something went wrong but the run goes on (or the run_finished follows).
 - run_finished(stop_reason, summary): the last event; `summary` is summary.json's content.
+
+stop_reason is "finished", "stopped by the user", "call cap reached (N calls)", "dollar cap
+reached ($X)", or why the run aborted (target failing every validation task, skill file edited
+outside the run). A resumed run appends to the same file, starting with run_started(resumed=True);
+steps cut short by a stop are redone, so a step number can repeat: the last step_finished wins.
 """
 
 from __future__ import annotations

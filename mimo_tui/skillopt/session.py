@@ -13,8 +13,8 @@ from mimo_tui.skillopt.config import TrainConfig
 from mimo_tui.skillopt.dataset import Splits, load_splits
 from mimo_tui.skillopt.offline_models import register_demo_models
 from mimo_tui.skillopt.run_folder import RunFolder
-from mimo_tui.skillopt.trainer import Trainer
-from mimo_tui.store import VersionedStore, Writer
+from mimo_tui.skillopt.trainer import SkillChanged, Trainer
+from mimo_tui.store import ConflictError, VersionedStore, Writer
 
 SKILLOPT = Writer("skillopt")
 
@@ -46,9 +46,18 @@ def trained_skill_text(store: VersionedStore, entry: SkillEntry) -> str:
     return text
 
 
-def committer(store: VersionedStore, name: str) -> Callable[[str, str], str | None]:
-    def commit(text: str, message: str) -> str | None:
-        info = store.write(skill_relpath(name), text, SKILLOPT, message=message)
+def committer(store: VersionedStore, name: str) -> Callable[[str, str, str], str | None]:
+    """Commit a new skill version, refusing when someone edited the file since the trainer's last write."""
+
+    def commit(text: str, message: str, previous: str) -> str | None:
+        rel = skill_relpath(name)
+        current = store.read(rel)
+        if current.exists and current.text not in (previous, text):
+            raise SkillChanged(f"{rel} was edited outside this run")
+        try:
+            info = store.write(rel, text, SKILLOPT, message=message, base_digest=current.digest)
+        except ConflictError as exc:
+            raise SkillChanged(f"{rel} was edited outside this run") from exc
         return info.short if info else None
 
     return commit
@@ -139,7 +148,7 @@ def _trainer(
     target = model_spec(config.target, models_table)
     optimizer = model_spec(config.optimizer, models_table)
     judge = model_spec(config.judge, models_table) if config.judge else None
-    commit = committer(store, config.skill) if store is not None else (lambda text, message: None)
+    commit = committer(store, config.skill) if store is not None else (lambda text, message, previous: None)
     return Trainer(config, splits, run, gateway, target, optimizer, commit, subscriber, judge)
 
 

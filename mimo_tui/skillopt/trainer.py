@@ -33,8 +33,12 @@ from mimo_tui.store import atomic_write
 log = logging.getLogger(__name__)
 _stage: contextvars.ContextVar[str] = contextvars.ContextVar("skillopt_stage", default="other")
 
-# commit(text, message) -> short sha or None; the trainer never touches the memory repo itself
-SkillCommitter = Callable[[str, str], "str | None"]
+# commit(text, message, previous) -> short sha or None; raises SkillChanged when the file is no longer `previous`
+SkillCommitter = Callable[[str, str, str], "str | None"]
+
+
+class SkillChanged(Exception):
+    """The skill file was edited outside the run since the trainer last wrote it."""
 
 
 class RunAborted(Exception):
@@ -292,7 +296,7 @@ class Trainer:
                               "incumbent": inc_val, "candidate": cand_val}
             if decision.action == "accept":
                 new_text, new_val = result.text, cand_val
-                self._accept(step, result.text, mean_score(inc_val) or 0.0, mean_score(cand_val) or 0.0, applied)
+                self._accept(step, result.text, incumbent, mean_score(inc_val) or 0.0, mean_score(cand_val) or 0.0, applied)
             else:
                 new_text, new_val = incumbent, inc_val
                 entries = [{**a, "delta": decision.delta} for a in applied]
@@ -302,11 +306,18 @@ class Trainer:
         record["tokens"] = self._meter
         return new_text, new_val, {"record": record, "extras": extras}
 
-    def _accept(self, step: int, text: str, before: float, after: float, applied: list[dict[str, Any]]) -> None:
-        self.state.version += 1
-        version = self.state.version
+    def _commit(self, text: str, message: str, previous: str, version: int) -> str | None:
+        try:
+            return self.commit_skill(text, message, previous)
+        except SkillChanged as exc:
+            raise RunAborted(f"{exc}; the new version is kept as {self.run_folder.path / 'skills'}/skill_v{version:04d}.md "
+                             "and the run can resume once the file is restored or the edit committed") from exc
+
+    def _accept(self, step: int, text: str, previous: str, before: float, after: float, applied: list[dict[str, Any]]) -> None:
+        version = self.state.version + 1
         self.run_folder.write_skill_version(version, text)
-        commit = self.commit_skill(text, f"skillopt: accept step {step} (val {before:.2f} -> {after:.2f})")
+        commit = self._commit(text, f"skillopt: accept step {step} (val {before:.2f} -> {after:.2f})", previous, version)
+        self.state.version = version
         self.state.incumbent_version = version
         self.state.versions[str(version)] = {"val": after, "step": step, "kind": "accept"}
         self.state.accepted.append({"step": step, "version": version, "val_before": before, "val_after": after,
@@ -359,9 +370,10 @@ class Trainer:
             return incumbent
         if updated == incumbent:
             return incumbent
-        self.state.version += 1
-        self.run_folder.write_skill_version(self.state.version, updated)
-        self.commit_skill(updated, f"skillopt: slow update after epoch {epoch}")
+        version = self.state.version + 1
+        self.run_folder.write_skill_version(version, updated)
+        self._commit(updated, f"skillopt: slow update after epoch {epoch}", incumbent, version)
+        self.state.version = version
         self.state.incumbent_version = self.state.version
         self.state.versions[str(self.state.version)] = {"val": None, "step": self.state.global_step, "kind": "slow_update"}
         self.emit(SlowUpdate(epoch, guidance, self.state.version, decision.counts))
