@@ -31,7 +31,8 @@ class name), `t` (unix time) and the fields below.
 stop_reason is "finished", "stopped by the user", "call cap reached (N calls)", "dollar cap
 reached ($X)", or why the run aborted (target failing every validation task, skill file edited
 outside the run). A resumed run appends to the same file, starting with run_started(resumed=True);
-steps cut short by a stop are redone, so a step number can repeat: the last step_finished wins.
+a step cut short by a stop is redone, so its step_started (and its proposals) can appear twice;
+step_finished appears once per step.
 """
 
 from __future__ import annotations
