@@ -14,6 +14,7 @@ COMMAND_MODULES = [
     "mimo_tui.commands.config",
     "mimo_tui.commands.mcp",
     "mimo_tui.commands.history",
+    "mimo_tui.commands.skill",
 ]
 
 
