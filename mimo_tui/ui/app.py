@@ -64,7 +64,8 @@ class MimoApp(App[int]):
 
     def on_mount(self) -> None:
         self._register_themes()
-        self.call_after_refresh(self.run_worker, self._open_project, thread=True, exit_on_error=False, name="open-project")
+        # Opening runs beside the first render (git init + commit on a first run take ~50 ms of subprocesses).
+        self.run_worker(self._open_project, thread=True, exit_on_error=False, name="open-project")
         self.call_after_refresh(self._report_first_frame)
 
     def _report_first_frame(self) -> None:
