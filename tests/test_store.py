@@ -165,3 +165,17 @@ def test_write_returns_the_commit_exactly_as_log_reads_it(project: Project) -> N
     assert info.message == "memory: agent noted the port which the dev server uses"
     created = project.store.write("skills/new/SKILL.md", "# new skill\n", Writer("agent"))
     assert created == project.store.log("skills/new/SKILL.md")[0]
+
+
+def test_atomic_write_keeps_permissions(project: Project) -> None:
+    path = project.store.root / "MEMORY.md"
+    assert path.stat().st_mode & 0o777 == 0o666 & ~_umask()
+    path.chmod(0o640)
+    project.store.write("MEMORY.md", "new text\n")
+    assert path.stat().st_mode & 0o777 == 0o640
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
