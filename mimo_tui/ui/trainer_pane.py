@@ -183,8 +183,6 @@ class TrainerPane(Horizontal):
                     finished = True
                 elif kind == "skill_accepted" and isinstance(event.get("version"), int):
                     best_version = event["version"]
-            if first and not (run_dir / "events.jsonl").exists():
-                batch.problems.append("this run folder has no events.jsonl (yet)")
             summary, summary_mtime, best_version, missing = self._read_summary(run_dir, finished, summary_mtime, best_version)
             if missing and not missing_reported:
                 missing_reported = True

@@ -14,7 +14,7 @@ from mimo_tui.ui.trainer.score_chart import ScoreChart
 from mimo_tui.ui.trainer.skill_diff import SkillDiff
 from mimo_tui.ui.trainer.spend_panel import SpendPanel
 from mimo_tui.ui.trainer.step_table import StepTable
-from mimo_tui.ui.trainer.test_report import TestReport
+from mimo_tui.ui.trainer.held_out_report import HeldOutReport
 
 
 class RunDashboard(VerticalScroll):
@@ -24,7 +24,7 @@ class RunDashboard(VerticalScroll):
         yield RunHeader("", id="trainer-header")
         yield RunProblems("", id="trainer-problems")
         yield ScoreChart(id="trainer-chart")
-        yield TestReport("", id="trainer-test")
+        yield HeldOutReport("", id="trainer-test")
         yield SpendPanel("", id="trainer-spend")
         yield Static("Steps", classes="trainer-section")
         yield StepTable(id="trainer-steps")
@@ -36,7 +36,7 @@ class RunDashboard(VerticalScroll):
         self.query_one(RunHeader).show(view, status)
         self.query_one(RunProblems).show(view.problems, view.errors)
         self.query_one(ScoreChart).show(view)
-        self.query_one(TestReport).show(view.test)
+        self.query_one(HeldOutReport).show(view.test)
         self.query_one(SpendPanel).show(view.budget)
         self.query_one(StepTable).show([view.steps[n] for n in sorted(view.steps)])
         self.query_one(EditsPanel).show(view.last_accepted, view.last_rejected)

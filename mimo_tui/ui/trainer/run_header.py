@@ -20,6 +20,10 @@ class RunHeader(Static):
         if view.segments > 1:
             text.append(f" · resumed {view.segments - 1}x", style="dim")
         text.append(f"   {view.run_id}", style="dim")
+        if view.events_seen == 0:
+            text.append("\nwaiting for the first events in events.jsonl…", style="dim")
+            self.update(text)
+            return
         text.append(f"\ntarget {model_label(view.target)} · optimizer {model_label(view.optimizer)}")
         progress = f"\nepoch {view.epoch}/{view.epochs or '?'} · step {view.step}"
         if view.batch_size:

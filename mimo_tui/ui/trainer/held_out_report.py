@@ -12,7 +12,7 @@ from mimo_tui.ui.trainer.numbers import pct
 LABELS = ("baseline", "best", "final")
 
 
-class TestReport(Static):
+class HeldOutReport(Static):
     """Baseline / best / final scores on the held-out test split, when the run got that far."""
 
     def show(self, test: dict[str, dict[str, Any]]) -> None:
