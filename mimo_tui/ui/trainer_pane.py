@@ -389,21 +389,39 @@ class TrainerPane(Horizontal):
 
 
 def _row(info: Any, live: set[str]) -> RunRow:
-    """A listed run with its status: a summary that is newer than the event log means the last segment ended."""
-    events, summary = info.path / "events.jsonl", info.path / "summary.json"
+    """A listed run with its status: a run_finished last event means the last segment ended."""
+    events = info.path / "events.jsonl"
     events_mtime = _mtime(events)
-    summary_mtime = _mtime(summary)
+    last = _last_event(events)
     status, note = info.status, ""
     if info.run_id in live:
         status = "running"
-    elif summary_mtime is not None and (events_mtime is None or events_mtime <= summary_mtime + 1.0):
-        status = info.status
+    elif last.get("type") == "run_finished":
+        status = "finished" if last.get("stop_reason") == "finished" else "stopped"
     elif events_mtime is not None and time.time() - events_mtime < STALE_S:
         status = "running"
     else:
         status = "stopped"
-        note = "no summary.json after the last segment: the process ended without finishing (crashed or killed?); r resumes"
+        note = "the event log ends without run_finished: the process ended early (crashed or killed?); r resumes"
     return RunRow(info.run_id, info.skill, status, info.best_val, info.final_test, note)
+
+
+def _last_event(path: Path) -> dict[str, Any]:
+    """The last complete line of an event log, parsed; {} when there is none or it is not JSON."""
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(0, 2)
+            size = handle.tell()
+            handle.seek(max(0, size - 65536))
+            tail = handle.read()
+    except OSError:
+        return {}
+    lines = tail.rstrip(b"\n").rsplit(b"\n", 1)
+    try:
+        event = json.loads(lines[-1].decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return {}
+    return event if isinstance(event, dict) else {}
 
 
 def _mtime(path: Path) -> float | None:
