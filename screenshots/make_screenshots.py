@@ -72,6 +72,38 @@ async def memory(app, pilot) -> None:
     pane.editor.cursor_blink = False
 
 
+def train_demo(project: Path) -> None:
+    """Run the offline demo trainer once, so the trainer pane has a finished run to show."""
+    env = {**os.environ, "PYTHONPATH": str(HERE.parent)}
+    subprocess.run([sys.executable, "-m", "mimo_tui", "skill", "train", "date-normalizer", "--epochs", "1"],
+                   cwd=project, env=env, check=True, capture_output=True)
+
+
+def freeze_run_times(project: Path) -> None:
+    """Fix the clock and step durations in the run's events, so the screenshot does not change between runs."""
+    import json
+
+    for events in (project / ".mimo" / "runs").glob("*/events.jsonl"):
+        lines = []
+        for line in events.read_text(encoding="utf-8").splitlines():
+            event = json.loads(line)
+            event["t"] = 1767323045.0
+            if event["type"] == "step_finished":
+                event["seconds"] = 1.5
+            lines.append(json.dumps(event))
+        events.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        events.parent.rename(events.parent.with_name("20260102-030405-date-normalizer"))
+
+
+async def trainer(app, pilot) -> None:
+    from textual.widgets import DataTable
+
+    await pilot.press("f4")
+    pane = app.query_one("#trainer-pane")
+    await wait_for(pilot, lambda: pane.view is not None and pane.view.summary is not None and bool(pane.entries))
+    await wait_for(pilot, lambda: pane.query_one(DataTable).row_count > 0)
+
+
 async def pane(key: str):
     async def show(app, pilot) -> None:
         await pilot.press(key)
@@ -86,7 +118,9 @@ async def main() -> None:
         await shoot(project, "workbench", workbench)
         await shoot(project, "memory-pane", memory)
         await shoot(project, "tasks-pane", await pane("f3"))
-        await shoot(project, "trainer-pane", await pane("f4"))
+        train_demo(project)
+        freeze_run_times(project)
+        await shoot(project, "trainer-pane", trainer)
 
 
 if __name__ == "__main__":
