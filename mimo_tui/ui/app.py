@@ -96,7 +96,8 @@ class MimoApp(App[int]):
         project.store.subscribe(lambda change: self.post_message(MemoryChanged(change)))
         if self.watch_memory and project.config.get("ui.watch_memory", True):
             self.run_worker(self._watch_memory, thread=True, exit_on_error=False, name="memory-watcher")
-        self.query_one(StatusLine).show_project(project, self.model_override)
+        for status in self.query(StatusLine):  # absent when the app is already closing
+            status.show_project(project, self.model_override)
         for pane in self.query(".project-pane"):
             pane.post_message(ProjectOpened(project))
 
@@ -122,21 +123,16 @@ class MimoApp(App[int]):
         self._stop_watching.set()
 
     # -- panes ----------------------------------------------------------------------------------
-    def action_show_pane(self, pane_id: str) -> None:
-        self._ensure_pane(pane_id)
+    async def action_show_pane(self, pane_id: str) -> None:
+        """Show a pane, mounting it the first time so the first frame only pays for chat."""
         self.query_one("#panes", ContentSwitcher).current = pane_id
         self.query_one(PaneBar).active = pane_id
-
-    def _ensure_pane(self, pane_id: str) -> None:
-        """Mount a pane the first time it is shown, so the first frame only pays for chat."""
-        if pane_id in self._mounted_panes:
-            self._focus_pane(pane_id)
-            return
-        self._mounted_panes.add(pane_id)
-        widget = self._make_pane(pane_id)
-        self.query_one(f"#{pane_id}", Vertical).mount(widget)
-        if self.project is not None:
-            widget.post_message(ProjectOpened(self.project))
+        if pane_id not in self._mounted_panes:
+            self._mounted_panes.add(pane_id)
+            widget = self._make_pane(pane_id)
+            await self.query_one(f"#{pane_id}", Vertical).mount(widget)
+            if self.project is not None:
+                widget.post_message(ProjectOpened(self.project))
         self.call_after_refresh(self._focus_pane, pane_id)
 
     def _make_pane(self, pane_id: str):
@@ -181,7 +177,7 @@ class MimoApp(App[int]):
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         for pane_id, title, _key in PANES:
-            yield SystemCommand(f"Show {title.lower()} pane", f"Switch to the {title} pane", lambda p=pane_id: self.action_show_pane(p))
+            yield SystemCommand(f"Show {title.lower()} pane", f"Switch to the {title} pane", lambda p=pane_id: self.call_later(self.action_show_pane, p))
         for name in sorted(self.available_themes):
             if name.startswith("mimo"):
                 yield SystemCommand(f"Theme: {name}", "Use this theme (remembered)", lambda n=name: setattr(self, "theme", n))

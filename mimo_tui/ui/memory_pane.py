@@ -19,6 +19,7 @@ from mimo_tui.store import CommitInfo, ConflictError, FileSnapshot, RevertConfli
 from mimo_tui.ui.conflict_dialog import ConflictDialog
 from mimo_tui.ui.memory_history import MemoryHistory
 from mimo_tui.ui.memory_search import MemorySearch
+from mimo_tui.ui.worker_results import deliver
 from mimo_tui.ui.messages import MemoryChanged, ProjectOpened
 
 
@@ -60,12 +61,7 @@ class MemoryPane(Horizontal):
                 yield Static("", id="memory-diff")
 
     def _ui(self, callback, *args, **kwargs) -> None:
-        """Run `callback` on the app's thread, unless the pane went away while the worker ran."""
-        def guarded() -> None:
-            if self.is_attached:
-                callback(*args, **kwargs)
-
-        self.app.call_from_thread(guarded)
+        deliver(self, callback, *args, **kwargs)
 
     @property
     def editor(self) -> TextArea:

@@ -13,6 +13,7 @@ from textual.widgets.option_list import Option
 from mimo_tui.memory.finder import FinderEntry
 from mimo_tui.memory.index import MemoryHit
 from mimo_tui.project import Project
+from mimo_tui.ui.worker_results import deliver
 
 SEARCH_DELAY = 0.15
 
@@ -56,7 +57,7 @@ class MemorySearch(Vertical):
         assert self.project is not None
         memory = self.project.memory
         found = (memory.find(query, limit=5), memory.search(query, limit=30))
-        self.app.call_from_thread(self._show, query, *found)
+        deliver(self, self._show, query, *found)
 
     def _show(self, query: str, names: list[FinderEntry], hits: list[MemoryHit]) -> None:
         if self.query_one("#memory-search-input", Input).value.strip() != query:

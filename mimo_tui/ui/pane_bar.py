@@ -32,4 +32,4 @@ class PaneBar(Static):
     def on_click(self, event: Click) -> None:
         for start, end, pane_id in self._spans:
             if start <= event.x < end:
-                self.app.action_show_pane(pane_id)
+                self.app.call_later(self.app.action_show_pane, pane_id)

@@ -27,6 +27,7 @@ from mimo_tui.ui.trainer.run_list import RunList, RunRow
 from mimo_tui.ui.trainer.run_view import RunView
 from mimo_tui.ui.trainer.skill_catalogue import SkillCatalogue
 from mimo_tui.ui.trainer.training_process import TrainingProcess
+from mimo_tui.ui.worker_results import deliver
 
 TAIL_INTERVAL_S = 0.3
 REDRAW_INTERVAL_S = 0.25
@@ -76,15 +77,7 @@ class TrainerPane(Horizontal):
             process.stop()
 
     def _ui(self, callback, *args, **kwargs) -> None:
-        """Run `callback` on the app's thread, unless the pane went away while the worker ran."""
-        def guarded() -> None:
-            if self.is_attached:
-                callback(*args, **kwargs)
-
-        try:
-            self.app.call_from_thread(guarded)
-        except RuntimeError:
-            pass  # the app is shutting down
+        deliver(self, callback, *args, **kwargs)
 
     @property
     def runs_dir(self) -> Path:
