@@ -12,6 +12,9 @@ from mimo_tui import __version__
 COMMAND_MODULES = [
     "mimo_tui.commands.memory",
     "mimo_tui.commands.config",
+    "mimo_tui.commands.mcp",
+    "mimo_tui.commands.history",
+    "mimo_tui.commands.skill",
     "mimo_tui.commands.agent",
 ]
 

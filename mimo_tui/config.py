@@ -102,7 +102,7 @@ def _merge_file(config: Config, path: Path) -> None:
             config.problems.append(ConfigProblem(path, _line_of(text, table), table, "must be a table, ignored"))
             continue
         _deep_merge(config.values.setdefault(table, {}), free)
-        for key in free:
+        for key in [*free, *_flatten(free)]:
             config.sources[f"{table}.{key}"] = str(path)
     for dotted, value in _flatten(data).items():
         expected = _default_of(dotted)

@@ -156,3 +156,26 @@ def test_list_files_skips_git_and_derived_data(project: Project) -> None:
     (root / "cache" / "k.json").write_text("{}")
     project.store.write("sessions/s1/notes.md", "# notes\n")
     assert project.store.list_files() == [".gitignore", "MEMORY.md", "sessions/s1/notes.md"]
+
+
+def test_write_returns_the_commit_exactly_as_log_reads_it(project: Project) -> None:
+    message = "memory: agent noted the port\nwhich the dev server uses\n\nDetails in the session log."
+    info = project.store.write("MEMORY.md", "# Project memory\n\n- port 8421\n", Writer("agent"), message)
+    assert info == project.store.log(limit=1)[0]
+    assert info.message == "memory: agent noted the port which the dev server uses"
+    created = project.store.write("skills/new/SKILL.md", "# new skill\n", Writer("agent"))
+    assert created == project.store.log("skills/new/SKILL.md")[0]
+
+
+def test_atomic_write_keeps_permissions(project: Project) -> None:
+    path = project.store.root / "MEMORY.md"
+    assert path.stat().st_mode & 0o777 == 0o666 & ~_umask()
+    path.chmod(0o640)
+    project.store.write("MEMORY.md", "new text\n")
+    assert path.stat().st_mode & 0o777 == 0o640
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

@@ -1,4 +1,4 @@
-"""`mimo memory log|show|diff|revert|repair`: the memory repo's history from the shell."""
+"""`mimo memory log|show|diff|revert|repair|search|check|reindex|context`: memory and its history from the shell."""
 
 from __future__ import annotations
 
@@ -31,6 +31,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     revert.set_defaults(handler=run_revert)
     repair = actions.add_parser("repair", help="start a fresh history when the memory repo is damaged")
     repair.set_defaults(handler=run_repair)
+    from mimo_tui.commands.memory_search import register_actions
+
+    register_actions(actions)
 
 
 def format_when(timestamp: int) -> str:

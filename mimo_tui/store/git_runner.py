@@ -8,7 +8,12 @@ from pathlib import Path
 
 from mimo_tui.store.records import StoreError
 
-_IDENTITY = ("-c", "user.name=mimo", "-c", "user.email=mimo@localhost", "-c", "commit.gpgsign=false")
+# Auto-maintenance would spawn a `git maintenance` child on every commit (~10 ms); the store runs it
+# itself now and then instead (VersionedStore.maintain).
+_IDENTITY = (
+    "-c", "user.name=mimo", "-c", "user.email=mimo@localhost", "-c", "commit.gpgsign=false",
+    "-c", "maintenance.auto=false",
+)
 
 
 class GitRunner:

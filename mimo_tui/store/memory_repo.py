@@ -23,6 +23,8 @@ def open_memory_repo(folder: Path, templates: dict[str, str], outer_project: Pat
     store = VersionedStore(folder)
     fresh = not (folder / ".git").exists()
     if fresh:
+        if outer_project is not None:
+            exclude_from_outer_repo(outer_project, folder)
         try:
             store.git.run("init", "-q")
             for rel, text in {".gitignore": GITIGNORE, **templates}.items():
@@ -32,10 +34,10 @@ def open_memory_repo(folder: Path, templates: dict[str, str], outer_project: Pat
             store.git.run("commit", "-q", "--no-verify", "--author=mimo <mimo@mimo>", "-m", "memory: created the memory repo")
         except PermissionError as exc:
             raise StoreError(f"cannot write to {folder}: permission denied (is the folder read-only?)") from exc
-        if outer_project is not None:
-            exclude_from_outer_repo(outer_project, folder)
     store.recovery_notes = store.recover()
     store.check_health()
+    if not fresh:
+        store.maintain()
     return store
 
 

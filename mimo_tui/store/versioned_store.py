@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 
 ABSENT = "absent"
 STALE_LOCK_SECONDS = 10.0
+MAINTAIN_EVERY = 200
 _FIELD = "\x1f"
 _RECORD = "\x1e"
 
@@ -38,11 +39,32 @@ def digest_of(data: bytes | None) -> str:
     return ABSENT if data is None else hashlib.sha1(data).hexdigest()
 
 
+def _subject(message: str) -> str:
+    """What git shows as a message's subject (`%s`): its first paragraph on one line."""
+    lines = []
+    for line in message.strip().splitlines():
+        if not line.strip():
+            break
+        lines.append(line.strip())
+    return " ".join(lines)
+
+
+def _mode_for(path: Path) -> int:
+    """Keep an existing file's permissions; a new file gets the usual 0666 minus the umask (mkstemp uses 0600)."""
+    try:
+        return path.stat().st_mode & 0o7777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
 def atomic_write(path: Path, data: bytes) -> None:
     """Write to a temp file beside `path`, fsync it, and rename it over `path`."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(fd, _mode_for(path))
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
@@ -66,6 +88,7 @@ class VersionedStore:
         self._subscribers: list[Callable[[FileChanged], None]] = []
         self.refusals: list[str] = []
         self.recovery_notes: list[str] = []
+        self._commits_since_maintenance = 0
 
     # -- events -----------------------------------------------------------------------------
     def subscribe(self, callback: Callable[[FileChanged], None]) -> Callable[[], None]:
@@ -184,21 +207,45 @@ class VersionedStore:
             raise SandboxError(f"{writer.role} may not write {rel} (outside its write sandbox)")
 
     def _commit(self, rels: list[str], writer: Writer, message: str, add: bool) -> CommitInfo | None:
-        author = f"--author={writer.role} <{writer.role}@mimo>"
+        """One `git commit -- paths` process; the CommitInfo is built from what we passed, not a `git log`."""
+        when = int(time.time())
+        # Passing the date lets us return the commit without asking git; a fixed GIT_AUTHOR_DATE still wins.
+        date = () if "GIT_AUTHOR_DATE" in os.environ else (f"--date=@{when} {time.strftime('%z', time.localtime(when))}",)
+        commit = ("commit", "-q", "--no-verify", f"--author={writer.role} <{writer.role}@mimo>",
+                  *date, "-m", message, "--", *rels)
         if add:
             self.git.run("add", "-A", "--", *rels)
-            proc = self.git.run("commit", "-q", "--no-verify", author, "-m", message, "--", *rels, check=False)
-        else:
-            proc = self.git.run("commit", "-q", "--no-verify", author, "-m", message, "--", *rels, check=False)
-            if proc.returncode != 0 and "did not match" in proc.stderr:
-                self.git.run("add", "-A", "--", *rels)
-                proc = self.git.run("commit", "-q", "--no-verify", author, "-m", message, "--", *rels, check=False)
+        proc = self.git.run(*commit, check=False)
+        if not add and proc.returncode != 0 and "did not match" in proc.stderr:
+            self.git.run("add", "-A", "--", *rels)
+            proc = self.git.run(*commit, check=False)
         if proc.returncode != 0:
             text = (proc.stdout + proc.stderr).strip()
             if "nothing to commit" in text or "no changes added" in text:
                 return None
             raise StoreError(f"commit failed in {self.root}: {text.splitlines()[-1] if text else proc.returncode}")
-        return self.head()
+        self._commits_since_maintenance += 1
+        if self._commits_since_maintenance >= MAINTAIN_EVERY:
+            self.maintain()
+        return CommitInfo(self._head_sha(), writer.role, when, _subject(message))
+
+    def _head_sha(self) -> str:
+        """HEAD's commit id, read from the ref file git just wrote; `git rev-parse` when that is not plain."""
+        git_dir = self.git.git_dir
+        try:
+            head = (git_dir / "HEAD").read_text(encoding="ascii").strip()
+            if head.startswith("ref: "):
+                head = (git_dir / head[5:]).read_text(encoding="ascii").strip()
+        except (OSError, UnicodeDecodeError):
+            head = ""
+        if len(head) in (40, 64) and all(c in "0123456789abcdef" for c in head):
+            return head
+        return self.git.out("rev-parse", "--verify", "HEAD").strip()
+
+    def maintain(self) -> None:
+        """Let git pack loose objects when enough have piled up (it detaches when there is work)."""
+        self._commits_since_maintenance = 0
+        self.git.run("maintenance", "run", "--auto", "--quiet", check=False)
 
     def commit_external(self) -> list[FileChanged]:
         """Commit whatever changed on disk outside the app, as the `external` author."""

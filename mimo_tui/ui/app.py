@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import os
+import sys
 import threading
+import time
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -10,15 +14,17 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.theme import Theme
-from textual.widgets import Footer, TabbedContent, TabPane
+from textual.containers import Vertical
+from textual.widgets import ContentSwitcher, Footer
 
 from mimo_tui.project import Project
 from mimo_tui.store import StoreError
 from mimo_tui.ui.chat_pane import ChatPane
 from mimo_tui.ui.messages import MemoryChanged, ProjectOpened
+from mimo_tui.ui.pane_bar import PaneBar
 from mimo_tui.ui.status_line import StatusLine
 
-PANES = (("chat", "Chat"), ("memory", "Memory"), ("tasks", "Tasks"), ("trainer", "Trainer"))
+PANES = (("chat", "Chat", "f1"), ("memory", "Memory", "f2"), ("tasks", "Tasks", "f3"), ("trainer", "Trainer", "f4"))
 
 
 class MimoApp(App[int]):
@@ -47,9 +53,10 @@ class MimoApp(App[int]):
         self._mounted_panes: set[str] = {"chat"}
 
     def compose(self) -> ComposeResult:
-        with TabbedContent(initial="chat", id="panes"):
-            for pane_id, title in PANES:
-                with TabPane(title, id=pane_id):
+        yield PaneBar(PANES, id="pane-bar")
+        with ContentSwitcher(initial="chat", id="panes"):
+            for pane_id, _title, _key in PANES:
+                with Vertical(id=pane_id, classes="pane-slot"):
                     if pane_id == "chat":
                         yield ChatPane(id="chat-pane")
         yield StatusLine(id="status")
@@ -57,7 +64,16 @@ class MimoApp(App[int]):
 
     def on_mount(self) -> None:
         self._register_themes()
+        # Opening runs beside the first render (git init + commit on a first run take ~50 ms of subprocesses).
         self.run_worker(self._open_project, thread=True, exit_on_error=False, name="open-project")
+        self.call_after_refresh(self._report_first_frame)
+
+    def _report_first_frame(self) -> None:
+        """For bench/startup_frame.py: record whether litellm was imported by the first frame."""
+        report = os.environ.get("MIMO_BENCH_REPORT")
+        if report:
+            facts = {"litellm_imported": "litellm" in sys.modules, "t": time.time(), "cpu_s": time.process_time()}
+            Path(report).write_text(json.dumps(facts))
 
     # -- project --------------------------------------------------------------------------------
     def _open_project(self) -> None:
@@ -80,7 +96,8 @@ class MimoApp(App[int]):
         project.store.subscribe(lambda change: self.post_message(MemoryChanged(change)))
         if self.watch_memory and project.config.get("ui.watch_memory", True):
             self.run_worker(self._watch_memory, thread=True, exit_on_error=False, name="memory-watcher")
-        self.query_one(StatusLine).show_project(project, self.model_override)
+        for status in self.query(StatusLine):  # absent when the app is already closing
+            status.show_project(project, self.model_override)
         for pane in self.query(".project-pane"):
             pane.post_message(ProjectOpened(project))
 
@@ -106,25 +123,16 @@ class MimoApp(App[int]):
         self._stop_watching.set()
 
     # -- panes ----------------------------------------------------------------------------------
-    def action_show_pane(self, pane_id: str) -> None:
-        tabs = self.query_one("#panes", TabbedContent)
-        tabs.active = pane_id
-        self._ensure_pane(pane_id)
-
-    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
-        if event.pane.id:
-            self._ensure_pane(event.pane.id)
-
-    def _ensure_pane(self, pane_id: str) -> None:
-        """Mount a pane the first time it is shown, so the first frame only pays for chat."""
-        if pane_id in self._mounted_panes:
-            self._focus_pane(pane_id)
-            return
-        self._mounted_panes.add(pane_id)
-        widget = self._make_pane(pane_id)
-        self.query_one(f"TabPane#{pane_id}", TabPane).mount(widget)
-        if self.project is not None:
-            widget.post_message(ProjectOpened(self.project))
+    async def action_show_pane(self, pane_id: str) -> None:
+        """Show a pane, mounting it the first time so the first frame only pays for chat."""
+        self.query_one("#panes", ContentSwitcher).current = pane_id
+        self.query_one(PaneBar).active = pane_id
+        if pane_id not in self._mounted_panes:
+            self._mounted_panes.add(pane_id)
+            widget = self._make_pane(pane_id)
+            await self.query_one(f"#{pane_id}", Vertical).mount(widget)
+            if self.project is not None:
+                widget.post_message(ProjectOpened(self.project))
         self.call_after_refresh(self._focus_pane, pane_id)
 
     def _make_pane(self, pane_id: str):
@@ -141,7 +149,7 @@ class MimoApp(App[int]):
         return TrainerPane(id="trainer-pane")
 
     def _focus_pane(self, pane_id: str) -> None:
-        pane = self.query_one(f"TabPane#{pane_id}", TabPane)
+        pane = self.query_one(f"#{pane_id}", Vertical)
         focusable = [w for w in pane.query("*") if w.focusable]
         if focusable and (self.focused is None or pane not in self.focused.ancestors):
             focusable[0].focus()
@@ -168,8 +176,8 @@ class MimoApp(App[int]):
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
-        for pane_id, title in PANES:
-            yield SystemCommand(f"Show {title.lower()} pane", f"Switch to the {title} pane", lambda p=pane_id: self.action_show_pane(p))
+        for pane_id, title, _key in PANES:
+            yield SystemCommand(f"Show {title.lower()} pane", f"Switch to the {title} pane", lambda p=pane_id: self.call_later(self.action_show_pane, p))
         for name in sorted(self.available_themes):
             if name.startswith("mimo"):
                 yield SystemCommand(f"Theme: {name}", "Use this theme (remembered)", lambda n=name: setattr(self, "theme", n))

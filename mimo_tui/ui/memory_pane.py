@@ -13,10 +13,13 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Static, TextArea, Tree
 
+from mimo_tui.memory.validators import Problem
 from mimo_tui.project import Project
 from mimo_tui.store import CommitInfo, ConflictError, FileSnapshot, RevertConflict, StoreError
 from mimo_tui.ui.conflict_dialog import ConflictDialog
 from mimo_tui.ui.memory_history import MemoryHistory
+from mimo_tui.ui.memory_search import MemorySearch
+from mimo_tui.ui.worker_results import deliver
 from mimo_tui.ui.messages import MemoryChanged, ProjectOpened
 
 
@@ -27,6 +30,8 @@ class MemoryPane(Horizontal):
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", id="memory.save"),
         Binding("ctrl+r", "reload", "Reload", id="memory.reload"),
+        Binding("ctrl+f", "focus_search", "Search", id="memory.search"),
+        Binding("ctrl+t", "context_preview", "Context", id="memory.context"),
     ]
 
     def __init__(self, id: str | None = None) -> None:
@@ -34,13 +39,19 @@ class MemoryPane(Horizontal):
         self.project: Project | None = None
         self.relpath: str | None = None
         self.loaded: FileSnapshot | None = None
+        self.diff_text = ""
+        self.problems: dict[str, list[Problem]] = {}
+        self._jump_line: int | None = None
 
     def compose(self) -> ComposeResult:
-        tree: Tree[str] = Tree(".mimo", id="memory-tree")
-        tree.show_root = False
-        yield tree
+        with Vertical(id="memory-left"):
+            yield MemorySearch(id="memory-search")
+            tree: Tree[str] = Tree(".mimo", id="memory-tree")
+            tree.show_root = False
+            yield tree
         with Vertical(id="memory-main"):
             yield Static("Select a memory file", id="memory-title")
+            yield Static("", id="memory-problems")
             yield TextArea.code_editor("", language="markdown", id="memory-editor", soft_wrap=True)
         with Vertical(id="memory-side"):
             yield Static("History  (r: revert)", classes="side-title")
@@ -48,6 +59,9 @@ class MemoryPane(Horizontal):
             yield Static("Diff", classes="side-title")
             with VerticalScroll(id="memory-diff-scroll"):
                 yield Static("", id="memory-diff")
+
+    def _ui(self, callback, *args, **kwargs) -> None:
+        deliver(self, callback, *args, **kwargs)
 
     @property
     def editor(self) -> TextArea:
@@ -60,15 +74,19 @@ class MemoryPane(Horizontal):
     # -- loading --------------------------------------------------------------------------------
     def on_project_opened(self, message: ProjectOpened) -> None:
         self.project = message.project
+        self.query_one(MemorySearch).project = message.project
         self.refresh_files(select="MEMORY.md")
 
     @work(thread=True, exclusive=True, group="memory-files")
     def refresh_files(self, select: str | None = None) -> None:
         assert self.project is not None
         files = self.project.store.list_files()
-        self.app.call_from_thread(self._show_files, files, select)
+        problems = self.project.memory.problems()
+        self._ui(self._show_files, files, problems, select)
 
-    def _show_files(self, files: list[str], select: str | None) -> None:
+    def _show_files(self, files: list[str], problems: dict[str, list[Problem]], select: str | None) -> None:
+        self.problems = problems
+        self._show_problems()
         tree = self.query_one("#memory-tree", Tree)
         tree.clear()
         folders: dict[str, object] = {"": tree.root}
@@ -80,7 +98,12 @@ class MemoryPane(Horizontal):
                 if key not in folders:
                     folders[key] = parent.add(parts[depth - 1] + "/", expand=depth == 1)
                 parent = folders[key]  # type: ignore[assignment]
-            parent.add_leaf(parts[-1], data=rel)
+            found = problems.get(rel, [])
+            label = Text(parts[-1])
+            if found:
+                errors = any(p.severity == "error" for p in found)
+                label.append(f" ⚠{len(found)}", style="bold red" if errors else "yellow")
+            parent.add_leaf(label, data=rel)
         tree.root.expand()
         if select and (self.relpath is None or select != self.relpath):
             self.open_file(select)
@@ -93,6 +116,50 @@ class MemoryPane(Horizontal):
                 return
             self.open_file(event.node.data)
 
+    @on(MemorySearch.Jump)
+    def _jump(self, event: MemorySearch.Jump) -> None:
+        if event.root != "project":
+            self.notify(f"{event.relpath} is in the {event.root} memory repo; only project files open here", severity="warning")
+            return
+        if self.dirty and event.relpath != self.relpath:
+            self.notify(f"{self.relpath} has unsaved changes: save (ctrl+s) or reload (ctrl+r) first", severity="warning")
+            return
+        self._jump_line = event.line
+        if event.relpath == self.relpath:
+            self._move_to_jump_line()
+        else:
+            self.open_file(event.relpath)
+
+    def _move_to_jump_line(self) -> None:
+        if self._jump_line is None:
+            return
+        line = max(0, min(self._jump_line - 1, self.editor.document.line_count - 1))
+        self._jump_line = None
+        self.editor.move_cursor((line, 0), center=True)
+        self.editor.focus()
+
+    def _show_problems(self) -> None:
+        found = self.problems.get(self.relpath or "", [])
+        widget = self.query_one("#memory-problems", Static)
+        widget.display = bool(found)
+        widget.update(Text("\n".join(f"{'✖' if p.severity == 'error' else '⚠'} line {p.line}: {p.message}" for p in found[:6])))
+
+    def action_focus_search(self) -> None:
+        self.query_one("#memory-search-input").focus()
+
+    def action_context_preview(self) -> None:
+        if self.project is not None:
+            self.build_preview(getattr(self.app, "session_id", None))
+
+    @work(thread=True, exclusive=True, group="memory-preview")
+    def build_preview(self, session_id: str | None) -> None:
+        from mimo_tui.ui.context_preview import ContextPreview
+
+        assert self.project is not None
+        block = self.project.memory.preview(session_id or "none")
+        label = f"session {session_id}" if session_id else "no session yet: project and global memory only"
+        self._ui(self.app.push_screen, ContextPreview(block, label))
+
     @work(thread=True, exclusive=True, group="memory-open")
     def open_file(self, relpath: str) -> None:
         assert self.project is not None
@@ -100,9 +167,9 @@ class MemoryPane(Horizontal):
             snapshot = self.project.store.read(relpath)
             commits = self.project.store.log(relpath, limit=200)
         except StoreError as exc:
-            self.app.call_from_thread(self.notify, str(exc), severity="error")
+            self._ui(self.notify, str(exc), severity="error")
             return
-        self.app.call_from_thread(self._show_file, snapshot, commits)
+        self._ui(self._show_file, snapshot, commits)
 
     def _show_file(self, snapshot: FileSnapshot, commits: list[CommitInfo]) -> None:
         self.relpath, self.loaded = snapshot.relpath, snapshot
@@ -123,6 +190,8 @@ class MemoryPane(Horizontal):
             editor.cursor_location = location if location[0] < editor.document.line_count else (0, 0)
             state = f"{len(commits)} commit(s)"
         self.query_one("#memory-title", Static).update(Text.assemble((snapshot.relpath, "bold"), f"  ·  {state}"))
+        self._show_problems()
+        self._move_to_jump_line()
         self.query_one(MemoryHistory).show_commits(commits)
         if commits:
             self.show_diff(commits[0].sha)
@@ -142,9 +211,10 @@ class MemoryPane(Horizontal):
             diff = self.project.store.diff(sha, self.relpath)
         except StoreError as exc:
             diff = str(exc)
-        self.app.call_from_thread(self._render_diff, diff or "(no change to this file)")
+        self._ui(self._render_diff, diff or "(no change to this file)")
 
     def _render_diff(self, diff: str) -> None:
+        self.diff_text = diff
         self.query_one("#memory-diff", Static).update(Syntax(diff, "diff", theme="ansi_dark", word_wrap=True))
 
     @on(MemoryHistory.RevertRequested)
@@ -160,12 +230,12 @@ class MemoryPane(Horizontal):
         try:
             info = self.project.store.revert(sha)
         except RevertConflict as exc:
-            self.app.call_from_thread(self.notify, str(exc), title="Revert refused", severity="error", timeout=15)
+            self._ui(self.notify, str(exc), title="Revert refused", severity="error", timeout=15)
             return
         except StoreError as exc:
-            self.app.call_from_thread(self.notify, str(exc), title="Revert failed", severity="error", timeout=15)
+            self._ui(self.notify, str(exc), title="Revert failed", severity="error", timeout=15)
             return
-        self.app.call_from_thread(self.notify, f"{info.short} {info.message}", title="Reverted")
+        self._ui(self.notify, f"{info.short} {info.message}", title="Reverted")
 
     # -- saving ---------------------------------------------------------------------------------
     def action_save(self, overwrite: bool = False) -> None:
@@ -180,15 +250,15 @@ class MemoryPane(Horizontal):
         try:
             info = self.project.store.write(relpath, text, message=f"memory: user edited {relpath}", base_digest=base_digest)
         except ConflictError as exc:
-            self.app.call_from_thread(self._ask_conflict, exc.current)
+            self._ui(self._ask_conflict, exc.current)
             return
         except StoreError as exc:
-            self.app.call_from_thread(self.notify, f"{exc}. Your text is still in the editor.", title="Not saved", severity="error", timeout=15)
+            self._ui(self.notify, f"{exc}. Your text is still in the editor.", title="Not saved", severity="error", timeout=15)
             return
         if info is None:
-            self.app.call_from_thread(self.notify, "no changes to save")
+            self._ui(self.notify, "no changes to save")
         else:
-            self.app.call_from_thread(self.notify, f"{info.short} {info.message}", title="Saved")
+            self._ui(self.notify, f"{info.short} {info.message}", title="Saved")
         self.open_file(relpath)
 
     def _ask_conflict(self, current: FileSnapshot) -> None:
@@ -233,6 +303,8 @@ class MemoryPane(Horizontal):
         self.open_file(change.relpath)
 
     def palette_commands(self) -> Iterable[SystemCommand]:
+        yield SystemCommand("Memory: search", "Search memory files (full text and names)", self.action_focus_search)
+        yield SystemCommand("Memory: context preview", "What would be injected into the model's context now", self.action_context_preview)
         yield SystemCommand("Memory: save file", "Save and commit the open memory file", self.action_save)
         yield SystemCommand("Memory: reload file", "Discard edits and reload from disk", self.action_reload)
         history = self.query_one(MemoryHistory)

@@ -1,16 +1,439 @@
-"""The trainer dashboard pane."""
+"""The trainer pane: training runs, a live dashboard of the selected run, and training started from the keyboard."""
 
 from __future__ import annotations
 
-from textual.app import ComposeResult
-from textual.containers import Vertical
-from textual.widgets import Static
+import difflib
+import json
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.widgets import OptionList, Static
+from textual.worker import get_current_worker
+
+from mimo_tui.project import Project
+from mimo_tui.skillopt import list_runs
+from mimo_tui.skillopt.catalogue import SkillEntry, find_skills
+from mimo_tui.ui.messages import ProjectOpened
+from mimo_tui.ui.trainer.event_tail import EventTail, TailBatch
+from mimo_tui.ui.trainer.run_dashboard import RunDashboard
+from mimo_tui.ui.trainer.run_list import RunList, RunRow
+from mimo_tui.ui.trainer.run_view import RunView
+from mimo_tui.ui.trainer.skill_catalogue import SkillCatalogue
+from mimo_tui.ui.trainer.training_process import TrainingProcess
+from mimo_tui.ui.worker_results import deliver
+
+TAIL_INTERVAL_S = 0.3
+REDRAW_INTERVAL_S = 0.25
+RUNS_INTERVAL_S = 2.0
+# A run without summary.json whose event log has been quiet this long is taken as crashed or killed.
+STALE_S = 120.0
+EMPTY_TEXT = "No training runs yet: `mimo skill train <skill>`"
 
 
-class TrainerPane(Vertical):
-    """Training runs: epochs, steps, scores and edits."""
+class TrainerPane(Horizontal):
+    """Training runs: epochs, steps, scores and edits, live while a run writes its events."""
 
     DEFAULT_CLASSES = "project-pane"
+    BINDINGS = [
+        Binding("t", "train", "Train skill", id="trainer.train"),
+        Binding("x", "stop", "Stop run", id="trainer.stop"),
+        Binding("r", "resume", "Resume run", id="trainer.resume"),
+    ]
+
+    def __init__(self, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.project: Project | None = None
+        self.rows: list[RunRow] = []
+        self.entries: list[SkillEntry] = []
+        self.processes: list[TrainingProcess] = []
+        self.view: RunView | None = None
+        self._dirty = False
+        self._pending_select: str | None = None
 
     def compose(self) -> ComposeResult:
-        yield Static("No training runs yet: `mimo skill train <skill>`", classes="empty-state")
+        with Vertical(id="trainer-left"):
+            yield Static("Runs", classes="side-title")
+            yield RunList(id="trainer-runs")
+            yield Static("Skills  (t: train)", classes="side-title")
+            yield SkillCatalogue(id="trainer-skills")
+        with Vertical(id="trainer-main"):
+            yield Static(EMPTY_TEXT, id="trainer-empty", classes="empty-state")
+            yield RunDashboard(id="trainer-dashboard")
+
+    def on_mount(self) -> None:
+        self.query_one(RunDashboard).display = False
+        self.set_interval(REDRAW_INTERVAL_S, self._redraw)
+        self.set_interval(RUNS_INTERVAL_S, self._refresh_if_open)
+
+    def on_unmount(self) -> None:
+        for process in self.processes:
+            process.stop()
+
+    def _ui(self, callback, *args, **kwargs) -> None:
+        deliver(self, callback, *args, **kwargs)
+
+    @property
+    def runs_dir(self) -> Path:
+        assert self.project is not None
+        return self.project.workspace.runs_dir
+
+    # -- runs and skills ------------------------------------------------------------------------
+    def on_project_opened(self, message: ProjectOpened) -> None:
+        self.project = message.project
+        self.load_catalogue()
+        self.refresh_runs()
+
+    def _refresh_if_open(self) -> None:
+        if self.project is not None:
+            self.refresh_runs()
+
+    @work(thread=True, exclusive=True, group="trainer-catalogue")
+    def load_catalogue(self) -> None:
+        assert self.project is not None
+        entries = find_skills(self.project.root, self.project.workspace.mimo_dir)
+        self._ui(self._show_catalogue, entries)
+
+    def _show_catalogue(self, entries: list[SkillEntry]) -> None:
+        self.entries = entries
+        self.query_one(SkillCatalogue).show_entries(entries)
+        self._show_empty_state()
+
+    @work(thread=True, exclusive=True, group="trainer-runs")
+    def refresh_runs(self) -> None:
+        live = {p.run_id for p in self.processes if p.run_id and p.alive}
+        rows = [_row(info, live) for info in list_runs(self.runs_dir)]
+        self._ui(self._show_runs, rows)
+
+    def _show_runs(self, rows: list[RunRow]) -> None:
+        self.rows = rows
+        run_list = self.query_one(RunList)
+        run_list.show_rows(rows)
+        if self._pending_select in {r.run_id for r in rows}:
+            run_list.select_run(self._pending_select)
+            self._pending_select = None
+        self._show_empty_state()
+        if rows and self.view is None and run_list.selected_run:
+            self._follow(run_list.selected_run)
+        self._dirty = True
+
+    def _show_empty_state(self) -> None:
+        empty = self.query_one("#trainer-empty", Static)
+        has_runs = bool(self.rows)
+        empty.display = not has_runs
+        self.query_one(RunDashboard).display = has_runs
+        if has_runs:
+            return
+        text = Text(EMPTY_TEXT, style="bold")
+        trainable = [e for e in self.entries if e.eval_dir]
+        if self.entries:
+            text.append(f"\n\nSkills found ({len(self.entries)}):")
+            for entry in self.entries:
+                text.append(f"\n  {entry.name}", style="bold" if entry.eval_dir else "dim")
+                text.append(f"  {entry.origin}" + ("" if entry.eval_dir else ", no eval set"), style="dim")
+        else:
+            text.append("\n\nNo skills found: add one under .mimo/skills/<name>/SKILL.md with an eval/ dataset.")
+        if trainable:
+            text.append("\n\nHighlight a skill in the list on the left and press t to train it "
+                        "(offline demo models unless [trainer] in config names others).")
+        empty.update(text)
+
+    @on(OptionList.OptionHighlighted, "#trainer-runs")
+    def _run_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        if event.option.id and (self.view is None or self.view.run_id != event.option.id):
+            self._follow(event.option.id)
+
+    def _follow(self, run_id: str) -> None:
+        self.view = RunView(run_id)
+        self._dirty = True
+        self.tail_run(run_id)
+
+    # -- live tail ------------------------------------------------------------------------------
+    @work(thread=True, exclusive=True, group="trainer-tail")
+    def tail_run(self, run_id: str) -> None:
+        """Read the run's new events every ~0.3 s and hand them to the UI in batches."""
+        worker = get_current_worker()
+        run_dir = self.runs_dir / run_id
+        tail = EventTail(run_dir / "events.jsonl")
+        best_version, diffed_version = 1, 0
+        finished, summary_mtime, missing_reported = False, 0.0, False
+        first = True
+        while not worker.is_cancelled:
+            batch = tail.read()
+            if batch.reset:
+                best_version, diffed_version, finished, summary_mtime, missing_reported = 1, 0, False, 0.0, False
+            for _line, event in batch.events:
+                kind = event.get("type")
+                if kind == "run_started":
+                    finished = False
+                elif kind == "run_finished":
+                    finished = True
+                elif kind == "skill_accepted" and isinstance(event.get("version"), int):
+                    best_version = event["version"]
+            summary, summary_mtime, best_version, missing = self._read_summary(run_dir, finished, summary_mtime, best_version)
+            if missing and not missing_reported:
+                missing_reported = True
+                batch.problems.append(missing)
+            diff = None
+            if best_version != diffed_version:
+                diff = _skill_diff(run_dir, best_version)
+                diffed_version = best_version
+            if first or batch.events or batch.problems or batch.reset or summary is not None or diff is not None:
+                self._ui(self._apply_batch, run_id, batch, summary, diff)
+            first = False
+            time.sleep(TAIL_INTERVAL_S)
+
+    @staticmethod
+    def _read_summary(run_dir: Path, finished: bool, seen_mtime: float, best_version: int) -> tuple[dict[str, Any] | None, float, int, str | None]:
+        """summary.json when it is new since the last read and the run's last segment has finished."""
+        path = run_dir / "summary.json"
+        try:
+            mtime = path.stat().st_mtime
+        except OSError:
+            return None, seen_mtime, best_version, (
+                "summary.json is missing although the run finished: figures below come from events.jsonl" if finished else None)
+        if mtime == seen_mtime or not finished:
+            return None, seen_mtime, best_version, None
+        try:
+            summary = json.loads(path.read_text(encoding="utf-8"))
+            if not isinstance(summary, dict):
+                raise ValueError("not an object")
+        except (OSError, ValueError) as exc:
+            return None, mtime, best_version, f"summary.json cannot be read ({exc}): figures below come from events.jsonl"
+        best = ((summary.get("val") or {}).get("best") or {}).get("version")
+        return summary, mtime, best if isinstance(best, int) else best_version, None
+
+    def _apply_batch(self, run_id: str, batch: TailBatch, summary: dict[str, Any] | None, diff: str | None) -> None:
+        if self.view is None or self.view.run_id != run_id:
+            return
+        if batch.reset:
+            self.view = RunView(run_id)
+        view = self.view
+        for line_no, event in batch.events:
+            view.apply(line_no, event)
+        view.problems.extend(batch.problems)
+        if summary is not None:
+            view.use_summary(summary)
+        if diff is not None:
+            view.diff = diff
+        self._dirty = True
+
+    def _redraw(self) -> None:
+        """Redraw on a timer, not per event, so a fast run cannot flood the screen."""
+        if not self._dirty or self.view is None or not self.rows:
+            return
+        self._dirty = False
+        view = self.view
+        row = next((r for r in self.rows if r.run_id == view.run_id), None)
+        status = view.status if view.finished else row.status if row else "running"
+        if row and row.note and not view.finished and row.note not in view.problems:
+            view.problems.append(row.note)
+        if view.events_seen == 0 and row is not None:
+            view.skill = row.skill
+        self.query_one(RunDashboard).show(view, status)
+
+    # -- starting and stopping ------------------------------------------------------------------
+    def action_train(self) -> None:
+        catalogue = self.query_one(SkillCatalogue)
+        if not catalogue.has_focus:
+            catalogue.focus()
+            self.notify("Highlight a skill and press t (or enter) to train it")
+            return
+        if catalogue.highlighted_skill:
+            self.start_training(catalogue.highlighted_skill)
+
+    @on(OptionList.OptionSelected, "#trainer-skills")
+    def _skill_selected(self, event: OptionList.OptionSelected) -> None:
+        skill = self.query_one(SkillCatalogue).highlighted_skill
+        if skill:
+            self.start_training(skill)
+
+    def start_training(self, skill: str, resume: str | None = None) -> None:
+        """Start `mimo skill train SKILL` (or `--resume RUN`) as a subprocess and follow its run folder."""
+        if self.project is None:
+            self.notify("the project is still opening", severity="warning")
+            return
+        entry = next((e for e in self.entries if e.name == skill), None)
+        if resume is None and entry is not None and entry.eval_dir is None:
+            self.notify(f"{skill} has no eval/ dataset to train on ({entry.folder / 'eval'})", severity="error")
+            return
+        if any(p.alive and p.skill == skill for p in self.processes):
+            self.notify(f"{skill} is already training from here: x stops it", severity="warning")
+            return
+        args = ["--resume", resume] if resume else [skill]
+        self._launch(args, skill, resume)
+
+    @work(thread=True, group="trainer-launch")
+    def _launch(self, args: list[str], skill: str, resume: str | None) -> None:
+        assert self.project is not None
+        known = frozenset(p.name for p in self.runs_dir.iterdir()) if self.runs_dir.is_dir() else frozenset()
+        try:
+            process = TrainingProcess.start(self.project.root, args, skill, self.project.workspace.cache_dir / "trainer-logs",
+                                            known, run_id=resume)
+        except OSError as exc:
+            self._ui(self.notify, f"cannot start the trainer: {exc}", title="Trainer", severity="error")
+            return
+        self._ui(self._launched, process)
+
+    def _launched(self, process: TrainingProcess) -> None:
+        self.processes.append(process)
+        what = f"resuming {process.run_id}" if process.run_id else f"training {process.skill}"
+        self.notify(f"{what} (log: {process.log_path.name}); x stops it", title="Trainer")
+        if process.run_id:
+            self._select(process.run_id)
+        self.watch_process(process)
+
+    @work(thread=True, group="trainer-process")
+    def watch_process(self, process: TrainingProcess) -> None:
+        """Find the run folder the subprocess creates, then wait for it to end."""
+        while process.alive and process.run_id is None:
+            found = self._new_run_of(process)
+            if found:
+                self._ui(self._found_run, process, found)
+                break
+            time.sleep(0.2)
+        code = process.popen.wait()
+        if process.run_id is None:
+            found = self._new_run_of(process)
+            if found:
+                self._ui(self._found_run, process, found)
+        self._ui(self._process_ended, process, code)
+
+    def _new_run_of(self, process: TrainingProcess) -> str | None:
+        if not self.runs_dir.is_dir():
+            return None
+        for folder in sorted(self.runs_dir.iterdir()):
+            if folder.name in process.known_runs or not (folder / "config.json").exists():
+                continue
+            try:
+                config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                continue
+            if config.get("skill") == process.skill:
+                return folder.name
+        return None
+
+    def _found_run(self, process: TrainingProcess, run_id: str) -> None:
+        if process.run_id is None:
+            process.run_id = run_id
+            self._select(run_id)
+
+    def _select(self, run_id: str) -> None:
+        """Show `run_id` now, and keep it highlighted once the list has caught up."""
+        if self.view is None or self.view.run_id != run_id:
+            self._follow(run_id)
+        self._pending_select = run_id
+        self.refresh_runs()
+
+    def _process_ended(self, process: TrainingProcess, code: int) -> None:
+        name = process.run_id or process.skill
+        if code == 0:
+            self.notify(f"{name}: training finished", title="Trainer")
+        elif code == 3 or process.stop_sent:
+            self.notify(f"{name}: stopped; r resumes it", title="Trainer")
+        else:
+            tail = process.log_tail()
+            self.notify(f"{name}: the trainer exited with code {code}\n{tail}", title="Trainer", severity="error", timeout=20)
+        self.refresh_runs()
+
+    def _selected_row(self) -> RunRow | None:
+        run_id = self.query_one(RunList).selected_run
+        return next((r for r in self.rows if r.run_id == run_id), None)
+
+    def action_stop(self) -> None:
+        row = self._selected_row()
+        if row is None:
+            self.notify("no run selected", severity="warning")
+            return
+        ours = next((p for p in self.processes if p.run_id == row.run_id and p.alive), None)
+        if ours is not None:
+            ours.stop()
+            self.notify(f"stopping {row.run_id} after the calls in flight (resumable)", title="Trainer")
+        elif row.status == "running":
+            self.notify(f"{row.run_id} was started elsewhere (another terminal or process): stop it there with Ctrl-C",
+                        title="Trainer", severity="warning", timeout=10)
+        else:
+            self.notify(f"{row.run_id} is not running ({row.status})")
+
+    def action_resume(self) -> None:
+        row = self._selected_row()
+        if row is None:
+            self.notify("no run selected", severity="warning")
+        elif row.status == "running":
+            self.notify(f"{row.run_id} is running", severity="warning")
+        elif row.status == "finished":
+            self.notify(f"{row.run_id} finished: nothing to resume (t trains again)")
+        else:
+            self.start_training(row.skill, resume=row.run_id)
+
+    def palette_commands(self) -> Iterable[SystemCommand]:
+        for entry in self.entries:
+            if entry.eval_dir:
+                yield SystemCommand(f"Trainer: train {entry.name}", f"Start `mimo skill train {entry.name}` ({entry.origin})",
+                                    lambda name=entry.name: self.start_training(name))
+        yield SystemCommand("Trainer: stop selected run", "Stop the highlighted run cleanly (resumable)", self.action_stop)
+        yield SystemCommand("Trainer: resume selected run", "Continue a stopped run (`mimo skill train --resume`)", self.action_resume)
+
+
+def _row(info: Any, live: set[str]) -> RunRow:
+    """A listed run with its status: a run_finished last event means the last segment ended."""
+    events = info.path / "events.jsonl"
+    events_mtime = _mtime(events)
+    last = _last_event(events)
+    status, note = info.status, ""
+    if info.run_id in live:
+        status = "running"
+    elif last.get("type") == "run_finished":
+        status = "finished" if last.get("stop_reason") == "finished" else "stopped"
+    elif events_mtime is not None and time.time() - events_mtime < STALE_S:
+        status = "running"
+    else:
+        status = "stopped"
+        note = "the event log ends without run_finished: the process ended early (crashed or killed?); r resumes"
+    return RunRow(info.run_id, info.skill, status, info.best_val, info.final_test, note)
+
+
+def _last_event(path: Path) -> dict[str, Any]:
+    """The last complete line of an event log, parsed; {} when there is none or it is not JSON."""
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(0, 2)
+            size = handle.tell()
+            handle.seek(max(0, size - 65536))
+            tail = handle.read()
+    except OSError:
+        return {}
+    lines = tail.rstrip(b"\n").rsplit(b"\n", 1)
+    try:
+        event = json.loads(lines[-1].decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return {}
+    return event if isinstance(event, dict) else {}
+
+
+def _mtime(path: Path) -> float | None:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return None
+
+
+def _skill_diff(run_dir: Path, best_version: int) -> str:
+    """Unified diff of skills/skill_v0001.md against the best version's file."""
+    if best_version <= 1:
+        return ""
+    folder = run_dir / "skills"
+    try:
+        start = (folder / "skill_v0001.md").read_text(encoding="utf-8")
+        best = (folder / f"skill_v{best_version:04d}.md").read_text(encoding="utf-8")
+    except OSError as exc:
+        return f"(cannot read the skill versions: {exc})"
+    lines = difflib.unified_diff(start.splitlines(keepends=True), best.splitlines(keepends=True),
+                                 "v0001 (start)", f"v{best_version:04d} (best)")
+    return "".join(lines) or "(no difference)"

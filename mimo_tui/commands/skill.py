@@ -1,0 +1,302 @@
+"""`mimo skill train|eval|runs|list`: the skill trainer and the skill catalogue from the shell."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    skill = subparsers.add_parser("skill", help="skills: catalogue, training (SkillOpt-style) and evaluation")
+    actions = skill.add_subparsers(dest="skill_command", metavar="ACTION", required=True)
+    train = actions.add_parser("train", help="train a skill on its eval/ dataset (offline demo models by default)")
+    train.add_argument("skill", nargs="?", help="skill name (see `mimo skill list`)")
+    train.add_argument("--target", help="model that runs the tasks with the skill")
+    train.add_argument("--optimizer", help="model that proposes edits")
+    train.add_argument("--judge", help="model for llm_judge graders (default: the optimizer)")
+    train.add_argument("--epochs", type=int)
+    train.add_argument("--batch", type=int)
+    train.add_argument("--edit-budget", type=int, help="edits kept at the first step (decays to 2)")
+    train.add_argument("--schedule", choices=("constant", "linear", "cosine"))
+    caps = train.add_mutually_exclusive_group()
+    caps.add_argument("--max-usd", type=float, help="hard dollar cap")
+    caps.add_argument("--max-calls", type=int, help="hard cap on provider calls")
+    train.add_argument("--seed", type=int)
+    train.add_argument("--samples", type=int, help="K samples per task (paired in the gate)")
+    train.add_argument("--margin", type=float, help="minimum validation gain to accept")
+    train.add_argument("--no-regression", action="store_true", help="reject a candidate that breaks any item")
+    train.add_argument("--dataset", help="eval folder, or one JSONL file split by --split-ratio and the seed")
+    train.add_argument("--split-ratio", help="train,val,test shares for a one-file dataset (default 0.6,0.2,0.2)")
+    train.add_argument("--resume", metavar="RUN", help="continue a stopped or crashed run")
+    train.add_argument("-y", "--yes", action="store_true", help="do not ask before a paid run")
+    train.set_defaults(handler=run_train)
+    evaluate = actions.add_parser("eval", help="score a skill version on a split with any target model")
+    evaluate.add_argument("skill")
+    evaluate.add_argument("--version", help="memory-repo commit of the skill, a run's vN (RUN:N), or a file path")
+    evaluate.add_argument("--split", default="test", choices=("train", "val", "test"))
+    evaluate.add_argument("--target")
+    evaluate.add_argument("--judge", help="model for llm_judge graders (default: the trainer's optimizer)")
+    evaluate.add_argument("--samples", type=int, default=1)
+    evaluate.set_defaults(handler=run_eval)
+    runs = actions.add_parser("runs", help="list training runs")
+    runs.set_defaults(handler=run_runs)
+    listing = actions.add_parser("list", help="the skills found (shipped, project and peers' folders)")
+    listing.set_defaults(handler=run_list)
+
+
+def _say(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+class ProgressPrinter:
+    """Turns trainer events into progress lines on stderr (a live bar on a terminal)."""
+
+    def __init__(self) -> None:
+        self.live = sys.stderr.isatty()
+        self.warned: set[int] = set()
+
+    def _budget(self, calls: int, usd: float, max_calls: int | None, max_usd: float | None) -> None:
+        shares = [calls / max_calls if max_calls else 0.0, usd / max_usd if max_usd else 0.0]
+        for mark in (50, 80):
+            if max(shares) * 100 >= mark and mark not in self.warned:
+                self.warned.add(mark)
+                _say(f"  budget: {mark}% of the cap spent ({calls} calls, ${usd:.4f})")
+
+    def __call__(self, event: Any) -> None:
+        from mimo_tui.skillopt import events as ev
+
+        if isinstance(event, ev.RolloutProgress):
+            bar = "#" * int(20 * event.done / max(1, event.total))
+            line = f"  rollouts {event.stage:<14} [{bar:<20}] {event.done}/{event.total}" + (f" ({event.errors} errors)" if event.errors else "")
+            if self.live:
+                print("\r" + line, end="\n" if event.done == event.total else "", file=sys.stderr, flush=True)
+            elif event.done == event.total:
+                _say(line)
+        elif isinstance(event, ev.BudgetUpdate):
+            self._budget(event.calls, event.usd, event.max_calls, event.max_usd)
+        elif isinstance(event, ev.RunStarted):
+            _say(f"run {event.run_id}: skill {event.skill}, target {event.target}, optimizer {event.optimizer}"
+                 + (" (resumed)" if event.resumed else ""))
+        elif isinstance(event, ev.EpochStarted):
+            _say(f"epoch {event.epoch}/{event.epochs}")
+        elif isinstance(event, ev.StepStarted):
+            _say(f" step {event.step}: batch {event.batch_size}, edit budget {event.edit_budget}")
+        elif isinstance(event, ev.ProposalsReceived) and event.problem:
+            _say(f"  optimizer group {event.group}: {event.problem}")
+        elif isinstance(event, ev.CandidateBuilt):
+            _say(f"  candidate: {len(event.applied)} edit(s) applied, {len(event.skipped)} skipped, "
+                 f"{len(event.refused)} refused, {event.tokens} tokens")
+            for item in event.applied:
+                _say(f"    + {item['op']}: {item['text'][:90]}")
+        elif isinstance(event, ev.GateDecided):
+            flips = ", ".join(f"{k} {v}" for k, v in event.flips.items() if v)
+            _say(f"  gate: {event.action.upper()} - {event.reason} [{flips}]")
+        elif isinstance(event, ev.SkillAccepted):
+            _say(f"  accepted as v{event.version:04d}" + (f", commit {event.commit}" if event.commit else ""))
+        elif isinstance(event, ev.StepFinished) and event.action == "no_edits":
+            _say("  no applicable edits this step")
+        elif isinstance(event, ev.SlowUpdate):
+            _say(f" slow update after epoch {event.epoch}: guidance written (v{event.version:04d})")
+        elif isinstance(event, ev.ErrorRaised):
+            _say(f"  error [{event.stage}]: {event.message}")
+
+
+def _project():
+    from mimo_tui.project import Project
+
+    return Project.open()
+
+
+def _gateway_factory(project: Any):
+    from mimo_tui.llm import Gateway
+
+    llm = project.config.table("llm")
+
+    def build(cache: Any) -> Gateway:
+        return Gateway(max_concurrency=int(llm.get("max_concurrency", 8)), max_retries=int(llm.get("max_retries", 4)),
+                       timeout_s=float(llm.get("timeout_s", 120.0)), cache=cache)
+
+    return build
+
+
+def _print_report(summary: dict[str, Any], run_path: Path) -> None:
+    print(f"run {summary['run_id']}: {summary['stop_reason']}")
+    print(f"  steps {summary['steps']}: accepted at {summary['accepted_steps'] or 'none'}, "
+          f"rejected at {summary['rejected_steps'] or 'none'}")
+    val = summary["val"]
+    print("  validation: " + ", ".join(f"{k} {_pct(v.get('score'))}" for k, v in val.items()))
+    test = summary["test"]
+    print("  test:       " + ", ".join(
+        f"{k} {_pct(v.get('score'))}" + (f" (v{v['version']:04d})" if v.get("version") else "") for k, v in test.items()))
+    spent = summary["spent"]
+    print(f"  spent: {spent['calls']} calls, {spent['prompt_tokens'] + spent['completion_tokens']:,} tokens, ${spent['usd']:.4f}")
+    print(f"  folder: {run_path}")
+    if not summary["completed"]:
+        print(f"  resume with: mimo skill train --resume {summary['run_id']}")
+
+
+def _pct(value: Any) -> str:
+    return "n/a" if value is None else f"{100 * value:.1f}%"
+
+
+def run_train(args: argparse.Namespace) -> int:
+    import asyncio
+    import signal
+
+    from mimo_tui.llm import ModelError
+    from mimo_tui.skillopt.config import TrainConfig
+    from mimo_tui.skillopt.dataset import DatasetError
+    from mimo_tui.skillopt.session import SetupError, find_skill, new_run, price_with, resolve_run_dir, resume_run
+
+    project = _project()
+    runs_dir = project.workspace.runs_dir
+    models = project.config.table("models")
+    printer = ProgressPrinter()
+    try:
+        if args.resume:
+            overrides = {"max_calls": args.max_calls, "max_usd": args.max_usd}
+            prepared = resume_run(resolve_run_dir(runs_dir, args.resume), project.store, models,
+                                  _gateway_factory(project), printer, overrides)
+        else:
+            if not args.skill:
+                _say("mimo: name a skill to train (see `mimo skill list`) or pass --resume RUN")
+                return 2
+            trainer_table = project.config.table("trainer")
+            config = TrainConfig(skill=args.skill, target=args.target or trainer_table.get("target", "offline/target"),
+                                 optimizer=args.optimizer or trainer_table.get("optimizer", "offline/optimizer"))
+            for name in ("judge", "epochs", "batch", "edit_budget", "schedule", "max_usd", "max_calls", "seed",
+                         "samples", "margin", "dataset"):
+                value = getattr(args, name)
+                if value is not None:
+                    setattr(config, name, value)
+            config.no_regression = bool(args.no_regression)
+            if args.split_ratio:
+                try:
+                    config.split_ratios = [float(part) for part in args.split_ratio.split(",")]
+                except ValueError:
+                    _say(f"mimo: --split-ratio wants three numbers like 0.6,0.2,0.2, got {args.split_ratio!r}")
+                    return 2
+            if config.edit_budget_end > config.edit_budget:
+                config.edit_budget_end = config.edit_budget
+            entry = find_skill(args.skill, project.root, project.workspace.mimo_dir)
+            prepared = new_run(config, project.store, runs_dir, entry, models, _gateway_factory(project), printer)
+    except (SetupError, DatasetError, ModelError) as exc:
+        _say(f"mimo: {exc}")
+        return 2
+    trainer = prepared.trainer
+    estimate = trainer.estimate(price_with(trainer.gateway))
+    _say(estimate.describe())
+    if not estimate.price_known and trainer.config.max_calls is None and trainer.config.max_usd is None and not (
+        trainer.target.offline and trainer.optimizer.offline
+    ):
+        _say("note: the price of a model is unknown; consider --max-calls as a hard cap")
+    if estimate.usd > 1.0 and not args.yes and sys.stdin.isatty():
+        if input(f"This run may cost up to ${estimate.usd:.2f}. Start? [y/N] ").strip().lower() not in ("y", "yes"):
+            return 1
+
+    async def main() -> dict[str, Any]:
+        loop = asyncio.get_running_loop()
+        presses = {"n": 0}
+
+        def on_interrupt() -> None:
+            presses["n"] += 1
+            if presses["n"] == 1:
+                _say("stopping after the calls in flight (Ctrl-C again to abort)...")
+                trainer.request_stop()
+            else:
+                raise KeyboardInterrupt
+
+        try:
+            loop.add_signal_handler(signal.SIGINT, on_interrupt)
+        except (NotImplementedError, RuntimeError):
+            pass
+        return await trainer.run(estimate, resumed=prepared.resumed)
+
+    started = time.monotonic()
+    summary = asyncio.run(main())
+    _print_report(summary, prepared.run.path)
+    _say(f"({time.monotonic() - started:.1f} s)")
+    return 0 if summary["completed"] else 3
+
+
+def _skill_text_at(project: Any, name: str, version: str | None) -> str:
+    from mimo_tui.skillopt.session import SetupError, find_skill, resolve_run_dir, skill_relpath
+
+    if version is None:
+        snapshot = project.store.read(skill_relpath(name))
+        if snapshot.exists and snapshot.text is not None:
+            return snapshot.text
+        entry = find_skill(name, project.root, project.workspace.mimo_dir)
+        return (entry.folder / "SKILL.md").read_text(encoding="utf-8")
+    if Path(version).is_file():
+        return Path(version).read_text(encoding="utf-8")
+    if ":" in version:
+        run_ref, _, number = version.rpartition(":")
+        run_dir = resolve_run_dir(project.workspace.runs_dir, run_ref)
+        path = run_dir / "skills" / f"skill_v{int(number.lstrip('v') or 0):04d}.md"
+        if not path.exists():
+            raise SetupError(f"{path} does not exist")
+        return path.read_text(encoding="utf-8")
+    proc = project.store.git.run("show", f"{version}:{skill_relpath(name)}", check=False)
+    if proc.returncode != 0:
+        raise SetupError(f"no version {version!r} of {skill_relpath(name)} in the memory repo (`mimo memory log {skill_relpath(name)}`)")
+    return proc.stdout
+
+
+def run_eval(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from mimo_tui.llm import ModelError
+    from mimo_tui.skillopt.config import TrainConfig
+    from mimo_tui.skillopt.dataset import DatasetError
+    from mimo_tui.skillopt.session import SetupError, evaluate_skill, find_skill
+
+    project = _project()
+    try:
+        entry = find_skill(args.skill, project.root, project.workspace.mimo_dir)
+        text = _skill_text_at(project, args.skill, args.version)
+        config = TrainConfig(skill=args.skill, target=args.target or project.config.get("trainer.target", "offline/target"),
+                             optimizer=project.config.get("trainer.optimizer", "offline/optimizer"),
+                             judge=args.judge or "", samples=args.samples)
+        result = asyncio.run(evaluate_skill(config, entry, text, args.split, project.workspace.cache_dir / "skill-eval",
+                                            project.config.table("models"), _gateway_factory(project), ProgressPrinter()))
+    except (SetupError, DatasetError, ModelError) as exc:
+        _say(f"mimo: {exc}")
+        return 2
+    print(f"{args.skill} on {args.split} with {result['target']}: {_pct(result['score'])} "
+          f"({result['passed']}/{result['items']} items passed, coverage {result['coverage']:.0%})")
+    for item, flip in result["failing"][:20]:
+        print(f"  failed {item}: {flip}")
+    return 0
+
+
+def run_runs(args: argparse.Namespace) -> int:
+    from mimo_tui.skillopt.run_folder import list_runs
+
+    runs = list_runs(_project().workspace.runs_dir)
+    if not runs:
+        print("no training runs yet (`mimo skill train <skill>` starts one)")
+        return 0
+    for run in runs:
+        print(f"{run.run_id:<40} {run.skill:<20} {run.status:<18} steps {run.steps:<3} accepted {run.accepted:<2} "
+              f"test {_pct(run.baseline_test)} -> {_pct(run.final_test)}" + (f"  ({run.stop_reason})" if run.stop_reason and run.status != "finished" else ""))
+    return 0
+
+
+def run_list(args: argparse.Namespace) -> int:
+    from mimo_tui.skillopt.catalogue import find_skills
+
+    project = _project()
+    entries = find_skills(project.root, project.workspace.mimo_dir)
+    if not entries:
+        print("no skills found")
+        return 0
+    for entry in entries:
+        dataset = "eval set" if entry.eval_dir else "no eval set"
+        print(f"{entry.name:<24} {entry.origin:<16} {dataset:<12} {entry.description[:70]}")
+        for problem in entry.problems:
+            print(f"{'':<24} problem: {problem}")
+    return 0

@@ -1,0 +1,141 @@
+"""Safe FTS5 queries: word tokens quoted and OR'ed, very common terms dropped, bm25 with a relative floor."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import threading
+from dataclasses import dataclass
+
+TOKENIZER = "porter unicode61 remove_diacritics 2"
+MARK_OPEN = "\x02"
+MARK_CLOSE = "\x03"
+MAX_TERMS = 16
+RELATIVE_FLOOR = 0.15
+# Summed document frequency above which bm25 over every match gets slow (about 1 µs per matching chunk).
+DF_BUDGET = 2000
+# When even the rarest term is that common, rank only the newest matches, up to this many.
+COMMON_WINDOW = 300
+TERM_CACHE_SIZE = 4096
+_WORD = re.compile(r"[^\W_]+")
+
+
+def query_tokens(query: str) -> list[str]:
+    """The distinct word tokens of a user query; FTS5 operators and punctuation are plain text here."""
+    seen: dict[str, str] = {}
+    for token in _WORD.findall(query or ""):
+        seen.setdefault(token.casefold(), token)
+        if len(seen) >= MAX_TERMS:
+            break
+    return list(seen.values())
+
+
+def quote(term: str) -> str:
+    return '"' + term.replace('"', '""') + '"'
+
+
+def fetch_count(limit: int) -> int:
+    """How many candidates to rank before applying the relative floor: min(3 x limit, 50)."""
+    return max(1, min(3 * limit, 50))
+
+
+def apply_floor(scored: list[tuple[int, float]], limit: int) -> list[tuple[int, float]]:
+    """Best first; keep the top hit and every hit scoring at least RELATIVE_FLOOR of it."""
+    ordered = sorted(scored, key=lambda item: -item[1])
+    if not ordered:
+        return []
+    top = ordered[0][1]
+    return [item for item in ordered if item[1] >= RELATIVE_FLOOR * top][:limit]
+
+
+@dataclass(frozen=True)
+class QueryPlan:
+    """The MATCH expression to run and whether to rank only the newest matches (all terms very common)."""
+
+    match: str
+    terms: tuple[str, ...]
+    windowed: bool
+    dropped: tuple[str, ...]
+
+
+class TermStatistics:
+    """How many rows match each query token (counted up to DF_BUDGET + 1), cached until the index changes."""
+
+    def __init__(self, db: sqlite3.Connection, fts_table: str) -> None:
+        self._db = db
+        self._lock = threading.RLock()
+        self._table = fts_table
+        db.execute("PRAGMA temp_store=MEMORY")  # the scratch table below is written on every search
+        self._hits = f"temp.{fts_table}_hits"
+        db.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS {self._hits} USING fts5(heading, body, tokenize='{TOKENIZER}')")
+        self._df: dict[str, int] = {}
+        self._data_version = -1
+
+    def invalidate(self) -> None:
+        with self._lock:
+            self._df.clear()
+
+    def frequency(self, token: str) -> int:
+        """Rows matching `token`, counted only up to DF_BUDGET + 1 so that very common words stay cheap."""
+        key = token.casefold()
+        with self._lock:
+            if key not in self._df:
+                if len(self._df) > TERM_CACHE_SIZE:
+                    self._df.clear()
+                row = self._db.execute(
+                    f"SELECT count(*) FROM (SELECT 1 FROM {self._table} WHERE {self._table} MATCH ? LIMIT ?)",
+                    (quote(token), DF_BUDGET + 1),
+                ).fetchone()
+                self._df[key] = int(row[0])
+            return self._df[key]
+
+    def plan(self, query: str) -> QueryPlan | None:
+        """A plan for `query`, or None when no token of it occurs in the index."""
+        tokens = query_tokens(query)
+        if not tokens:
+            return None
+        with self._lock:
+            # Another connection's commit changes data_version; cached counts may be stale then.
+            version = self._db.execute("PRAGMA data_version").fetchone()[0]
+            if version != self._data_version:
+                self._df.clear()
+                self._data_version = version
+            weighted = sorted((self.frequency(token), token) for token in tokens)
+        weighted = [item for item in weighted if item[0] > 0]
+        if not weighted:
+            return None
+        kept: list[str] = []
+        spent = 0
+        for df, token in weighted:
+            if not kept or spent + df <= DF_BUDGET:
+                kept.append(token)
+                spent += df
+        windowed = spent > DF_BUDGET
+        if windowed:
+            kept = [token for _, token in weighted[:2]]
+        dropped = tuple(token for _, token in weighted if token not in kept)
+        return QueryPlan(" OR ".join(quote(token) for token in kept), tuple(kept), windowed, dropped)
+
+    def marked(self, rows: list[tuple[int, str, str]], match: str, snippet_tokens: int) -> dict[int, tuple[str, str]]:
+        """(snippet, marked body) of each (rowid, heading, body), matched in a tiny scratch table.
+
+        Asking the big index for snippets of a few rowids makes FTS5 seek every term's doclist per row;
+        copying the few hits into a scratch table with the same tokenizer is much cheaper.
+        """
+        if not rows:
+            return {}
+        name = self._hits.split(".")[1]
+        with self._lock:
+            # Rolled back, never committed: FTS5 then skips flushing and merging the scratch segment.
+            self._db.execute("SAVEPOINT scratch_hits")
+            try:
+                self._db.executemany(f"INSERT INTO {self._hits}(rowid, heading, body) VALUES (?, ?, ?)", rows)
+                found = self._db.execute(
+                    f"SELECT rowid, snippet({name}, -1, ?, ?, '…', ?), highlight({name}, 1, ?, ?) FROM {self._hits} "
+                    f"WHERE {name} MATCH ?",
+                    (MARK_OPEN, MARK_CLOSE, snippet_tokens, MARK_OPEN, MARK_CLOSE, match),
+                ).fetchall()
+            finally:
+                self._db.execute("ROLLBACK TO scratch_hits")
+                self._db.execute("RELEASE scratch_hits")
+        return {rowid: (snippet, body) for rowid, snippet, body in found}

@@ -1,0 +1,138 @@
+"""Full-text index of raw session messages (`history_fts` in state.db), for when memory has nothing."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from mimo_tui.memory.fts_query import (
+    COMMON_WINDOW,
+    MARK_CLOSE,
+    MARK_OPEN,
+    TOKENIZER,
+    TermStatistics,
+    apply_floor,
+    fetch_count,
+)
+
+KINDS = ("user", "assistant", "tool_input", "tool_output", "error")
+SNIPPET_TOKENS = 20
+# Tool outputs can be huge; past this many characters only the head and tail are searchable.
+MAX_INDEXED_CHARS = 200_000
+
+_SCHEMA = (
+    "CREATE VIRTUAL TABLE IF NOT EXISTS history_fts USING fts5("
+    f"text, session_id UNINDEXED, message_id UNINDEXED, role UNINDEXED, kind UNINDEXED, created_at UNINDEXED, tokenize='{TOKENIZER}')"
+)
+
+
+@dataclass(frozen=True)
+class HistoryHit:
+    """A message of a past session matching a query, with a marked snippet."""
+
+    session_id: str
+    message_id: str
+    role: str
+    kind: str
+    snippet: str
+    score: float
+    created_at: float
+
+    def marked(self, open_mark: str = "[", close_mark: str = "]") -> str:
+        return self.snippet.replace(MARK_OPEN, open_mark).replace(MARK_CLOSE, close_mark)
+
+
+class HistoryIndex:
+    """The `history_fts` table inside a session store's SQLite file; created on first write."""
+
+    def __init__(self, state_db_path: Path) -> None:
+        self.state_db_path = Path(state_db_path)
+        self._lock = threading.RLock()
+        self._db: sqlite3.Connection | None = None
+        self._stats: TermStatistics | None = None
+
+    def _connect(self, create: bool) -> sqlite3.Connection | None:
+        if self._db is not None:
+            return self._db
+        if not create and not self.state_db_path.exists():
+            return None
+        self.state_db_path.parent.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(self.state_db_path, check_same_thread=False, isolation_level=None, timeout=5.0)
+        exists = db.execute("SELECT 1 FROM sqlite_master WHERE name = 'history_fts'").fetchone()
+        if not exists:
+            if not create:
+                db.close()
+                return None
+            db.execute(_SCHEMA)
+        self._db = db
+        self._stats = TermStatistics(db, "history_fts")
+        return db
+
+    def add(self, session_id: str, message_id: str | int, role: str, kind: str, text: str,
+            created_at: float | None = None) -> None:
+        """Index one stored message; `kind` is one of KINDS."""
+        if kind not in KINDS:
+            raise ValueError(f"history kind {kind!r} is not one of {', '.join(KINDS)}")
+        if not text or not text.strip():
+            return
+        if len(text) > MAX_INDEXED_CHARS:
+            half = MAX_INDEXED_CHARS // 2
+            text = text[:half] + "\n…\n" + text[-half:]
+        with self._lock:
+            db = self._connect(create=True)
+            assert db is not None and self._stats is not None
+            db.execute(
+                "INSERT INTO history_fts(text, session_id, message_id, role, kind, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                (text, session_id, str(message_id), role, kind, created_at if created_at is not None else time.time()),
+            )
+            self._stats.invalidate()
+
+    def forget_session(self, session_id: str) -> None:
+        """Drop every indexed message of a session."""
+        with self._lock:
+            db = self._connect(create=False)
+            if db is not None and self._stats is not None:
+                db.execute("DELETE FROM history_fts WHERE session_id = ?", (session_id,))
+                self._stats.invalidate()
+
+    def search(self, query: str, limit: int = 10, session_id: str | None = None,
+               kinds: tuple[str, ...] | None = None) -> list[HistoryHit]:
+        """Best matching messages by bm25 (newest matches only when every term is very common); never raises on odd text."""
+        with self._lock:
+            db = self._connect(create=False)
+            if db is None or self._stats is None or limit <= 0:
+                return []
+            plan = self._stats.plan(query)
+            if plan is None:
+                return []
+            clauses, params = "", []
+            if session_id is not None:
+                clauses += " AND session_id = ?"
+                params.append(session_id)
+            if kinds:
+                clauses += f" AND kind IN ({', '.join('?' * len(kinds))})"
+                params += list(kinds)
+            order = "ORDER BY rowid DESC" if plan.windowed else "ORDER BY rank"
+            count = COMMON_WINDOW if plan.windowed else fetch_count(limit)
+            rows = db.execute(f"SELECT rowid, rank FROM history_fts WHERE history_fts MATCH ?{clauses} {order} LIMIT ?",
+                              [plan.match, *params, count]).fetchall()
+            kept = apply_floor([(rowid, -rank) for rowid, rank in rows], limit)
+            if not kept:
+                return []
+            scores = dict(kept)
+            rows = db.execute(f"SELECT rowid, text, session_id, message_id, role, kind, created_at FROM history_fts "
+                              f"WHERE rowid IN ({', '.join('?' * len(kept))})", list(scores)).fetchall()
+            marked = self._stats.marked([(row[0], "", row[1]) for row in rows], plan.match, SNIPPET_TOKENS)
+            hits = [HistoryHit(sid, mid, role, kind, " ".join(marked.get(rowid, (text[:200], ""))[0].split()),
+                               round(scores[rowid], 4), float(created))
+                    for rowid, text, sid, mid, role, kind, created in rows]
+            return sorted(hits, key=lambda hit: -hit.score)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._db is not None:
+                self._db.close()
+                self._db = None

@@ -1,0 +1,77 @@
+"""What the workbench asks of memory: search, find, problems and the context preview, in one place."""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING
+
+from mimo_tui.memory.context import ContextAssembler, ContextBlock, ContextSources
+from mimo_tui.memory.finder import FinderEntry, find
+from mimo_tui.memory.index import MemoryHit, MemoryIndex
+from mimo_tui.memory.layers import GLOBAL_ROOT, PROJECT_ROOT
+from mimo_tui.memory.roots import MemoryRoots, memory_roots
+from mimo_tui.memory.validators import Problem, validate_repo
+
+if TYPE_CHECKING:
+    from mimo_tui.project import Project
+
+
+class MemoryService:
+    """The project's memory index, validators and context assembler, opened once and shared by panes and agent."""
+
+    def __init__(self, project: Project) -> None:
+        self.project = project
+        self._lock = threading.Lock()
+        self._roots: MemoryRoots | None = None
+        self._index: MemoryIndex | None = None
+        self._assembler: ContextAssembler | None = None
+        self.sources = ContextSources()
+
+    @property
+    def roots(self) -> MemoryRoots:
+        with self._lock:
+            if self._roots is None:
+                self._roots = memory_roots(self.project)
+            return self._roots
+
+    @property
+    def index(self) -> MemoryIndex:
+        roots = self.roots
+        with self._lock:
+            if self._index is None:
+                self._index = MemoryIndex(self.project.workspace.index_db, roots.folders)
+                self._index.follow(self.project.store, PROJECT_ROOT)
+                if roots.global_store is not None:
+                    self._index.follow(roots.global_store, GLOBAL_ROOT)
+            return self._index
+
+    @property
+    def assembler(self) -> ContextAssembler:
+        roots = self.roots
+        with self._lock:
+            if self._assembler is None:
+                self._assembler = ContextAssembler(
+                    self.project.workspace.mimo_dir, roots.folders.get(GLOBAL_ROOT), self.sources, self.project.root
+                )
+            return self._assembler
+
+    def search(self, query: str, limit: int = 30) -> list[MemoryHit]:
+        return self.index.search(query, limit=limit)
+
+    def find(self, query: str, limit: int = 8) -> list[FinderEntry]:
+        return find(self.index, query, limit=limit)
+
+    def problems(self) -> dict[str, list[Problem]]:
+        """Problems of the project's memory files, by relative path."""
+        return validate_repo(self.project.workspace.mimo_dir, PROJECT_ROOT)
+
+    def preview(self, session_id: str, context_window: int | None = None) -> ContextBlock:
+        """Exactly the memory block the agent would inject for this session now."""
+        window = context_window or int(self.project.config.get("model.context_window", 128000))
+        return self.assembler.build(session_id, window)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._index is not None:
+                self._index.close()
+                self._index = None

@@ -1,0 +1,70 @@
+"""The resolved settings of one training run, saved as the run's config.json."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+
+@dataclass
+class TrainConfig:
+    """Everything that decides a run; defaults follow SkillOpt (4 epochs, batch 40, seed 42, groups of 8)."""
+
+    skill: str
+    dataset: str = ""
+    split_ratios: list[float] = field(default_factory=lambda: [0.6, 0.2, 0.2])
+    target: str = "offline/target"
+    optimizer: str = "offline/optimizer"
+    judge: str = ""
+    epochs: int = 4
+    batch: int = 40
+    edit_budget: int = 4
+    edit_budget_end: int = 2
+    schedule: str = "cosine"
+    seed: int = 42
+    samples: int = 1
+    group_size: int = 8
+    margin: float = 0.0
+    no_regression: bool = False
+    min_coverage: float = 0.8
+    min_tokens: int = 300
+    max_tokens: int = 2000
+    max_usd: float | None = None
+    max_calls: int | None = None
+    slow_tasks: int = 20
+    temperature: float | None = None
+    created: float = field(default_factory=time.time)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+    def check(self) -> list[str]:
+        """Problems with the settings, as sentences."""
+        problems = []
+        for name in ("epochs", "batch", "edit_budget", "samples", "group_size"):
+            if getattr(self, name) < 1:
+                problems.append(f"--{name.replace('_', '-')} must be at least 1")
+        if self.edit_budget_end < 1:
+            problems.append("the final edit budget must be at least 1")
+        if self.schedule not in ("constant", "linear", "cosine"):
+            problems.append(f"unknown edit-budget schedule {self.schedule!r} (constant, linear, cosine)")
+        if not 0 < self.min_coverage <= 1:
+            problems.append("min coverage must be in (0, 1]")
+        if self.min_tokens < 0 or self.max_tokens <= self.min_tokens:
+            problems.append("the skill token range must satisfy 0 <= min < max")
+        if self.max_calls is not None and self.max_calls < 1:
+            problems.append("--max-calls must be at least 1")
+        if self.max_usd is not None and self.max_usd <= 0:
+            problems.append("--max-usd must be above 0")
+        return problems
+
+    def target_params(self) -> dict[str, Any]:
+        """Sampling settings of the target: greedy for one sample, varied for several."""
+        temperature = self.temperature if self.temperature is not None else (0.0 if self.samples == 1 else 0.7)
+        return {"temperature": temperature}

@@ -1,0 +1,193 @@
+"""Bounded skill edits (append, insert_after, replace, delete) applied mechanically, with a report per edit."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+EDIT_OPS = ("append", "insert_after", "replace", "delete")
+GUIDANCE_START = "<!-- SLOW_UPDATE -->"
+GUIDANCE_END = "<!-- /SLOW_UPDATE -->"
+
+
+@dataclass(frozen=True)
+class Edit:
+    """One proposed edit; `target` must match the skill text exactly (not used by append)."""
+
+    op: str
+    text: str = ""
+    target: str | None = None
+    rationale: str = ""
+    support: int = 1
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @property
+    def key(self) -> str:
+        """Identity used to merge duplicates: op, target and text with spacing and case ignored."""
+        return "|".join(re.sub(r"\s+", " ", (s or "").strip().casefold()) for s in (self.op, self.target, self.text))
+
+
+@dataclass(frozen=True)
+class EditReport:
+    """What happened to one edit: applied, skipped (target missing) or refused (with why)."""
+
+    edit: Edit
+    status: str
+    reason: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.edit.to_dict(), "status": self.status, "reason": self.reason}
+
+
+@dataclass
+class ApplyResult:
+    text: str
+    reports: list[EditReport] = field(default_factory=list)
+
+    @property
+    def applied(self) -> list[EditReport]:
+        return [r for r in self.reports if r.status == "applied"]
+
+    def with_status(self, status: str) -> list[EditReport]:
+        return [r for r in self.reports if r.status == status]
+
+
+def edit_from_dict(data: Any) -> Edit:
+    """Validate one edit from an optimizer reply; raises ValueError naming the problem."""
+    if not isinstance(data, dict):
+        raise ValueError(f"an edit must be an object, got {type(data).__name__}")
+    op = str(data.get("op", "")).strip().lower()
+    if op not in EDIT_OPS:
+        raise ValueError(f"unknown edit operation {data.get('op')!r} (allowed: {', '.join(EDIT_OPS)})")
+    text = data.get("text", "") or ""
+    target = data.get("target")
+    if not isinstance(text, str) or (target is not None and not isinstance(target, str)):
+        raise ValueError("edit 'text' and 'target' must be strings")
+    if op in ("insert_after", "replace", "delete") and not (target or "").strip():
+        raise ValueError(f"edit {op} needs a non-empty 'target'")
+    if op in ("append", "insert_after", "replace") and not text.strip():
+        raise ValueError(f"edit {op} needs a non-empty 'text'")
+    return Edit(op=op, text=text.strip("\n"), target=target if op != "append" else None,
+                rationale=str(data.get("rationale", "") or ""))
+
+
+def front_matter_end(text: str) -> int:
+    """The offset where the body starts (after a leading `---` front matter block), else 0."""
+    match = re.match(r"---\n.*?\n---\n?", text, re.S)
+    return match.end() if match else 0
+
+
+def guidance_span(text: str) -> tuple[int, int] | None:
+    """The start and end offsets of the protected guidance block, markers included."""
+    start = text.find(GUIDANCE_START)
+    if start < 0:
+        return None
+    end = text.find(GUIDANCE_END, start)
+    return (start, end + len(GUIDANCE_END)) if end >= 0 else (start, len(text))
+
+
+def guidance_text(text: str) -> str:
+    span = guidance_span(text)
+    if span is None:
+        return ""
+    inner = text[span[0] + len(GUIDANCE_START) : span[1]]
+    return inner.removesuffix(GUIDANCE_END).strip()
+
+
+def set_guidance(text: str, guidance: str) -> str:
+    """Write `guidance` into the protected block, creating it at the end of the skill when absent."""
+    block = f"{GUIDANCE_START}\n{guidance.strip()}\n{GUIDANCE_END}"
+    span = guidance_span(text)
+    if span is None:
+        return text.rstrip("\n") + "\n\n" + block + "\n"
+    return text[: span[0]] + block + text[span[1] :]
+
+
+def _apply_one(text: str, edit: Edit) -> tuple[str | None, str, str]:
+    """Return (new text or None, status, reason) for one edit."""
+    protected = guidance_span(text)
+    body_start = front_matter_end(text)
+    for marker in (GUIDANCE_START, GUIDANCE_END):
+        if marker in edit.text or (edit.target and marker in edit.target):
+            return None, "refused", "edits may not touch the protected guidance block"
+    if edit.op == "append":
+        addition = edit.text.strip("\n")
+        if protected and not text[protected[1] :].strip():
+            return text[: protected[0]].rstrip("\n") + "\n\n" + addition + "\n\n" + text[protected[0] :], "applied", ""
+        return text.rstrip("\n") + "\n\n" + addition + "\n", "applied", ""
+    target = edit.target or ""
+    position = text.find(target)
+    if position < 0:
+        return None, "skipped", "target not found in the skill"
+    end = position + len(target)
+    if position < body_start:
+        return None, "refused", "the front matter is not editable"
+    if protected and position < protected[1] and end > protected[0]:
+        return None, "refused", "target lies in the protected guidance block"
+    if edit.op == "insert_after":
+        line_end = text.find("\n", end - 1) if not target.endswith("\n") else end - 1
+        line_end = len(text) if line_end < 0 else line_end
+        return text[:line_end] + "\n" + edit.text.strip("\n") + text[line_end:], "applied", ""
+    if edit.op == "replace":
+        return text[:position] + edit.text + text[end:], "applied", ""
+    new = text[:position] + text[end:]
+    return re.sub(r"\n{3,}", "\n\n", new), "applied", ""
+
+
+def apply_edits(text: str, edits: list[Edit], length_ok: Callable[[str, str], str | None] | None = None) -> ApplyResult:
+    """Apply edits in order; each is applied, skipped (missing target) or refused, and reported.
+
+    `length_ok(old, new)` returns a reason to refuse an edit whose result breaks the length range.
+    """
+    result = ApplyResult(text)
+    for edit in edits:
+        new, status, reason = _apply_one(result.text, edit)
+        if new is not None and length_ok is not None:
+            problem = length_ok(result.text, new)
+            if problem:
+                new, status, reason = None, "refused", problem
+        if new is not None:
+            result.text = new
+        result.reports.append(EditReport(edit, status, reason))
+    return result
+
+
+def edit_leaks(edit: Edit, secrets: list[str]) -> str | None:
+    """The hidden string (grader pattern or reference) an edit copies, if any."""
+    haystack = f"{edit.text}\n{edit.target or ''}".casefold()
+    for secret in secrets:
+        cleaned = secret.strip().casefold()
+        if len(cleaned) >= 4 and cleaned in haystack:
+            return secret
+    return None
+
+
+def merge_edits(proposals: list[Edit]) -> tuple[list[Edit], list[dict[str, Any]]]:
+    """Merge duplicates (support adds up) and drop edits on text another edit already changes."""
+    merged: dict[str, Edit] = {}
+    for edit in proposals:
+        if edit.key in merged:
+            kept = merged[edit.key]
+            merged[edit.key] = Edit(kept.op, kept.text, kept.target, kept.rationale, kept.support + edit.support)
+        else:
+            merged[edit.key] = edit
+    ordered = sorted(merged.values(), key=lambda e: -e.support)
+    kept_edits: list[Edit] = []
+    conflicts: list[dict[str, Any]] = []
+    for edit in ordered:
+        clash = next((k for k in kept_edits if edit.target and k.target and (edit.target in k.target or k.target in edit.target)), None)
+        if clash is not None:
+            conflicts.append({**edit.to_dict(), "reason": f"same text as a stronger edit ({clash.op})"})
+            continue
+        kept_edits.append(edit)
+    return kept_edits, conflicts
+
+
+def rank_edits(edits: list[Edit], budget: int) -> tuple[list[Edit], list[Edit]]:
+    """Keep the `budget` edits with the most support (stable for ties)."""
+    ranked = sorted(edits, key=lambda e: -e.support)
+    return ranked[: max(0, budget)], ranked[max(0, budget) :]

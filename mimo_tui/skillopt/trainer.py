@@ -1,0 +1,523 @@
+"""The training loop: rollout, reflect in parallel groups, merge, rank, apply, gate, and version every accepted edit."""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import logging
+import math
+import random
+import time
+from collections.abc import Callable
+from typing import Any
+
+from mimo_tui.llm import CallRecord, Completion, Gateway, ModelError, ModelSpec, count_tokens
+from mimo_tui.skillopt.budget import BudgetExhausted, CostEstimate, RunShape, SpendingCap, edit_budget, estimate_calls
+from mimo_tui.skillopt.config import TrainConfig
+from mimo_tui.skillopt.dataset import Splits, Task
+from mimo_tui.skillopt.edits import Edit, apply_edits, edit_leaks, guidance_text, merge_edits, rank_edits, set_guidance
+from mimo_tui.skillopt.events import (
+    BudgetUpdate, CandidateBuilt, EditsRejected, EpochFinished, EpochStarted, ErrorRaised, GateDecided, MergeDone,
+    ProposalsReceived, RolloutProgress, RunFinished, RunStarted, SelectionDone, SkillAccepted, SlowUpdate,
+    StepFinished, StepStarted, TestScored,
+)
+from mimo_tui.skillopt.gate import evaluate_gate
+from mimo_tui.skillopt.graders import GraderError, grade, hidden_strings, judge_messages
+from mimo_tui.skillopt.prompts import (
+    ReplyError, Trajectory, parse_edits, parse_guidance, reflection_messages, rollout_messages, slow_update_messages,
+)
+from mimo_tui.skillopt.run_folder import RunFolder
+from mimo_tui.skillopt.run_state import RunState, Scores, build_summary, mean_score
+from mimo_tui.store import atomic_write
+
+log = logging.getLogger(__name__)
+_stage: contextvars.ContextVar[str] = contextvars.ContextVar("skillopt_stage", default="other")
+
+# commit(text, message, previous) -> short sha or None; raises SkillChanged when the file is no longer `previous`
+SkillCommitter = Callable[[str, str, str], "str | None"]
+
+
+class SkillChanged(Exception):
+    """The skill file was edited outside the run since the trainer last wrote it."""
+
+
+class RunAborted(Exception):
+    """The run cannot go on (e.g. every rollout errors); the message is the stop reason."""
+
+
+class StopRequested(Exception):
+    """The user asked the run to stop; finished work is kept and the run can resume."""
+
+
+def token_count(text: str) -> int:
+    return count_tokens(text)
+
+
+class Trainer:
+    """One run of the skill trainer; `await run()` returns the summary."""
+
+    def __init__(
+        self,
+        config: TrainConfig,
+        splits: Splits,
+        run: RunFolder,
+        gateway: Gateway,
+        target: ModelSpec,
+        optimizer: ModelSpec,
+        commit_skill: SkillCommitter,
+        subscriber: Callable[[Any], None] | None = None,
+        judge: ModelSpec | None = None,
+    ) -> None:
+        self.config = config
+        self.splits = splits
+        self.run_folder = run
+        self.gateway = gateway
+        self.target = target
+        self.optimizer = optimizer
+        self.judge = judge or optimizer
+        self.commit_skill = commit_skill
+        self.subscriber = subscriber
+        self.state = RunState()
+        self.cap = SpendingCap(config.max_calls, config.max_usd)
+        self._stop = False
+        self._secrets = sorted({s for task in splits.all_tasks() for s in hidden_strings(task.grader)}, key=len)
+        self._meter: dict[str, dict[str, float]] = {}
+        self._started = time.monotonic()
+        self._last_budget_emit = 0.0
+        self._saved: dict[str, Any] = {}
+        self._malformed = 0
+        self._marks: set[float] = set()
+        gateway.on_call = self._on_call
+
+    # -- plumbing ------------------------------------------------------------------------------
+    def request_stop(self) -> None:
+        """Stop at the next model call; calls already in flight finish and are cached."""
+        self._stop = True
+
+    def emit(self, event: Any) -> None:
+        self.run_folder.append_event(event)
+        if self.subscriber is not None:
+            try:
+                self.subscriber(event)
+            except Exception:  # a broken front end must not break a paid-for run
+                log.exception("trainer subscriber failed")
+
+    def _on_call(self, record: CallRecord) -> None:
+        meter = self._meter.setdefault(_stage.get(), {"calls": 0, "cache_hits": 0, "prompt_tokens": 0, "completion_tokens": 0})
+        if record.cached:
+            meter["cache_hits"] += 1
+        else:
+            meter["calls"] += 1
+            meter["prompt_tokens"] += record.usage.prompt_tokens
+            meter["completion_tokens"] += record.usage.completion_tokens
+        now = time.monotonic()
+        if not record.cached and (now - self._last_budget_emit > 0.5 or self._crossed_budget_mark()):
+            self._last_budget_emit = now
+            self._emit_budget()
+
+    def _crossed_budget_mark(self) -> bool:
+        """Whether spending just passed 50 % or 80 % of a cap (reported at once, not throttled)."""
+        totals = self.gateway.totals
+        shares = [(self.state.spent_calls + totals.calls) / self.config.max_calls if self.config.max_calls else 0.0,
+                  (self.state.spent_usd + totals.cost_usd) / self.config.max_usd if self.config.max_usd else 0.0]
+        for mark in (0.5, 0.8):
+            if max(shares) >= mark and mark not in self._marks:
+                self._marks.add(mark)
+                return True
+        return False
+
+    def _emit_budget(self) -> None:
+        totals = self.gateway.totals
+        self.emit(BudgetUpdate(
+            calls=self.state.spent_calls + totals.calls, cache_hits=totals.cache_hits,
+            prompt_tokens=self.state.spent_prompt_tokens + totals.prompt_tokens,
+            completion_tokens=self.state.spent_completion_tokens + totals.completion_tokens,
+            usd=round(self.state.spent_usd + totals.cost_usd, 6), max_calls=self.config.max_calls, max_usd=self.config.max_usd,
+        ))
+
+    async def _call(self, spec: ModelSpec, messages: list[dict], sample_index: int = 0, **params: Any) -> Completion:
+        if self._stop:
+            raise StopRequested("stopped by the user")
+        self.cap.reserve(self.gateway.totals.calls, self.gateway.totals.cost_usd)
+        try:
+            return await self.gateway.complete(spec, messages, sample_index=sample_index, use_cache=True, **params)
+        finally:
+            self.cap.release()
+
+    async def _gather(self, jobs: list[Any]) -> list[Any]:
+        """Run coroutines together; a stop or cap raised by any is re-raised once all have settled."""
+        results = await asyncio.gather(*jobs, return_exceptions=True)
+        for result in results:
+            if isinstance(result, (StopRequested, BudgetExhausted)):
+                raise result
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+        return results
+
+    # -- rollouts --------------------------------------------------------------------------------
+    async def _judge(self, rubric: str, task_input: str, output: str, sample_index: int) -> str:
+        completion = await self._call(self.judge, judge_messages(rubric, task_input, output), sample_index, temperature=0.0)
+        return completion.text
+
+    async def rollout(self, skill_text: str, tasks: list[Task], stage: str) -> tuple[Scores, list[Trajectory]]:
+        """Run the target on tasks x samples; errored rollouts are None (missing data), never zeros."""
+        token = _stage.set(stage.split(":")[0])
+        samples = self.config.samples
+        total = len(tasks) * samples
+        progress = {"done": 0, "errors": 0}
+        every = max(1, total // 20)
+        params = self.config.target_params()
+
+        async def one(task: Task, k: int) -> Trajectory | None:
+            try:
+                completion = await self._call(self.target, rollout_messages(skill_text, task.input), k, **params)
+
+                async def judge(rubric: str, task_input: str, output: str) -> str:
+                    return await self._judge(rubric, task_input, output, k)
+
+                result = await grade(task.grader, completion.text, task.input, self.splits.folder, judge)
+                return Trajectory(task.id, task.input, completion.text, result.score, result.passed, result.feedback)
+            except (ModelError, GraderError) as exc:
+                progress["errors"] += 1
+                self.emit(ErrorRaised(stage, f"{task.id} sample {k}: {exc}"))
+                return None
+            finally:
+                progress["done"] += 1
+                if progress["done"] % every == 0 or progress["done"] == total:
+                    self.emit(RolloutProgress(stage, progress["done"], total, progress["errors"]))
+
+        try:
+            results = await self._gather([one(task, k) for task in tasks for k in range(samples)])
+        finally:
+            _stage.reset(token)
+        scores: Scores = {task.id: [] for task in tasks}
+        trajectories = []
+        index = 0
+        for task in tasks:
+            for _ in range(samples):
+                item = results[index]
+                index += 1
+                scores[task.id].append(None if item is None else item.score)
+                if item is not None:
+                    trajectories.append(item)
+        return scores, trajectories
+
+    # -- one step --------------------------------------------------------------------------------
+    def _length_problem(self, old: str, new: str) -> str | None:
+        before, after = token_count(old), token_count(new)
+        if after > self.config.max_tokens and after > before:
+            return f"the skill would grow to {after} tokens (max {self.config.max_tokens})"
+        if after < self.config.min_tokens and after < before:
+            return f"the skill would shrink to {after} tokens (min {self.config.min_tokens})"
+        return None
+
+    async def _reflect(self, step: int, skill_text: str, trajectories: list[Trajectory]) -> list[Edit]:
+        ordered = [t for t in trajectories if not t.passed] + [t for t in trajectories if t.passed]
+        size = self.config.group_size
+        groups = [ordered[i : i + size] for i in range(0, len(ordered), size)]
+        groups = [g for g in groups if any(not t.passed for t in g)]
+        rejected = list(self.state.rejected)
+        token = _stage.set("reflect")
+        try:
+            replies = await self._gather([
+                self._reflect_one(step, number, skill_text, group, rejected) for number, group in enumerate(groups, start=1)
+            ])
+        finally:
+            _stage.reset(token)
+        return [edit for reply in replies for edit in reply]
+
+    async def _reflect_one(self, step: int, number: int, skill_text: str, group: list[Trajectory], rejected: list[dict[str, Any]]) -> list[Edit]:
+        try:
+            completion = await self._call(self.optimizer, reflection_messages(skill_text, group, rejected), 0)
+        except ModelError as exc:
+            self.emit(ProposalsReceived(step, number, [], f"optimizer call failed: {exc}"))
+            return []
+        try:
+            edits, problems = parse_edits(completion.text)
+        except ReplyError as exc:
+            self._malformed += 1
+            self.emit(ProposalsReceived(step, number, [], f"malformed reply skipped: {exc}"))
+            return []
+        self._malformed += len(problems)
+        support = sum(1 for t in group if not t.passed)
+        edits = [Edit(e.op, e.text, e.target, e.rationale, max(1, support)) for e in edits]
+        self.emit(ProposalsReceived(step, number, [e.to_dict() for e in edits], "; ".join(problems) or None))
+        return edits
+
+    async def _step(self, epoch: int, step: int, batch: list[Task], budget: int, incumbent: str, inc_val: Scores) -> tuple[str, Scores, dict[str, Any]]:
+        started = time.monotonic()
+        self._meter = {}
+        self._malformed = 0
+        timings: dict[str, float] = {}
+        self.emit(StepStarted(epoch, step, len(batch), budget))
+        clock = time.monotonic()
+        train_scores, trajectories = await self.rollout(incumbent, batch, "train")
+        timings["rollout"] = time.monotonic() - clock
+        clock = time.monotonic()
+        proposals = await self._reflect(step, incumbent, trajectories)
+        timings["reflect"] = time.monotonic() - clock
+        merged, conflicts = merge_edits(proposals)
+        safe, refused = [], []
+        for edit in merged:
+            leak = edit_leaks(edit, self._secrets)
+            if leak is not None:
+                refused.append({**edit.to_dict(), "reason": "copies a grader pattern or hidden reference"})
+            else:
+                safe.append(edit)
+        self.emit(MergeDone(step, len(proposals), len(merged), conflicts, refused))
+        kept, dropped = rank_edits(safe, budget)
+        self.emit(SelectionDone(step, budget, [e.to_dict() for e in kept], [e.to_dict() for e in dropped]))
+        result = apply_edits(incumbent, kept, self._length_problem)
+        applied = [r.to_dict() for r in result.applied]
+        self.emit(CandidateBuilt(step, applied, [r.to_dict() for r in result.with_status("skipped")],
+                                 [r.to_dict() for r in result.with_status("refused")], token_count(result.text)))
+        record: dict[str, Any] = {
+            "epoch": epoch, "step": step, "edit_budget": budget, "train_score": mean_score(train_scores),
+            "val_before": mean_score(inc_val), "proposed": len(proposals), "merged": len(merged),
+            "conflicts": len(conflicts), "refused_leaks": len(refused), "kept": len(kept),
+            "applied": len(applied), "skipped": len(result.with_status("skipped")),
+            "refused": len(result.with_status("refused")), "malformed": self._malformed,
+        }
+        extras: dict[str, Any] = {"edit_apply_report": [r.to_dict() for r in result.reports], "ranked": [e.to_dict() for e in kept]}
+        if not applied:
+            record.update(action="no_edits", val_after=None)
+            new_text, new_val = incumbent, inc_val
+        else:
+            clock = time.monotonic()
+            cand_val, _ = await self.rollout(result.text, self.splits.val, "val:candidate")
+            timings["gate"] = time.monotonic() - clock
+            decision = evaluate_gate(inc_val, cand_val, self.config.margin, self.config.no_regression, self.config.min_coverage)
+            self.emit(GateDecided(step, decision.action, decision.incumbent, decision.candidate, decision.coverage,
+                                  decision.counts, decision.flips, decision.reason))
+            record.update(action=decision.action, val_after=mean_score(cand_val), gate_reason=decision.reason,
+                          flips=decision.counts, coverage=decision.coverage)
+            extras["gate"] = {"action": decision.action, "reason": decision.reason, "items": decision.flips,
+                              "incumbent": inc_val, "candidate": cand_val}
+            if decision.action == "accept":
+                new_text, new_val = result.text, cand_val
+                self._accept(step, result.text, incumbent, mean_score(inc_val) or 0.0, mean_score(cand_val) or 0.0, applied)
+            else:
+                new_text, new_val = incumbent, inc_val
+                entries = [{**a, "delta": decision.delta} for a in applied]
+                self.state.rejected.extend(entries)
+                self.emit(EditsRejected(step, applied, decision.delta))
+        record["seconds"] = {k: round(v, 3) for k, v in timings.items()} | {"total": round(time.monotonic() - started, 3)}
+        record["tokens"] = self._meter
+        return new_text, new_val, {"record": record, "extras": extras}
+
+    def _commit(self, text: str, message: str, previous: str, version: int) -> str | None:
+        try:
+            return self.commit_skill(text, message, previous)
+        except SkillChanged as exc:
+            raise RunAborted(f"{exc}; the new version is kept as {self.run_folder.path / 'skills'}/skill_v{version:04d}.md "
+                             "and the run can resume once the file is restored or the edit committed") from exc
+
+    def _accept(self, step: int, text: str, previous: str, before: float, after: float, applied: list[dict[str, Any]]) -> None:
+        version = self.state.version + 1
+        self.run_folder.write_skill_version(version, text)
+        commit = self._commit(text, f"skillopt: accept step {step} (val {before:.2f} -> {after:.2f})", previous, version)
+        self.state.version = version
+        self.state.incumbent_version = version
+        self.state.versions[str(version)] = {"val": after, "step": step, "kind": "accept"}
+        self.state.accepted.append({"step": step, "version": version, "val_before": before, "val_after": after,
+                                    "commit": commit, "edits": applied})
+        if self.state.best_val is None or after > self.state.best_val:
+            self.state.best_val, self.state.best_version = after, version
+        self.emit(SkillAccepted(step, version, before, after, commit))
+
+    # -- epochs ----------------------------------------------------------------------------------
+    def steps_per_epoch(self) -> int:
+        return max(1, math.ceil(len(self.splits.train) / self.config.batch))
+
+    def _batches(self, epoch: int) -> list[list[Task]]:
+        order = list(self.splits.train)
+        random.Random(self.config.seed * 1000 + epoch).shuffle(order)
+        size = self.config.batch
+        return [order[i : i + size] for i in range(0, len(order), size)]
+
+    async def _slow_update(self, epoch: int, incumbent: str) -> str:
+        before_text = self.run_folder.read_skill_version(self.state.epoch_start_version)
+        tasks = list(self.splits.train)
+        random.Random(self.config.seed * 7919 + epoch).shuffle(tasks)
+        tasks = tasks[: self.config.slow_tasks]
+        before, _ = await self.rollout(before_text, tasks, "slow:before")
+        after, trajectories = await self.rollout(incumbent, tasks, "slow:after")
+        decision = evaluate_gate(before, after, min_coverage=0.01)
+        feedback = {t.task_id: t.feedback for t in trajectories}
+        rows = [{"input": t.input, "flip": decision.flips.get(t.id, "unscored"), "feedback": feedback.get(t.id, "")}
+                for t in tasks]
+        token = _stage.set("slow_update")
+        try:
+            completion = await self._call(self.optimizer, slow_update_messages(incumbent, rows, guidance_text(incumbent)), 0)
+            guidance = parse_guidance(completion.text)
+        except ModelError as exc:
+            self.emit(ErrorRaised("slow_update", f"optimizer call failed: {exc}"))
+            return incumbent
+        except ReplyError as exc:
+            self.emit(ErrorRaised("slow_update", f"malformed reply skipped: {exc}"))
+            return incumbent
+        finally:
+            _stage.reset(token)
+        leak = edit_leaks(Edit("append", guidance), self._secrets)
+        if leak is not None:
+            self.emit(ErrorRaised("slow_update", "guidance refused: it copies a grader pattern or hidden reference"))
+            return incumbent
+        updated = set_guidance(incumbent, guidance)
+        problem = self._length_problem(incumbent, updated)
+        if problem:
+            self.emit(ErrorRaised("slow_update", f"guidance refused: {problem}"))
+            return incumbent
+        if updated == incumbent:
+            return incumbent
+        version = self.state.version + 1
+        self.run_folder.write_skill_version(version, updated)
+        self._commit(updated, f"skillopt: slow update after epoch {epoch}", incumbent, version)
+        self.state.version = version
+        self.state.incumbent_version = self.state.version
+        self.state.versions[str(self.state.version)] = {"val": None, "step": self.state.global_step, "kind": "slow_update"}
+        self.emit(SlowUpdate(epoch, guidance, self.state.version, decision.counts))
+        return updated
+
+    def restore(self, saved: dict[str, Any]) -> None:
+        """Continue from a runtime_state.json written by an earlier segment of this run."""
+        self.state = RunState.from_dict(saved)
+        self._saved = self.state.to_dict()
+
+    def save_state(self, from_last_save: bool = False) -> None:
+        """Write runtime_state.json; after a stop, only the spend and reason are added to the last saved state."""
+        totals = self.gateway.totals
+        base = dict(self._saved) if from_last_save and self._saved else self.state.to_dict()
+        if not from_last_save:
+            self._saved = self.state.to_dict()
+        snapshot = base | {
+            "stop_reason": self.state.stop_reason,
+            "spent_calls": self.state.spent_calls + totals.calls,
+            "spent_usd": self.state.spent_usd + totals.cost_usd,
+            "spent_prompt_tokens": self.state.spent_prompt_tokens + totals.prompt_tokens,
+            "spent_completion_tokens": self.state.spent_completion_tokens + totals.completion_tokens,
+            "elapsed_s": self.state.elapsed_s + (time.monotonic() - self._started),
+        }
+        self.run_folder.write_json("runtime_state.json", snapshot)
+        self.run_folder.sync()
+
+    def estimate(self, price: Callable[[ModelSpec, int, int], float | None]) -> CostEstimate:
+        """Calls, tokens and dollars of the whole run, assuming no cache hits."""
+        train = self.splits.train
+        sample = train[: min(20, len(train))]
+        input_tokens = sum(token_count(t.input) for t in sample) // max(1, len(sample))
+        skill_tokens = token_count(self.run_folder.read_skill_version(1))
+        shape = RunShape(
+            epochs=self.config.epochs, steps_per_epoch=self.steps_per_epoch(),
+            batch=min(self.config.batch, len(train)), samples=self.config.samples, val_items=len(self.splits.val),
+            test_items=len(self.splits.test), groups_per_step=math.ceil(min(self.config.batch, len(train)) * self.config.samples / self.config.group_size),
+            slow_tasks=min(self.config.slow_tasks, len(train)), skill_tokens=skill_tokens, input_tokens=input_tokens,
+            output_tokens=max(20, input_tokens),
+        )
+        target_calls, optimizer_calls, target_prompt, optimizer_prompt, completion = estimate_calls(shape)
+        target_out = target_calls * shape.output_tokens
+        usd_target = price(self.target, target_prompt, target_out)
+        usd_optimizer = price(self.optimizer, optimizer_prompt, completion - target_out)
+        known = usd_target is not None and usd_optimizer is not None
+        return CostEstimate(target_calls + optimizer_calls, target_prompt + optimizer_prompt, completion,
+                            round((usd_target or 0.0) + (usd_optimizer or 0.0), 4), known)
+
+    # -- the run -----------------------------------------------------------------------------------
+    async def run(self, estimate: CostEstimate, resumed: bool = False) -> dict[str, Any]:
+        """Train until the epochs are done, a cap is hit or a stop is requested; returns the summary."""
+        self.cap.spent_calls = self.state.spent_calls
+        self.cap.spent_usd = self.state.spent_usd
+        self.emit(RunStarted(self.run_folder.run_id, self.config.skill, self.target.label, self.optimizer.label,
+                             resumed, self.config.to_dict(), estimate.to_dict()))
+        stop_reason = "finished"
+        test: dict[str, Any] = {}
+        try:
+            test = await self._train()
+        except StopRequested as exc:
+            stop_reason = str(exc)
+        except (BudgetExhausted, RunAborted) as exc:
+            stop_reason = str(exc)
+        summary = build_summary(self.state, self.config, self.run_folder.run_id, (self.target.label, self.optimizer.label),
+                                self.gateway.totals, stop_reason, test, time.monotonic() - self._started)
+        self.state.stop_reason = None if stop_reason == "finished" else stop_reason
+        if stop_reason == "finished":
+            self.state.phase = "done"
+        self._emit_budget()
+        # A stop can land mid-step: keep the state of the last finished step so a resume redoes the rest.
+        self.save_state(from_last_save=stop_reason != "finished")
+        self.run_folder.write_json("summary.json", summary)
+        self.emit(RunFinished(stop_reason, summary))
+        return summary
+
+    async def _train(self) -> dict[str, Any]:
+        state = self.state
+        incumbent = self.run_folder.read_skill_version(state.incumbent_version)
+        if state.phase == "done":
+            return (self.run_folder.read_json("summary.json") or {}).get("test", {})
+        inc_val, _ = await self.rollout(incumbent, self.splits.val, "val:incumbent")
+        if mean_score(inc_val) is None:
+            raise RunAborted(f"the target {self.target.label} failed on every validation task (see the error events)")
+        if state.phase == "baseline":
+            state.baseline_val = mean_score(inc_val)
+            state.best_val = state.baseline_val
+            state.versions["1"] = {"val": state.baseline_val, "step": 0, "kind": "baseline"}
+            state.phase = "steps"
+            self.save_state()
+        total_steps = self.config.epochs * self.steps_per_epoch()
+        while state.phase in ("steps", "slow") and state.epoch <= self.config.epochs:
+            epoch = state.epoch
+            batches = self._batches(epoch)
+            if state.phase == "steps":
+                if state.next_step == 0:
+                    self.emit(EpochStarted(epoch, self.config.epochs))
+                while state.next_step < len(batches):
+                    step = state.global_step + 1
+                    budget = edit_budget(step - 1, total_steps, self.config.edit_budget, self.config.edit_budget_end, self.config.schedule)
+                    incumbent, inc_val, outcome = await self._step(epoch, step, batches[state.next_step], budget, incumbent, inc_val)
+                    record = outcome["record"]
+                    state.global_step = step
+                    state.next_step += 1
+                    record["version"] = state.incumbent_version
+                    state.history.append({k: record.get(k) for k in ("epoch", "step", "action", "val_before", "val_after", "applied", "version")})
+                    self.run_folder.write_step(step, record, outcome["extras"])
+                    self.emit(StepFinished(step, record["action"], record["seconds"]["total"], record))
+                    self._emit_budget()
+                    self.save_state()
+                state.phase = "slow"
+                self.save_state()
+            updated = await self._slow_update(epoch, incumbent)
+            if updated != incumbent:
+                incumbent = updated
+                inc_val, _ = await self.rollout(incumbent, self.splits.val, "val:incumbent")
+                val = mean_score(inc_val)
+                state.versions[str(state.incumbent_version)]["val"] = val
+                if val is not None and (state.best_val is None or val > state.best_val):
+                    state.best_val, state.best_version = val, state.incumbent_version
+            accepted = sum(1 for a in state.accepted if a["step"] > state.global_step - len(batches))
+            self.emit(EpochFinished(epoch, accepted, len(state.rejected)))
+            state.epoch += 1
+            state.next_step = 0
+            state.rejected = []
+            state.epoch_start_version = state.incumbent_version
+            state.phase = "steps" if state.epoch <= self.config.epochs else "test"
+            self.save_state()
+        state.phase = "test"
+        return await self._test()
+
+    async def _test(self) -> dict[str, Any]:
+        labels = {"baseline": 1, "best": self.state.best_version, "final": self.state.incumbent_version}
+        scored: dict[int, dict[str, Any]] = {}
+        report: dict[str, Any] = {}
+        for label, version in labels.items():
+            if version not in scored:
+                scores, _ = await self.rollout(self.run_folder.read_skill_version(version), self.splits.test, f"test:{label}")
+                paired = sum(1 for s in scores.values() for v in s if v is not None)
+                expected = sum(len(s) for s in scores.values())
+                scored[version] = {"version": version, "score": mean_score(scores), "coverage": paired / expected if expected else 0.0,
+                                   "items": {k: v for k, v in scores.items()}}
+            entry = scored[version]
+            report[label] = {k: entry[k] for k in ("version", "score", "coverage")}
+            self.emit(TestScored(label, version, entry["score"], entry["coverage"]))
+        self.run_folder.write_json("test_eval.json", {label: scored[v] for label, v in labels.items()})
+        atomic_write(self.run_folder.path / "best_skill.md", self.run_folder.read_skill_version(self.state.best_version).encode())
+        return report

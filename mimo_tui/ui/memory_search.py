@@ -1,0 +1,99 @@
+"""Search box of the memory pane: fuzzy file and heading names first, then full-text hits with snippets."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widgets import Input, OptionList
+from textual.widgets.option_list import Option
+
+from mimo_tui.memory.finder import FinderEntry
+from mimo_tui.memory.index import MemoryHit
+from mimo_tui.project import Project
+from mimo_tui.ui.worker_results import deliver
+
+SEARCH_DELAY = 0.15
+
+
+class MemorySearch(Vertical):
+    """Type to search memory; Enter or a click on a result jumps to its line."""
+
+    class Jump(Message):
+        """Open `relpath` of memory root `root` at `line`."""
+
+        def __init__(self, root: str, relpath: str, line: int) -> None:
+            super().__init__()
+            self.root, self.relpath, self.line = root, relpath, line
+
+    def __init__(self, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.project: Project | None = None
+        self.targets: dict[str, tuple[str, str, int]] = {}
+
+    def compose(self) -> ComposeResult:
+        yield Input(placeholder="search memory (ctrl+f)", id="memory-search-input")
+        results = OptionList(id="memory-results")
+        results.display = False
+        yield results
+
+    @on(Input.Changed, "#memory-search-input")
+    def _query_changed(self, event: Input.Changed) -> None:
+        query = event.value.strip()
+        results = self.query_one("#memory-results", OptionList)
+        if not query or self.project is None:
+            results.display = False
+            return
+        self.set_timer(SEARCH_DELAY, lambda: self._search_if_current(query))
+
+    def _search_if_current(self, query: str) -> None:
+        if self.query_one("#memory-search-input", Input).value.strip() == query:
+            self.search(query)
+
+    @work(thread=True, exclusive=True, group="memory-search")
+    def search(self, query: str) -> list:
+        assert self.project is not None
+        memory = self.project.memory
+        found = (memory.find(query, limit=5), memory.search(query, limit=30))
+        deliver(self, self._show, query, *found)
+
+    def _show(self, query: str, names: list[FinderEntry], hits: list[MemoryHit]) -> None:
+        if self.query_one("#memory-search-input", Input).value.strip() != query:
+            return
+        results = self.query_one("#memory-results", OptionList)
+        results.clear_options()
+        self.targets = {}
+        options: list[Option] = []
+        for n, entry in enumerate(names):
+            key = f"name-{n}"
+            self.targets[key] = (entry.root, entry.relpath, entry.line)
+            options.append(Option(Text.assemble(("≡ ", "bold"), entry.label), id=key))
+        for n, hit in enumerate(hits):
+            key = f"hit-{n}"
+            self.targets[key] = (hit.root, hit.relpath, hit.line)
+            text, spans = hit.spans()
+            snippet = Text("".join(" " if c.isspace() else c for c in text))  # same offsets, one line
+            for start, end in spans:
+                snippet.stylize("bold reverse", start, end)
+            label = f"{hit.relpath}:{hit.line}" if hit.root == "project" else f"{hit.root}:{hit.relpath}:{hit.line}"
+            options.append(Option(Text.assemble((label, "bold"), f"  {hit.score:.2f}\n  ", snippet), id=key))
+        if not options:
+            options.append(Option(Text("no matches", style="dim"), id="none", disabled=True))
+        results.add_options(options)
+        results.display = True
+
+    @on(Input.Submitted, "#memory-search-input")
+    def _submitted(self) -> None:
+        results = self.query_one("#memory-results", OptionList)
+        if results.display and results.option_count:
+            results.focus()
+            results.highlighted = 0
+
+    @on(OptionList.OptionSelected, "#memory-results")
+    def _selected(self, event: OptionList.OptionSelected) -> None:
+        target = self.targets.get(event.option.id or "")
+        if target:
+            self.post_message(self.Jump(*target))
+

@@ -1,0 +1,1 @@
+"""Widgets and readers of the trainer pane."""

@@ -1,0 +1,189 @@
+"""What the dashboard shows of one run, folded from its events (plus summary.json and the skill diff)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class StepRow:
+    """One finished step as the step table shows it."""
+
+    step: int
+    epoch: int
+    action: str
+    val_before: float | None
+    val_after: float | None
+    improved: int
+    regressed: int
+    applied: int
+    skipped: int
+    refused: int
+    seconds: float | None
+    reason: str = ""
+
+
+@dataclass
+class EditsSeen:
+    """The edits of one accepted or rejected step."""
+
+    step: int
+    edits: list[dict[str, Any]]
+    val_before: float | None = None
+    val_after: float | None = None
+    version: int | None = None
+    commit: str | None = None
+
+
+@dataclass
+class RunView:
+    """A run's state for display; `apply` folds events in order and never raises on odd data."""
+
+    run_id: str
+    skill: str = "?"
+    target: str = "?"
+    optimizer: str = "?"
+    epoch: int = 0
+    epochs: int = 0
+    step: int = 0
+    batch_size: int = 0
+    edit_budget: int = 0
+    segments: int = 0
+    stage: tuple[str, int, int, int] | None = None
+    baseline_val: float | None = None
+    steps: dict[int, StepRow] = field(default_factory=dict)
+    applied_by_step: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    last_accepted: EditsSeen | None = None
+    last_rejected: EditsSeen | None = None
+    best_version: int = 1
+    final_version: int = 1
+    test: dict[str, dict[str, Any]] = field(default_factory=dict)
+    budget: dict[str, Any] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+    finished: bool = False
+    stop_reason: str | None = None
+    summary: dict[str, Any] | None = None
+    problems: list[str] = field(default_factory=list)
+    diff: str = ""
+    events_seen: int = 0
+
+    def apply(self, line_no: int, event: dict[str, Any]) -> None:
+        """Fold one event in; a malformed event becomes a problem line, not an exception."""
+        handler = getattr(self, f"_on_{event.get('type')}", None)
+        self.events_seen += 1
+        if handler is None:
+            return
+        try:
+            handler(event)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            self.problems.append(f"events.jsonl line {line_no}: {event.get('type')} event is malformed ({type(exc).__name__}: {exc})")
+
+    def use_summary(self, summary: dict[str, Any]) -> None:
+        """summary.json is the final word on the test report, spend and stop reason."""
+        self.summary = summary
+        self.finished = True
+        self.stop_reason = summary.get("stop_reason", self.stop_reason)
+        for label, entry in (summary.get("test") or {}).items():
+            if isinstance(entry, dict):
+                self.test[label] = entry
+        best = ((summary.get("val") or {}).get("best") or {}).get("version")
+        if isinstance(best, int):
+            self.best_version = best
+
+    # -- status ---------------------------------------------------------------------------------
+    @property
+    def status(self) -> str:
+        if not self.finished:
+            return "running"
+        return "finished" if self.stop_reason == "finished" else "stopped"
+
+    @property
+    def val_series(self) -> list[float]:
+        """The incumbent's validation score: at the start, then after every finished step."""
+        values = [] if self.baseline_val is None else [self.baseline_val]
+        current = self.baseline_val
+        for number in sorted(self.steps):
+            row = self.steps[number]
+            if row.action == "accept" and row.val_after is not None:
+                current = row.val_after
+            elif current is None and row.val_before is not None:
+                current = row.val_before
+            if current is not None:
+                values.append(current)
+        return values
+
+    # -- events ---------------------------------------------------------------------------------
+    def _on_run_started(self, event: dict[str, Any]) -> None:
+        self.segments += 1
+        self.skill = str(event["skill"])
+        self.target = str(event["target"])
+        self.optimizer = str(event["optimizer"])
+        self.finished = False
+        self.stop_reason = None
+
+    def _on_epoch_started(self, event: dict[str, Any]) -> None:
+        self.epoch, self.epochs = int(event["epoch"]), int(event["epochs"])
+
+    def _on_step_started(self, event: dict[str, Any]) -> None:
+        self.step = int(event["step"])
+        self.epoch = int(event.get("epoch", self.epoch))
+        self.batch_size = int(event["batch_size"])
+        self.edit_budget = int(event["edit_budget"])
+
+    def _on_rollout_progress(self, event: dict[str, Any]) -> None:
+        self.stage = (str(event["stage"]), int(event["done"]), int(event["total"]), int(event.get("errors", 0)))
+
+    def _on_candidate_built(self, event: dict[str, Any]) -> None:
+        self.applied_by_step[int(event["step"])] = list(event["applied"])
+
+    def _on_gate_decided(self, event: dict[str, Any]) -> None:
+        if self.baseline_val is None and not self.steps and event.get("incumbent") is not None:
+            self.baseline_val = float(event["incumbent"])
+
+    def _on_skill_accepted(self, event: dict[str, Any]) -> None:
+        step = int(event["step"])
+        self.best_version = self.final_version = int(event["version"])
+        self.last_accepted = EditsSeen(step, self.applied_by_step.get(step, []), float(event["val_before"]),
+                                       float(event["val_after"]), self.best_version, event.get("commit"))
+
+    def _on_edits_rejected(self, event: dict[str, Any]) -> None:
+        delta = event.get("delta")
+        self.last_rejected = EditsSeen(int(event["step"]), list(event["edits"]), val_after=delta)
+
+    def _on_slow_update(self, event: dict[str, Any]) -> None:
+        self.final_version = int(event["version"])
+
+    def _on_step_finished(self, event: dict[str, Any]) -> None:
+        record = event["record"]
+        flips = record.get("flips") or {}
+        row = StepRow(
+            step=int(event["step"]), epoch=int(record.get("epoch", self.epoch)), action=str(event["action"]),
+            val_before=_number(record.get("val_before")), val_after=_number(record.get("val_after")),
+            improved=int(flips.get("improved", 0)), regressed=int(flips.get("regressed", 0)),
+            applied=int(record.get("applied", 0)), skipped=int(record.get("skipped", 0)), refused=int(record.get("refused", 0)),
+            seconds=_number(event.get("seconds")), reason=str(record.get("gate_reason") or ""),
+        )
+        if self.baseline_val is None and not self.steps and row.val_before is not None:
+            self.baseline_val = row.val_before
+        self.steps[row.step] = row
+        self.stage = None
+
+    def _on_budget(self, event: dict[str, Any]) -> None:
+        self.budget = {k: event.get(k) for k in ("calls", "cache_hits", "prompt_tokens", "completion_tokens", "usd", "max_calls", "max_usd")}
+
+    def _on_test_scored(self, event: dict[str, Any]) -> None:
+        self.test[str(event["label"])] = {"version": event.get("version"), "score": _number(event.get("score")),
+                                          "coverage": event.get("coverage")}
+
+    def _on_error(self, event: dict[str, Any]) -> None:
+        self.errors.append(f"[{event['stage']}] {event['message']}")
+
+    def _on_run_finished(self, event: dict[str, Any]) -> None:
+        self.finished = True
+        self.stop_reason = str(event["stop_reason"])
+        self.stage = None
+
+
+def _number(value: Any) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None

@@ -1,0 +1,127 @@
+"""Regenerate the SVG screenshots of every screen: `python screenshots/make_screenshots.py`.
+
+Runs the workbench headless at 120x40 on a throwaway project with an isolated HOME and fixed commit
+dates, walks each pane, and writes one SVG per screen beside this script.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+
+def make_project(base: Path) -> Path:
+    for name, value in {
+        "HOME": base / "home",
+        "XDG_CONFIG_HOME": base / "home" / ".config",
+        "XDG_DATA_HOME": base / "home" / ".local" / "share",
+        "GIT_AUTHOR_DATE": "2026-01-02T03:04:05+00:00",
+        "GIT_COMMITTER_DATE": "2026-01-02T03:04:05+00:00",
+        "TZ": "UTC",
+    }.items():
+        os.environ[name] = str(value)
+    project = base / "demo-project"
+    project.mkdir()
+    subprocess.run(["git", "init", "-q"], cwd=project, check=True)
+    (project / "app.py").write_text('print("hello")\n')
+    return project
+
+
+async def wait_for(pilot, predicate: Callable[[], object], timeout: float = 10) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate():
+        if loop.time() > deadline:
+            raise TimeoutError("screen did not get ready")
+        await pilot.pause(0.05)
+
+
+async def shoot(project: Path, name: str, prepare: Callable[[object, object], Awaitable[None]]) -> None:
+    from mimo_tui.ui.app import MimoApp
+
+    app = MimoApp(start_dir=project, watch=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app.project is not None)
+        await prepare(app, pilot)
+        await pilot.pause(0.2)
+        app.save_screenshot(filename=f"{name}.svg", path=str(HERE))
+    print(f"wrote screenshots/{name}.svg")
+
+
+async def workbench(app, pilot) -> None:
+    await pilot.pause(0.2)
+
+
+async def memory(app, pilot) -> None:
+    store = app.project.store
+    text = store.read("MEMORY.md").text.replace(
+        "## Rules\n", "## Rules\n\n- Run the tests with `python -m pytest` before every commit.\n"
+    )
+    store.write("MEMORY.md", text, message="memory: user added a rule")
+    await pilot.press("f2")
+    pane = app.query_one("#memory-pane")
+    await wait_for(pilot, lambda: "python -m pytest" in pane.editor.text and pane.diff_text)
+    pane.editor.cursor_blink = False
+
+
+def train_demo(project: Path) -> None:
+    """Run the offline demo trainer once, so the trainer pane has a finished run to show."""
+    env = {**os.environ, "PYTHONPATH": str(HERE.parent)}
+    subprocess.run([sys.executable, "-m", "mimo_tui", "skill", "train", "date-normalizer", "--epochs", "1"],
+                   cwd=project, env=env, check=True, capture_output=True)
+
+
+def freeze_run_times(project: Path) -> None:
+    """Fix the clock and step durations in the run's events, so the screenshot does not change between runs."""
+    import json
+
+    for events in (project / ".mimo" / "runs").glob("*/events.jsonl"):
+        lines = []
+        for line in events.read_text(encoding="utf-8").splitlines():
+            event = json.loads(line)
+            event["t"] = 1767323045.0
+            if event["type"] == "step_finished":
+                event["seconds"] = 1.5
+            lines.append(json.dumps(event))
+        events.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        events.parent.rename(events.parent.with_name("20260102-030405-date-normalizer"))
+
+
+async def trainer(app, pilot) -> None:
+    from textual.widgets import DataTable
+
+    await pilot.press("f4")
+    pane = app.query_one("#trainer-pane")
+    await wait_for(pilot, lambda: pane.view is not None and pane.view.summary is not None and bool(pane.entries))
+    await wait_for(pilot, lambda: pane.query_one(DataTable).row_count > 0)
+
+
+async def pane(key: str):
+    async def show(app, pilot) -> None:
+        await pilot.press(key)
+        await pilot.pause(0.3)
+
+    return show
+
+
+async def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        project = make_project(Path(tmp))
+        await shoot(project, "workbench", workbench)
+        await shoot(project, "memory-pane", memory)
+        await shoot(project, "tasks-pane", await pane("f3"))
+        train_demo(project)
+        freeze_run_times(project)
+        await shoot(project, "trainer-pane", trainer)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,141 @@
+"""Context assembly: block order, per-block caps, section-aware truncation and the resume line."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from mimo_tui.memory.context import DEFAULT_CAPS, ContextAssembler, ContextSources, scaled_caps
+from mimo_tui.memory.templates import checkpoint_template, notes_entry, notes_template
+from mimo_tui.memory.tokens import count_tokens
+from mimo_tui.memory.truncation import fit_markdown
+
+ORDER = ["task_ledger", "focus_task", "checkpoint", "active_subagents", "project_memory", "global_memory", "notes",
+         "recent_user_messages", "other_memory_files"]
+
+
+def big_checkpoint(session_id: str, lines: int = 1500) -> str:
+    filler = "\n".join(f"- step {i}: edited `src/mod_{i}.py` and ran `pytest -k case_{i}`" for i in range(lines))
+    return checkpoint_template(session_id).replace("## §5 Current work\n", f"## §5 Current work\n{filler}\n")
+
+
+def make_memory(tmp_path: Path) -> tuple[Path, Path]:
+    memory = tmp_path / ".mimo"
+    (memory / "sessions/s1/tasks/T1").mkdir(parents=True)
+    (memory / "sessions/s2").mkdir(parents=True)
+    (memory / "MEMORY.md").write_text("# Project memory\n\n## Rules\n- write tests first\n", encoding="utf-8")
+    (memory / "sessions/s1/checkpoint.md").write_text(big_checkpoint("s1"), encoding="utf-8")
+    (memory / "sessions/s1/notes.md").write_text(notes_template("s1") + "\n" + notes_entry(1, "2026-01-01T00:00:00Z", "remember the port 8080"), encoding="utf-8")
+    (memory / "sessions/s1/checkpoint-design.md").write_text("# Design spill-over\nlots\n", encoding="utf-8")
+    (memory / "sessions/s2/checkpoint.md").write_text("# Checkpoint of session s2\n", encoding="utf-8")
+    global_dir = tmp_path / "global"
+    global_dir.mkdir()
+    (global_dir / "MEMORY.md").write_text("# Global memory\n\n## Rules\n- answer briefly\n", encoding="utf-8")
+    return memory, global_dir
+
+
+def full_sources(open_work: bool = True) -> ContextSources:
+    return ContextSources(
+        task_ledger=lambda sid: "- T1 in_progress: build the parser\n- T2 open: docs",
+        focus_task=lambda sid: "T1: build the parser",
+        active_subagents=lambda sid: "- sub-1 on T1.2",
+        recent_user_messages=lambda sid: [f"message number {i} " + "word " * 1400 for i in range(12)],
+        has_open_work=lambda sid: open_work,
+    )
+
+
+def test_blocks_come_in_reference_order_with_caps(tmp_path: Path) -> None:
+    memory, global_dir = make_memory(tmp_path)
+    block = ContextAssembler(memory, global_dir, full_sources()).build("s1", 200_000)
+    assert [b.name for b in block.blocks] == ORDER
+    assert [b.cap for b in block.blocks] == [DEFAULT_CAPS[name] for name in ORDER]
+    text = block.text
+    positions = [text.index(f'<memory block="{name}"') for name in ORDER]
+    assert positions == sorted(positions)
+    assert text.endswith(block.resume_line or "")
+    for part in block.blocks:
+        assert count_tokens(part.text) <= part.cap, part.name
+        assert part.tokens <= part.cap
+        assert abs(part.tokens - count_tokens(part.text)) <= 3
+
+
+def test_checkpoint_truncation_keeps_every_heading_and_says_where(tmp_path: Path) -> None:
+    memory, global_dir = make_memory(tmp_path)
+    part = ContextAssembler(memory, global_dir).build("s1", 200_000).block("checkpoint")
+    assert part.cut_tokens > 0
+    headings = [line for line in part.text.splitlines() if line.startswith("## §")]
+    assert len(headings) == 11
+    assert re.search(r"\[… \d+ of \d+ tokens cut from §5 Current work.*; full file: .mimo/sessions/s1/checkpoint.md\]", part.text)
+    assert "step 0:" in part.text and "step 1499:" not in part.text
+
+
+@pytest.mark.parametrize("cap", [150, 400, 1000, 3000])
+def test_fit_markdown_enforces_the_cap_and_keeps_headings(cap: int) -> None:
+    text = big_checkpoint("s9", 400)
+    fitted = fit_markdown(text, cap, "x.md", count_tokens)
+    assert count_tokens(fitted.text) <= cap
+    assert fitted.tokens == count_tokens(fitted.text)
+    if cap >= 400:
+        assert sum(line.startswith("## §") for line in fitted.text.splitlines()) == 11
+    assert fitted.text.rstrip().endswith("full file: x.md]")
+
+
+def test_bodies_are_filled_in_order() -> None:
+    text = "# T\n\n## A\n" + "alpha line\n" * 50 + "\n## B\n" + "beta line\n" * 50
+    fitted = fit_markdown(text, 200, "t.md", count_tokens)
+    assert "alpha line" in fitted.text and "beta line" not in fitted.text
+    assert "## B" in fitted.text
+
+
+def test_resume_line_only_with_a_checkpoint_and_open_work(tmp_path: Path) -> None:
+    memory, global_dir = make_memory(tmp_path)
+    assert ContextAssembler(memory, global_dir, full_sources(True)).build("s1", 200_000).resume_line
+    assert ContextAssembler(memory, global_dir, full_sources(False)).build("s1", 200_000).resume_line is None
+    no_checkpoint = ContextAssembler(memory, global_dir, full_sources(True)).build("s3", 200_000)
+    assert no_checkpoint.resume_line is None and no_checkpoint.block("checkpoint").empty
+
+
+def test_recent_messages_drop_the_oldest_and_cap_each(tmp_path: Path) -> None:
+    memory, global_dir = make_memory(tmp_path)
+    part = ContextAssembler(memory, global_dir, full_sources()).build("s1", 200_000).block("recent_user_messages")
+    assert "message number 11" in part.text and "message number 0 " not in part.text
+    kept = re.findall(r"message number (\d+)", part.text)
+    assert kept == sorted(kept, key=int) and kept[-1] == "11"
+    long_message = ContextSources(recent_user_messages=lambda sid: ["huge " * 5000])
+    single = ContextAssembler(memory, None, long_message).build("s1", 200_000).block("recent_user_messages")
+    assert 1500 < single.tokens <= 2000 + 20
+
+
+def test_notes_other_files_and_global_blocks(tmp_path: Path) -> None:
+    memory, global_dir = make_memory(tmp_path)
+    block = ContextAssembler(memory, global_dir).build("s1", 200_000)
+    assert "port 8080" in block.block("notes").text
+    others = block.block("other_memory_files").text
+    assert "sessions/s1/checkpoint-design.md: Design spill-over" in others
+    assert "sessions/s2/checkpoint.md" in others
+    assert others.index("checkpoint-design") < others.index("sessions/s2")
+    assert "sessions/s1/checkpoint.md" not in others and "- MEMORY.md" not in others
+    assert "answer briefly" in block.block("global_memory").text
+    (memory / "sessions/s1/notes.md").write_text(notes_template("s1"), encoding="utf-8")
+    assert ContextAssembler(memory, global_dir).build("s1", 200_000).block("notes").empty
+
+
+def test_small_windows_scale_every_cap(tmp_path: Path) -> None:
+    caps = scaled_caps(DEFAULT_CAPS, 32_000)
+    assert sum(caps.values()) <= 16_000
+    assert caps["checkpoint"] < DEFAULT_CAPS["checkpoint"]
+    memory, global_dir = make_memory(tmp_path)
+    block = ContextAssembler(memory, global_dir, full_sources()).build("s1", 32_000)
+    assert block.tokens <= 16_000 + 50
+    assert all(count_tokens(part.text) <= part.cap for part in block.blocks)
+
+
+def test_assembly_follows_file_changes(tmp_path: Path) -> None:
+    memory, global_dir = make_memory(tmp_path)
+    assembler = ContextAssembler(memory, global_dir)
+    assert "write tests first" in assembler.build("s1", 200_000).text
+    (memory / "MEMORY.md").write_text("# Project memory\n\n## Rules\n- a brand new rule here\n", encoding="utf-8")
+    text = assembler.build("s1", 200_000).text
+    assert "brand new rule" in text and "write tests first" not in text

@@ -1,0 +1,61 @@
+"""The memory pane's search, problem badges and context preview through Pilot."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.widgets import OptionList, Static
+
+from mimo_tui.ui.context_preview import ContextPreview
+from mimo_tui.ui.memory_pane import MemoryPane
+from tests.fixtures.ui import make_app, wait_until
+from tests.test_ui_memory_pane import SIZE, open_memory_pane
+
+
+async def test_search_hit_jumps_to_its_line(git_project: Path) -> None:
+    app = make_app(git_project)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await open_memory_pane(app, pilot)
+        text = pane.editor.text + "\n## Deploy\n\n- the billing service talks to zanzibarquux over gRPC\n"
+        app.project.store.write("MEMORY.md", text)
+        await wait_until(pilot, lambda: "zanzibarquux" in pane.editor.text)
+        await pilot.press("ctrl+f")
+        await pilot.press(*"zanzibarquux")
+        results = pane.query_one("#memory-results", OptionList)
+        await wait_until(pilot, lambda: results.display and any(k.startswith("hit-") for k in pane.query_one("MemorySearch").targets))
+        await pilot.press("enter")
+        hit_index = next(i for i in range(results.option_count) if (results.get_option_at_index(i).id or "").startswith("hit-"))
+        results.highlighted = hit_index
+        await pilot.press("enter")
+        line = text.splitlines().index("- the billing service talks to zanzibarquux over gRPC")
+        await wait_until(pilot, lambda: pane.editor.cursor_location[0] == line)
+        assert app.focused is pane.editor
+
+
+async def test_problems_show_as_badge_and_list(git_project: Path) -> None:
+    app = make_app(git_project)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await open_memory_pane(app, pilot)
+        rules = "\n".join(f"- rule number {i} " + "x" * 80 for i in range(400))
+        app.project.store.write("MEMORY.md", pane.editor.text.replace("## Rules\n", f"## Rules\n{rules}\n"))
+        await wait_until(pilot, lambda: pane.problems.get("MEMORY.md"))
+        problems = pane.query_one("#memory-problems", Static)
+        await wait_until(pilot, lambda: problems.display and "Rules" in str(problems.render()))
+        tree_labels = [str(node.label) for node in pane.query_one("#memory-tree").root.children]
+        assert any(label.startswith("MEMORY.md ⚠") for label in tree_labels)
+
+
+async def test_context_preview_matches_assembly(git_project: Path) -> None:
+    app = make_app(git_project)
+    async with app.run_test(size=SIZE) as pilot:
+        pane: MemoryPane = await open_memory_pane(app, pilot)
+        await pilot.press("ctrl+t")
+        await wait_until(pilot, lambda: isinstance(app.screen, ContextPreview))
+        shown = app.screen.block
+        expected = app.project.memory.preview("none")
+        assert shown.text == expected.text and shown.tokens == expected.tokens
+        assert [b.name for b in shown.blocks] == [b.name for b in expected.blocks]
+        assert "Project memory" in shown.text
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not isinstance(app.screen, ContextPreview))
+        assert pane.is_attached

@@ -1,0 +1,29 @@
+"""How the trainer dashboard of a finished demo run looks (times frozen, fixed run id and commit dates)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.widgets import DataTable
+
+from mimo_tui.ui.trainer_pane import TrainerPane
+from tests.fixtures.trainer_runs import install_run
+from tests.fixtures.ui import make_app, wait_until
+
+SIZE = (120, 40)
+
+
+def test_trainer_dashboard_snapshot(git_project: Path, fixed_git_dates: None, demo_run: Path, snap_compare) -> None:
+    install_run(git_project, demo_run, freeze=True)
+
+    async def open_trainer(pilot) -> None:
+        await pilot.pause()
+        app = pilot.app
+        await wait_until(pilot, lambda: app.project is not None)
+        await pilot.press("f4")
+        pane = app.query_one(TrainerPane)
+        await wait_until(pilot, lambda: pane.view is not None and pane.view.summary is not None and bool(pane.entries))
+        await wait_until(pilot, lambda: pane.query_one(DataTable).row_count == 3)
+        await pilot.pause(0.4)
+
+    assert snap_compare(make_app(git_project), terminal_size=SIZE, run_before=open_trainer)
