@@ -13,6 +13,7 @@ def test_workbench_snapshot(git_project: Path, fixed_git_dates: None, snap_compa
     async def ready(pilot) -> None:
         await pilot.pause()
         await wait_until(pilot, lambda: pilot.app.project is not None)
+        await wait_until(pilot, lambda: pilot.app.query_one("#chat-pane").agent is not None)
         await pilot.pause()
 
     assert snap_compare(make_app(git_project), terminal_size=SIZE, run_before=ready)

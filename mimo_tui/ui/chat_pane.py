@@ -245,13 +245,13 @@ class ChatPane(Vertical):
         elif name == "/sessions":
             self.open_session_picker()
         elif name == "/memory":
-            self._show_pane("memory")
+            await self._show_pane("memory")
         elif name == "/task":
             if argument and self.services is not None and self.agent is not None:
                 task = self.services.tasks.create(self.agent.session_id, argument)
                 self.notify(f"created {task.id}: {task.title}", timeout=4)
             else:
-                self._show_pane("tasks")
+                await self._show_pane("tasks")
         else:
             self.notify(f"unknown command {name}; /help lists them", severity="warning")
         self.conversation.scroll_end(animate=False)
@@ -268,10 +268,8 @@ class ChatPane(Vertical):
         self._update_status()
         self.notify(f"model: {spec.label}", timeout=4)
 
-    def _show_pane(self, pane_id: str) -> None:
-        show = getattr(self.app, "action_show_pane", None)
-        if show is not None:
-            show(pane_id)
+    async def _show_pane(self, pane_id: str) -> None:
+        await self.app.run_action(f"show_pane({pane_id!r})")
 
     def open_session_picker(self) -> None:
         from mimo_tui.ui.chat.session_picker import SessionPicker

@@ -25,3 +25,8 @@ class PromptInput(Input):
             suggester=SuggestFromList(list(SLASH_COMMANDS), case_sensitive=False),
             **kwargs,  # type: ignore[arg-type]
         )
+
+    def on_mount(self) -> None:
+        # A blinking cursor makes headless screenshots differ from run to run.
+        if self.app.is_headless:
+            self.cursor_blink = False
