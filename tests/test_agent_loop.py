@@ -184,3 +184,26 @@ async def test_skills_and_project_instructions_reach_the_model(agent_project: Ag
     assert "Use git log --oneline." in tool_messages(openai_server.requests[1])[0]["content"]
     history = openai_server.requests[1]["messages"]
     assert history[1]["role"] == "system" and history[1]["content"].startswith("Mode: build")
+
+
+async def test_history_and_memory_tools_use_the_memory_layer(agent_project: AgentProject, openai_server: LocalOpenAIServer) -> None:
+    agent_project.use_server(openai_server.base_url)
+    openai_server.queue(
+        Reply(text="Noted."),
+        Reply(tool_calls=[ToolCall("history", '{"query": "capacitor settings"}'),
+                          ToolCall("memory", '{"op": "append", "text": "The capacitor lives in settings.ini"}')]),
+        Reply(tool_calls=[ToolCall("memory", '{"op": "search", "query": "capacitor"}')]),
+        Reply(text="found it"),
+    )
+    first = agent_project.open(RecordedEvents())
+    await first.run_turn("the flux capacitor config lives in settings.ini")
+    second = agent_project.open(RecordedEvents())
+    assert second.session_id != first.session_id
+    await second.run_turn("where is the capacitor configured?")
+    history_result, append_result = [m["content"] for m in tool_messages(openai_server.requests[2])]
+    assert history_result.startswith(f"[{first.session_id} user user]") and "[capacitor] config lives in" in history_result
+    assert append_result.startswith("appended to MEMORY.md under Discovered durable knowledge")
+    search_result = tool_messages(openai_server.requests[3])[-1]["content"]
+    assert search_result.startswith("MEMORY.md:") and "[capacitor]" in search_result
+    memory = (agent_project.root / ".mimo" / "MEMORY.md").read_text()
+    assert "- The capacitor lives in settings.ini (session " in memory

@@ -11,14 +11,14 @@ from mimo_tui.agent.offline_agent import register_offline_agent
 from mimo_tui.agent.permissions import PermissionConfigError, PermissionPolicy, PermissionRule, config_with_rule
 from mimo_tui.agent.prompt import build_system_prompt
 from mimo_tui.agent.tools.base import ToolContext
-from mimo_tui.agent.tools.history_tool import HistorySearch, MessageTableSearch
-from mimo_tui.agent.tools.memory_access import MemoryAccess, MemoryFiles
+from mimo_tui.agent.tools.history_tool import HistoryIndexSearch, HistorySearch, MessageTableSearch
+from mimo_tui.agent.tools.memory_access import MemoryAccess, MemoryFiles, SurfaceMemoryAccess
 from mimo_tui.agent.tools.registry import default_tools
 from mimo_tui.llm import ModelSpec, resolve_model
 from mimo_tui.project import Project
 from mimo_tui.sessions import HistorySink, SessionStore
 from mimo_tui.skills import SkillCatalogue, load_catalogue, skill_roots
-from mimo_tui.store import USER
+from mimo_tui.store import USER, StoreError
 from mimo_tui.tasks import TaskStore
 from mimo_tui.workspace import user_config_dir
 
@@ -43,24 +43,40 @@ class AgentServices:
 
     @classmethod
     def open(cls, project: Project, history_sink: HistorySink | None = None) -> AgentServices:
-        """Open the state database and the skill catalogue of a project."""
+        """Open the state database (messages also go to the history index), the skill catalogue and memory."""
+        from mimo_tui.memory.history_index import HistoryIndex
+
         state_db = project.workspace.state_db
-        sessions = SessionStore(state_db, history_sink)
+        history = history_sink if history_sink is not None else HistoryIndex(state_db)
+        sessions = SessionStore(state_db, history)
         tasks = TaskStore(state_db, project.store)
         extra = bool(project.config.get("agent.extra_skill_roots", False))
         skills = load_catalogue(skill_roots(project.root, user_config_dir() / "skills", extra))
         problems = [f"skill {problem}" for problem in skills.problems]
         problems += [str(problem) for problem in project.config.problems]
-        return cls(project, sessions, tasks, skills, history_sink, problems=problems)
+        search = HistoryIndexSearch(history) if isinstance(history, HistoryIndex) else None
+        return cls(project, sessions, tasks, skills, history, history_search=search, problems=problems)
 
     def memory_for(self, session_id: str) -> MemoryAccess:
+        """The memory tool's access: the memory layer's surface (index search, sections, notes) when it opens."""
         if self.memory_factory is not None:
             return self.memory_factory(session_id)
-        return MemoryFiles(self.project.store, session_id)
+        from mimo_tui.memory.surface import MemorySurface
+
+        service = self.project.memory
+        try:
+            surface = MemorySurface(self.project, service.roots.global_store, service.index)
+        except StoreError as exc:
+            self.problems.append(f"memory search is unavailable ({exc}); the memory tool falls back to plain files")
+            return MemoryFiles(self.project.store, session_id)
+        return SurfaceMemoryAccess(surface, self.project.store, session_id)
 
     def close(self) -> None:
         self.sessions.close()
         self.tasks.close()
+        close_history = getattr(self.history_sink, "close", None)
+        if close_history is not None:
+            close_history()
 
 
 def model_spec(project: Project, name: str | None) -> ModelSpec:
