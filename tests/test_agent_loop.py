@@ -183,7 +183,10 @@ async def test_skills_and_project_instructions_reach_the_model(agent_project: Ag
     assert "Always run the tests with pytest -q." in system and "broken" not in system
     assert "Use git log --oneline." in tool_messages(openai_server.requests[1])[0]["content"]
     history = openai_server.requests[1]["messages"]
-    assert history[1]["role"] == "system" and history[1]["content"].startswith("Mode: build")
+    # The memory block (what the memory pane's context preview shows) follows the stable system prompt.
+    assert history[1]["role"] == "system" and history[1]["content"].endswith("Mode: build. All tools are available.")
+    assert history[1]["content"].startswith('<memory block="project_memory"')
+    assert "<memory" not in system
 
 
 async def test_history_and_memory_tools_use_the_memory_layer(agent_project: AgentProject, openai_server: LocalOpenAIServer) -> None:

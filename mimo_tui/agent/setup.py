@@ -20,6 +20,9 @@ from mimo_tui.sessions import HistorySink, SessionStore
 from mimo_tui.skills import SkillCatalogue, load_catalogue, skill_roots
 from mimo_tui.store import USER, StoreError
 from mimo_tui.tasks import TaskStore
+from mimo_tui.tasks.records import BLOCKED, IN_PROGRESS, OPEN
+
+ACTIVE_STATUSES = (OPEN, IN_PROGRESS, BLOCKED)
 from mimo_tui.workspace import user_config_dir
 
 
@@ -55,7 +58,22 @@ class AgentServices:
         problems = [f"skill {problem}" for problem in skills.problems]
         problems += [str(problem) for problem in project.config.problems]
         search = HistoryIndexSearch(history) if isinstance(history, HistoryIndex) else None
-        return cls(project, sessions, tasks, skills, history, history_search=search, problems=problems)
+        services = cls(project, sessions, tasks, skills, history, history_search=search, problems=problems)
+        services.connect_memory_context()
+        return services
+
+    def connect_memory_context(self) -> None:
+        """Feed the task tree into context assembly and inject its memory block after the system prompt.
+
+        The block is what the memory pane's context preview shows. The user's own recent messages are
+        left out here: on an ordinary turn they are already in the transcript (they matter at a rebuild).
+        """
+        tasks = self.tasks
+        sources = self.project.memory.sources  # shared with the assembler, so filled in place
+        sources.task_ledger = lambda sid: "\n".join(task.line() for task in tasks.list(sid))
+        sources.focus_task = lambda sid: _focus_text(self.project, tasks, sid)
+        sources.has_open_work = lambda sid: any(task.status in ACTIVE_STATUSES for task in tasks.list(sid))
+        self.context_block = lambda sid: self.project.memory.preview(sid).text
 
     def memory_for(self, session_id: str) -> MemoryAccess:
         """The memory tool's access: the memory layer's surface (index search, sections, notes) when it opens."""
@@ -77,6 +95,15 @@ class AgentServices:
         close_history = getattr(self.history_sink, "close", None)
         if close_history is not None:
             close_history()
+
+
+def _focus_text(project: Project, tasks: TaskStore, session_id: str) -> str:
+    """The task in focus and its progress log."""
+    task = tasks.focus(session_id)
+    if task is None:
+        return ""
+    progress = project.store.read(tasks.progress_relpath(session_id, task.id)).text or ""
+    return f"{task.line()}\n\n{progress}".strip()
 
 
 def model_spec(project: Project, name: str | None) -> ModelSpec:

@@ -19,10 +19,10 @@ from textual.widgets import ContentSwitcher, Footer
 
 from mimo_tui.project import Project
 from mimo_tui.store import StoreError
+from mimo_tui.ui.chat.agent_status import AgentStatus
 from mimo_tui.ui.chat_pane import ChatPane
 from mimo_tui.ui.messages import MemoryChanged, ProjectOpened
 from mimo_tui.ui.pane_bar import PaneBar
-from mimo_tui.ui.status_line import StatusLine
 
 PANES = (("chat", "Chat", "f1"), ("memory", "Memory", "f2"), ("tasks", "Tasks", "f3"), ("trainer", "Trainer", "f4"))
 
@@ -59,7 +59,7 @@ class MimoApp(App[int]):
                 with Vertical(id=pane_id, classes="pane-slot"):
                     if pane_id == "chat":
                         yield ChatPane(id="chat-pane")
-        yield StatusLine(id="status")
+        yield AgentStatus("opening project…", id="agent-status")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -74,6 +74,12 @@ class MimoApp(App[int]):
         if report:
             facts = {"litellm_imported": "litellm" in sys.modules, "t": time.time(), "cpu_s": time.process_time()}
             Path(report).write_text(json.dumps(facts))
+
+    @property
+    def session_id(self) -> str | None:
+        """The chat's current session, which the other panes follow."""
+        current = self.query_one(ChatPane).current_session()
+        return current[1] if current else None
 
     # -- project --------------------------------------------------------------------------------
     def _open_project(self) -> None:
@@ -96,8 +102,12 @@ class MimoApp(App[int]):
         project.store.subscribe(lambda change: self.post_message(MemoryChanged(change)))
         if self.watch_memory and project.config.get("ui.watch_memory", True):
             self.run_worker(self._watch_memory, thread=True, exit_on_error=False, name="memory-watcher")
-        for status in self.query(StatusLine):  # absent when the app is already closing
-            status.show_project(project, self.model_override)
+        from mimo_tui.llm.models import OFFLINE_PREFIX, ModelSpec
+
+        name = self.model_override or str(project.config.get("model.default", "offline/agent"))
+        model = ModelSpec(name, offline=name.startswith(OFFLINE_PREFIX))
+        for status in self.query(AgentStatus):  # absent when the app is already closing
+            status.show_project(project.root.name, model.label, str(project.config.get("agent.mode", "build")))
         for pane in self.query(".project-pane"):
             pane.post_message(ProjectOpened(project))
 

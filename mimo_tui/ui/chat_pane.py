@@ -64,7 +64,6 @@ class ChatPane(Vertical):
     def compose(self) -> ComposeResult:
         with Conversation(id="conversation"):
             yield Static("Chat with the agent. Type a request, or /help.", id="chat-welcome")
-        yield AgentStatus("opening project…", id="agent-status")
         yield PromptInput(id="prompt")
 
     @property
@@ -163,7 +162,7 @@ class ChatPane(Vertical):
     def _update_status(self) -> None:
         if self.agent is None:
             return
-        self.query_one(AgentStatus).show(
+        self.app.query_one(AgentStatus).show(
             self.agent.spec.label, self.agent.mode, self.agent.context_tokens, self.agent.settings.context_window,
             self.agent.cost_usd, busy=self.agent.is_running,
         )

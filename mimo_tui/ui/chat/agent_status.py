@@ -24,7 +24,9 @@ def context_meter(used: int, window: int) -> str:
 
 
 class AgentStatus(Static):
-    """What the agent runs on and what it has used."""
+    """Under every pane: the project, the model the agent runs on (marked offline), its mode, context and cost."""
+
+    project_name = ""
 
     DEFAULT_CSS = """
     AgentStatus { height: 1; padding: 0 1; background: $panel; color: $text-muted; }
@@ -33,9 +35,15 @@ class AgentStatus(Static):
     def show(self, model_label: str, mode: str, used: int, window: int, cost_usd: float, busy: bool = False) -> None:
         text = Text.assemble(
             ("● " if busy else "○ ", "bold"),
+            (f"{self.project_name}  ·  " if self.project_name else ""),
             (model_label, "bold"),
             "  ·  mode ", (mode, "bold"), " (Tab)",
             "  ·  ", context_meter(used, window),
             "  ·  ", f"${cost_usd:.4f}",
         )
         self.update(text)
+
+    def show_project(self, name: str, model_label: str, mode: str) -> None:
+        """Before a session is open: what the agent will run on."""
+        self.project_name = name
+        self.update(Text.assemble("○ ", f"{name}  ·  ", (model_label, "bold"), "  ·  mode ", (mode, "bold")))
