@@ -179,3 +179,16 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+def test_databases_stay_ignored_even_without_gitignore(git_project: Path) -> None:
+    project = Project.open(git_project)
+    root = project.store.root
+    (root / ".gitignore").unlink()
+    project.store.commit_external()
+    (root / "state.db").write_bytes(b"sqlite")
+    (root / "cache").mkdir()
+    (root / "cache" / "x.json").write_text("{}")
+    project.store.commit_external()
+    tracked = project.store.git.out("ls-files").split()
+    assert "state.db" not in tracked and "cache/x.json" not in tracked

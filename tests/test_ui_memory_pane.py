@@ -175,3 +175,20 @@ async def test_every_pane_is_reachable_from_the_keyboard(git_project: Path) -> N
             await pilot.press(key)
             await wait_until(pilot, lambda: app.query_one("#panes").current == pane_id)
         assert "mimo skill train" in str(app.query_one("#trainer-pane .empty-state", Static).render())
+
+
+async def test_typing_during_a_save_is_kept(git_project: Path) -> None:
+    app = make_app(git_project)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await open_memory_pane(app, pilot)
+        pane.editor.insert("saved line\n")
+        saved = pane.editor.text
+        pane.action_save()
+        pane.editor.insert("typed while saving\n")  # lands before the save's reload comes back
+        await wait_until(pilot, lambda: len(history_messages(pane)) == 2)
+        await pilot.pause(0.2)
+        assert "typed while saving" in pane.editor.text and pane.dirty
+        assert (git_project / ".mimo" / "MEMORY.md").read_text() == saved
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: not pane.dirty)
+    assert "typed while saving" in (git_project / ".mimo" / "MEMORY.md").read_text()

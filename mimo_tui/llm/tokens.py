@@ -49,6 +49,11 @@ def _encoding(name: str) -> tiktoken.Encoding:
     return tiktoken.get_encoding(name)
 
 
+def encoding(name: str = "cl100k_base") -> tiktoken.Encoding:
+    """A tiktoken encoding by name, loaded offline and cached."""
+    return _encoding(name)
+
+
 def count_tokens(text: str, model: str | None = None) -> int:
     """Count the tokens of text for model (cl100k_base unless the model uses o200k_base)."""
     if not text:

@@ -73,8 +73,12 @@ class MemorySurface:
         roots = {PROJECT_ROOT: project.workspace.mimo_dir}
         if global_store is not None:
             roots[GLOBAL_ROOT] = global_store.root
-        self.index = index or MemoryIndex(project.workspace.index_db, roots)
-        self._unfollow = [self.index.follow(project.store, PROJECT_ROOT)]
+        self._unfollow = []
+        if index is not None:
+            self.index = index  # shared: whoever opened it keeps it following the stores
+            return
+        self.index = MemoryIndex(project.workspace.index_db, roots)
+        self._unfollow.append(self.index.follow(project.store, PROJECT_ROOT))
         if global_store is not None:
             self._unfollow.append(self.index.follow(global_store, GLOBAL_ROOT))
 

@@ -34,11 +34,26 @@ def open_memory_repo(folder: Path, templates: dict[str, str], outer_project: Pat
             store.git.run("commit", "-q", "--no-verify", "--author=mimo <mimo@mimo>", "-m", "memory: created the memory repo")
         except PermissionError as exc:
             raise StoreError(f"cannot write to {folder}: permission denied (is the folder read-only?)") from exc
+    _keep_derived_files_ignored(folder)
     store.recovery_notes = store.recover()
     store.check_health()
     if not fresh:
         store.maintain()
     return store
+
+
+def _keep_derived_files_ignored(folder: Path) -> None:
+    """Repeat the ignores in `.git/info/exclude`, so a reverted or deleted `.gitignore` never lets a database into history."""
+    exclude = folder / ".git" / "info" / "exclude"
+    try:
+        current = exclude.read_text(encoding="utf-8") if exclude.exists() else ""
+        missing = [line for line in GITIGNORE.splitlines() if line not in current.splitlines()]
+        if missing:
+            exclude.parent.mkdir(parents=True, exist_ok=True)
+            with exclude.open("a", encoding="utf-8") as handle:
+                handle.write(("" if current.endswith("\n") or not current else "\n") + "\n".join(missing) + "\n")
+    except OSError:
+        pass  # .gitignore still covers the usual case; a read-only repo is reported elsewhere
 
 
 def exclude_from_outer_repo(project: Path, folder: Path) -> None:

@@ -11,7 +11,7 @@ from mimo_tui.store.records import StoreError
 from mimo_tui.store.versioned_store import VersionedStore
 
 log = logging.getLogger(__name__)
-IGNORED_DIRS = {".git", "cache"}
+IGNORED_DIRS = {".git", "cache", "runs"}  # runs/ holds bulk trainer logs, never committed
 IGNORED_SUFFIXES = (".db", ".db-wal", ".db-shm", ".db-journal", ".tmp", ".lock")
 
 

@@ -16,6 +16,7 @@ from textual.screen import Screen
 from textual.theme import Theme
 from textual.containers import Vertical
 from textual.widgets import ContentSwitcher, Footer
+from textual.worker import Worker, WorkerState
 
 from mimo_tui.project import Project
 from mimo_tui.store import StoreError
@@ -120,6 +121,13 @@ class MimoApp(App[int]):
             self._stop_watching,
             lambda text: self.call_from_thread(self.notify, text, title="Memory", severity="error"),
         )
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """Background work never takes the app down: a failure is shown, and the app goes on."""
+        if event.state == WorkerState.ERROR:
+            error = event.worker.error
+            self.notify(f"{type(error).__name__}: {error}", title=f"{event.worker.name or 'background work'} failed",
+                        severity="error", timeout=20)
 
     def on_memory_changed(self, message: MemoryChanged) -> None:
         for pane in self.query(".project-pane"):

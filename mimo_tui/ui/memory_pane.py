@@ -40,6 +40,7 @@ class MemoryPane(Horizontal):
         self.relpath: str | None = None
         self.loaded: FileSnapshot | None = None
         self.diff_text = ""
+        self._saved_text: str | None = None
         self.problems: dict[str, list[Problem]] = {}
         self._jump_line: int | None = None
 
@@ -77,7 +78,7 @@ class MemoryPane(Horizontal):
         self.query_one(MemorySearch).project = message.project
         self.refresh_files(select="MEMORY.md")
 
-    @work(thread=True, exclusive=True, group="memory-files")
+    @work(thread=True, exit_on_error=False, exclusive=True, group="memory-files")
     def refresh_files(self, select: str | None = None) -> None:
         assert self.project is not None
         files = self.project.store.list_files()
@@ -151,7 +152,7 @@ class MemoryPane(Horizontal):
         if self.project is not None:
             self.build_preview(getattr(self.app, "session_id", None))
 
-    @work(thread=True, exclusive=True, group="memory-preview")
+    @work(thread=True, exit_on_error=False, exclusive=True, group="memory-preview")
     def build_preview(self, session_id: str | None) -> None:
         from mimo_tui.ui.context_preview import ContextPreview
 
@@ -160,8 +161,8 @@ class MemoryPane(Horizontal):
         label = f"session {session_id}" if session_id else "no session yet: project and global memory only"
         self._ui(self.app.push_screen, ContextPreview(block, label))
 
-    @work(thread=True, exclusive=True, group="memory-open")
-    def open_file(self, relpath: str) -> None:
+    @work(thread=True, exit_on_error=False, exclusive=True, group="memory-open")
+    def open_file(self, relpath: str, discard_edits: bool = False) -> None:
         assert self.project is not None
         try:
             snapshot = self.project.store.read(relpath)
@@ -169,9 +170,13 @@ class MemoryPane(Horizontal):
         except StoreError as exc:
             self._ui(self.notify, str(exc), severity="error")
             return
-        self._ui(self._show_file, snapshot, commits)
+        self._ui(self._show_file, snapshot, commits, discard_edits)
 
-    def _show_file(self, snapshot: FileSnapshot, commits: list[CommitInfo]) -> None:
+    def _show_file(self, snapshot: FileSnapshot, commits: list[CommitInfo], discard_edits: bool = False) -> None:
+        same_file = snapshot.relpath == self.relpath
+        if same_file and not discard_edits and self.dirty and self.editor.text != snapshot.text:
+            self._keep_typing(snapshot, commits)
+            return
         self.relpath, self.loaded = snapshot.relpath, snapshot
         editor = self.editor
         if snapshot.is_binary:
@@ -198,13 +203,22 @@ class MemoryPane(Horizontal):
         else:
             self.query_one("#memory-diff", Static).update("")
 
+    def _keep_typing(self, snapshot: FileSnapshot, commits: list[CommitInfo]) -> None:
+        """The user typed while a save or reload ran: keep their text, never load over it."""
+        if snapshot.text == self._saved_text:
+            self.loaded = snapshot  # our own save landed; it is the base of the next save
+        else:
+            self.notify(f"{snapshot.relpath} changed on disk while you were editing; saving will ask what to do",
+                        severity="warning")
+        self.query_one(MemoryHistory).show_commits(commits)
+
     # -- history and diff -----------------------------------------------------------------------
     @on(MemoryHistory.OptionHighlighted, "#memory-history")
     def _commit_highlighted(self, event: MemoryHistory.OptionHighlighted) -> None:
         if event.option.id:
             self.show_diff(event.option.id)
 
-    @work(thread=True, exclusive=True, group="memory-diff")
+    @work(thread=True, exit_on_error=False, exclusive=True, group="memory-diff")
     def show_diff(self, sha: str) -> None:
         assert self.project is not None
         try:
@@ -224,7 +238,7 @@ class MemoryPane(Horizontal):
             return
         self.revert(event.sha)
 
-    @work(thread=True, exclusive=True, group="memory-write")
+    @work(thread=True, exit_on_error=False, exclusive=True, group="memory-write")
     def revert(self, sha: str) -> None:
         assert self.project is not None
         try:
@@ -244,9 +258,10 @@ class MemoryPane(Horizontal):
         base = None if overwrite else self.loaded.digest
         self.save(self.relpath, self.editor.text, base)
 
-    @work(thread=True, exclusive=True, group="memory-write")
+    @work(thread=True, exit_on_error=False, exclusive=True, group="memory-write")
     def save(self, relpath: str, text: str, base_digest: str | None) -> None:
         assert self.project is not None
+        self._saved_text = text
         try:
             info = self.project.store.write(relpath, text, message=f"memory: user edited {relpath}", base_digest=base_digest)
         except ConflictError as exc:
@@ -264,7 +279,7 @@ class MemoryPane(Horizontal):
     def _ask_conflict(self, current: FileSnapshot) -> None:
         def answered(answer: str | None) -> None:
             if answer == "reload":
-                self.open_file(current.relpath)
+                self.open_file(current.relpath, discard_edits=True)
             elif answer == "overwrite":
                 self.action_save(overwrite=True)
             elif answer == "diff":
@@ -288,7 +303,7 @@ class MemoryPane(Horizontal):
 
     def action_reload(self) -> None:
         if self.relpath:
-            self.open_file(self.relpath)
+            self.open_file(self.relpath, discard_edits=True)
 
     # -- outside changes ------------------------------------------------------------------------
     def on_memory_changed(self, message: MemoryChanged) -> None:

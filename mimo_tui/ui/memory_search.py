@@ -52,7 +52,7 @@ class MemorySearch(Vertical):
         if self.query_one("#memory-search-input", Input).value.strip() == query:
             self.search(query)
 
-    @work(thread=True, exclusive=True, group="memory-search")
+    @work(thread=True, exit_on_error=False, exclusive=True, group="memory-search")
     def search(self, query: str) -> list:
         assert self.project is not None
         memory = self.project.memory

@@ -94,7 +94,7 @@ class TrainerPane(Horizontal):
         if self.project is not None:
             self.refresh_runs()
 
-    @work(thread=True, exclusive=True, group="trainer-catalogue")
+    @work(thread=True, exit_on_error=False, exclusive=True, group="trainer-catalogue")
     def load_catalogue(self) -> None:
         assert self.project is not None
         entries = find_skills(self.project.root, self.project.workspace.mimo_dir)
@@ -105,7 +105,7 @@ class TrainerPane(Horizontal):
         self.query_one(SkillCatalogue).show_entries(entries)
         self._show_empty_state()
 
-    @work(thread=True, exclusive=True, group="trainer-runs")
+    @work(thread=True, exit_on_error=False, exclusive=True, group="trainer-runs")
     def refresh_runs(self) -> None:
         live = {p.run_id for p in self.processes if p.run_id and p.alive}
         rows = [_row(info, live) for info in list_runs(self.runs_dir)]
@@ -155,7 +155,7 @@ class TrainerPane(Horizontal):
         self.tail_run(run_id)
 
     # -- live tail ------------------------------------------------------------------------------
-    @work(thread=True, exclusive=True, group="trainer-tail")
+    @work(thread=True, exit_on_error=False, exclusive=True, group="trainer-tail")
     def tail_run(self, run_id: str) -> None:
         """Read the run's new events every ~0.3 s and hand them to the UI in batches."""
         worker = get_current_worker()
@@ -269,7 +269,7 @@ class TrainerPane(Horizontal):
         args = ["--resume", resume] if resume else [skill]
         self._launch(args, skill, resume)
 
-    @work(thread=True, group="trainer-launch")
+    @work(thread=True, exit_on_error=False, group="trainer-launch")
     def _launch(self, args: list[str], skill: str, resume: str | None) -> None:
         assert self.project is not None
         known = frozenset(p.name for p in self.runs_dir.iterdir()) if self.runs_dir.is_dir() else frozenset()
@@ -289,7 +289,7 @@ class TrainerPane(Horizontal):
             self._select(process.run_id)
         self.watch_process(process)
 
-    @work(thread=True, group="trainer-process")
+    @work(thread=True, exit_on_error=False, group="trainer-process")
     def watch_process(self, process: TrainingProcess) -> None:
         """Find the run folder the subprocess creates, then wait for it to end."""
         while process.alive and process.run_id is None:
