@@ -7,7 +7,6 @@ Corpora and their index.db are cached under /tmp/mimo-bench-memory (delete it to
 from __future__ import annotations
 
 import argparse
-import bisect
 import itertools
 import random
 import shutil

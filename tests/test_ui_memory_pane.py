@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from textual.widgets import Static, TextArea
+from textual.widgets import Static
 
 from mimo_tui.store import VersionedStore
 from mimo_tui.ui.conflict_dialog import ConflictDialog

@@ -217,8 +217,14 @@ def answer_demo(view: TurnView) -> OfflineReply:
             "Writing what I found to this session's notes.\n",
             [("memory", {"op": "note", "text": note}), ("task", {"op": "done", "id": task_id, "note": "demo tour finished"})],
         )
+    steps = [(op, view.result_of("task", op=op, id=task_id)) for op in ("start", "done")]
+    task_state = ", ".join(
+        f"{op} failed ({result.splitlines()[0][:80]})" if result is not None and _failed(result) else
+        f"{op}{'ed' if op == 'start' else ''} ok" if result is not None else f"not {op}"
+        for op, result in steps
+    )
     return _reply(
-        f"Summary of the tour:\n\n- **{task_id}** `{DEMO_TASK}`: created, started and finished (see the task tree).\n"
+        f"Summary of the tour:\n\n- **{task_id}** `{DEMO_TASK}`: created; {task_state} (see the task tree).\n"
         f"- Project root: {describe_listing(listing)}\n- Shell: {file_count}.\n- Memory: {noted}.\n\n"
         "Try: *list the files in src*, *read README.md*, *search for TODO*, *run git status*, "
         "*remember that tests use pytest*, or *task: write docs*."

@@ -9,6 +9,28 @@ from pathlib import Path
 from typing import Any
 
 
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def non_negative_float(text: str) -> float:
+    """An argparse type: a number of at least 0 (a negative margin would accept regressions)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if value < 0 or value != value:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {text}")
+    return value
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     skill = subparsers.add_parser("skill", help="skills: catalogue, training (SkillOpt-style) and evaluation")
     actions = skill.add_subparsers(dest="skill_command", metavar="ACTION", required=True)
@@ -17,16 +39,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     train.add_argument("--target", help="model that runs the tasks with the skill")
     train.add_argument("--optimizer", help="model that proposes edits")
     train.add_argument("--judge", help="model for llm_judge graders (default: the optimizer)")
-    train.add_argument("--epochs", type=int)
-    train.add_argument("--batch", type=int)
-    train.add_argument("--edit-budget", type=int, help="edits kept at the first step (decays to 2)")
+    train.add_argument("--epochs", type=positive_int)
+    train.add_argument("--batch", type=positive_int)
+    train.add_argument("--edit-budget", type=positive_int, help="edits kept at the first step (decays to 2)")
     train.add_argument("--schedule", choices=("constant", "linear", "cosine"))
     caps = train.add_mutually_exclusive_group()
-    caps.add_argument("--max-usd", type=float, help="hard dollar cap")
-    caps.add_argument("--max-calls", type=int, help="hard cap on provider calls")
+    caps.add_argument("--max-usd", type=non_negative_float, help="hard dollar cap")
+    caps.add_argument("--max-calls", type=positive_int, help="hard cap on provider calls")
     train.add_argument("--seed", type=int)
-    train.add_argument("--samples", type=int, help="K samples per task (paired in the gate)")
-    train.add_argument("--margin", type=float, help="minimum validation gain to accept")
+    train.add_argument("--samples", type=positive_int, help="K samples per task (paired in the gate)")
+    train.add_argument("--margin", type=non_negative_float, help="minimum validation gain to accept")
     train.add_argument("--no-regression", action="store_true", help="reject a candidate that breaks any item")
     train.add_argument("--dataset", help="eval folder, or one JSONL file split by --split-ratio and the seed")
     train.add_argument("--split-ratio", help="train,val,test shares for a one-file dataset (default 0.6,0.2,0.2)")
@@ -39,7 +61,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     evaluate.add_argument("--split", default="test", choices=("train", "val", "test"))
     evaluate.add_argument("--target")
     evaluate.add_argument("--judge", help="model for llm_judge graders (default: the trainer's optimizer)")
-    evaluate.add_argument("--samples", type=int, default=1)
+    evaluate.add_argument("--samples", type=positive_int, default=1)
     evaluate.set_defaults(handler=run_eval)
     runs = actions.add_parser("runs", help="list training runs")
     runs.set_defaults(handler=run_runs)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
+
+from mimo_tui.store.versioned_store import atomic_write
 
 from .types import Completion, ToolCallRequest, Usage
 
@@ -56,16 +56,4 @@ class ResponseCache:
 
     def put(self, key: str, completion: Completion) -> None:
         """Store completion under key (temp file, fsync, rename)."""
-        path = self._path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        data = _canonical(asdict(completion)).encode()
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        atomic_write(self._path(key), _canonical(asdict(completion)).encode())

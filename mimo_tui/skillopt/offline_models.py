@@ -111,14 +111,16 @@ def propose_edits(prompt: str) -> list[dict[str, str]]:
     skill_match = re.search(r"<skill>\n(.*?)\n</skill>", prompt, re.S)
     skill = skill_match.group(1) if skill_match else ""
     rejected = prompt.split("REJECTED EDITS THIS EPOCH", 1)[1] if "REJECTED EDITS THIS EPOCH" in prompt else ""
-    feedback = " ".join(re.findall(r"^FEEDBACK: (.*)$", prompt, re.M)).lower()
+    feedback_lines = [line.lower() for line in re.findall(r"^FEEDBACK: (.*)$", prompt, re.M)]
+    feedback = " ".join(feedback_lines)
     stated = skill_rules(skill)
     edits = []
     for phrase, rule, text, (op, anchor) in LESSONS:
         if phrase not in feedback or rule in stated or text in rejected:
             continue
         line = _skill_line(skill, anchor) if anchor else None
-        rationale = f"feedback says '{phrase}' on several tasks"
+        seen = sum(phrase in line for line in feedback_lines)
+        rationale = f"feedback says '{phrase}' on {seen} task{'s' if seen != 1 else ''}"
         if op != "append" and line is not None:
             edits.append({"op": op, "target": line, "text": text, "rationale": rationale})
         else:

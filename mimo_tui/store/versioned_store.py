@@ -268,7 +268,7 @@ class VersionedStore:
             self.git.run("add", "-A")
             names = ", ".join(rel for rel, _ in changed[:5]) + (" ..." if len(changed) > 5 else "")
             message = f"memory: external edit of {names}"
-            proc = self.git.run("commit", "-q", "--no-verify", f"--author=external <external@mimo>", "-m", message, check=False)
+            proc = self.git.run("commit", "-q", "--no-verify", "--author=external <external@mimo>", "-m", message, check=False)
             if proc.returncode != 0:
                 return []
             info = self.head()

@@ -26,7 +26,7 @@ from mimo_tui.ui.trainer.run_dashboard import RunDashboard
 from mimo_tui.ui.trainer.run_list import RunList, RunRow
 from mimo_tui.ui.trainer.run_view import RunView
 from mimo_tui.ui.trainer.skill_catalogue import SkillCatalogue
-from mimo_tui.ui.trainer.training_process import TrainingProcess
+from mimo_tui.skillopt.training_process import TrainingProcess
 from mimo_tui.ui.worker_results import deliver
 
 TAIL_INTERVAL_S = 0.3
