@@ -9,7 +9,7 @@ from mimo_tui.ui.chat.permission_prompt import PermissionPrompt
 from mimo_tui.ui.chat.tool_call_block import ToolCallBlock
 from tests.fixtures.agent_project import AgentProject
 from tests.fixtures.chat_app import chat_pane, send, wait_for_agent, wait_idle, wait_until
-from tests.fixtures.mcp_agent import mcp_server_config, model_config
+from tests.fixtures.mcp_agent import allow_rule, mcp_server_config, model_config
 from tests.fixtures.mcp_servers import processes_with
 from tests.fixtures.openai_server import LocalOpenAIServer, Reply, ToolCall
 
@@ -108,4 +108,28 @@ async def test_mcp_restart_command_and_completion(agent_project: AgentProject, o
         assert len(processes_with(process_tag)) == 1
         await send(pilot, "/mcp restart nope")
         await wait_until(pilot, lambda: "no MCP server 'nope'" in notices(app), what="the unknown-server notice")
+    assert processes_with(process_tag) == []
+
+
+async def test_server_crash_mid_call_is_shown_and_the_session_goes_on(
+    agent_project: AgentProject, openai_server: LocalOpenAIServer, make_chat_app, process_tag: str
+) -> None:
+    agent_project.write_config(model_config(openai_server.base_url) + mcp_server_config("demo", "demo_server.py", "stdio", process_tag)
+                               + allow_rule("mcp__demo__*"))
+    openai_server.queue(Reply(tool_calls=[ToolCall("mcp__demo__crash", "{}")]), Reply(text="it crashed"), Reply(text="still here"))
+    app = make_chat_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_agent(pilot)
+        await wait_until(pilot, lambda: server_state(app, "demo") == "ready", timeout=20, what="the demo server")
+        await send(pilot, "crash the server")
+        await wait_idle(pilot)
+        [block] = app.query(ToolCallBlock)
+        assert block.status == "error" and "MCP server 'demo'" in block.content and "'crash'" in block.content
+        failed = lambda: [n for n in app._notifications if n.severity == "error" and "'crash'" in str(n.message)]  # noqa: E731
+        await wait_until(pilot, lambda: bool(failed()), what="the failure notification")
+        assert server_state(app, "demo") == "failed" and "/mcp restart demo" in str(failed()[0].message)
+        await send(pilot, "are you there?")
+        await wait_idle(pilot)
+        assert openai_server.requests[-1]["messages"][-1]["content"] == "are you there?"
+        assert not [t for t in openai_server.requests[-1]["tools"] if t["function"]["name"].startswith("mcp__")]
     assert processes_with(process_tag) == []
