@@ -60,6 +60,16 @@ async def workbench(app, pilot) -> None:
     await pilot.pause(0.2)
 
 
+async def chat_tour(app, pilot) -> None:
+    """The offline agent's tour, stopped at its permission prompt."""
+    await wait_for(pilot, lambda: app.session_id is not None)
+    prompt = app.query_one("#prompt")
+    prompt.cursor_blink = False
+    prompt.value = "hello"
+    await pilot.press("enter")
+    await wait_for(pilot, lambda: app.query("PermissionPrompt"))
+
+
 async def memory(app, pilot) -> None:
     store = app.project.store
     text = store.read("MEMORY.md").text.replace(
@@ -116,6 +126,7 @@ async def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         project = make_project(Path(tmp))
         await shoot(project, "workbench", workbench)
+        await shoot(project, "chat-permission", chat_tour)
         await shoot(project, "memory-pane", memory)
         await shoot(project, "tasks-pane", await pane("f3"))
         train_demo(project)
