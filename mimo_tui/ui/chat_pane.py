@@ -203,10 +203,11 @@ class ChatPane(Vertical):
     def _update_status(self) -> None:
         if self.agent is None:
             return
-        self.app.query_one(AgentStatus).show(
-            self.agent.spec.label, self.agent.mode, self.agent.context_tokens, self.agent.settings.context_window,
-            self.agent.cost_usd, busy=self.agent.is_running,
-        )
+        for status in self.app.query(AgentStatus):  # absent while the app is closing
+            status.show(
+                self.agent.spec.label, self.agent.mode, self.agent.context_tokens, self.agent.settings.context_window,
+                self.agent.cost_usd, busy=self.agent.is_running,
+            )
 
     # -- input ----------------------------------------------------------------------------------
     async def on_input_submitted(self, event: Input.Submitted) -> None:
