@@ -1,7 +1,9 @@
 """MCP startup and call overhead: time from registry start to the first callable tool with three stdio servers,
-how long the event loop is blocked meanwhile, and one tool call round trip against a direct call of the same function.
+how long the event loop is blocked meanwhile, one tool call round trip against a direct call of the same function,
+and the app's first frame with and without three stdio servers configured (the servers must not delay it).
 
-Run from the project root: `/work/venv/bin/python bench/mcp_startup.py [--calls 300]`.
+Run from the project root: `/work/venv/bin/python bench/mcp_startup.py [--calls 300] [--frames 5]`
+(the first-frame part needs tmux; `--frames 0` skips it).
 """
 
 from __future__ import annotations
@@ -9,11 +11,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import importlib.util
+import json
+import shlex
+import shutil
 import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
+import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -161,7 +168,73 @@ async def main(calls: int) -> None:
     await http_round_trips(calls)
 
 
+def three_servers_config(tag: str) -> str:
+    """`[mcp.servers]` for the demo server twice and mcp-server-time, the demo ones marked with `tag`."""
+    demo = json.dumps([str(DEMO), "stdio", tag])
+    python = json.dumps(sys.executable)
+    return (
+        f"[mcp.servers.demo]\ncommand = {python}\nargs = {demo}\n\n"
+        f"[mcp.servers.demo2]\ncommand = {python}\nargs = {demo}\n\n"
+        f"[mcp.servers.clock]\ncommand = {json.dumps(str(TIME_SERVER))}\n"
+    )
+
+
+def leftover(tag: str) -> int:
+    """Server processes still running with `tag` in their command line."""
+    count = 0
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and tag.encode() in (entry / "cmdline").read_bytes():
+                count += 1
+        except OSError:
+            continue
+    return count
+
+
+def first_frames(runs: int) -> None:
+    """The app's start-to-first-frame in a tmux pane, median of `runs` interleaved launches without and with servers."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    from startup_frame import MIMO_READY, PYTHON, Terminal, fresh_project, isolated_env
+
+    base = Path(tempfile.mkdtemp(prefix="mimo-bench-mcp-frame-"))
+    terminal = Terminal()
+    tag = f"mimo-bench-{uuid.uuid4().hex[:8]}"
+    timings: dict[bool, list[float]] = {False: [], True: []}
+    try:
+        for index in range(runs + 1):  # launch 0 warms the disk cache and bytecode
+            order = (False, True) if index % 2 else (True, False)
+            for with_servers in order:
+                number = index * 2 + with_servers
+                home = base / f"home{number}"
+                home.mkdir()
+                env = isolated_env(home)
+                project = fresh_project(base, number, env, existing=True)
+                if with_servers:
+                    (project / ".mimo" / "config.toml").write_text(three_servers_config(tag))
+                seconds, _ = terminal.time_to_frame(f"{shlex.quote(PYTHON)} -m mimo_tui", MIMO_READY, project, env)
+                if index:
+                    timings[with_servers].append(seconds)
+    finally:
+        terminal.close()
+        shutil.rmtree(base, ignore_errors=True)
+    time.sleep(2.0)  # a server whose app was killed sees its stdin close and exits
+    without, with_ = statistics.median(timings[False]), statistics.median(timings[True])
+    print(f"first frame not delayed by three configured stdio servers (120x40 tmux pane, median of {runs} interleaved launches)")
+    print(f"  no MCP servers       {without * 1000:7.0f} ms   runs: {', '.join(f'{x * 1000:.0f}' for x in timings[False])}")
+    print(f"  three stdio servers  {with_ * 1000:7.0f} ms   runs: {', '.join(f'{x * 1000:.0f}' for x in timings[True])}")
+    print(f"  difference           {(with_ - without) * 1000:+7.0f} ms (the servers start after the first frame, in the background)")
+    print(f"  server processes left 2 s after the apps' terminals were killed: {leftover(tag)}")
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--calls", type=int, default=300)
-    asyncio.run(main(parser.parse_args().calls))
+    parser.add_argument("--frames", type=int, default=5, help="launches of the app per variant for the first-frame check (0 skips)")
+    options = parser.parse_args()
+    asyncio.run(main(options.calls))
+    if options.frames > 0:
+        print()
+        if shutil.which("tmux") is None:
+            print("first-frame check skipped: tmux is needed")
+        else:
+            first_frames(options.frames)

@@ -6,7 +6,7 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from contextlib import aclosing
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 
 Subscriber = Callable[[ev.AgentEvent], None]
 ContextBlock = Callable[[str], str]
+ToolSource = Callable[[], Iterable[Tool]]
 PATH_TOOLS = ("read_file", "write_file", "edit_file", "list_dir")
 PARTIAL_SAVE_INTERVAL_S = 1.0
 ONCE, ALWAYS, REJECT = "once", "always", "reject"
@@ -75,6 +76,7 @@ class AgentSession:
         settings: AgentSettings | None = None,
         context_block: ContextBlock | None = None,
         remember_rule: Callable[[PermissionRule], None] | None = None,
+        tool_source: ToolSource | None = None,
     ) -> None:
         self.gateway = gateway
         self.spec = spec
@@ -88,6 +90,8 @@ class AgentSession:
         self.settings = settings or AgentSettings()
         self.context_block = context_block
         self.remember_rule = remember_rule
+        self.tool_source = tool_source
+        self.offered: dict[str, Tool] = dict(tools)
         self.mode = session.mode if session.mode in MODES else BUILD
         self.context.mode = self.mode
         self.transcript: list[StoredMessage] = sessions.messages(session.id)
@@ -105,6 +109,23 @@ class AgentSession:
     @property
     def is_running(self) -> bool:
         return self._running is not None and not self._running.done()
+
+    def available_tools(self) -> dict[str, Tool]:
+        """The built-in tools and, after them, those of the tool source (MCP servers that are ready now)."""
+        found = dict(self.tools)
+        if self.tool_source is not None:
+            try:
+                extra = list(self.tool_source())
+            except Exception:  # a broken source must not stop the turn; the built-in tools still work
+                log.exception("tool source failed")
+                extra = []
+            for tool in extra:
+                found.setdefault(tool.spec.name, tool)
+        return found
+
+    def find_tool(self, name: str) -> Tool | None:
+        """A tool by name: one offered with the last reply, else one available now."""
+        return self.offered.get(name) or self.available_tools().get(name)
 
     def emit(self, event: ev.AgentEvent) -> None:
         try:
@@ -202,7 +223,9 @@ class AgentSession:
 
     async def _one_reply(self) -> tuple[str, list[dict[str, Any]]] | None:
         """Stream one model reply into the transcript; None when the provider failed."""
-        tools = [tool.spec.as_openai() for tool in self.tools.values()]
+        # Re-read every reply: MCP servers come up in the background and one that dies drops out.
+        self.offered = self.available_tools()
+        tools = [tool.spec.as_openai() for tool in self.offered.values()]
         params: dict[str, Any] = {}
         if self.settings.temperature is not None:
             params["temperature"] = self.settings.temperature
@@ -318,9 +341,11 @@ class AgentSession:
             self._finish_call(call_id, name, result, "error", started)
             return
         self.emit(ev.ToolCallStarted(self.turn, call_id, name, args, raw))
-        tool = self.tools.get(name)
+        # A tool offered with this reply is used even if its server died since: its run says so clearly.
+        tool = self.find_tool(name)
         if tool is None:
-            result = ToolResult(f"there is no tool named {name!r}; available: {', '.join(self.tools)}", is_error=True)
+            available = ", ".join(self.available_tools())
+            result = ToolResult(f"there is no tool named {name!r}; available: {available}", is_error=True)
             self._finish_call(call_id, name, result, "error", started)
             return
         self._run_started = started

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mimo_tui.agent.loop import AgentSession, AgentSettings, ContextBlock, Subscriber
+from mimo_tui.agent.mcp import McpServers
 from mimo_tui.agent.modes import MODES
 from mimo_tui.agent.offline_agent import register_offline_agent
 from mimo_tui.agent.permissions import PermissionConfigError, PermissionPolicy, PermissionRule, config_with_rule
@@ -43,6 +44,7 @@ class AgentServices:
     history_search: HistorySearch | None = None
     context_block: ContextBlock | None = None
     problems: list[str] = field(default_factory=list)
+    mcp: McpServers | None = None
 
     @classmethod
     def open(cls, project: Project, history_sink: HistorySink | None = None) -> AgentServices:
@@ -58,7 +60,9 @@ class AgentServices:
         problems = [f"skill {problem}" for problem in skills.problems]
         problems += [str(problem) for problem in project.config.problems]
         search = HistoryIndexSearch(history) if isinstance(history, HistoryIndex) else None
-        services = cls(project, sessions, tasks, skills, history, history_search=search, problems=problems)
+        mcp = McpServers.from_config(project.config, project.root)
+        problems += [str(problem) for problem in mcp.problems]
+        services = cls(project, sessions, tasks, skills, history, history_search=search, problems=problems, mcp=mcp)
         services.connect_memory_context()
         return services
 
@@ -198,4 +202,5 @@ def open_agent_session(
         settings=effective,
         context_block=services.context_block,
         remember_rule=rule_saver(project),
+        tool_source=services.mcp.tools if services.mcp is not None else None,
     )

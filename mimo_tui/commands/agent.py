@@ -118,7 +118,7 @@ def run_prompt(args: argparse.Namespace) -> int:
     if not args.json:
         print(f"[{agent.spec.label} · {agent.mode} · session {agent.session_id}]")
     started = time.perf_counter()
-    status = asyncio.run(agent.run_turn(prompt))
+    status, servers = asyncio.run(_run_with_servers(agent, services.mcp, prompt))
     services.close()
     if args.json:
         record = {
@@ -132,10 +132,39 @@ def run_prompt(args: argparse.Namespace) -> int:
             "permission_asks": printer.asks,
             "errors": printer.errors,
             "usage": printer.usage,
+            "mcp_servers": [
+                {"name": s.name, "state": s.state, "tools": list(s.tool_names), "error": s.error}
+                for s in servers
+            ],
             "elapsed_s": round(time.perf_counter() - started, 3),
         }
         print(json.dumps(record, ensure_ascii=False))
     return {"done": 0, "cancelled": 130}.get(status, 1)
+
+
+async def _run_with_servers(agent: Any, servers: Any, prompt: str) -> tuple[str, list[Any]]:
+    """Start the MCP servers, wait (up to their startup timeout) so their tools are offered, run the turn, stop them.
+
+    Returns how the turn ended and each server's status as the turn ended.
+    """
+    if servers is None or not servers.names:
+        return await agent.run_turn(prompt), []
+    servers.start_all()
+    try:
+        longest = max(servers.connection(name).startup_timeout_s for name in servers.names)
+        # Importing the SDK (in a thread) comes before each server's own startup timeout starts.
+        await servers.wait_started(timeout=longest + 5.0)
+        for status in servers.status():
+            if status.state == "failed":
+                print(f"mimo: {status.error or f'MCP server {status.name!r} failed to start'}", file=sys.stderr)
+                for line in status.stderr_tail.splitlines()[-5:]:
+                    print(f"mimo:   {line}", file=sys.stderr)
+            elif status.state == "starting":
+                print(f"mimo: MCP server '{status.name}' is still starting; its tools come when it is ready", file=sys.stderr)
+        status = await agent.run_turn(prompt)
+        return status, servers.status()
+    finally:
+        await servers.stop_all()
 
 
 def list_sessions(args: argparse.Namespace) -> int:

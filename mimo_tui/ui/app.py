@@ -7,8 +7,9 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
@@ -52,6 +53,8 @@ class MimoApp(App[int]):
         self.project: Project | None = None
         self._stop_watching = threading.Event()
         self._mounted_panes: set[str] = {"chat"}
+        self._mcp_servers: Any = None
+        self._mcp_quiet: Callable[[], None] | None = None
 
     def compose(self) -> ComposeResult:
         yield PaneBar(PANES, id="pane-bar")
@@ -137,8 +140,18 @@ class MimoApp(App[int]):
         self._stop_watching.set()
         self.exit(0)
 
-    def on_unmount(self) -> None:
+    def register_mcp_servers(self, servers: Any, quiet: Callable[[], None]) -> None:
+        """The MCP servers the chat started: stopped when the app exits (`quiet` ends their notifications first)."""
+        self._mcp_servers = servers
+        self._mcp_quiet = quiet
+
+    async def on_unmount(self) -> None:
         self._stop_watching.set()
+        if self._mcp_servers is not None:
+            if self._mcp_quiet is not None:
+                self._mcp_quiet()
+            # Awaited here, while the event loop still runs, so no server process outlives the app.
+            await self._mcp_servers.stop_all()
 
     # -- panes ----------------------------------------------------------------------------------
     async def action_show_pane(self, pane_id: str) -> None:

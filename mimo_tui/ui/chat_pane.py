@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from textual import work
-from textual.app import ComposeResult
+from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import Input, Static
@@ -60,11 +61,12 @@ class ChatPane(Vertical):
         self._assistant: AssistantMessage | None = None
         self._tool_blocks: dict[str, ToolCallBlock] = {}
         self._permission: tuple[PermissionPrompt, asyncio.Future[str]] | None = None
+        self._mcp_unsubscribe: Any = None
 
     def compose(self) -> ComposeResult:
         with Conversation(id="conversation"):
             yield Static("Chat with the agent. Type a request, or /help.", id="chat-welcome")
-        yield PromptInput(id="prompt")
+        yield PromptInput(self._slash_arguments, id="prompt")
 
     @property
     def conversation(self) -> Conversation:
@@ -91,6 +93,45 @@ class ChatPane(Vertical):
         resume = "last" if getattr(self.app, "resume", False) else None
         self.call_later(self.start_session, resume, getattr(self.app, "model_override", None))
         self._warm_up()
+        # MCP servers start after a frame is drawn and in the background: the UI never waits for them.
+        self.app.call_after_refresh(self._start_mcp_servers)
+
+    def _start_mcp_servers(self) -> None:
+        """Start the project's MCP servers once per app; the app stops them when it exits."""
+        servers = self.services.mcp if self.services is not None else None
+        if servers is None or not servers.names or self._mcp_unsubscribe is not None:
+            return
+        self._mcp_unsubscribe = servers.subscribe(self._on_mcp_changed)
+        register = getattr(self.app, "register_mcp_servers", None)
+        if register is not None:
+            register(servers, self._stop_mcp_notices)
+        servers.start_all()
+
+    def _stop_mcp_notices(self) -> None:
+        if self._mcp_unsubscribe is not None:
+            self._mcp_unsubscribe()
+
+    def _on_mcp_changed(self, event: Any) -> None:
+        """A server became ready, failed or stopped: say so in a notification."""
+        status = event.status
+        if status.state == "ready":
+            count = f"{status.tool_count} tool{'s' if status.tool_count != 1 else ''}"
+            self.notify(f"MCP server '{status.name}' is ready: {count}", title="MCP", timeout=4)
+            for notice in status.notices:
+                self.notify(notice, title="MCP", severity="warning", timeout=10)
+        elif status.state == "failed":
+            tail = status.stderr_tail.strip().splitlines()[-3:]
+            detail = ("\n" + "\n".join(tail)) if tail else ""
+            self.notify(f"{status.error or status.name + ' failed'}{detail}\n/mcp shows details; /mcp restart {status.name}",
+                        title="MCP server failed", severity="error", timeout=20)
+        elif status.state == "stopped":
+            self.notify(f"MCP server '{status.name}' stopped", title="MCP", timeout=4)
+
+    def _slash_arguments(self) -> list[str]:
+        """Completions after a command and a space: the MCP actions with each server's name."""
+        servers = self.services.mcp if self.services is not None else None
+        names = servers.names if servers is not None else []
+        return ["/mcp restart", "/mcp stop"] + [f"/mcp {action} {name}" for action in ("restart", "stop") for name in names]
 
     @work(exclusive=True, group="gateway-warm-up", exit_on_error=False)
     async def _warm_up(self) -> None:
@@ -252,9 +293,63 @@ class ChatPane(Vertical):
                 self.notify(f"created {task.id}: {task.title}", timeout=4)
             else:
                 await self._show_pane("tasks")
+        elif name == "/mcp":
+            await self.run_mcp_command(argument)
         else:
             self.notify(f"unknown command {name}; /help lists them", severity="warning")
         self.conversation.scroll_end(animate=False)
+
+    async def run_mcp_command(self, argument: str) -> None:
+        """`/mcp` lists the servers; `/mcp restart NAME` and `/mcp stop NAME` act on one."""
+        servers = self.services.mcp if self.services is not None else None
+        action, _, target = argument.partition(" ")
+        target = target.strip()
+        if action in ("restart", "stop"):
+            if servers is None or target not in servers.names:
+                known = ", ".join(servers.names) if servers is not None and servers.names else "none declared"
+                self.notify(f"/mcp {action} NAME: no MCP server {target!r} (servers: {known})", severity="warning")
+                return
+            self._mcp_action(action, target)
+            return
+        if action:
+            self.notify(f"unknown /mcp action {action!r}; use /mcp, /mcp restart NAME or /mcp stop NAME", severity="warning")
+            return
+        await self.show_mcp_status()
+
+    async def show_mcp_status(self) -> None:
+        """Mount a block listing every MCP server with its state, tools, errors and stderr tail."""
+        from mimo_tui.agent.mcp import format_status
+        from mimo_tui.ui.chat.mcp_status import McpStatusBlock
+
+        servers = self.services.mcp if self.services is not None else None
+        if servers is None or (not servers.names and not servers.problems):
+            text = "MCP servers: none declared. Add [mcp.servers.NAME] to .mimo/config.toml or an .mcp.json in the project root."
+            await self.conversation.mount(McpStatusBlock(text, {}))
+        else:
+            statuses = servers.status()
+            parts = ["MCP servers"] + [format_status(status) for status in statuses] + [str(p) for p in servers.problems]
+            await self.conversation.mount(McpStatusBlock("\n\n".join(parts), {s.name: s.state for s in statuses}))
+        self.conversation.scroll_end(animate=False)
+
+    @work(group="mcp-action", exit_on_error=False)
+    async def _mcp_action(self, action: str, name: str) -> None:
+        servers = self.services.mcp
+        self.notify(f"MCP server '{name}': {'restarting' if action == 'restart' else 'stopping'}", title="MCP", timeout=3)
+        if action == "restart":
+            await servers.restart(name)
+        else:
+            await servers.stop(name)
+
+    def palette_commands(self) -> Iterable[SystemCommand]:
+        servers = self.services.mcp if self.services is not None else None
+        if servers is None:
+            return
+        yield SystemCommand("MCP: servers", "State, tools, errors and stderr of each MCP server",
+                            lambda: self.call_later(self.show_mcp_status))
+        for status in servers.status():
+            if status.state in ("failed", "stopped", "disabled"):
+                yield SystemCommand(f"MCP: restart {status.name}", f"Start MCP server {status.name} again ({status.state})",
+                                    lambda n=status.name: self._mcp_action("restart", n))
 
     async def _switch_model(self, name: str) -> None:
         from mimo_tui.agent.setup import AgentSetupError, model_spec
@@ -348,7 +443,9 @@ class ChatPane(Vertical):
             if block is not None:
                 block.finish(event.content, event.status, event.duration_s)
         elif isinstance(event, ev.PermissionRequest):
-            prompt = PermissionPrompt(event.tool, event.subject, event.preview)
+            tool = self.agent.find_tool(event.tool) if self.agent is not None else None
+            server = getattr(tool, "server", None) if event.tool.startswith("mcp__") else None
+            prompt = PermissionPrompt(event.tool, event.subject, event.preview, server, getattr(tool, "tool", None) if server else None)
             self._permission = (prompt, event.answer)
             await conversation.mount(prompt)
         elif isinstance(event, ev.UsageReported):

@@ -36,15 +36,24 @@ class PermissionPrompt(Vertical, can_focus=True):
     PermissionPrompt Button { height: 1; border: none; margin-right: 2; min-width: 14; }
     """
 
-    def __init__(self, tool: str, subject: str, preview: str) -> None:
+    def __init__(self, tool: str, subject: str, preview: str, mcp_server: str | None = None, mcp_tool: str | None = None) -> None:
         super().__init__()
         self.tool = tool
         self.subject = subject
         self.preview = preview
+        self.mcp_server = mcp_server
+        self.mcp_tool = mcp_tool
         self.answer: str | None = None
 
     def compose(self) -> ComposeResult:
-        yield Static(Text.assemble(("Permission: ", "bold"), f"{self.tool} wants to use ", (self.subject or "(no subject)", "bold")))
+        if self.mcp_server is not None:
+            yield Static(Text.assemble(
+                ("Permission: ", "bold"), "MCP server ", (self.mcp_server, "bold"), " · tool ", (self.mcp_tool or "?", "bold"),
+                (f"  ({self.tool})", "dim"), "\nwith these arguments:",
+            ), classes="permission-title")
+        else:
+            yield Static(Text.assemble(("Permission: ", "bold"), f"{self.tool} wants to use ", (self.subject or "(no subject)", "bold")),
+                         classes="permission-title")
         lines = self.preview.splitlines()
         shown = "\n".join(lines[:MAX_PREVIEW_LINES]) + (f"\n… {len(lines) - MAX_PREVIEW_LINES} more lines" if len(lines) > MAX_PREVIEW_LINES else "")
         lexer = "diff" if self.preview.startswith(("---", "diff")) else "bash" if self.tool == "bash" else "json"

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from textual.suggester import SuggestFromList
+from collections.abc import Callable
+
+from textual.suggester import Suggester
 from textual.widgets import Input
 
 SLASH_COMMANDS = {
@@ -13,16 +15,34 @@ SLASH_COMMANDS = {
     "/sessions": "pick a session to resume",
     "/memory": "open the memory pane",
     "/task": "add a task: /task TITLE (or open the task pane)",
+    "/mcp": "MCP servers: state, tools, errors; /mcp restart NAME, /mcp stop NAME",
 }
+
+
+class SlashSuggester(Suggester):
+    """Completes slash commands, and the arguments some take (such as MCP server names), case-insensitively."""
+
+    def __init__(self, arguments: Callable[[], list[str]] | None = None) -> None:
+        super().__init__(use_cache=False, case_sensitive=True)
+        self.arguments = arguments
+
+    async def get_suggestion(self, value: str) -> str | None:
+        if not value.startswith("/"):
+            return None
+        candidates = list(SLASH_COMMANDS)
+        if " " in value and self.arguments is not None:
+            candidates = self.arguments()
+        lowered = value.lower()
+        return next((candidate for candidate in candidates if candidate.lower().startswith(lowered)), None)
 
 
 class PromptInput(Input):
     """Where the user types; `/` commands complete inline (→ or End accepts)."""
 
-    def __init__(self, **kwargs: object) -> None:
+    def __init__(self, arguments: Callable[[], list[str]] | None = None, **kwargs: object) -> None:
         super().__init__(
             placeholder="Ask the agent…  (/help for commands, Tab switches mode, Esc cancels)",
-            suggester=SuggestFromList(list(SLASH_COMMANDS), case_sensitive=False),
+            suggester=SlashSuggester(arguments),
             **kwargs,  # type: ignore[arg-type]
         )
 
