@@ -91,3 +91,16 @@ async def test_env_read_asks_and_cancel_keeps_partial_turn(agent_project: AgentP
     assert await turn == ev.TURN_CANCELLED
     stored = agent_project.services.sessions.messages(agent.session_id)
     assert stored[-1].status == "interrupted" and stored[-1].content.startswith("a long answer")
+
+
+async def test_bash_output_flood_is_capped_without_holding_it_all() -> None:
+    import asyncio
+
+    from mimo_tui.agent.tools.shell import OUTPUT_CAP, read_capped
+
+    process = await asyncio.create_subprocess_exec(
+        "bash", "-c", "head -c 20000000 /dev/zero | tr '\\\\0' 'y'; echo END", stdout=asyncio.subprocess.PIPE
+    )
+    text = await read_capped(process.stdout)
+    await process.wait()
+    assert len(text) < OUTPUT_CAP * 9 and "bytes cut" in text and text.rstrip().endswith("END")

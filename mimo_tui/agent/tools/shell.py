@@ -22,6 +22,24 @@ def cap_output(text: str, cap: int = OUTPUT_CAP) -> str:
     return f"{text[:half]}\n[... {len(text) - cap} characters cut ...]\n{text[-half:]}"
 
 
+async def read_capped(stream: asyncio.StreamReader, keep: int = OUTPUT_CAP * 4) -> str:
+    """All of a stream, read to the end so the process never blocks, but only its head and tail kept in memory."""
+    head = bytearray()
+    tail = bytearray()
+    dropped = 0
+    while chunk := await stream.read(65536):
+        room = keep - len(head)
+        if room > 0:
+            head += chunk[:room]
+            chunk = chunk[room:]
+        tail += chunk
+        if len(tail) > keep:
+            dropped += len(tail) - keep
+            del tail[: len(tail) - keep]
+    middle = f"\n[... {dropped} bytes cut ...]\n".encode() if dropped else b""
+    return bytes(head + middle + tail).decode("utf-8", errors="replace")
+
+
 class Bash:
     """Run a shell command."""
 
@@ -56,7 +74,9 @@ class Bash:
             env={**os.environ, "TERM": "dumb", "PAGER": "cat", "GIT_PAGER": "cat"},
         )
         try:
-            output, _ = await asyncio.wait_for(process.communicate(), timeout)
+            assert process.stdout is not None
+            output = await asyncio.wait_for(read_capped(process.stdout), timeout)
+            await process.wait()
         except (TimeoutError, asyncio.CancelledError) as exc:
             try:
                 os.killpg(process.pid, signal.SIGKILL)
@@ -66,7 +86,7 @@ class Bash:
             if isinstance(exc, asyncio.CancelledError):
                 raise
             return ToolResult(f"command timed out after {timeout} s and was killed: {command}", is_error=True)
-        text = cap_output(output.decode("utf-8", errors="replace"))
+        text = cap_output(output)
         code = process.returncode
         body = f"exit code {code}\n{text}" if text else f"exit code {code} (no output)"
         return ToolResult(body, is_error=code != 0, summary=f"exit {code}")
