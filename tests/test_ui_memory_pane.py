@@ -138,7 +138,8 @@ async def test_config_error_is_shown_and_app_runs_on_defaults(git_project: Path)
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: app.project is not None)
         await wait_until(pilot, lambda: any("line 2" in str(n.message) for n in app._notifications))
-        await open_memory_pane(app, pilot)
+        pane = await open_memory_pane(app, pilot)
+        assert app.project.config.get("ui.theme") == "mimo-dark" and pane.is_attached
 
 
 async def test_keymap_from_config_remaps_a_binding(git_project: Path) -> None:

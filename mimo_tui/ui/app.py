@@ -152,6 +152,10 @@ class MimoApp(App[int]):
                 self._mcp_quiet()
             # Awaited here, while the event loop still runs, so no server process outlives the app.
             await self._mcp_servers.stop_all()
+        for chat in self.query(ChatPane):
+            chat.close_services()
+        if self.project is not None:
+            self.project.memory.close()
 
     # -- panes ----------------------------------------------------------------------------------
     async def action_show_pane(self, pane_id: str) -> None:

@@ -68,6 +68,14 @@ class ChatPane(Vertical):
             yield Static("Chat with the agent. Type a request, or /help.", id="chat-welcome")
         yield PromptInput(self._slash_arguments, id="prompt")
 
+    def close_services(self) -> None:
+        """Close the session and task databases when the app ends."""
+        if self.agent is not None and self.agent.is_running:
+            self.agent.cancel()
+        if self.services is not None:
+            self.services.close()
+            self.services = None
+
     @property
     def conversation(self) -> Conversation:
         return self.query_one(Conversation)
