@@ -75,3 +75,19 @@ def test_read_section_by_number_and_in_global_memory(memory_project: Project) ->
     assert surface.read_section("sessions/s1/checkpoint.md", "§7") is None
     assert surface.read_section("global:MEMORY.md", "Preferences") is not None
     assert {h.scope for h in surface.search("preferences")} == {"global"}
+
+
+def test_service_search_filters_by_scope_and_type_words(tmp_path) -> None:
+    import subprocess
+
+    from mimo_tui.project import Project
+
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    project = Project.open(tmp_path)
+    project.store.write("MEMORY.md", "# Project memory\n\n## Rules\n\n- quokkafilter in memory\n")
+    project.store.write("sessions/s1/notes.md", "# Notes\n\n## [turn 1 · 2026-01-01T00:00:00]\n\nquokkafilter in notes\n")
+    both = {hit.relpath for hit in project.memory.search("quokkafilter")}
+    assert both == {"MEMORY.md", "sessions/s1/notes.md"}
+    assert {hit.relpath for hit in project.memory.search("quokkafilter scope:session")} == {"sessions/s1/notes.md"}
+    assert {hit.relpath for hit in project.memory.search("type:memory quokkafilter")} == {"MEMORY.md"}
+    project.memory.close()

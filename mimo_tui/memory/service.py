@@ -56,7 +56,15 @@ class MemoryService:
             return self._assembler
 
     def search(self, query: str, limit: int = 30) -> list[MemoryHit]:
-        return self.index.search(query, limit=limit)
+        """Full-text search; `scope:global|project|session` and `type:memory|checkpoint|notes|...` words filter it."""
+        words, filters = [], {"scope": None, "type": None}
+        for word in query.split():
+            name, _, value = word.partition(":")
+            if name in filters and value:
+                filters[name] = value
+            else:
+                words.append(word)
+        return self.index.search(" ".join(words), scope=filters["scope"], type=filters["type"], limit=limit)
 
     def find(self, query: str, limit: int = 8) -> list[FinderEntry]:
         return find(self.index, query, limit=limit)

@@ -34,7 +34,7 @@ class MemorySearch(Vertical):
         self.targets: dict[str, tuple[str, str, int]] = {}
 
     def compose(self) -> ComposeResult:
-        yield Input(placeholder="search memory (ctrl+f)", id="memory-search-input")
+        yield Input(placeholder="search memory (ctrl+f)  scope:… type:…", id="memory-search-input")
         results = OptionList(id="memory-results")
         results.display = False
         yield results
