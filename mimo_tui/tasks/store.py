@@ -101,20 +101,23 @@ class TaskStore:
         title = title.strip()
         if not title:
             raise TaskError("a task needs a title")
+        parent_id = self.get(session_id, parent).id if parent else None
         with self._lock:
-            if parent:
-                parent_task = self.get(session_id, parent)
-                siblings = [t for t in self.list(session_id) if t.parent == parent_task.id]
-                task_id = f"{parent_task.id}.{len(siblings) + 1}"
+            for _attempt in range(5):  # another process (a headless run) may take the same number first
+                siblings = [t for t in self.list(session_id) if t.parent == parent_id]
+                task_id = f"{parent_id}.{len(siblings) + 1}" if parent_id else f"T{len(siblings) + 1}"
+                now = time.time()
+                try:
+                    self._db.execute(
+                        "INSERT INTO tasks(session_id, id, title, status, parent, focus, note, created_at, updated_at) "
+                        "VALUES (?,?,?,?,?,0,'',?,?)",
+                        (session_id, task_id, title, OPEN, parent_id, now, now),
+                    )
+                    break
+                except sqlite3.IntegrityError:
+                    continue
             else:
-                roots = [t for t in self.list(session_id) if t.parent is None]
-                task_id = f"T{len(roots) + 1}"
-            now = time.time()
-            self._db.execute(
-                "INSERT INTO tasks(session_id, id, title, status, parent, focus, note, created_at, updated_at) "
-                "VALUES (?,?,?,?,?,0,'',?,?)",
-                (session_id, task_id, title, OPEN, parent_task.id if parent else None, now, now),
-            )
+                raise TaskError(f"could not number a new task in session {session_id}; try again")
         self._write_progress(session_id, task_id, title)
         self._publish(TaskChanged(session_id, task_id, "create"))
         return self.get(session_id, task_id)
