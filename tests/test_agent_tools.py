@@ -104,3 +104,19 @@ async def test_bash_output_flood_is_capped_without_holding_it_all() -> None:
     text = await read_capped(process.stdout)
     await process.wait()
     assert len(text) < OUTPUT_CAP * 9 and "bytes cut" in text and text.rstrip().endswith("END")
+
+
+async def test_read_file_refuses_a_huge_file_with_advice(tmp_path) -> None:
+    from mimo_tui.agent.tools.arguments import ToolInputError
+    from mimo_tui.agent.tools.base import ToolContext
+    from mimo_tui.agent.tools.files import MAX_READ_BYTES, ReadFile
+
+    big = tmp_path / "huge.log"
+    with big.open("wb") as handle:
+        handle.truncate(MAX_READ_BYTES + 1)
+    try:
+        await ReadFile().run({"path": "huge.log"}, ToolContext(project_root=tmp_path, session_id="s"))
+    except ToolInputError as exc:
+        assert "too large" in str(exc) and "grep" in str(exc)
+    else:
+        raise AssertionError("a 20 MB file was read whole")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import difflib
 import os
 from pathlib import Path
@@ -38,7 +39,14 @@ def write_text(ctx: ToolContext, path: Path, text: str, what: str) -> None:
     atomic_write(path, text.encode("utf-8"))
 
 
+MAX_READ_BYTES = 20 * 1024 * 1024
+
+
 def _read_text(path: Path) -> str:
+    size = path.stat().st_size
+    if size > MAX_READ_BYTES:
+        raise ToolInputError(f"{path.name} is {size // (1024 * 1024)} MB, too large to read whole; "
+                             "use grep, or bash with head/sed for a part")
     data = path.read_bytes()
     if b"\x00" in data[:8192]:
         raise ToolInputError(f"{path.name} is a binary file ({len(data)} bytes); it cannot be shown as text")
@@ -76,7 +84,7 @@ class ReadFile:
             return ToolResult(f"{display_path(ctx.project_root, path)} is a folder; use list_dir", is_error=True)
         if not path.exists():
             return ToolResult(f"{display_path(ctx.project_root, path)} does not exist", is_error=True)
-        lines = _read_text(path).splitlines()
+        lines = (await asyncio.to_thread(_read_text, path)).splitlines()  # off the event loop
         start = int_arg(args, "start_line", 1) or 1
         end = int_arg(args, "end_line", len(lines)) or len(lines)
         if start < 1 or end < start:
