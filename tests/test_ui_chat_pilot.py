@@ -211,3 +211,18 @@ async def test_scroll_stays_where_the_user_put_it(agent_project, openai_server, 
         conversation.scroll_to(y=0, animate=False)
         await wait_idle(pilot)
         assert conversation.scroll_y == 0 and conversation.max_scroll_y > 50
+
+
+async def test_a_new_session_mid_stream_shows_nothing_of_the_old_turn(agent_project, openai_server, make_chat_app) -> None:
+    use_server(agent_project, openai_server)
+    openai_server.queue(Reply(text="word " * 400, chunk_size=5, chunk_delay=0.01))
+    app = make_chat_app()
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await wait_for_agent(pilot)
+        old_session = pane.agent.session_id
+        await send(pilot, "talk a lot")
+        await wait_until(pilot, lambda: "word word" in assistant_text(app), what="streaming to begin")
+        await send(pilot, "/new")
+        await wait_until(pilot, lambda: pane.agent.session_id != old_session, what="the new session")
+        await pilot.pause(0.6)  # the old turn's stream would have gone on delivering words by now
+        assert "word" not in assistant_text(app) and not app.query(UserMessage)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from textual import work
@@ -54,6 +54,7 @@ class ChatPane(Vertical):
         self.agent: Any = None
         self.gateway: Any = None
         self._event_queue: list[ev.AgentEvent] = []
+        self._session_token: object | None = None
         self._drain_scheduled = False
         self._drain_lock = asyncio.Lock()
         self._coalesce_s = COALESCE_S
@@ -153,17 +154,31 @@ class ChatPane(Vertical):
             return
         if self.agent is not None and self.agent.is_running:
             self.agent.cancel()
+        subscriber = self._subscriber_for_new_session()
         try:
-            self.agent = open_agent_session(self.services, self._on_agent_event, self.gateway, model=model, mode=mode, resume=resume)
+            self.agent = open_agent_session(self.services, subscriber, self.gateway, model=model, mode=mode, resume=resume)
         except AgentSetupError as exc:
             self.notify(str(exc), title="Agent", severity="error", timeout=30)
             if model is None:
                 return
-            self.agent = open_agent_session(self.services, self._on_agent_event, self.gateway, resume=resume)
+            self.agent = open_agent_session(self.services, subscriber, self.gateway, resume=resume)
         await self._show_transcript()
         self._update_status()
         for pane in self.app.query(".project-pane"):
             pane.post_message(SessionSwitched(self.services, self.agent.session_id))
+
+    def _subscriber_for_new_session(self) -> Callable[[ev.AgentEvent], None]:
+        """A subscriber that goes quiet once another session replaces this one, so a cancelled turn's
+        late events never render into the new conversation."""
+        token = object()
+        self._session_token = token
+        self._event_queue.clear()
+
+        def subscriber(event: ev.AgentEvent) -> None:
+            if self._session_token is token:
+                self._on_agent_event(event)
+
+        return subscriber
 
     def current_session(self) -> tuple[Any, str] | None:
         """The services and session id the chat runs on, for panes that open later."""
