@@ -226,3 +226,24 @@ async def test_a_new_session_mid_stream_shows_nothing_of_the_old_turn(agent_proj
         await wait_until(pilot, lambda: pane.agent.session_id != old_session, what="the new session")
         await pilot.pause(0.6)  # the old turn's stream would have gone on delivering words by now
         assert "word" not in assistant_text(app) and not app.query(UserMessage)
+
+
+async def test_a_long_session_resumes_with_its_tail(agent_project, make_chat_app) -> None:
+    from mimo_tui.agent.setup import AgentServices
+    from mimo_tui.project import Project
+    from mimo_tui.ui.chat_pane import RESUME_SHOWN_BLOCKS
+
+    services = AgentServices.open(Project.open(agent_project.root))
+    session = services.sessions.create("offline/agent")
+    for turn in range(1, 151):
+        services.sessions.add_message(session.id, turn, "user", f"question {turn}")
+        services.sessions.add_message(session.id, turn, "assistant", f"answer {turn}")
+    services.close()
+    app = make_chat_app(resume=True)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await wait_for_agent(pilot)
+        await wait_until(pilot, lambda: pane.agent.session_id == session.id and app.query(UserMessage), what="the transcript")
+        users = [u.text for u in app.query(UserMessage)]
+        assert len(users) == RESUME_SHOWN_BLOCKS // 2 and users[-1] == "question 150"
+        assert "100 earlier blocks not shown" in str(pane.conversation.children[0].render())
+        assert len(pane.agent.transcript) == 300  # the model still gets the whole conversation

@@ -32,7 +32,8 @@ if TYPE_CHECKING:
 # falls behind, the wait grows (up to MAX_COALESCE_S) so each write carries more text.
 COALESCE_S = 0.05
 MAX_COALESCE_S = 0.25
-
+# A resumed long session shows its tail; every block is a widget, and mounting thousands stalls the UI.
+RESUME_SHOWN_BLOCKS = 200
 
 class ChatPane(Vertical):
     """Sends the user's requests to the agent and renders its events as they come."""
@@ -220,6 +221,10 @@ class ChatPane(Vertical):
         if not widgets:
             label = self.agent.spec.label
             widgets.append(Static(f"New session on {label}. Type a request, or /help.", id="chat-welcome"))
+        if len(widgets) > RESUME_SHOWN_BLOCKS:
+            hidden = len(widgets) - RESUME_SHOWN_BLOCKS
+            widgets = [Static(f"{hidden} earlier blocks not shown here: `mimo sessions --show {self.agent.session_id}` "
+                              "prints the whole transcript.", classes="empty-state"), *widgets[-RESUME_SHOWN_BLOCKS:]]
         await conversation.mount_all(widgets)
         conversation.scroll_end(animate=False)
 
