@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from mimo_tui.cli import main
-from mimo_tui.skillopt.catalogue import shipped_skills_dir
+from mimo_tui.skills import app_skills_dir
 
 
 @pytest.fixture
@@ -42,7 +42,7 @@ def test_mistakes_are_messages_not_tracebacks(project_dir: Path, tmp_path: Path,
 
 def test_small_offline_training_from_the_cli(project_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                              litellm_loaded: None) -> None:
-    source = shipped_skills_dir() / "date-normalizer" / "eval"
+    source = app_skills_dir() / "date-normalizer" / "eval"
     data = tmp_path / "data-small"
     data.mkdir()
     shutil.copy(source / "date_checks.py", data)

@@ -57,15 +57,32 @@ def app_skills_dir() -> Path:
     return Path(mimo_tui.__file__).resolve().parent.parent / "skills"
 
 
+PEER_ROOTS = (".claude/skills", ".agents/skills", ".opencode/skills")
+
+
 def skill_roots(project_root: Path, user_skills: Path | None, extra_roots: bool) -> list[tuple[str, Path]]:
-    """The roots searched, lowest precedence first: app, user, (opt-in) .claude/.agents, project .mimo/skills."""
-    roots: list[tuple[str, Path]] = [("app", app_skills_dir())]
+    """The roots searched, lowest precedence first: shipped, user, (opt-in) peers' folders, project `.mimo/skills`."""
+    roots: list[tuple[str, Path]] = [("shipped", app_skills_dir())]
     if user_skills is not None:
         roots.append(("user", user_skills))
     if extra_roots:
-        roots += [("claude", project_root / ".claude" / "skills"), ("agents", project_root / ".agents" / "skills")]
+        roots += [(rel, project_root / rel) for rel in PEER_ROOTS]
     roots.append(("project", project_root / ".mimo" / "skills"))
     return roots
+
+
+def skill_problems(fields: dict[str, str], folder_name: str) -> list[str]:
+    """What keeps a parsed SKILL.md from being a valid skill (REFERENCE's name and description rules)."""
+    name = fields.get("name", "").strip()
+    description = fields.get("description", "").strip()
+    problems = []
+    if not name or not NAME.match(name) or len(name) > 64:
+        problems.append(f"name {name!r} must be 1-64 lowercase words joined by hyphens")
+    elif name != folder_name:
+        problems.append(f"name {name!r} differs from its folder {folder_name!r}")
+    if not description or len(description) > 1024:
+        problems.append("description must be 1-1024 characters")
+    return problems
 
 
 def load_catalogue(roots: list[tuple[str, Path]]) -> SkillCatalogue:
@@ -83,16 +100,10 @@ def load_catalogue(roots: list[tuple[str, Path]]) -> SkillCatalogue:
             except FrontMatterError as exc:
                 catalogue.problems.append(SkillProblem(path, f"malformed front matter: {exc}"))
                 continue
-            name = parsed.fields.get("name", "").strip()
-            description = parsed.fields.get("description", "").strip()
-            if not name or not NAME.match(name) or len(name) > 64:
-                catalogue.problems.append(SkillProblem(path, f"name {name!r} must be 1-64 lowercase words joined by hyphens"))
+            problems = skill_problems(parsed.fields, path.parent.name)
+            if problems:
+                catalogue.problems.append(SkillProblem(path, problems[0]))
                 continue
-            if name != path.parent.name:
-                catalogue.problems.append(SkillProblem(path, f"name {name!r} differs from its folder {path.parent.name!r}"))
-                continue
-            if not description or len(description) > 1024:
-                catalogue.problems.append(SkillProblem(path, "description must be 1-1024 characters"))
-                continue
-            catalogue.skills[name] = Skill(name, description, path, label)
+            name = parsed.fields["name"].strip()
+            catalogue.skills[name] = Skill(name, parsed.fields["description"].strip(), path, label)
     return catalogue
