@@ -13,13 +13,13 @@ from mimo_tui.agent.permissions import PermissionConfigError, PermissionPolicy, 
 from mimo_tui.agent.prompt import build_system_prompt
 from mimo_tui.agent.tools.base import ToolContext
 from mimo_tui.agent.tools.history_tool import HistoryIndexSearch, HistorySearch, MessageTableSearch
-from mimo_tui.agent.tools.memory_access import MemoryAccess, MemoryFiles, SurfaceMemoryAccess
+from mimo_tui.agent.tools.memory_access import MemoryAccess, SurfaceMemoryAccess
 from mimo_tui.agent.tools.registry import default_tools
 from mimo_tui.llm import ModelSpec, resolve_model
 from mimo_tui.project import Project
 from mimo_tui.sessions import HistorySink, SessionStore
 from mimo_tui.skills import SkillCatalogue, load_catalogue, skill_roots
-from mimo_tui.store import USER, StoreError
+from mimo_tui.store import USER
 from mimo_tui.tasks import TaskStore
 from mimo_tui.tasks.records import BLOCKED, IN_PROGRESS, OPEN
 
@@ -40,7 +40,6 @@ class AgentServices:
     tasks: TaskStore
     skills: SkillCatalogue
     history_sink: HistorySink | None = None
-    memory_factory: Any = None
     history_search: HistorySearch | None = None
     context_block: ContextBlock | None = None
     problems: list[str] = field(default_factory=list)
@@ -80,18 +79,12 @@ class AgentServices:
         self.context_block = lambda sid: self.project.memory.preview(sid).text
 
     def memory_for(self, session_id: str) -> MemoryAccess:
-        """The memory tool's access: the memory layer's surface (index search, sections, notes) when it opens."""
-        if self.memory_factory is not None:
-            return self.memory_factory(session_id)
+        """The memory tool's access for one session: the memory layer's surface over the shared index."""
         from mimo_tui.memory.surface import MemorySurface
 
         service = self.project.memory
-        try:
-            surface = MemorySurface(self.project, service.roots.global_store, service.index)
-        except StoreError as exc:
-            self.problems.append(f"memory search is unavailable ({exc}); the memory tool falls back to plain files")
-            return MemoryFiles(self.project.store, session_id)
-        return SurfaceMemoryAccess(surface, self.project.store, session_id)
+        return SurfaceMemoryAccess(MemorySurface(self.project, service.roots.global_store, service.index),
+                                   self.project.store, session_id)
 
     def close(self) -> None:
         self.sessions.close()

@@ -1,8 +1,7 @@
-"""What the memory tool needs from the memory layer, and a plain implementation over the memory files."""
+"""What the memory tool needs from the memory layer, and its implementation over MemorySurface."""
 
 from __future__ import annotations
 
-import re
 import time
 from typing import Any, Protocol
 
@@ -21,75 +20,6 @@ class MemoryAccess(Protocol):
     def append(self, section: str, text: str) -> str: ...
 
     def note(self, text: str, turn: int) -> str: ...
-
-
-class MemoryFiles:
-    """Memory through the versioned store alone: word search over the markdown files, appends as commits."""
-
-    def __init__(self, store: VersionedStore, session_id: str) -> None:
-        self.store = store
-        self.session_id = session_id
-        self.writer = Writer("agent", session_id=session_id)
-
-    def _files(self) -> list[str]:
-        root = self.store.root
-        return sorted(
-            path.relative_to(root).as_posix()
-            for path in root.rglob("*.md")
-            if ".git" not in path.relative_to(root).parts and not path.relative_to(root).parts[0] in ("runs", "cache")
-        )
-
-    def search(self, query: str, limit: int = 10) -> str:
-        words = [w.lower() for w in re.findall(r"\w+", query) if len(w) > 1]
-        if not words:
-            return "give some words to search for"
-        hits: list[tuple[int, str]] = []
-        for rel in self._files():
-            text = self.store.read(rel).text or ""
-            for number, line in enumerate(text.splitlines(), start=1):
-                lowered = line.lower()
-                score = sum(lowered.count(w) for w in words)
-                if score and not line.startswith("#"):
-                    hits.append((score, f"{rel}:{number}: {line.strip()[:300]}"))
-        hits.sort(key=lambda hit: -hit[0])
-        if not hits:
-            return f"nothing in memory matches {query!r}"
-        return "\n".join(line for _, line in hits[:limit])
-
-    def read(self, relpath: str) -> str:
-        snapshot = self.store.read(relpath or PROJECT_MEMORY)
-        if not snapshot.exists:
-            return f"{relpath} does not exist in memory (files: {', '.join(self._files()) or 'none'})"
-        return snapshot.text if snapshot.text is not None else f"{relpath} is not a text file"
-
-    def append(self, section: str, text: str) -> str:
-        current = self.store.read(PROJECT_MEMORY)
-        body = current.text or "# Project memory\n"
-        entry = f"- {text.strip()} (session {self.session_id}, {time.strftime('%Y-%m-%d')})\n"
-        heading = f"## {section.strip()}" if section.strip() else "## Discovered durable knowledge"
-        lines = body.splitlines(keepends=True)
-        index = next((i for i, line in enumerate(lines) if line.strip().lower() == heading.lower()), None)
-        if index is None:
-            updated = body.rstrip("\n") + f"\n\n{heading}\n\n{entry}"
-        else:
-            end = next((j for j in range(index + 1, len(lines)) if lines[j].startswith("## ")), len(lines))
-            insert_at = end
-            while insert_at > index + 1 and not lines[insert_at - 1].strip():
-                insert_at -= 1
-            block = ("\n" if insert_at == index + 1 else "") + entry
-            updated = "".join(lines[:insert_at]) + block + ("\n" if end < len(lines) else "") + "".join(lines[end:])
-        self.store.write(PROJECT_MEMORY, updated, self.writer, message=f"memory: agent appended to {heading[3:]}",
-                         base_digest=current.digest)
-        return f"appended to {PROJECT_MEMORY} under {heading[3:]}"
-
-    def note(self, text: str, turn: int) -> str:
-        relpath = f"sessions/{self.session_id}/notes.md"
-        current = self.store.read(relpath)
-        body = current.text or f"# Notes of session {self.session_id}\n"
-        stamp = time.strftime("%Y-%m-%dT%H:%M:%S")
-        updated = body.rstrip("\n") + f"\n\n## [turn {turn} · {stamp}]\n\n{text.strip()}\n"
-        self.store.write(relpath, updated, self.writer, message=f"memory: agent noted in {relpath}", base_digest=current.digest)
-        return f"noted in {relpath}"
 
 
 class SurfaceMemoryAccess:
