@@ -83,13 +83,14 @@ class ChatPane(Vertical):
         return self.query_one(Conversation)
 
     # -- opening --------------------------------------------------------------------------------
-    def on_project_opened(self, message: ProjectOpened) -> None:
+    async def on_project_opened(self, message: ProjectOpened) -> None:
         from mimo_tui.agent.setup import AgentServices
         from mimo_tui.llm import Gateway
 
         project = message.project
         try:
-            self.services = AgentServices.open(project)
+            # Opening state.db, the history index and the skill files is disk work: off the event loop.
+            self.services = await asyncio.to_thread(AgentServices.open, project)
         except Exception as exc:  # a broken state.db must not take the workbench down
             self.notify(f"the agent cannot start: {exc}", title="Agent", severity="error", timeout=30)
             return
