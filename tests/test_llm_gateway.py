@@ -252,3 +252,36 @@ async def test_abandoned_stream_frees_its_slot(litellm_loaded: None, server_mode
 
     completion = await asyncio.wait_for(gateway.complete(server_model, HELLO), 5)
     assert completion.text == "next"
+
+
+async def test_stream_timeout_is_per_chunk_not_per_answer(litellm_loaded: None, server_model: ModelSpec, openai_server: LocalOpenAIServer) -> None:
+    gateway = Gateway(timeout_s=0.4, max_retries=0)
+    openai_server.queue(Reply(text="slow but steady answer", chunk_size=3, chunk_delay=0.1))
+
+    events = await collect(gateway, server_model, HELLO)
+
+    assert events[-1].completion.text == "slow but steady answer"  # about 0.8 s in all, twice the timeout
+
+
+async def test_a_slow_reader_is_not_timed_out(litellm_loaded: None, server_model: ModelSpec, openai_server: LocalOpenAIServer) -> None:
+    gateway = Gateway(timeout_s=0.3, max_retries=0)
+    openai_server.queue(Reply(text="read me slowly", chunk_size=5))
+    seen = []
+    async for event in gateway.stream(server_model, HELLO):
+        seen.append(event)
+        if isinstance(event, TextDelta) and len(seen) == 1:
+            await asyncio.sleep(0.6)  # the caller is busy, not the provider
+
+    assert seen[-1].completion.text == "read me slowly"
+
+
+async def test_a_stream_that_goes_silent_after_it_started_times_out(litellm_loaded: None, server_model: ModelSpec, openai_server: LocalOpenAIServer) -> None:
+    gateway = Gateway(timeout_s=0.3, max_retries=0)
+    openai_server.queue(Reply(text="never in time", chunk_size=6, chunk_delay=1.0))  # headers and a first chunk, then a pause
+
+    started = time.perf_counter()
+    with pytest.raises(ModelError, match=r"no data within 0.3 s"):
+        async for _event in gateway.stream(server_model, HELLO):
+            pass
+
+    assert time.perf_counter() - started < 0.9

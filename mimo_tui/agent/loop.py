@@ -370,7 +370,7 @@ class AgentSession:
             return ToolResult(f"denied by a permission rule: {name} on {subject!r} is not allowed", is_error=True), "denied"
         if action == ASK:
             try:
-                preview = self._preview(tool, args)
+                preview = await asyncio.to_thread(self._preview, tool, args)  # reads the file it would change
             except (ToolInputError, PathRefused, OSError) as exc:
                 return ToolResult(str(exc), is_error=True), "error"
             answer = await self._ask(name, call_id, subject, args, preview)
@@ -381,7 +381,7 @@ class AgentSession:
                 self.policy.add(rule)
                 if self.remember_rule is not None:
                     try:
-                        self.remember_rule(rule)
+                        await asyncio.to_thread(self.remember_rule, rule)  # a commit to the project config
                     except (StoreError, OSError, ValueError) as exc:
                         log.warning("could not save the permission rule: %s", exc)
         self.context.services["turn"] = self.turn

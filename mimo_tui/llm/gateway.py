@@ -31,6 +31,7 @@ from .types import (
 OnCall = Callable[[CallRecord], None]
 
 
+
 @dataclass
 class _ToolSlot:
     id: str | None = None
@@ -322,18 +323,24 @@ class Gateway:
 
     async def _stream_once(self, spec: ModelSpec, request: dict[str, Any], assembler: _StreamAssembler) -> AsyncIterator[StreamEvent]:
         litellm = runtime.load_litellm()
+        loop = asyncio.get_running_loop()
         try:
-            async with asyncio.timeout(self.timeout_s):
+            # The timeout is per wait: a long answer may take minutes, a silent one may not. It is
+            # disarmed while the consumer holds an event, so it never fires inside the caller's code.
+            async with asyncio.timeout(self.timeout_s) as deadline:
                 response = await litellm.acompletion(**request)
-            chunks = response.__aiter__()
-            while True:
-                try:
-                    # The timeout is per chunk: a long answer may take minutes, a silent one may not.
-                    chunk = await asyncio.wait_for(chunks.__anext__(), self.timeout_s)
-                except StopAsyncIteration:
-                    break
-                for event in assembler.feed(chunk):
-                    yield event
+                chunks = response.__aiter__()
+                while True:
+                    deadline.reschedule(loop.time() + self.timeout_s)
+                    try:
+                        chunk = await chunks.__anext__()
+                    except StopAsyncIteration:
+                        break
+                    deadline.reschedule(None)
+                    for event in assembler.feed(chunk):
+                        yield event
+                    # Chunks already buffered arrive without a real wait: give the app a turn between them.
+                    await asyncio.sleep(0)
         except TimeoutError as exc:
             raise ModelError(
                 f"{spec.name}: no data within {self.timeout_s:g} s", status=408, retryable=True, model=spec.name

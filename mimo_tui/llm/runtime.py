@@ -8,6 +8,8 @@ import threading
 import warnings
 from types import ModuleType
 
+from mimo_tui.collector import freeze_long_lived_objects
+
 from .tokens import point_tiktoken_at_bundled_files
 
 _OFFLINE_SAFE_ENV = {
@@ -43,6 +45,8 @@ def load_litellm() -> ModuleType:
         litellm.telemetry = False
         litellm.drop_params = True
         _install_offline_provider(litellm)
+        # litellm's modules live as long as the process: keep the collector from re-walking them.
+        freeze_long_lived_objects()
         _litellm = litellm
         return litellm
 

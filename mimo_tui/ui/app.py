@@ -19,6 +19,7 @@ from textual.containers import Vertical
 from textual.widgets import ContentSwitcher, Footer
 from textual.worker import Worker, WorkerState
 
+from mimo_tui.collector import freeze_long_lived_objects, tune_for_interactive_use
 from mimo_tui.project import Project
 from mimo_tui.store import StoreError
 from mimo_tui.ui.chat.agent_status import AgentStatus
@@ -67,13 +68,15 @@ class MimoApp(App[int]):
         yield Footer()
 
     def on_mount(self) -> None:
+        tune_for_interactive_use()
         self._register_themes()
         # Opening runs beside the first render (git init + commit on a first run take ~50 ms of subprocesses).
         self.run_worker(self._open_project, thread=True, exit_on_error=False, name="open-project")
-        self.call_after_refresh(self._report_first_frame)
+        self.call_after_refresh(self._after_first_frame)
 
-    def _report_first_frame(self) -> None:
-        """For bench/startup_frame.py: record whether litellm was imported by the first frame."""
+    def _after_first_frame(self) -> None:
+        freeze_long_lived_objects()
+        # For bench/startup_frame.py: whether litellm was imported by the first frame.
         report = os.environ.get("MIMO_BENCH_REPORT")
         if report:
             facts = {"litellm_imported": "litellm" in sys.modules, "t": time.time(), "cpu_s": time.process_time()}

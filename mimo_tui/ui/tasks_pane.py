@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from textual.app import ComposeResult
@@ -10,9 +11,11 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Input, Markdown, Static
 
+from mimo_tui.store import StoreError
 from mimo_tui.tasks import TaskError
 from mimo_tui.ui.chat.messages import SessionSwitched
 from mimo_tui.ui.tasks.task_tree import TaskTree
+from mimo_tui.ui.worker_results import deliver
 
 
 class TasksChanged(Message, bubble=False):
@@ -50,6 +53,8 @@ class TasksPane(Vertical):
         self._unsubscribe: Any = None
         self._input_purpose: tuple[str, str | None] | None = None
         self._select_next: str | None = None
+        self._titles: dict[str, str] = {}
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tasks-pane")
 
     def compose(self) -> ComposeResult:
         yield Static("Tasks", id="tasks-title")
@@ -69,6 +74,7 @@ class TasksPane(Vertical):
     def on_unmount(self) -> None:
         if self._unsubscribe is not None:
             self._unsubscribe()
+        self._writer.shutdown(wait=False)
 
     def on_session_switched(self, message: SessionSwitched) -> None:
         self._follow(message.services, message.session_id)
@@ -87,7 +93,18 @@ class TasksPane(Vertical):
     def refresh_tasks(self) -> None:
         if self.services is None or self.session_id is None:
             return
-        tasks = self.services.tasks.list(self.session_id)
+        services, session_id = self.services, self.session_id
+        self.run_worker(lambda: self._load_tasks(services, session_id), thread=True, group="tasks-load",
+                        exclusive=True, exit_on_error=False)
+
+    def _load_tasks(self, services: Any, session_id: str) -> None:
+        tasks = services.tasks.list(session_id)
+        deliver(self, self._show_tasks, services, session_id, tasks)
+
+    def _show_tasks(self, services: Any, session_id: str, tasks: list[Any]) -> None:
+        if (services, session_id) != (self.services, self.session_id):
+            return  # the chat moved to another session meanwhile
+        self._titles = {task.id: task.title for task in tasks}
         self.query_one(TaskTree).show_tasks(tasks, prefer=self._select_next)
         self._select_next = None
         self.query_one("#tasks-title", Static).update(f"Tasks of this session ({len(tasks)})  ·  a add  n subtask  r rename  s start  d done  b block  u unblock  x abandon")
@@ -103,12 +120,21 @@ class TasksPane(Vertical):
 
     def _show_progress(self) -> None:
         task_id = self.query_one(TaskTree).selected_task_id
-        viewer = self.query_one("#task-progress", Markdown)
         if not task_id or self.services is None or self.session_id is None:
             return
-        relpath = self.services.tasks.progress_relpath(self.session_id, task_id)
-        snapshot = self.services.project.store.read(relpath)
-        viewer.update(snapshot.text if snapshot.text is not None else f"_.mimo/{relpath} does not exist_")
+        services, session_id = self.services, self.session_id
+        self.run_worker(lambda: self._load_progress(services, session_id, task_id), thread=True,
+                        group="tasks-progress", exclusive=True, exit_on_error=False)
+
+    def _load_progress(self, services: Any, session_id: str, task_id: str) -> None:
+        relpath = services.tasks.progress_relpath(session_id, task_id)
+        snapshot = services.project.store.read(relpath)
+        text = snapshot.text if snapshot.text is not None else f"_.mimo/{relpath} does not exist_"
+        deliver(self, self._show_progress_text, task_id, text)
+
+    def _show_progress_text(self, task_id: str, text: str) -> None:
+        if self.query_one(TaskTree).selected_task_id == task_id:
+            self.query_one("#task-progress", Markdown).update(text)
 
     # -- keys -----------------------------------------------------------------------------------
     def _selected(self) -> str | None:
@@ -140,7 +166,7 @@ class TasksPane(Vertical):
     def action_rename(self) -> None:
         task_id = self._selected()
         if task_id and self.services is not None and self.session_id is not None:
-            self._ask("rename", task_id, f"new title of {task_id}", self.services.tasks.get(self.session_id, task_id).title)
+            self._ask("rename", task_id, f"new title of {task_id}", self._titles.get(task_id, ""))
 
     def action_block(self) -> None:
         task_id = self._selected()
@@ -163,22 +189,31 @@ class TasksPane(Vertical):
         task_id = task_id or self._selected()
         if not task_id or self.services is None or self.session_id is None:
             return
-        store = self.services.tasks
-        try:
-            if operation == "start":
-                store.start(self.session_id, task_id)
-            elif operation == "done":
-                store.done(self.session_id, task_id)
-            elif operation == "unblock":
-                store.unblock(self.session_id, task_id)
-            elif operation == "abandon":
-                store.abandon(self.session_id, task_id)
-            elif operation == "block":
-                store.block(self.session_id, task_id, text)
-            elif operation == "rename":
-                store.rename(self.session_id, task_id, text)
-        except TaskError as exc:
-            self.notify(str(exc), severity="warning", timeout=6)
+        self._change(operation, self.services.tasks, self.session_id, task_id, text)
+
+    def _change(self, operation: str, store: Any, session_id: str, task_id: str | None, text: str) -> None:
+        """Run one task-store operation in a thread (each is a database write and a progress.md commit)."""
+
+        def work() -> None:
+            try:
+                if operation == "add":
+                    created = store.create(session_id, text, task_id)
+                    deliver(self, self._select_after_refresh, created.id)
+                elif operation in ("block", "rename"):
+                    getattr(store, operation)(session_id, task_id, text)
+                else:
+                    getattr(store, operation)(session_id, task_id)
+            except TaskError as exc:
+                deliver(self, self.notify, str(exc), severity="warning", timeout=6)
+            except StoreError as exc:
+                deliver(self, self.notify, str(exc), title="Tasks", severity="error", timeout=15)
+
+        # One thread, so keys pressed in a row ("u" then "d") apply in that order.
+        self._writer.submit(work)
+
+    def _select_after_refresh(self, task_id: str) -> None:
+        self._select_next = task_id
+        self.refresh_tasks()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id != "task-input" or self._input_purpose is None:
@@ -188,13 +223,7 @@ class TasksPane(Vertical):
         text = event.value.strip()
         self._close_input()
         if purpose == "add" and text and self.services is not None and self.session_id is not None:
-            try:
-                task = self.services.tasks.create(self.session_id, text, task_id)
-            except TaskError as exc:
-                self.notify(str(exc), severity="warning")
-                return
-            self._select_next = task.id
-            self.refresh_tasks()
+            self._change("add", self.services.tasks, self.session_id, task_id, text)
         elif purpose in ("rename", "block") and task_id:
             self._apply(purpose, task_id, text)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -49,3 +50,25 @@ class Tool(Protocol):
         ...
 
     async def run(self, args: dict[str, Any], ctx: ToolContext) -> ToolResult: ...
+
+
+class BlockingTool:
+    """A tool whose work is file, database or git I/O: `call` runs in a worker thread, never on the event loop.
+
+    When the turn is cancelled meanwhile, a read is dropped at once; a write is let finish, so what the
+    transcript says it did matches the disk.
+    """
+
+    read_only: bool = True
+
+    def call(self, args: dict[str, Any], ctx: ToolContext) -> ToolResult:
+        raise NotImplementedError
+
+    async def run(self, args: dict[str, Any], ctx: ToolContext) -> ToolResult:
+        work = asyncio.ensure_future(asyncio.to_thread(self.call, args, ctx))
+        try:
+            return await asyncio.shield(work)
+        except asyncio.CancelledError:
+            if self.read_only:
+                raise
+            return await work

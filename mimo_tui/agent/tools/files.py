@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import difflib
 import os
 from pathlib import Path
@@ -10,7 +9,7 @@ from typing import Any
 
 from mimo_tui.agent.paths import PathRefused, display_path, memory_relpath, resolve_in_project
 from mimo_tui.agent.tools.arguments import ToolInputError, int_arg, schema, text_arg
-from mimo_tui.agent.tools.base import ToolContext, ToolResult, ToolSpec
+from mimo_tui.agent.tools.base import BlockingTool, ToolContext, ToolResult, ToolSpec
 from mimo_tui.store import Writer, atomic_write
 
 MAX_READ_CHARS = 60_000
@@ -58,7 +57,7 @@ def unified_diff(old: str, new: str, name: str) -> str:
     return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
 
 
-class ReadFile:
+class ReadFile(BlockingTool):
     """Read a text file, optionally a range of lines."""
 
     read_only = True
@@ -78,13 +77,13 @@ class ReadFile:
     def permission_subject(self, args: dict[str, Any]) -> str:
         return _subject(args)
 
-    async def run(self, args: dict[str, Any], ctx: ToolContext) -> ToolResult:
+    def call(self, args: dict[str, Any], ctx: ToolContext) -> ToolResult:
         path = _target(args, ctx)
         if path.is_dir():
             return ToolResult(f"{display_path(ctx.project_root, path)} is a folder; use list_dir", is_error=True)
         if not path.exists():
             return ToolResult(f"{display_path(ctx.project_root, path)} does not exist", is_error=True)
-        lines = (await asyncio.to_thread(_read_text, path)).splitlines()  # off the event loop
+        lines = _read_text(path).splitlines()
         start = int_arg(args, "start_line", 1) or 1
         end = int_arg(args, "end_line", len(lines)) or len(lines)
         if start < 1 or end < start:
@@ -100,7 +99,7 @@ class ReadFile:
         return ToolResult(body + note, summary=f"{display_path(ctx.project_root, path)} ({shown})")
 
 
-class WriteFile:
+class WriteFile(BlockingTool):
     """Create or overwrite a file with the given text."""
 
     read_only = False
@@ -118,7 +117,7 @@ class WriteFile:
         old = _read_text(path) if path.is_file() else ""
         return unified_diff(old, text_arg(args, "content"), display_path(ctx.project_root, path))
 
-    async def run(self, args: dict[str, Any], ctx: ToolContext) -> ToolResult:
+    def call(self, args: dict[str, Any], ctx: ToolContext) -> ToolResult:
         path = _target(args, ctx)
         content = text_arg(args, "content")
         if path.is_dir():
@@ -131,7 +130,7 @@ class WriteFile:
         return ToolResult(f"{verb} {shown} ({lines} lines)", summary=f"{verb} {shown}")
 
 
-class EditFile:
+class EditFile(BlockingTool):
     """Replace one exact occurrence of a text in a file."""
 
     read_only = False
@@ -190,7 +189,7 @@ class EditFile:
         path, original, updated, _ = self._edited(args, ctx)
         return unified_diff(original, updated, display_path(ctx.project_root, path))
 
-    async def run(self, args: dict[str, Any], ctx: ToolContext) -> ToolResult:
+    def call(self, args: dict[str, Any], ctx: ToolContext) -> ToolResult:
         path, original, updated, replaced = self._edited(args, ctx)
         write_text(ctx, path, updated, "edited")
         shown = display_path(ctx.project_root, path)
@@ -198,7 +197,7 @@ class EditFile:
         return ToolResult(f"edited {shown}: {replaced} replacement(s)\n{diff}", summary=f"edited {shown}")
 
 
-class ListDir:
+class ListDir(BlockingTool):
     """List the entries of a folder."""
 
     read_only = True
@@ -211,7 +210,7 @@ class ListDir:
     def permission_subject(self, args: dict[str, Any]) -> str:
         return _subject(args) or "."
 
-    async def run(self, args: dict[str, Any], ctx: ToolContext) -> ToolResult:
+    def call(self, args: dict[str, Any], ctx: ToolContext) -> ToolResult:
         raw = text_arg(args, "path", required=False, default=".") or "."
         folder = resolve_in_project(ctx.project_root, raw)
         shown = display_path(ctx.project_root, folder)
@@ -227,7 +226,7 @@ class ListDir:
         return ToolResult(body + more, summary=f"{shown}: {len(entries)} entries")
 
 
-class Glob:
+class Glob(BlockingTool):
     """Find files by glob pattern."""
 
     read_only = True
@@ -240,7 +239,7 @@ class Glob:
     def permission_subject(self, args: dict[str, Any]) -> str:
         return _subject(args, key="pattern")
 
-    async def run(self, args: dict[str, Any], ctx: ToolContext) -> ToolResult:
+    def call(self, args: dict[str, Any], ctx: ToolContext) -> ToolResult:
         pattern = text_arg(args, "pattern").strip()
         if not pattern or Path(pattern).is_absolute() or ".." in Path(pattern).parts:
             raise ToolInputError("pattern must be relative to the project root and must not contain '..'")

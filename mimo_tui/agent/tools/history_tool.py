@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from mimo_tui.agent.tools.arguments import int_arg, schema, text_arg
-from mimo_tui.agent.tools.base import ToolContext, ToolResult, ToolSpec
+from mimo_tui.agent.tools.base import BlockingTool, ToolContext, ToolResult, ToolSpec
 
 
 class HistorySearch(Protocol):
@@ -25,7 +25,7 @@ class MessageTableSearch:
         return [f"[{m.session_id} turn {m.turn} {m.role}] {m.content.strip()[:400]}" for m in hits]
 
 
-class HistoryTool:
+class HistoryTool(BlockingTool):
     """Search what was said and done in earlier sessions."""
 
     read_only = True
@@ -39,7 +39,7 @@ class HistoryTool:
         query = args.get("query")
         return query if isinstance(query, str) else ""
 
-    async def run(self, args: dict[str, Any], ctx: ToolContext) -> ToolResult:
+    def call(self, args: dict[str, Any], ctx: ToolContext) -> ToolResult:
         history: HistorySearch | None = ctx.services.get("history")
         if history is None:
             return ToolResult("history search is not available", is_error=True)

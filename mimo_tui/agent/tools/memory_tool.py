@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from mimo_tui.agent.tools.arguments import ToolInputError, schema, text_arg
-from mimo_tui.agent.tools.base import ToolContext, ToolResult, ToolSpec
+from mimo_tui.agent.tools.base import BlockingTool, ToolContext, ToolResult, ToolSpec
 from mimo_tui.agent.tools.memory_access import MemoryAccess
 
 OPERATIONS = ("search", "read", "append", "note")
 
 
-class MemoryTool:
+class MemoryTool(BlockingTool):
     """Reach the project's memory files."""
 
     read_only = False
@@ -39,7 +39,7 @@ class MemoryTool:
     def is_read_only_call(self, args: dict[str, Any]) -> bool:
         return args.get("op") in ("search", "read")
 
-    async def run(self, args: dict[str, Any], ctx: ToolContext) -> ToolResult:
+    def call(self, args: dict[str, Any], ctx: ToolContext) -> ToolResult:
         memory: MemoryAccess | None = ctx.services.get("memory")
         if memory is None:
             return ToolResult("memory is not available in this session", is_error=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import fnmatch
 import os
 import re
@@ -11,7 +10,7 @@ from typing import Any
 
 from mimo_tui.agent.paths import display_path, resolve_in_project
 from mimo_tui.agent.tools.arguments import ToolInputError, bool_arg, schema, text_arg
-from mimo_tui.agent.tools.base import ToolContext, ToolResult, ToolSpec
+from mimo_tui.agent.tools.base import BlockingTool, ToolContext, ToolResult, ToolSpec
 from mimo_tui.agent.tools.files import SKIPPED_DIRS
 
 MAX_MATCHES = 200
@@ -43,7 +42,7 @@ def _search(root: Path, folder: Path, regex: re.Pattern[str], include: str) -> t
     return matches, total
 
 
-class Grep:
+class Grep(BlockingTool):
     """Search file contents with a regular expression."""
 
     read_only = True
@@ -66,7 +65,7 @@ class Grep:
         raw = args.get("path")
         return raw if isinstance(raw, str) and raw else "."
 
-    async def run(self, args: dict[str, Any], ctx: ToolContext) -> ToolResult:
+    def call(self, args: dict[str, Any], ctx: ToolContext) -> ToolResult:
         pattern = text_arg(args, "pattern")
         try:
             regex = re.compile(pattern, re.IGNORECASE if bool_arg(args, "ignore_case") else 0)
@@ -75,7 +74,7 @@ class Grep:
         folder = resolve_in_project(ctx.project_root, text_arg(args, "path", required=False, default=".") or ".")
         include = text_arg(args, "include", required=False)
         root = ctx.project_root.resolve()
-        matches, total = await asyncio.to_thread(_search, root, folder, regex, include)
+        matches, total = _search(root, folder, regex, include)
         if not matches:
             return ToolResult(f"no matches for /{pattern}/", summary="0 matches")
         more = f"\n[{total - len(matches)} more matches not shown; narrow the search]" if total > len(matches) else ""

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from mimo_tui.agent.tools.arguments import schema, text_arg
-from mimo_tui.agent.tools.base import ToolContext, ToolResult, ToolSpec
+from mimo_tui.agent.tools.base import BlockingTool, ToolContext, ToolResult, ToolSpec
 from mimo_tui.skills import FrontMatterError, SkillCatalogue
 
 
-class SkillTool:
+class SkillTool(BlockingTool):
     """Read the instructions of a skill listed in the system prompt."""
 
     read_only = True
@@ -23,7 +23,7 @@ class SkillTool:
         name = args.get("name")
         return name if isinstance(name, str) else ""
 
-    async def run(self, args: dict[str, Any], ctx: ToolContext) -> ToolResult:
+    def call(self, args: dict[str, Any], ctx: ToolContext) -> ToolResult:
         catalogue: SkillCatalogue | None = ctx.services.get("skills")
         name = text_arg(args, "name").strip()
         skill = catalogue.get(name) if catalogue else None

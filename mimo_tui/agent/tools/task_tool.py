@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from mimo_tui.agent.tools.arguments import ToolInputError, schema, text_arg
-from mimo_tui.agent.tools.base import ToolContext, ToolResult, ToolSpec
+from mimo_tui.agent.tools.base import BlockingTool, ToolContext, ToolResult, ToolSpec
 from mimo_tui.tasks import TaskError, TaskStore
 
 OPERATIONS = ("create", "list", "get", "start", "block", "unblock", "done", "abandon", "rename")
 
 
-class TaskTool:
+class TaskTool(BlockingTool):
     """Plan and track work as a tree of tasks T1, T1.1 ..."""
 
     read_only = False
@@ -39,7 +39,7 @@ class TaskTool:
     def is_read_only_call(self, args: dict[str, Any]) -> bool:
         return args.get("op") in ("list", "get")
 
-    async def run(self, args: dict[str, Any], ctx: ToolContext) -> ToolResult:
+    def call(self, args: dict[str, Any], ctx: ToolContext) -> ToolResult:
         tasks: TaskStore | None = ctx.services.get("tasks")
         if tasks is None:
             return ToolResult("the task store is not available", is_error=True)
