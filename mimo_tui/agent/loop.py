@@ -267,7 +267,8 @@ class AgentSession:
         ]
         if message_id is None:
             message_id = self.sessions.begin_message(self.session_id, self.turn)
-        self._record(self.sessions.finish_message(message_id, text, tool_calls=calls, status=COMPLETE))
+        finished = message_id
+        await self._stored(lambda: self.sessions.finish_message(finished, text, tool_calls=calls, status=COMPLETE))
         self.emit(ev.AssistantMessageDone(self.turn, text, message_id))
         self._account(completion, message_id)
         return text, calls
@@ -286,6 +287,19 @@ class AgentSession:
                 self.cost_usd, self.context_tokens, self.settings.context_window,
             )
         )
+
+    async def _stored(self, write: Callable[[], StoredMessage]) -> None:
+        """Run a session-store write in a thread (a long text is also indexed for history search, ms of work).
+
+        A cancel meanwhile waits for the write, so the transcript in memory always matches the database.
+        """
+        work = asyncio.ensure_future(asyncio.to_thread(write))
+        try:
+            message = await asyncio.shield(work)
+        except asyncio.CancelledError:
+            self._record(await work)
+            raise
+        self._record(message)
 
     def _record(self, message: StoredMessage) -> None:
         for index, existing in enumerate(self.transcript):
@@ -307,15 +321,13 @@ class AgentSession:
                 pending.pop(0)
         except asyncio.CancelledError:
             for call in pending[1:] if running else pending:  # a running call stored its own result
-                self._store_result(call["id"], call["function"]["name"], "cancelled by the user before it finished", True, 0.0)
+                self._record(self._store_result(call["id"], call["function"]["name"], "cancelled by the user before it finished", True, 0.0))
             raise
 
-    def _store_result(self, call_id: str, name: str, content: str, is_error: bool, duration: float) -> None:
-        self._record(
-            self.sessions.add_message(
-                self.session_id, self.turn, "tool", content, tool_call_id=call_id, tool_name=name,
-                is_error=is_error, duration_s=duration,
-            )
+    def _store_result(self, call_id: str, name: str, content: str, is_error: bool, duration: float) -> StoredMessage:
+        return self.sessions.add_message(
+            self.session_id, self.turn, "tool", content, tool_call_id=call_id, tool_name=name,
+            is_error=is_error, duration_s=duration,
         )
 
     async def _run_call(self, call: dict[str, Any]) -> None:
@@ -338,7 +350,7 @@ class AgentSession:
                 "matching the tool's parameters",
                 is_error=True,
             )
-            self._finish_call(call_id, name, result, "error", started)
+            await self._finish_call(call_id, name, result, "error", started)
             return
         self.emit(ev.ToolCallStarted(self.turn, call_id, name, args, raw))
         # A tool offered with this reply is used even if its server died since: its run says so clearly.
@@ -346,15 +358,15 @@ class AgentSession:
         if tool is None:
             available = ", ".join(self.available_tools())
             result = ToolResult(f"there is no tool named {name!r}; available: {available}", is_error=True)
-            self._finish_call(call_id, name, result, "error", started)
+            await self._finish_call(call_id, name, result, "error", started)
             return
         self._run_started = started
         try:
             result, status = await self._permitted_run(tool, name, call_id, args)
         except asyncio.CancelledError:
-            self._finish_call(call_id, name, ToolResult("cancelled by the user", is_error=True), "cancelled", self._run_started)
+            self._finish_cancelled_call(call_id, name)
             raise
-        self._finish_call(call_id, name, result, status, self._run_started)
+        await self._finish_call(call_id, name, result, status, self._run_started)
 
     async def _permitted_run(self, tool: Tool, name: str, call_id: str, args: dict[str, Any]) -> tuple[ToolResult, str]:
         try:
@@ -419,7 +431,12 @@ class AgentSession:
         answer = await future
         return answer if answer in (ONCE, ALWAYS, REJECT) else REJECT
 
-    def _finish_call(self, call_id: str, name: str, result: ToolResult, status: str, started: float) -> None:
+    async def _finish_call(self, call_id: str, name: str, result: ToolResult, status: str, started: float) -> None:
         duration = time.perf_counter() - started
-        self._store_result(call_id, name, result.content, result.is_error, duration)
+        await self._stored(lambda: self._store_result(call_id, name, result.content, result.is_error, duration))
         self.emit(ev.ToolCallFinished(self.turn, call_id, name, result.content, status, duration, result.summary))
+
+    def _finish_cancelled_call(self, call_id: str, name: str) -> None:
+        duration = time.perf_counter() - self._run_started
+        self._record(self._store_result(call_id, name, "cancelled by the user", True, duration))
+        self.emit(ev.ToolCallFinished(self.turn, call_id, name, "cancelled by the user", "cancelled", duration, ""))
