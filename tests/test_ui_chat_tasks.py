@@ -51,3 +51,5 @@ async def test_task_keys_and_live_updates_from_the_agent(agent_project: AgentPro
         assert labels(app)[2].startswith("○ T2 from the agent")
         await pilot.press("up", "x")
         await wait_until(pilot, lambda: any("✕" in label for label in labels(app)), what="an abandoned task")
+        authors = {commit.message.split(" in session")[0]: commit.author for commit in pane.services.project.store.log()}
+        assert authors["tasks: created T1"] == "user" and authors["tasks: created T2"] == "agent"

@@ -97,7 +97,8 @@ class TaskStore:
         return f"sessions/{session_id}/tasks/{task_id}/progress.md"
 
     # -- operations -----------------------------------------------------------------------------
-    def create(self, session_id: str, title: str, parent: str | None = None) -> Task:
+    def create(self, session_id: str, title: str, parent: str | None = None, *, by: str = "agent") -> Task:
+        """Add a task; `by` ("agent" or "user") is the author of its progress.md commit."""
         title = title.strip()
         if not title:
             raise TaskError("a task needs a title")
@@ -118,7 +119,7 @@ class TaskStore:
                     continue
             else:
                 raise TaskError(f"could not number a new task in session {session_id}; try again")
-        self._write_progress(session_id, task_id, title)
+        self._write_progress(session_id, task_id, title, by)
         self._publish(TaskChanged(session_id, task_id, "create"))
         return self.get(session_id, task_id)
 
@@ -180,7 +181,7 @@ class TaskStore:
         self._publish(TaskChanged(session_id, task_id, operation))
         return self.get(session_id, task_id)
 
-    def _write_progress(self, session_id: str, task_id: str, title: str) -> None:
+    def _write_progress(self, session_id: str, task_id: str, title: str, by: str) -> None:
         if self.memory is None:
             return
         relpath = self.progress_relpath(session_id, task_id)
@@ -189,7 +190,7 @@ class TaskStore:
                 self.memory.write(
                     relpath,
                     progress_template(task_id, title),
-                    Writer("agent", session_id=session_id),
+                    Writer(by, session_id=session_id),
                     message=f"tasks: created {task_id} in session {session_id}",
                 )
         except StoreError as exc:

@@ -197,7 +197,7 @@ class TasksPane(Vertical):
         def work() -> None:
             try:
                 if operation == "add":
-                    created = store.create(session_id, text, task_id)
+                    created = store.create(session_id, text, task_id, by="user")
                     deliver(self, self._select_after_refresh, created.id)
                 elif operation in ("block", "rename"):
                     getattr(store, operation)(session_id, task_id, text)
