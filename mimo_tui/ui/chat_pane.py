@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import time
 from collections.abc import Callable, Iterable
@@ -157,13 +158,15 @@ class ChatPane(Vertical):
         if self.agent is not None and self.agent.is_running:
             self.agent.cancel()
         subscriber = self._subscriber_for_new_session()
+        # In a thread: a new session is a database write, a resumed one reads its whole transcript.
+        opening = functools.partial(open_agent_session, self.services, subscriber, self.gateway)
         try:
-            self.agent = open_agent_session(self.services, subscriber, self.gateway, model=model, mode=mode, resume=resume)
+            self.agent = await asyncio.to_thread(opening, model=model, mode=mode, resume=resume)
         except AgentSetupError as exc:
             self.notify(str(exc), title="Agent", severity="error", timeout=30)
             if model is None:
                 return
-            self.agent = open_agent_session(self.services, subscriber, self.gateway, resume=resume)
+            self.agent = await asyncio.to_thread(opening, resume=resume)
         await self._show_transcript()
         self._update_status()
         for pane in self.app.query(".project-pane"):
@@ -318,7 +321,7 @@ class ChatPane(Vertical):
             await self._show_pane("memory")
         elif name == "/task":
             if argument and self.services is not None and self.agent is not None:
-                task = self.services.tasks.create(self.agent.session_id, argument)
+                task = await asyncio.to_thread(self.services.tasks.create, self.agent.session_id, argument, by="user")
                 self.notify(f"created {task.id}: {task.title}", timeout=4)
             else:
                 await self._show_pane("tasks")
