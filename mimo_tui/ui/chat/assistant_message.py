@@ -14,7 +14,7 @@ from mimo_tui.ui.chat.finished_markdown import FinishedMarkdown
 # A segment past this size is closed at the next paragraph break outside a code fence and
 # redrawn as one FinishedMarkdown widget, so the live Markdown widget (a widget per block,
 # re-parsed on every write) stays small however long the answer gets.
-SEGMENT_CHARS = 1_000
+SEGMENT_CHARS = 500
 FENCE = re.compile(r"^\s*(```|~~~)", re.M)
 
 
