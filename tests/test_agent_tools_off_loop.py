@@ -56,3 +56,29 @@ async def test_a_read_cancelled_while_running_is_dropped(tmp_path: Path) -> None
     running.cancel()
     with pytest.raises(asyncio.CancelledError):
         await running
+
+
+async def test_esc_during_a_write_keeps_its_real_result_and_ends_the_turn(agent_project: AgentProject, openai_server: LocalOpenAIServer) -> None:
+    agent_project.use_server(openai_server.base_url)
+    agent_project.write_config(
+        (agent_project.root / ".mimo" / "config.toml").read_text() + '\n[permissions]\nrules = [{tool = "write_file", pattern = "*", action = "allow"}]\n'
+    )
+    openai_server.queue(
+        Reply(tool_calls=[ToolCall("write_file", json.dumps({"path": "notes.txt", "content": "written\n"}))]),
+        Reply(text="this reply must never be asked for"),
+    )
+    agent = None
+
+    def cancel_when_the_write_starts(event: object) -> None:
+        if isinstance(event, ev.ToolCallStarted) and agent is not None:
+            agent.cancel()
+
+    agent = agent_project.open(cancel_when_the_write_starts)
+
+    assert await agent.run_turn("write it") == ev.TURN_CANCELLED
+
+    assert (agent_project.root / "notes.txt").read_text() == "written\n"
+    stored = agent_project.services.sessions.messages(agent.session_id)
+    tool_rows = [m for m in stored if m.role == "tool"]
+    assert [m.content for m in tool_rows] == ["created notes.txt (1 lines)"]
+    assert len(openai_server.requests) == 1

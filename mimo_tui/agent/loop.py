@@ -13,6 +13,7 @@ from typing import Any
 
 from mimo_tui.agent import events as ev
 from mimo_tui.agent.modes import BUILD, MODES, plan_mode_refusal
+from mimo_tui.agent.off_loop import finish_in_thread
 from mimo_tui.agent.paths import PathRefused, display_path, resolve_in_project
 from mimo_tui.agent.permissions import ALLOW, ASK, DENY, PermissionPolicy, PermissionRule
 from mimo_tui.agent.prompt import mode_reminder
@@ -172,7 +173,9 @@ class AgentSession:
         return False
 
     def _check_cancelled(self) -> None:
-        if self._cancel_requested:
+        task = asyncio.current_task()
+        # A cancel that arrived while a write was finishing in a thread is still pending on the task.
+        if self._cancel_requested or (task is not None and task.cancelling()):
             raise asyncio.CancelledError
 
     async def _guarded(self, steps: Any) -> str:
@@ -289,17 +292,8 @@ class AgentSession:
         )
 
     async def _stored(self, write: Callable[[], StoredMessage]) -> None:
-        """Run a session-store write in a thread (a long text is also indexed for history search, ms of work).
-
-        A cancel meanwhile waits for the write, so the transcript in memory always matches the database.
-        """
-        work = asyncio.ensure_future(asyncio.to_thread(write))
-        try:
-            message = await asyncio.shield(work)
-        except asyncio.CancelledError:
-            self._record(await work)
-            raise
-        self._record(message)
+        """Run a session-store write in a thread (a long text is also indexed for history search, ms of work)."""
+        self._record(await finish_in_thread(write))
 
     def _record(self, message: StoredMessage) -> None:
         for index, existing in enumerate(self.transcript):

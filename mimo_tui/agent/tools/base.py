@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from mimo_tui.agent.off_loop import finish_in_thread
+
 
 @dataclass(frozen=True)
 class ToolSpec:
@@ -55,8 +57,8 @@ class Tool(Protocol):
 class BlockingTool:
     """A tool whose work is file, database or git I/O: `call` runs in a worker thread, never on the event loop.
 
-    When the turn is cancelled meanwhile, a read is dropped at once; a write is let finish, so what the
-    transcript says it did matches the disk.
+    When the turn is cancelled meanwhile, a read is dropped at once; a write is let finish and reported,
+    so what the transcript says it did matches the disk.
     """
 
     read_only: bool = True
@@ -65,10 +67,6 @@ class BlockingTool:
         raise NotImplementedError
 
     async def run(self, args: dict[str, Any], ctx: ToolContext) -> ToolResult:
-        work = asyncio.ensure_future(asyncio.to_thread(self.call, args, ctx))
-        try:
-            return await asyncio.shield(work)
-        except asyncio.CancelledError:
-            if self.read_only:
-                raise
-            return await work
+        if self.read_only:
+            return await asyncio.to_thread(self.call, args, ctx)
+        return await finish_in_thread(lambda: self.call(args, ctx))

@@ -1,0 +1,22 @@
+"""Running blocking work (files, sqlite, git) in a worker thread without leaving it half-reported."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import TypeVar
+
+T = TypeVar("T")
+
+
+async def finish_in_thread(work: Callable[[], T]) -> T:
+    """Run `work` in a worker thread to its end, even when the caller is cancelled meanwhile.
+
+    A write that has started is not abandoned half-way to be reported as never done: its result is
+    returned, and the cancel stays pending on the task (`Task.cancelling()`) for the caller's next check.
+    """
+    running = asyncio.ensure_future(asyncio.to_thread(work))
+    try:
+        return await asyncio.shield(running)
+    except asyncio.CancelledError:
+        return await running
