@@ -1,14 +1,18 @@
 """Render throughput of a streamed 20,000-token answer in the real chat pane, and key-press latency meanwhile.
 
-Two measurements per answer (ordinary markdown, and code-dense markdown):
+Per answer (ordinary markdown, and code-dense markdown):
 
-- end to end: the local OpenAI-compatible server streams the answer over HTTP (about one token per SSE
-  chunk), through litellm and the model gateway, into the agent loop and the chat pane of the real
-  workbench app running headless (120x40). Tokens/s = answer tokens / (first streamed byte .. last
-  block rendered, including the final full re-render).
-- transport only: the same request through gateway and agent loop with no UI (the transport's ceiling).
-- render only: the same answer's deltas fed straight to the chat pane's agent-event subscriber as fast
-  as the loop takes them (no HTTP, no litellm), to separate rendering from transport.
+- render only: the answer's deltas (one per token) fed straight to the chat pane's agent-event
+  subscriber as fast as the loop takes them (no HTTP, no litellm): the renderer's own throughput.
+- transport only, per chunk size: the local OpenAI-compatible server (its own process) streams the
+  answer over HTTP through litellm, the model gateway and the agent loop, with no UI: the ceiling the
+  transport sets. At about one token per chunk it is litellm's per-chunk handling (~0.3 ms a chunk here).
+- end to end, per chunk size: the same stream into the chat pane of the real workbench app running
+  headless (120x40). Tokens/s = answer tokens / (first streamed delta .. last block rendered, including
+  the final full re-render); also printed as a share of the transport-only figure.
+
+Chunk sizes: 4 characters (about one token, as OpenAI streams) and 16 (about four, as providers that
+send text deltas do), by default.
 
 While streaming, a key press ("x" into the prompt) is simulated every 100 ms and its latency measured
 from the press until the prompt's value changed (the key was handled on the app's event loop).
@@ -19,7 +23,7 @@ size, and its tokens/s measured the same way (first streamed character to last o
 the whole reply per chunk and gets slower as it grows, so it is capped (--elia-cap-s) and what it showed by
 then is counted, which flatters it.
 
-Run: python bench/stream_render.py [--tokens 20000] [--chunk-chars 4] [--elia /tmp/elia/bin/python]   (from the repo root)
+Run: python bench/stream_render.py [--tokens 20000] [--chunk-chars 4,16] [--elia /tmp/elia/bin/python]   (from the repo root)
 """
 
 from __future__ import annotations
@@ -244,7 +248,7 @@ def show(label: str, result: dict[str, float]) -> None:
         f"keys: {result['key_presses']} presses, median {result['key_median_ms']:.1f} ms, p95 {result['key_p95_ms']:.1f} ms, "
         f"max {result['key_max_ms']:.1f} ms" if result.get("key_presses") else "keys: none measured"
     )
-    print(f"{label:<34} {result['tokens']:>6} tokens in {result['seconds']:6.2f} s = {result['tokens_per_s']:8.0f} tokens/s   {keys}")
+    print(f"{label:<40} {result['tokens']:>6} tokens in {result['seconds']:6.2f} s = {result['tokens_per_s']:8.0f} tokens/s   {keys}")
 
 
 def run_elia(python: str, base_url: str, answer: str, cap_s: float) -> dict[str, float]:
@@ -272,31 +276,37 @@ async def main_async(args: argparse.Namespace) -> dict[str, dict[str, float]]:
         os.environ["XDG_DATA_HOME"] = str(Path(tmp) / "data")
         for name, make in (("ordinary", ordinary_markdown), ("code-dense", code_dense_markdown)):
             answer = make(args.tokens)
-            server = ServerProcess(answer, Path(tmp), args.chunk_chars)
-            try:
-                project = make_project(Path(tmp) / name, server.base_url)
-                results[f"{name} render-only"] = await run_render_only(answer, project)
-                show(f"{name}, render only", results[f"{name} render-only"])
-                results[f"{name} transport-only"] = await run_transport_only(answer, project)
-                show(f"{name}, transport only, no UI", results[f"{name} transport-only"])
-                results[f"{name} end-to-end"] = await run_end_to_end(answer, project)
-                show(f"{name}, end to end ({args.chunk_chars} chars/chunk)", results[f"{name} end-to-end"])
-                if args.elia:
-                    elia = run_elia(args.elia, server.base_url, answer, args.elia_cap_s)
-                    results[f"{name} elia"] = elia
-                    done = "whole answer" if elia["finished"] else f"first part only (capped at {args.elia_cap_s:g} s)"
-                    show(f"{name}, elia-chat ({done})", elia)
-                    ratio = results[f"{name} end-to-end"]["tokens_per_s"] / elia["tokens_per_s"]
-                    print(f"{'':<34} mimo end to end / elia = {ratio:.0f}x")
-            finally:
-                server.close()
+            results[f"{name} render-only"] = await run_render_only(answer, Path(tmp) / f"{name}-render")
+            show(f"{name}, render only", results[f"{name} render-only"])
+            for chunk_chars in args.chunk_chars:
+                server = ServerProcess(answer, Path(tmp), chunk_chars)
+                try:
+                    project = make_project(Path(tmp) / f"{name}-{chunk_chars}", server.base_url)
+                    key = f"{name} {chunk_chars}"
+                    results[f"{key} transport-only"] = transport = await run_transport_only(answer, project)
+                    show(f"{name}, {chunk_chars} chars/chunk, transport only", transport)
+                    results[f"{key} end-to-end"] = end_to_end = await run_end_to_end(answer, project)
+                    show(f"{name}, {chunk_chars} chars/chunk, end to end", end_to_end)
+                    share = end_to_end["tokens_per_s"] / transport["tokens_per_s"]
+                    print(f"{'':<40} end to end = {share:.0%} of what the transport alone delivers")
+                    if args.elia:
+                        elia = run_elia(args.elia, server.base_url, answer, args.elia_cap_s)
+                        results[f"{key} elia"] = elia
+                        done = "whole answer" if elia["finished"] else f"first part only (capped at {args.elia_cap_s:g} s)"
+                        show(f"{name}, {chunk_chars} chars/chunk, elia-chat ({done})", elia)
+                        ratio = end_to_end["tokens_per_s"] / elia["tokens_per_s"]
+                        print(f"{'':<40} mimo end to end / elia = {ratio:.0f}x")
+                finally:
+                    server.close()
     return results
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tokens", type=int, default=20_000)
-    parser.add_argument("--chunk-chars", type=int, default=4, help="characters per SSE chunk from the server (4 ~ one token)")
+    parser.add_argument("--chunk-chars", type=lambda text: [int(part) for part in text.split(",")], default=[4, 16],
+                        help="characters per SSE chunk from the server, comma-separated (4 ~ one token, as OpenAI "
+                             "streams; 16 ~ four, as providers that send text deltas do); default 4,16")
     parser.add_argument("--elia", metavar="PYTHON", help="python of a venv with elia-chat installed, for a side-by-side run")
     parser.add_argument("--elia-cap-s", type=float, default=60.0, help="stop measuring elia after this many seconds of streaming")
     args = parser.parse_args()

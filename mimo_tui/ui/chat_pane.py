@@ -33,6 +33,10 @@ if TYPE_CHECKING:
 # falls behind, the wait grows (up to MAX_COALESCE_S) so each write carries more text.
 COALESCE_S = 0.05
 MAX_COALESCE_S = 0.25
+# Text arriving far faster than anyone reads (about 5x a fast provider) is drawn 5 times a second, not
+# 20: every write re-lays out the screen, and the stream got ~30 % more of the CPU (bench/stream_render.py).
+FAST_STREAM_CHARS_PER_S = 2_000
+FAST_COALESCE_S = 0.2
 # A resumed long session shows its tail; every block is a widget, and mounting thousands stalls the UI.
 RESUME_SHOWN_BLOCKS = 200
 
@@ -61,6 +65,7 @@ class ChatPane(Vertical):
         self._drain_lock = asyncio.Lock()
         self._coalesce_s = COALESCE_S
         self._drain_due = 0.0
+        self._last_drain = 0.0
         self._assistant: AssistantMessage | None = None
         self._tool_blocks: dict[str, ToolCallBlock] = {}
         self._permission: tuple[PermissionPrompt, asyncio.Future[str]] | None = None
@@ -428,9 +433,11 @@ class ChatPane(Vertical):
             self._drain_scheduled = False
             events, self._event_queue = self._event_queue, []
             text: list[str] = []
+            written = 0
             for event in events:
                 if isinstance(event, ev.TextDeltaEvent):
                     text.append(event.text)
+                    written += len(event.text)
                     continue
                 if text:
                     await self._write_text("".join(text))
@@ -439,7 +446,11 @@ class ChatPane(Vertical):
             if text:
                 await self._write_text("".join(text))
             busy = (time.perf_counter() - started) + late
-            self._coalesce_s = min(MAX_COALESCE_S, max(COALESCE_S, 3 * busy))
+            window = max(COALESCE_S, 3 * busy)
+            if written > FAST_STREAM_CHARS_PER_S * (started - self._last_drain):
+                window = max(window, FAST_COALESCE_S)
+            self._coalesce_s = min(MAX_COALESCE_S, window)
+            self._last_drain = started
 
     async def _write_text(self, text: str) -> None:
         from mimo_tui.ui.chat.assistant_message import AssistantMessage
