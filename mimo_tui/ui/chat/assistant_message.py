@@ -1,4 +1,4 @@
-"""The assistant's streamed reply: markdown segments written through MarkdownStream, old ones finalised."""
+"""The assistant's streamed reply: short markdown segments, the last one redrawn as text arrives."""
 
 from __future__ import annotations
 
@@ -6,14 +6,11 @@ import re
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.widgets import Markdown
-from textual.widgets._markdown import MarkdownStream
 
-from mimo_tui.ui.chat.finished_markdown import FinishedMarkdown
+from mimo_tui.ui.chat.answer_segment import AnswerSegment
 
-# A segment past this size is closed at the next paragraph break outside a code fence and
-# redrawn as one FinishedMarkdown widget, so the live Markdown widget (a widget per block,
-# re-parsed on every write) stays small however long the answer gets.
+# The streaming segment is closed at the next paragraph break outside a code fence once it is this
+# long, and a new one begins: each write redraws only the short live segment, however long the answer.
 SEGMENT_CHARS = 500
 FENCE = re.compile(r"^\s*(```|~~~)", re.M)
 
@@ -36,7 +33,7 @@ def split_point(live: str, chunk: str) -> int | None:
 
 
 class AssistantMessage(Vertical):
-    """One model reply; text arrives in coalesced pieces and ends with one full re-render."""
+    """One model reply; text arrives in coalesced pieces."""
 
     DEFAULT_CSS = """
     AssistantMessage {
@@ -44,12 +41,7 @@ class AssistantMessage(Vertical):
         margin: 1 0 0 0;
         layout: stream;
     }
-    AssistantMessage > Markdown {
-        margin: 0;
-        padding: 0 1;
-        layout: stream;
-    }
-    AssistantMessage > FinishedMarkdown {
+    AssistantMessage > AnswerSegment {
         margin: 0 0 1 0;
     }
     AssistantMessage.interrupted {
@@ -62,17 +54,16 @@ class AssistantMessage(Vertical):
         self._initial = text
         self.source = text
         self._live_source = ""
-        self._live: Markdown | None = None
-        self._stream: MarkdownStream | None = None
+        self._live: AnswerSegment | None = None
         self.finished = False
 
     def compose(self) -> ComposeResult:
         if self._initial:
             self.finished = True
-            yield FinishedMarkdown(self._initial)
+            yield AnswerSegment(self._initial)
 
     async def append(self, text: str) -> None:
-        """Add streamed text; a large segment is finalised and a new one started."""
+        """Add streamed text; a segment that grew long enough is closed and a new one started."""
         if not text or self.finished:
             return
         self.source += text
@@ -81,41 +72,25 @@ class AssistantMessage(Vertical):
             if cut is None:
                 await self._write(text)
                 return
-            # The segment is complete: draw it finished straight away, without first growing the live widget.
-            await self._finalise_live(extra=text[:cut])
+            await self._write(text[:cut])
+            self._live = None
+            self._live_source = ""
             text = text[cut:]
 
     async def _write(self, text: str) -> None:
-        if self._live is None:
-            self._live = Markdown()
-            self._live_source = ""
-            await self.mount(self._live)
-            self._stream = Markdown.get_stream(self._live)
         self._live_source += text
-        assert self._stream is not None
-        await self._stream.write(text)
-
-    async def _finalise_live(self, extra: str = "") -> None:
-        """Replace the live segment (plus `extra` text) by one finished widget, parsed in full once."""
-        if self._stream is not None:
-            await self._stream.stop()
-            self._stream = None
-        source = self._live_source + extra
-        if self._live is not None:
-            live = self._live
-            await self.mount(FinishedMarkdown(source), before=live)
-            await live.remove()
-        elif source:
-            await self.mount(FinishedMarkdown(source))
-        self._live = None
-        self._live_source = ""
+        if self._live is None:
+            self._live = AnswerSegment(self._live_source)
+            await self.mount(self._live)
+        else:
+            self._live.set_source(self._live_source)
 
     async def finish(self, interrupted: bool = False) -> None:
-        """Close the stream and re-render the last segment in full."""
+        """Stop streaming; an interrupted reply says so."""
         if self.finished:
             return
-        await self._finalise_live()
+        self._live = None
         self.finished = True
         if interrupted:
             self.add_class("interrupted")
-            await self.mount(FinishedMarkdown("_interrupted_"))
+            await self.mount(AnswerSegment("_interrupted_"))

@@ -1,4 +1,4 @@
-"""A finished stretch of an answer drawn as one widget, so long conversations stay cheap to lay out."""
+"""A stretch of an answer drawn with Rich's markdown as one widget, so long conversations stay cheap to lay out."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from textual.widgets import Static
 
 
 class LeftHeading(Heading):
-    """Headings aligned left, like the live Markdown widget draws them."""
+    """Headings aligned left, like Textual's Markdown widget draws them."""
 
     LEVEL_ALIGN = {f"h{level}": "left" for level in range(1, 7)}
 
@@ -21,11 +21,14 @@ class AnswerMarkdown(RichMarkdown):
     elements = {**RichMarkdown.elements, "heading_open": LeftHeading}
 
 
-class FinishedMarkdown(Static):
-    """Markdown that no longer changes: parsed and highlighted once per width, as a single widget."""
+class AnswerSegment(Static):
+    """Markdown parsed and highlighted once per text and width, as a single widget.
+
+    The segment still streaming is redrawn whole on each write (it stays short); then it simply stops changing.
+    """
 
     DEFAULT_CSS = """
-    FinishedMarkdown { padding: 0 1; margin: 0 0 1 0; }
+    AnswerSegment { padding: 0 1; margin: 0 0 1 0; }
     """
 
     def __init__(self, source: str) -> None:
@@ -33,6 +36,13 @@ class FinishedMarkdown(Static):
         self.source = source
         self._markdown = AnswerMarkdown(source, code_theme="monokai", hyperlinks=False)
         self._drawn: tuple[int, Segments, int] | None = None
+
+    def set_source(self, source: str) -> None:
+        """Show `source` instead (the streaming segment grew)."""
+        self.source = source
+        self._markdown = AnswerMarkdown(source, code_theme="monokai", hyperlinks=False)
+        self._drawn = None
+        self.refresh(layout=True)
 
     def _draw(self, width: int) -> tuple[int, Segments, int]:
         """The markdown drawn at `width` (cached): width, segments and line count."""
