@@ -63,10 +63,7 @@ async def test_esc_during_a_write_keeps_its_real_result_and_ends_the_turn(agent_
     agent_project.write_config(
         (agent_project.root / ".mimo" / "config.toml").read_text() + '\n[permissions]\nrules = [{tool = "write_file", pattern = "*", action = "allow"}]\n'
     )
-    openai_server.queue(
-        Reply(tool_calls=[ToolCall("write_file", json.dumps({"path": "notes.txt", "content": "written\n"}))]),
-        Reply(text="this reply must never be asked for"),
-    )
+    openai_server.queue(Reply(tool_calls=[ToolCall("write_file", json.dumps({"path": "notes.txt", "content": "written\n"}))]))
     agent = None
 
     def cancel_when_the_write_starts(event: object) -> None:
@@ -82,3 +79,8 @@ async def test_esc_during_a_write_keeps_its_real_result_and_ends_the_turn(agent_
     tool_rows = [m for m in stored if m.role == "tool"]
     assert [m.content for m in tool_rows] == ["created notes.txt (1 lines)"]
     assert len(openai_server.requests) == 1
+
+    # the same task runs the next turn with no cancel left over
+    openai_server.queue(Reply(text="fine"))
+    agent.subscriber = RecordedEvents()
+    assert await agent.run_turn("go on") == ev.TURN_DONE

@@ -101,6 +101,7 @@ class AgentSession:
         self.cost_usd = sessions.usage_totals(session.id)[2]
         self._running: asyncio.Task[str] | None = None
         self._cancel_requested = False
+        self._cancels_before_turn = 0
         self._run_started = 0.0
 
     @property
@@ -175,20 +176,23 @@ class AgentSession:
     def _check_cancelled(self) -> None:
         task = asyncio.current_task()
         # A cancel that arrived while a write was finishing in a thread is still pending on the task.
-        if self._cancel_requested or (task is not None and task.cancelling()):
+        if self._cancel_requested or (task is not None and task.cancelling() > self._cancels_before_turn):
             raise asyncio.CancelledError
 
     async def _guarded(self, steps: Any) -> str:
-        self._running = asyncio.current_task()  # type: ignore[assignment]
+        task = asyncio.current_task()
+        self._running = task  # type: ignore[assignment]
+        self._cancels_before_turn = task.cancelling() if task is not None else 0
         self._cancel_requested = False
         try:
             status, text = await steps
         except asyncio.CancelledError:
-            task = asyncio.current_task()
-            if task is not None:
-                task.uncancel()
             status, text = ev.TURN_CANCELLED, ""
         finally:
+            # This turn's cancel ends here, whether it surfaced or stayed pending after a finished write,
+            # so the next turn run by the same task starts clean.
+            while task is not None and task.cancelling() > self._cancels_before_turn:
+                task.uncancel()
             self._running = None
             self._cancel_requested = False
         self.emit(ev.TurnEnded(self.turn, status, text))
