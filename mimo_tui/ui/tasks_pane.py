@@ -54,6 +54,7 @@ class TasksPane(Vertical):
         self._input_purpose: tuple[str, str | None] | None = None
         self._select_next: str | None = None
         self._titles: dict[str, str] = {}
+        self._loads = 0  # reads of the task list started; only the latest one is shown
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tasks-pane")
 
     def compose(self) -> ComposeResult:
@@ -94,16 +95,17 @@ class TasksPane(Vertical):
         if self.services is None or self.session_id is None:
             return
         services, session_id = self.services, self.session_id
-        self.run_worker(lambda: self._load_tasks(services, session_id), thread=True, group="tasks-load",
-                        exclusive=True, exit_on_error=False)
+        self._loads += 1
+        load = self._loads
+        self.run_worker(lambda: self._load_tasks(load, services, session_id), thread=True, exit_on_error=False)
 
-    def _load_tasks(self, services: Any, session_id: str) -> None:
+    def _load_tasks(self, load: int, services: Any, session_id: str) -> None:
         tasks = services.tasks.list(session_id)
-        deliver(self, self._show_tasks, services, session_id, tasks)
+        deliver(self, self._show_tasks, load, tasks)
 
-    def _show_tasks(self, services: Any, session_id: str, tasks: list[Any]) -> None:
-        if (services, session_id) != (self.services, self.session_id):
-            return  # the chat moved to another session meanwhile
+    def _show_tasks(self, load: int, tasks: list[Any]) -> None:
+        if load != self._loads:
+            return  # a later read (another change, or another session) is on its way
         self._titles = {task.id: task.title for task in tasks}
         self.query_one(TaskTree).show_tasks(tasks, prefer=self._select_next)
         self._select_next = None
