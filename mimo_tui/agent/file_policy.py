@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import fnmatch
 import os
-from collections.abc import Iterator
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -23,7 +23,7 @@ from mimo_tui.workspace import MIMO_DIR, user_config_dir
 
 __all__ = [
     "PathRefused", "SECRET_NAME_PATTERNS", "SKIPPED_DIRS", "WalkResult", "check_read", "check_write", "display_path",
-    "is_config_file", "is_git_data", "iter_lines", "may_hold_secrets", "refuse_masked_write", "resolve_in_project",
+    "is_config_file", "is_git_data", "searchable_text", "may_hold_secrets", "refuse_masked_write", "resolve_in_project",
     "resource_text_for_model", "secret_permission_rules", "text_for_model", "walk_files", "withheld_note",
 ]
 
@@ -36,6 +36,7 @@ SECRET_NAME_PATTERNS: tuple[str, ...] = (
 SECRET_READING_TOOLS = ("read_file", "grep")
 SKIPPED_DIRS = {".git", "node_modules", "__pycache__", ".venv", "venv", ".mypy_cache", ".pytest_cache"}
 GIT_DIR = ".git"
+CONFIG_NAMES = ("config.toml", "secrets.toml")
 
 
 def secret_permission_rules(action: str) -> list[tuple[str, str, str]]:
@@ -48,14 +49,13 @@ def secret_permission_rules(action: str) -> list[tuple[str, str, str]]:
     ]
 
 
-def _secret_name(name: str) -> bool:
-    return any(fnmatch.fnmatchcase(name, pattern) for pattern in SECRET_NAME_PATTERNS)
+_SECRET_NAME = re.compile("|".join(fnmatch.translate(pattern) for pattern in SECRET_NAME_PATTERNS))
 
 
 def may_hold_secrets(path: Path, resolved: Path | None = None) -> bool:
     """Whether the file (by its own name or, for a symlink, its target's) may hold secrets."""
     resolved = resolved or path.resolve()
-    return _secret_name(path.name) or _secret_name(resolved.name)
+    return bool(_SECRET_NAME.match(path.name) or (resolved.name != path.name and _SECRET_NAME.match(resolved.name)))
 
 
 def is_git_data(root: Path, path: Path) -> bool:
@@ -73,7 +73,10 @@ def is_git_data(root: Path, path: Path) -> bool:
 
 
 def is_config_file(root: Path, path: Path) -> bool:
-    """Whether `path` is one of mimo's config files (project or user config, secrets.toml)."""
+    """Whether `path` (a real path: symlinks resolved) is one of mimo's config files (project or user config,
+    secrets.toml)."""
+    if path.name not in CONFIG_NAMES and path.name != Path(os.environ.get("MIMO_CONFIG", "")).name:
+        return False  # decided without resolving anything: the common case, once per file grep reads
     resolved = path.resolve()
     if resolved.name == "secrets.toml":
         return True
@@ -126,7 +129,7 @@ def withheld_note(shown: str) -> str:
 class WalkResult:
     """Files a search may read, and those it left out (with why)."""
 
-    files: list[Path] = field(default_factory=list)
+    files: list[tuple[Path, Path]] = field(default_factory=list)  # (the path as found, its real path)
     secret: list[str] = field(default_factory=list)
     outside: list[str] = field(default_factory=list)
 
@@ -148,47 +151,59 @@ class WalkResult:
 
 
 def walk_files(root: Path, start: Path, include: str = "") -> WalkResult:
-    """The files under `start` a search may read: inside the project, not secret.
+    """The files under `start` a search may read, in `os.walk` order: inside the project, not secret.
 
-    A `start` that is itself a file is searched whatever its name: the caller named it, so the permission
-    rules (which ask for secret files) already covered it.
+    Folder links are not followed; a file link is followed only to a file inside the project. A `start` that
+    is itself a file is searched whatever its name: the caller named it, so the permission rules (which ask
+    for secret files) already covered it.
     """
     root = root.resolve()
     result = WalkResult()
     if start.is_file():
-        result.files.append(start)
+        result.files.append((start, start))
         return result
-    for current, dirs, files in os.walk(start):
-        dirs[:] = sorted(d for d in dirs if d not in SKIPPED_DIRS)
-        for name in sorted(files):
-            if include and not fnmatch.fnmatch(name, include):
+    folders = [start]
+    while folders:
+        folder = folders.pop()
+        try:
+            with os.scandir(folder) as found:
+                entries = sorted(found, key=lambda entry: entry.name)
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False) or not entry.is_file():
                 continue
-            path = Path(current) / name
-            shown = display_path(root, path)
-            try:
-                resolved = resolve_in_project(root, str(path))
-            except (PathRefused, OSError):
-                result.outside.append(shown)
+            if include and not fnmatch.fnmatch(entry.name, include):
                 continue
+            path = Path(entry.path)
+            resolved = path
+            if entry.is_symlink():
+                try:
+                    resolved = resolve_in_project(root, entry.path)
+                except (PathRefused, OSError):
+                    result.outside.append(display_path(root, path))
+                    continue
             if may_hold_secrets(path, resolved):
-                result.secret.append(shown)
+                result.secret.append(display_path(root, path))
                 continue
-            result.files.append(path)
+            result.files.append((path, resolved))
+        subfolders = [Path(e.path) for e in entries if e.is_dir(follow_symlinks=False) and e.name not in SKIPPED_DIRS]
+        folders.extend(reversed(subfolders))
     return result
 
 
-def iter_lines(root: Path, path: Path, max_bytes: int) -> Iterator[tuple[int, str]]:
-    """The numbered lines of a text file as the model may see them; nothing for binary or huge files."""
+def searchable_text(root: Path, path: Path, max_bytes: int) -> str | None:
+    """A text file's content as the model may see it (`path` real: symlinks resolved); None for a binary, huge
+    or unreadable file."""
     try:
         if path.stat().st_size > max_bytes:
-            return
+            return None
         data = path.read_bytes()
     except OSError:
-        return
+        return None
     if b"\x00" in data[:4096]:
-        return
-    text = text_for_model(root, path, data.decode("utf-8", errors="replace"))
-    yield from enumerate(text.splitlines(), start=1)
+        return None
+    return text_for_model(root, path, data.decode("utf-8", errors="replace"))
 
 
 def resource_text_for_model(root: Path, uri: str, text: str) -> str:

@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from mimo_tui.agent.file_policy import check_read, display_path, iter_lines, walk_files
+from mimo_tui.agent.file_policy import check_read, display_path, searchable_text, walk_files
 from mimo_tui.agent.tools.arguments import ToolInputError, bool_arg, schema, text_arg
 from mimo_tui.agent.tools.base import BlockingTool, ToolContext, ToolResult, ToolSpec
 
@@ -18,8 +18,11 @@ def _search(root: Path, start: Path, regex: re.Pattern[str], include: str) -> tu
     walk = walk_files(root, start, include)
     matches: list[str] = []
     total = 0
-    for path in walk.files:
-        for number, line in iter_lines(root, path, MAX_FILE_BYTES):
+    for path, real in walk.files:
+        text = searchable_text(root, real, MAX_FILE_BYTES)
+        if text is None:
+            continue
+        for number, line in enumerate(text.splitlines(), start=1):
             if regex.search(line):
                 total += 1
                 if len(matches) < MAX_MATCHES:
