@@ -14,7 +14,7 @@ from typing import Any
 from mimo_tui.agent import events as ev
 from mimo_tui.agent.modes import BUILD, MODES, plan_mode_refusal
 from mimo_tui.agent.off_loop import finish_in_thread
-from mimo_tui.agent.paths import PathRefused, display_path, resolve_in_project
+from mimo_tui.agent.file_policy import PathRefused, check_read, check_write, display_path
 from mimo_tui.agent.permissions import ALLOW, ASK, DENY, PermissionPolicy, PermissionRule
 from mimo_tui.agent.prompt import mode_reminder
 from mimo_tui.agent.tools.arguments import ToolInputError
@@ -29,7 +29,8 @@ log = logging.getLogger(__name__)
 Subscriber = Callable[[ev.AgentEvent], None]
 ContextBlock = Callable[[str], str]
 ToolSource = Callable[[], Iterable[Tool]]
-PATH_TOOLS = ("read_file", "write_file", "edit_file", "list_dir")
+PATH_TOOLS = ("read_file", "write_file", "edit_file", "list_dir", "grep")
+WRITE_TOOLS = ("write_file", "edit_file")
 PARTIAL_SAVE_INTERVAL_S = 1.0
 ONCE, ALWAYS, REJECT = "once", "always", "reject"
 
@@ -410,11 +411,15 @@ class AgentSession:
         return result, "error" if result.is_error else "ok"
 
     def _subject(self, tool: Tool, name: str, args: dict[str, Any]) -> str:
-        """What permission globs match: the project-relative path for path tools, else the tool's own subject."""
+        """What permission globs match: the real project-relative path for path tools, else the tool's own subject.
+
+        The file policy refuses here, before anyone is asked: a path outside the project, a write to git data.
+        """
         if name in PATH_TOOLS:
             raw = args.get("path", ".")
             if isinstance(raw, str):
-                return display_path(self.context.project_root, resolve_in_project(self.context.project_root, raw or "."))
+                check = check_write if name in WRITE_TOOLS else check_read
+                return display_path(self.context.project_root, check(self.context.project_root, raw or "."))
         return tool.permission_subject(args)
 
     def _preview(self, tool: Tool, args: dict[str, Any]) -> str:

@@ -136,11 +136,15 @@ def answer_search(view: TurnView, pattern: str) -> OfflineReply:
     result = view.result_of("grep")
     if result is None:
         return _reply(f"{LABEL}\n\nSearching the project for `{pattern}`.\n", [("grep", {"pattern": re.escape(pattern), "ignore_case": True})])
+    notes = "".join(f"\n\n{line.strip('[]')}." for line in result.splitlines() if line.startswith("[") and "not searched" in line)
     if result.startswith("no matches"):
-        return _reply(f"Nothing in the project matches `{pattern}`.")
+        return _reply(f"Nothing in the project matches `{pattern}`.{notes}")
+    if _failed(result) or "outside the project" in result.splitlines()[0]:
+        return _reply(f"I could not search: {result}")
     hits = [line for line in result.splitlines() if not line.startswith("[")]
     files = sorted({line.split(":", 1)[0] for line in hits})
-    return _reply(f"`{pattern}` occurs {len(hits)} time(s) in {len(files)} file(s): " + ", ".join(f"`{f}`" for f in files[:10]) + ".")
+    return _reply(f"`{pattern}` occurs {len(hits)} time(s) in {len(files)} file(s): "
+                  + ", ".join(f"`{f}`" for f in files[:10]) + "." + notes)
 
 
 def answer_run(view: TurnView, command: str) -> OfflineReply:

@@ -7,6 +7,8 @@ import tomllib
 from dataclasses import dataclass
 from typing import Any
 
+from mimo_tui.agent.file_policy import secret_permission_rules
+
 ALLOW = "allow"
 ASK = "ask"
 DENY = "deny"
@@ -29,9 +31,8 @@ DEFAULT_RULES: tuple[tuple[str, str, str], ...] = (
     ("bash", "git status*", ALLOW),
     ("bash", "git diff*", ALLOW),
     ("bash", "git log*", ALLOW),
-    ("read_file", "*.env", ASK),
-    ("read_file", ".env*", ASK),
-    ("read_file", "*/.env*", ASK),
+    # Files that may hold secrets (.env, keys, secrets.toml ...) ask when read_file or grep names them.
+    *secret_permission_rules(ASK),
 )
 
 

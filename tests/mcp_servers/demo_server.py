@@ -7,9 +7,11 @@ import os
 import struct
 import sys
 import zlib
+from pathlib import Path
 
 from mcp.server.mcpserver import Context, Image, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
+from mcp.types import EmbeddedResource, TextResourceContents
 
 server = MCPServer("demo", log_level="WARNING")
 
@@ -76,6 +78,14 @@ async def grow(name: str, ctx: Context) -> str:
     server.add_tool(echo, name=name, description=f"Echo, added at run time as {name}.")
     await ctx.session.send_tool_list_changed()
     return f"added {name}"
+
+
+@server.tool()
+def file_resource(path: str) -> EmbeddedResource:
+    """Return a file (relative to the server's folder) as an embedded resource with its file:// URI."""
+    target = Path(path).absolute()
+    return EmbeddedResource(type="resource", resource=TextResourceContents(
+        uri=target.as_uri(), mime_type="text/plain", text=target.read_text(encoding="utf-8")))
 
 
 @server.tool()

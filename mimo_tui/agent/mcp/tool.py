@@ -6,8 +6,10 @@ import base64
 import hashlib
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
+from mimo_tui.agent.file_policy import resource_text_for_model
 from mimo_tui.agent.mcp.connection import McpCallError, McpConnection, McpToolInfo
 from mimo_tui.agent.tools.base import ToolContext, ToolResult, ToolSpec
 
@@ -94,15 +96,18 @@ class McpTool:
             result = await self.connection.call_tool(self.tool, args, self.timeout_s)
         except McpCallError as exc:
             return ToolResult(str(exc), is_error=True, summary=f"{self.server}/{self.tool}: {exc}")
-        text = render_content(result)
+        text = render_content(result, lambda uri, body: resource_text_for_model(ctx.project_root, uri, body))
         if result.is_error:
             text = f"{label} reported an error: {text}" if text else f"{label} reported an error"
         first = text.strip().splitlines()[0] if text.strip() else "(no output)"
         return ToolResult(text, is_error=bool(result.is_error), summary=f"{self.server}/{self.tool}: {first[:80]}")
 
 
-def render_content(result: Any) -> str:
-    """A CallToolResult as text: text blocks joined, other content as a short description."""
+def render_content(result: Any, resource_text: Callable[[str, str], str] | None = None) -> str:
+    """A CallToolResult as text: text blocks joined, other content as a short description.
+
+    `resource_text(uri, text)` decides what of an embedded resource's text the model sees (the file policy).
+    """
     parts: list[str] = []
     for block in result.content or []:
         kind = getattr(block, "type", "")
@@ -118,6 +123,7 @@ def render_content(result: Any) -> str:
             mime = f", {resource.mime_type}" if resource.mime_type else ""
             text = getattr(resource, "text", None)
             if text is not None:
+                text = resource_text(str(resource.uri), text) if resource_text is not None else text
                 parts.append(f"[resource {resource.uri}{mime}]\n{text}")
             else:
                 parts.append(f"[resource {resource.uri}{mime}, {_size(_b64_len(resource.blob))}]")

@@ -7,18 +7,25 @@ import os
 from pathlib import Path
 from typing import Any
 
-from mimo_tui.agent.paths import PathRefused, display_path, memory_relpath, resolve_in_project
+from mimo_tui.agent.file_policy import (
+    SKIPPED_DIRS, PathRefused, check_read, check_write, display_path, refuse_masked_write, text_for_model,
+)
+from mimo_tui.agent.paths import memory_relpath
 from mimo_tui.agent.tools.arguments import ToolInputError, int_arg, schema, text_arg
 from mimo_tui.agent.tools.base import BlockingTool, ToolContext, ToolResult, ToolSpec
+from mimo_tui.secrets import holds_masked_value
 from mimo_tui.store import Writer, atomic_write
 
 MAX_READ_CHARS = 60_000
 MAX_LIST_ENTRIES = 500
-SKIPPED_DIRS = {".git", "node_modules", "__pycache__", ".venv", "venv", ".mypy_cache", ".pytest_cache"}
 
 
-def _target(args: dict[str, Any], ctx: ToolContext, key: str = "path") -> Path:
-    return resolve_in_project(ctx.project_root, text_arg(args, key))
+def _source(args: dict[str, Any], ctx: ToolContext) -> Path:
+    return check_read(ctx.project_root, text_arg(args, "path"))
+
+
+def _target(args: dict[str, Any], ctx: ToolContext) -> Path:
+    return check_write(ctx.project_root, text_arg(args, "path"))
 
 
 def _subject(args: dict[str, Any], key: str = "path") -> str:
@@ -52,7 +59,13 @@ def _read_text(path: Path) -> str:
     return data.decode("utf-8", errors="replace")
 
 
+def shown_diff(root: Path, path: Path, old: str, new: str) -> str:
+    """The diff of a write as the model and the prompt show it: mimo's config files with secret values masked."""
+    return unified_diff(text_for_model(root, path, old), text_for_model(root, path, new), display_path(root, path))
+
+
 def unified_diff(old: str, new: str, name: str) -> str:
+    """A unified diff; for mimo's config files compare masked texts (`shown_diff`), never the secrets."""
     lines = difflib.unified_diff(old.splitlines(keepends=True), new.splitlines(keepends=True), f"a/{name}", f"b/{name}")
     return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
 
@@ -78,12 +91,12 @@ class ReadFile(BlockingTool):
         return _subject(args)
 
     def call(self, args: dict[str, Any], ctx: ToolContext) -> ToolResult:
-        path = _target(args, ctx)
+        path = _source(args, ctx)
         if path.is_dir():
             return ToolResult(f"{display_path(ctx.project_root, path)} is a folder; use list_dir", is_error=True)
         if not path.exists():
             return ToolResult(f"{display_path(ctx.project_root, path)} does not exist", is_error=True)
-        lines = _read_text(path).splitlines()
+        lines = text_for_model(ctx.project_root, path, _read_text(path)).splitlines()
         start = int_arg(args, "start_line", 1) or 1
         end = int_arg(args, "end_line", len(lines)) or len(lines)
         if start < 1 or end < start:
@@ -115,13 +128,14 @@ class WriteFile(BlockingTool):
     def preview(self, args: dict[str, Any], ctx: ToolContext) -> str:
         path = _target(args, ctx)
         old = _read_text(path) if path.is_file() else ""
-        return unified_diff(old, text_arg(args, "content"), display_path(ctx.project_root, path))
+        return shown_diff(ctx.project_root, path, old, text_arg(args, "content"))
 
     def call(self, args: dict[str, Any], ctx: ToolContext) -> ToolResult:
         path = _target(args, ctx)
         content = text_arg(args, "content")
         if path.is_dir():
             return ToolResult(f"{display_path(ctx.project_root, path)} is a folder", is_error=True)
+        refuse_masked_write(ctx.project_root, path, content)
         existed = path.exists()
         write_text(ctx, path, content, "wrote")
         verb = "overwrote" if existed else "created"
@@ -164,12 +178,18 @@ class EditFile(BlockingTool):
         original = _read_text(path)
         count = original.count(old_text)
         if count == 0:
+            if holds_masked_value(old_text):
+                raise ToolInputError(
+                    f"old_text carries a masked secret value (…(masked)), which is not what {shown} holds; "
+                    "leave the secret lines out of old_text and new_text"
+                )
             hint = ""
             first = old_text.strip().splitlines()[0] if old_text.strip() else ""
             if first and first.strip() in original:
                 line = original[: original.index(first.strip())].count("\n") + 1
                 hint = f" Its first line occurs at line {line}; check whitespace and the following lines (read_file to see them)."
             raise ToolInputError(f"old_text was not found in {shown}.{hint}")
+        refuse_masked_write(ctx.project_root, path, new_text)
         replace_all = args.get("replace_all", False) is True
         if count > 1 and not replace_all:
             lines = []
@@ -187,13 +207,13 @@ class EditFile(BlockingTool):
 
     def preview(self, args: dict[str, Any], ctx: ToolContext) -> str:
         path, original, updated, _ = self._edited(args, ctx)
-        return unified_diff(original, updated, display_path(ctx.project_root, path))
+        return shown_diff(ctx.project_root, path, original, updated)
 
     def call(self, args: dict[str, Any], ctx: ToolContext) -> ToolResult:
         path, original, updated, replaced = self._edited(args, ctx)
         write_text(ctx, path, updated, "edited")
         shown = display_path(ctx.project_root, path)
-        diff = unified_diff(original, updated, shown)
+        diff = shown_diff(ctx.project_root, path, original, updated)
         return ToolResult(f"edited {shown}: {replaced} replacement(s)\n{diff}", summary=f"edited {shown}")
 
 
@@ -212,7 +232,7 @@ class ListDir(BlockingTool):
 
     def call(self, args: dict[str, Any], ctx: ToolContext) -> ToolResult:
         raw = text_arg(args, "path", required=False, default=".") or "."
-        folder = resolve_in_project(ctx.project_root, raw)
+        folder = check_read(ctx.project_root, raw)
         shown = display_path(ctx.project_root, folder)
         if not folder.is_dir():
             return ToolResult(f"{shown} is not a folder", is_error=True)
@@ -240,8 +260,10 @@ class Glob(BlockingTool):
         return _subject(args, key="pattern")
 
     def call(self, args: dict[str, Any], ctx: ToolContext) -> ToolResult:
-        pattern = text_arg(args, "pattern").strip()
-        if not pattern or Path(pattern).is_absolute() or ".." in Path(pattern).parts:
+        pattern = text_arg(args, "pattern").strip().removeprefix("./")
+        if pattern in (".", ""):
+            raise ToolInputError("pattern names no files; use a glob like '**/*.py', or list_dir for a folder")
+        if Path(pattern).is_absolute() or ".." in Path(pattern).parts:
             raise ToolInputError("pattern must be relative to the project root and must not contain '..'")
         root = ctx.project_root.resolve()
         found = []
@@ -249,7 +271,7 @@ class Glob(BlockingTool):
             if any(part in SKIPPED_DIRS for part in path.relative_to(root).parts):
                 continue
             try:
-                resolve_in_project(root, str(path))
+                check_read(root, str(path))
             except PathRefused:
                 continue
             found.append(path.relative_to(root).as_posix() + ("/" if path.is_dir() else ""))

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from mimo_tui.agent.file_policy import check_read, display_path, may_hold_secrets, text_for_model, withheld_note
 from mimo_tui.agent.tools.arguments import ToolInputError, schema, text_arg
 from mimo_tui.agent.tools.base import BlockingTool, ToolContext, ToolResult, ToolSpec
 from mimo_tui.agent.tools.memory_access import MemoryAccess
+from mimo_tui.workspace import MIMO_DIR
 
 OPERATIONS = ("search", "read", "append", "note")
 
@@ -48,7 +50,7 @@ class MemoryTool(BlockingTool):
             return ToolResult(memory.search(text_arg(args, "query")), summary=f"search {args.get('query')!r}")
         if op == "read":
             path = text_arg(args, "path", required=False, default="MEMORY.md") or "MEMORY.md"
-            return ToolResult(memory.read(path), summary=f"read {path}")
+            return ToolResult(_read(memory, ctx, path), summary=f"read {path}")
         if op == "append":
             result = memory.append(text_arg(args, "section", required=False), text_arg(args, "text"))
             return ToolResult(result, summary=result)
@@ -56,3 +58,12 @@ class MemoryTool(BlockingTool):
             result = memory.note(text_arg(args, "text"), int(ctx.services.get("turn", 0)))
             return ToolResult(result, summary=result)
         raise ToolInputError(f"unknown op {op!r}; use one of {', '.join(OPERATIONS)}")
+
+
+def _read(memory: MemoryAccess, ctx: ToolContext, relpath: str) -> str:
+    """A memory file under the file policy: inside the project, secret files withheld, config secrets masked."""
+    relpath = relpath.strip().removeprefix("./").removeprefix(f"{MIMO_DIR}/")
+    path = check_read(ctx.project_root, f"{MIMO_DIR}/{relpath}")
+    if may_hold_secrets(ctx.project_root / MIMO_DIR / relpath, path):
+        return withheld_note(display_path(ctx.project_root, path))
+    return text_for_model(ctx.project_root, path, memory.read(relpath))
