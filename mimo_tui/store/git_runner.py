@@ -19,7 +19,7 @@ _IDENTITY = (
 # What git says when the repository itself is broken (as opposed to a refused or conflicting command).
 _DAMAGE = re.compile(
     r"index file corrupt|bad signature|bad index file|not a git repository|bad object|"
-    r"unable to read [0-9a-f]{7,}|loose object [0-9a-f]+ .*is corrupt|did not receive expected object|"
+    r"unable to read (?:(?:blob|tree|commit|tag|object) )*[0-9a-f]{7,}|loose object [0-9a-f]+ .*is corrupt|did not receive expected object|"
     r"missing (blob|tree|commit) [0-9a-f]{7,}|object file .* is empty|fatal: bad tree object"
 )
 
