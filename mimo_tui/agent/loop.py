@@ -405,7 +405,8 @@ class AgentSession:
             prefix = "the memory repo refused the write" if wrote else "could not read from the memory repo"
             return ToolResult(f"{prefix}: {exc}", is_error=True, write_failed=wrote), "error"
         except OSError as exc:
-            return ToolResult(f"{name} failed: {exc.strerror or exc}", is_error=True), "error"
+            return ToolResult(f"{name} failed: {exc.strerror or exc}", is_error=True,
+                              write_failed=not is_read_only_call(tool, args)), "error"
         except Exception as exc:  # a tool bug is reported to the model, never a crash of the turn
             log.exception("tool %s failed", name)
             return ToolResult(f"{name} failed unexpectedly: {type(exc).__name__}: {exc}", is_error=True), "error"
