@@ -11,10 +11,10 @@ from mimo_tui.store.repo_lock import LOCK_NAME
 from mimo_tui.store.records import StoreError, Writer
 from mimo_tui.store.versioned_store import VersionedStore, atomic_write
 
-GITIGNORE = f"state.db\nstate.db-*\nindex.db\nindex.db-*\ncache/\n*.tmp\n{LOCK_NAME}\n"
+GITIGNORE = "state.db\nstate.db-*\nindex.db\nindex.db-*\ncache/\n*.tmp\n"
 # Kept out of history through .git/info/exclude (untracked, so no commit or revert can touch them).
 DAMAGED_PREFIX = ".git-damaged-"
-EXCLUDES = GITIGNORE + f"/{DAMAGED_PREFIX}*\n"
+EXCLUDES = GITIGNORE + f"/{LOCK_NAME}\n/{DAMAGED_PREFIX}*\n"
 
 
 def open_memory_repo(folder: Path, templates: dict[str, str], outer_project: Path | None = None) -> VersionedStore:

@@ -62,7 +62,7 @@ def diagnose(folder: Path) -> tuple[list[str], bool]:
     history_damaged = bool(found)
     index = index_problem(git.git_dir)
     if index is not None:
-        found.append(f"the index is {index.removeprefix('holding a ')}")
+        found.append(f"{folder / '.git'} is {index}")
     return found, history_damaged
 
 

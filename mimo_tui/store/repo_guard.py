@@ -18,8 +18,8 @@ from mimo_tui.store.records import RepoDamaged
 _OBJECT_ID = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")
 _SYMBOLIC_REF = re.compile(r"^ref: refs/[^\s]+$")
 REPAIR_HINT = (
-    "Your memory files are untouched. Run `mimo memory repair` to keep the damaged history aside "
-    "and start a fresh one from the current files."
+    "Your memory files are untouched. Run `mimo memory repair`: it rebuilds what can be rebuilt in place, "
+    "else keeps the damaged history aside and starts a fresh one from the current files."
 )
 
 

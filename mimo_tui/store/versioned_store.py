@@ -499,9 +499,5 @@ class VersionedStore:
         """Raise RepoDamaged with a way out when the repo's git data is unusable."""
         proc = self.git.run("rev-parse", "--verify", "--quiet", "HEAD", check=False)
         if proc.returncode != 0:
-            reason = proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else "HEAD does not point at a commit"
-            raise RepoDamaged(
-                f"the memory repo {self.root / '.git'} is damaged ({reason}). Your files are untouched. "
-                "Run `mimo memory repair` to keep the damaged history aside and start a fresh "
-                "one from the current files."
-            )
+            reason = _last_line(proc.stderr) or "HEAD does not point at a commit"
+            raise damaged(self.root, f"damaged ({reason})")
