@@ -61,6 +61,7 @@ class ToolCallFinished:
     status: str
     duration_s: float
     summary: str = ""
+    write_failed: bool = False
 
 
 @dataclass(frozen=True)

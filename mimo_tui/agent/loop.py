@@ -402,9 +402,12 @@ class AgentSession:
         except (ToolInputError, PathRefused) as exc:
             return ToolResult(str(exc), is_error=True), "error"
         except StoreError as exc:
-            return ToolResult(f"the memory repo refused the write: {exc}", is_error=True), "error"
+            wrote = not is_read_only_call(tool, args)
+            prefix = "the memory repo refused the write" if wrote else "could not read from the memory repo"
+            return ToolResult(f"{prefix}: {exc}", is_error=True, write_failed=wrote), "error"
         except OSError as exc:
-            return ToolResult(f"{name} failed: {exc.strerror or exc}", is_error=True), "error"
+            return ToolResult(f"{name} failed: {exc.strerror or exc}", is_error=True,
+                              write_failed=not is_read_only_call(tool, args)), "error"
         except Exception as exc:  # a tool bug is reported to the model, never a crash of the turn
             log.exception("tool %s failed", name)
             return ToolResult(f"{name} failed unexpectedly: {type(exc).__name__}: {exc}", is_error=True), "error"
@@ -437,7 +440,8 @@ class AgentSession:
     async def _finish_call(self, call_id: str, name: str, result: ToolResult, status: str, started: float) -> None:
         duration = time.perf_counter() - started
         await self._stored(lambda: self._store_result(call_id, name, result.content, result.is_error, duration))
-        self.emit(ev.ToolCallFinished(self.turn, call_id, name, result.content, status, duration, result.summary))
+        self.emit(ev.ToolCallFinished(self.turn, call_id, name, result.content, status, duration, result.summary,
+                                      result.write_failed))
 
     def _finish_cancelled_call(self, call_id: str, name: str) -> None:
         duration = time.perf_counter() - self._run_started

@@ -129,10 +129,11 @@ def rule_saver(project: Project) -> Any:
 
     def save(rule: PermissionRule) -> None:
         relpath = "config.toml"
-        current = project.store.read(relpath)
-        text = config_with_rule(current.text or "", rule)
-        project.store.write(relpath, text, USER, message=f"config: always allow {rule.tool} on {rule.pattern}",
-                            base_digest=current.digest)
+        with project.store.exclusive():  # another mimo process may be saving a rule too: read under the lock
+            current = project.store.read(relpath)
+            text = config_with_rule(current.text or "", rule)
+            project.store.write(relpath, text, USER, message=f"config: always allow {rule.tool} on {rule.pattern}",
+                                base_digest=current.digest)
 
     return save
 

@@ -37,6 +37,7 @@ class HeadlessPrinter:
         self.yes = yes
         self.text: list[str] = []
         self.tool_calls: list[dict[str, Any]] = []
+        self.failed_writes: list[str] = []
         self.errors: list[dict[str, Any]] = []
         self.asks: list[dict[str, Any]] = []
         self.usage: dict[str, Any] = {}
@@ -69,8 +70,10 @@ class HeadlessPrinter:
             self._line(f"  {event.status} in {event.duration_s * 1000:.0f} ms: {first[:200]}")
             self.tool_calls.append(
                 {"id": event.call_id, "tool": event.tool, "status": event.status, "duration_s": round(event.duration_s, 4),
-                 "result": event.content}
+                 "result": event.content, "write_failed": event.write_failed}
             )
+            if event.write_failed:
+                self.failed_writes.append(f"{event.tool}: {event.content}")
         elif isinstance(event, ev.PermissionRequest):
             answer = "once" if self.yes else "reject"
             self.asks.append({"tool": event.tool, "subject": event.subject, "answer": answer})
@@ -131,6 +134,7 @@ def run_prompt(args: argparse.Namespace) -> int:
             "tool_calls": printer.tool_calls,
             "permission_asks": printer.asks,
             "errors": printer.errors,
+            "failed_writes": printer.failed_writes,
             "usage": printer.usage,
             "mcp_servers": [
                 {"name": s.name, "state": s.state, "tools": list(s.tool_names), "error": s.error}
@@ -139,7 +143,13 @@ def run_prompt(args: argparse.Namespace) -> int:
             "elapsed_s": round(time.perf_counter() - started, 3),
         }
         print(json.dumps(record, ensure_ascii=False))
-    return {"done": 0, "cancelled": 130}.get(status, 1)
+    if printer.failed_writes:
+        # A script must not take "the turn ran" for "it was saved": a write the turn asked for was not made.
+        count = len(printer.failed_writes)
+        print(f"mimo: {count} write{'s' if count > 1 else ''} of this turn failed and {'were' if count > 1 else 'was'} "
+              f"not made: {printer.failed_writes[0][:300]}", file=sys.stderr)
+    code = {"done": 0, "cancelled": 130}.get(status, 1)
+    return 1 if code == 0 and printer.failed_writes else code
 
 
 async def _run_with_servers(agent: Any, servers: Any, prompt: str) -> tuple[str, list[Any]]:

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from mimo_tui.project import Project
-from mimo_tui.store import RepoDamaged, repair_memory_repo
+from mimo_tui.store import repair_memory_repo
 from mimo_tui.workspace import Workspace
 
 
@@ -64,11 +64,11 @@ def run_revert(args: argparse.Namespace) -> int:
 
 
 def run_repair(args: argparse.Namespace) -> int:
+    """Check the memory repo (git folder, HEAD, index, every object) and fix what is wrong, saying both."""
     folder = Workspace.locate(Path.cwd()).mimo_dir
-    try:
-        Project.open()
-        print(f"the memory repo {folder} is healthy; nothing to repair")
+    if not folder.is_dir():
+        Project.open()  # nothing to repair: this creates the memory repo, as any first use does
+        print(f"there was no memory repo; created {folder}")
         return 0
-    except RepoDamaged:
-        print(repair_memory_repo(folder))
-        return 0
+    print(repair_memory_repo(folder).text())
+    return 0

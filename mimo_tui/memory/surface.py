@@ -115,6 +115,10 @@ class MemorySurface:
         if not text.strip():
             raise StoreError("nothing to append: the text is empty")
         store = self.project.store
+        with store.exclusive():  # re-read under the lock: appends from other processes are kept, never overwritten
+            return self._append_locked(store, section_heading, text, writer)
+
+    def _append_locked(self, store: VersionedStore, section_heading: str, text: str, writer: Writer) -> WriteResult:
         snapshot = store.read("MEMORY.md")
         current = snapshot.text if snapshot.text is not None else ""
         found = find_section(current, section_heading)
@@ -147,11 +151,12 @@ class MemorySurface:
             raise StoreError("nothing to note: the text is empty")
         relpath = SessionLayout(session_id).notes
         store = self.project.store
-        snapshot = store.read(relpath)
-        current = snapshot.text if snapshot.text is not None else notes_template(session_id)
-        new_text = current.rstrip("\n") + "\n\n" + notes_entry(turn, utc_now(), text)
-        commit = store.write(relpath, new_text, writer, message=f"memory: {writer.role} noted turn {turn} in {relpath}",
-                             base_digest=snapshot.digest)
+        with store.exclusive():
+            snapshot = store.read(relpath)
+            current = snapshot.text if snapshot.text is not None else notes_template(session_id)
+            new_text = current.rstrip("\n") + "\n\n" + notes_entry(turn, utc_now(), text)
+            commit = store.write(relpath, new_text, writer, message=f"memory: {writer.role} noted turn {turn} in {relpath}",
+                                 base_digest=snapshot.digest)
         return WriteResult(commit, relpath, validate_file(relpath, new_text))
 
 

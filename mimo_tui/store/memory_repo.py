@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
-import time
 from pathlib import Path
 
+from mimo_tui.store.repo_guard import ensure_own_git_dir
+from mimo_tui.store.repo_lock import LOCK_NAME
 from mimo_tui.store.records import StoreError, Writer
 from mimo_tui.store.versioned_store import VersionedStore, atomic_write
 
 GITIGNORE = "state.db\nstate.db-*\nindex.db\nindex.db-*\ncache/\n*.tmp\n"
+# Kept out of history through .git/info/exclude (untracked, so no commit or revert can touch them).
+DAMAGED_PREFIX = ".git-damaged-"
+EXCLUDES = GITIGNORE + f"/{LOCK_NAME}\n/{DAMAGED_PREFIX}*\n"
 
 
 def open_memory_repo(folder: Path, templates: dict[str, str], outer_project: Path | None = None) -> VersionedStore:
-    """Open the memory repo in `folder`, creating it with `templates` (relpath -> text) on first use."""
+    """Open the memory repo in `folder`, creating it with `templates` (relpath -> text) on first use.
+
+    A `.git` that is not the folder's own git repository (a gitfile, a symlink, one git would not
+    accept) raises RepoDamaged before any git command runs, so nothing can reach another repository.
+    """
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except PermissionError as exc:
@@ -21,19 +30,12 @@ def open_memory_repo(folder: Path, templates: dict[str, str], outer_project: Pat
     except OSError as exc:
         raise StoreError(f"cannot create {folder}: {exc.strerror or exc}") from exc
     store = VersionedStore(folder)
-    fresh = not (folder / ".git").exists()
+    fresh = not os.path.lexists(folder / ".git")
     if fresh:
-        if outer_project is not None:
-            exclude_from_outer_repo(outer_project, folder)
-        try:
-            store.git.run("init", "-q")
-            for rel, text in {".gitignore": GITIGNORE, **templates}.items():
-                if not (folder / rel).exists():
-                    atomic_write(folder / rel, text.encode("utf-8"))
-            store.git.run("add", "-A")
-            store.git.run("commit", "-q", "--no-verify", "--author=mimo <mimo@mimo>", "-m", "memory: created the memory repo")
-        except PermissionError as exc:
-            raise StoreError(f"cannot write to {folder}: permission denied (is the folder read-only?)") from exc
+        with store.exclusive():  # several processes may open a new project at once: one creates the repo
+            if not os.path.lexists(folder / ".git"):
+                _create(store, templates, outer_project)
+    ensure_own_git_dir(folder)
     _keep_derived_files_ignored(folder)
     store.recovery_notes = store.recover()
     store.check_health()
@@ -42,12 +44,28 @@ def open_memory_repo(folder: Path, templates: dict[str, str], outer_project: Pat
     return store
 
 
+def _create(store: VersionedStore, templates: dict[str, str], outer_project: Path | None) -> None:
+    folder = store.root
+    if outer_project is not None:
+        exclude_from_outer_repo(outer_project, folder)
+    try:
+        store.git.run("init", "-q")
+        _keep_derived_files_ignored(folder)
+        for rel, text in {".gitignore": GITIGNORE, **templates}.items():
+            if not (folder / rel).exists():
+                atomic_write(folder / rel, text.encode("utf-8"))
+        store.git.run("add", "-A")
+        store.git.run("commit", "-q", "--no-verify", "--author=mimo <mimo@mimo>", "-m", "memory: created the memory repo")
+    except PermissionError as exc:
+        raise StoreError(f"cannot write to {folder}: permission denied (is the folder read-only?)") from exc
+
+
 def _keep_derived_files_ignored(folder: Path) -> None:
     """Repeat the ignores in `.git/info/exclude`, so a reverted or deleted `.gitignore` never lets a database into history."""
     exclude = folder / ".git" / "info" / "exclude"
     try:
         current = exclude.read_text(encoding="utf-8") if exclude.exists() else ""
-        missing = [line for line in GITIGNORE.splitlines() if line not in current.splitlines()]
+        missing = [line for line in EXCLUDES.splitlines() if line not in current.splitlines()]
         if missing:
             exclude.parent.mkdir(parents=True, exist_ok=True)
             with exclude.open("a", encoding="utf-8") as handle:
@@ -77,20 +95,4 @@ def exclude_from_outer_repo(project: Path, folder: Path) -> None:
             handle.write(("" if existing.endswith("\n") or not existing else "\n") + entry + "\n")
 
 
-def repair_memory_repo(folder: Path) -> str:
-    """Keep a damaged `.git` aside and start a fresh history from the files on disk."""
-    broken = folder / ".git"
-    aside = folder / f".git.broken-{int(time.time())}"
-    if broken.exists():
-        broken.rename(aside)
-    store = VersionedStore(folder)
-    store.git.run("init", "-q")
-    if not (folder / ".gitignore").exists():
-        atomic_write(folder / ".gitignore", GITIGNORE.encode())
-    store.git.run("add", "-A")
-    store.git.run("commit", "-q", "--no-verify", "--allow-empty", "--author=user <user@mimo>", "-m",
-                  "memory: fresh history after repair")
-    return f"kept the damaged history at {aside}; started a fresh one from the current files"
-
-
-__all__ = ["open_memory_repo", "repair_memory_repo", "exclude_from_outer_repo", "Writer"]
+__all__ = ["open_memory_repo", "exclude_from_outer_repo", "Writer"]

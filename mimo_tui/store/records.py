@@ -102,3 +102,7 @@ class RevertConflict(StoreError):
 
 class RepoDamaged(StoreError):
     """The memory repo cannot be used as it is."""
+
+
+class WriteFailed(StoreError):
+    """A write could not be committed; the file was put back as it was, so disk and history agree."""

@@ -6,12 +6,14 @@ import hashlib
 import logging
 import os
 import tempfile
-import threading
+import subprocess
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path, PurePosixPath
 
 from mimo_tui.store.git_runner import GitRunner
+from mimo_tui.store.index_lock import is_index_lock_busy, live_owner, remove_if_stale
 from mimo_tui.store.records import (
     EXTERNAL,
     USER,
@@ -24,13 +26,17 @@ from mimo_tui.store.records import (
     SandboxError,
     StoreError,
     Writer,
+    WriteFailed,
 )
+from mimo_tui.store.repo_guard import damaged, index_problem
+from mimo_tui.store.repo_lock import LOCK_NAME, lock_for
 
 log = logging.getLogger(__name__)
 
 ABSENT = "absent"
-STALE_LOCK_SECONDS = 10.0
 MAINTAIN_EVERY = 200
+# How long a commit waits for a live outside git process to release the repo's index.lock.
+INDEX_LOCK_WAIT_S = 10.0
 _FIELD = "\x1f"
 _RECORD = "\x1e"
 
@@ -47,6 +53,11 @@ def _subject(message: str) -> str:
             break
         lines.append(line.strip())
     return " ".join(lines)
+
+
+def _last_line(text: str) -> str:
+    lines = text.strip().splitlines()
+    return lines[-1].strip() if lines else ""
 
 
 def _mode_for(path: Path) -> int:
@@ -84,11 +95,16 @@ class VersionedStore:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.git = GitRunner(root)
-        self._lock = threading.RLock()
+        self._lock = lock_for(root)
+        self.index_lock_wait_s = INDEX_LOCK_WAIT_S
         self._subscribers: list[Callable[[FileChanged], None]] = []
         self.refusals: list[str] = []
         self.recovery_notes: list[str] = []
         self._commits_since_maintenance = 0
+
+    def exclusive(self) -> AbstractContextManager[None]:
+        """Hold the repo's write lock (all threads and mimo processes) across a read-modify-write of its files."""
+        return self._lock.hold()
 
     # -- events -----------------------------------------------------------------------------
     def subscribe(self, callback: Callable[[FileChanged], None]) -> Callable[[], None]:
@@ -147,7 +163,7 @@ class VersionedStore:
         for folder, dirs, files in os.walk(self.root):
             dirs[:] = sorted(d for d in dirs if not (folder == str(self.root) and d in skip_dirs) and not d.startswith(".git"))
             for name in sorted(files):
-                if name.endswith((".db", ".db-wal", ".db-shm", ".db-journal", ".tmp")):
+                if name.endswith((".db", ".db-wal", ".db-shm", ".db-journal", ".tmp")) or name == LOCK_NAME:
                     continue
                 found.append(str(PurePosixPath(Path(folder, name).relative_to(self.root).as_posix())))
         return found
@@ -168,12 +184,13 @@ class VersionedStore:
         rel = self.relpath(relpath)
         self._check_sandbox(writer, rel)
         data = text.encode("utf-8")
-        with self._lock:
+        with self._lock.hold():
             current = self.read(rel)
             if base_digest is not None and current.digest != base_digest:
                 raise ConflictError(rel, current)
             if current.digest == digest_of(data):
                 return None
+            before = self._bytes_of(rel)
             try:
                 atomic_write(self.root / rel, data)
             except PermissionError as exc:
@@ -181,7 +198,9 @@ class VersionedStore:
             except OSError as exc:
                 raise StoreError(f"cannot write {self.root / rel}: {exc.strerror or exc}") from exc
             verb = "created" if not current.exists else "updated"
-            info = self._commit([rel], writer, message or f"memory: {writer.role} {verb} {rel}", add=not current.exists)
+            info = self._commit_or_undo(rel, before, writer, message or f"memory: {writer.role} {verb} {rel}",
+                                        add=not current.exists)
+            self._after_commit(info)
         if info:
             self._publish(FileChanged(rel, info.sha, writer.role, info.message))
         return info
@@ -189,12 +208,14 @@ class VersionedStore:
     def delete(self, relpath: str, writer: Writer = USER, message: str | None = None) -> CommitInfo | None:
         rel = self.relpath(relpath)
         self._check_sandbox(writer, rel)
-        with self._lock:
+        with self._lock.hold():
             target = self.root / rel
             if not target.exists():
                 return None
+            before = self._bytes_of(rel)
             target.unlink()
-            info = self._commit([rel], writer, message or f"memory: {writer.role} deleted {rel}", add=True)
+            info = self._commit_or_undo(rel, before, writer, message or f"memory: {writer.role} deleted {rel}", add=True)
+            self._after_commit(info)
         if info:
             self._publish(FileChanged(rel, info.sha, writer.role, info.message, deleted=True))
         return info
@@ -213,21 +234,105 @@ class VersionedStore:
         date = () if "GIT_AUTHOR_DATE" in os.environ else (f"--date=@{when} {time.strftime('%z', time.localtime(when))}",)
         commit = ("commit", "-q", "--no-verify", f"--author={writer.role} <{writer.role}@mimo>",
                   *date, "-m", message, "--", *rels)
+        self._ensure_index_sound()
         if add:
-            self.git.run("add", "-A", "--", *rels)
-        proc = self.git.run(*commit, check=False)
+            self._checked(self._git_write("add", "-A", "--", *rels))
+        proc = self._git_write(*commit)
         if not add and proc.returncode != 0 and "did not match" in proc.stderr:
-            self.git.run("add", "-A", "--", *rels)
-            proc = self.git.run(*commit, check=False)
+            self._checked(self._git_write("add", "-A", "--", *rels))
+            proc = self._git_write(*commit)
         if proc.returncode != 0:
             text = (proc.stdout + proc.stderr).strip()
             if "nothing to commit" in text or "no changes added" in text:
                 return None
-            raise StoreError(f"commit failed in {self.root}: {text.splitlines()[-1] if text else proc.returncode}")
+            raise StoreError(f"git commit failed: {_last_line(text) or f'exit status {proc.returncode} (a commit hook may have refused it)'}")
+        return CommitInfo(self._head_sha(), writer.role, when, _subject(message))
+
+    def _commit_or_undo(self, rel: str, before: bytes | None, writer: Writer, message: str, add: bool) -> CommitInfo | None:
+        """Commit `rel`; when that fails, put the file back as it was so the error the caller reports matches disk."""
+        head_before = self._head_sha_or_none()
+        try:
+            return self._commit([rel], writer, message, add=add)
+        except StoreError as exc:
+            if self._head_sha_or_none() != head_before:  # git failed after the commit itself was made
+                return CommitInfo(self._head_sha(), writer.role, int(time.time()), _subject(message))
+            undone = self._undo(rel, before)
+            raise WriteFailed(f"could not commit {rel} in the memory repo {self.root}: {exc}; {undone}") from exc
+
+    def _undo(self, rel: str, before: bytes | None) -> str:
+        """Restore `rel` byte for byte (or remove it when it was new) and unstage it; says what disk now holds."""
+        try:
+            if before is None:
+                (self.root / rel).unlink(missing_ok=True)
+            else:
+                atomic_write(self.root / rel, before)
+        except OSError as exc:
+            return f"the change could not be undone either ({exc.strerror or exc}): {rel} holds the new text, uncommitted"
+        try:
+            self._git_write("reset", "-q", "--", rel)
+        except StoreError:
+            pass  # the file is restored; a stale staged entry is overwritten by the next commit of this path
+        return f"nothing was written: {rel} is as it was" if before is not None else f"nothing was written: {rel} was not created"
+
+    def _bytes_of(self, rel: str) -> bytes | None:
+        try:
+            return (self.root / rel).read_bytes()
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise StoreError(f"cannot read {self.root / rel}: {exc.strerror or exc}") from exc
+
+    def _after_commit(self, info: CommitInfo | None) -> None:
+        if info is None:
+            return
         self._commits_since_maintenance += 1
         if self._commits_since_maintenance >= MAINTAIN_EVERY:
-            self.maintain()
-        return CommitInfo(self._head_sha(), writer.role, when, _subject(message))
+            try:
+                self.maintain()
+            except StoreError as exc:  # packing is housekeeping; the commit stands
+                log.warning("git maintenance failed in %s: %s", self.root, exc)
+
+    def _git_write(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """A git command that takes index.lock: waits with backoff while a live process holds it, clears a stale one.
+
+        Call it holding the repo's write lock: then no other mimo process is using git here, so an
+        index.lock is an outside git's (alive: wait up to `index_lock_wait_s`) or a dead process's (removed).
+        """
+        deadline = time.monotonic() + self.index_lock_wait_s
+        delay = 0.02
+        while True:
+            proc = self.git.run(*args, check=False)
+            if proc.returncode == 0 or not is_index_lock_busy(proc.stderr):
+                return proc
+            if remove_if_stale(self.root):
+                self.recovery_notes.append(f"removed a git index.lock left behind by a process that is gone, in {self.root}")
+                continue
+            left = deadline - time.monotonic()
+            if left <= 0:
+                owner = live_owner(self.root) or "another git process"
+                raise StoreError(
+                    f"the memory repo's git index is in use by {owner}, which did not finish within "
+                    f"{self.index_lock_wait_s:.0f} s; try again once it has"
+                )
+            time.sleep(min(delay, left))
+            delay = min(delay * 2, 0.5)
+
+    def _checked(self, proc: subprocess.CompletedProcess[str]) -> subprocess.CompletedProcess[str]:
+        if proc.returncode != 0:
+            raise StoreError(f"git failed: {_last_line(proc.stderr + proc.stdout) or proc.returncode}")
+        return proc
+
+    def _ensure_index_sound(self) -> None:
+        """Refuse to commit from a corrupt index: git may read a truncated one and commit what it made of it."""
+        problem = index_problem(self.git.git_dir)
+        if problem is not None:
+            raise damaged(self.root, problem)
+
+    def _head_sha_or_none(self) -> str | None:
+        try:
+            return self._head_sha()
+        except StoreError:
+            return None
 
     def _head_sha(self) -> str:
         """HEAD's commit id, read from the ref file git just wrote; `git rev-parse` when that is not plain."""
@@ -249,7 +354,8 @@ class VersionedStore:
 
     def commit_external(self) -> list[FileChanged]:
         """Commit whatever changed on disk outside the app, as the `external` author."""
-        with self._lock:
+        with self._lock.hold():
+            self._ensure_index_sound()
             status = self.git.out("status", "--porcelain", "-z", "--untracked-files=all")
             if not status:
                 return []
@@ -265,12 +371,16 @@ class VersionedStore:
                 if code[0] in "RC":
                     i += 1  # the source path of a rename follows
                 changed.append((rel, "D" in code))
-            self.git.run("add", "-A")
+            self._checked(self._git_write("add", "-A"))
             names = ", ".join(rel for rel, _ in changed[:5]) + (" ..." if len(changed) > 5 else "")
             message = f"memory: external edit of {names}"
-            proc = self.git.run("commit", "-q", "--no-verify", "--author=external <external@mimo>", "-m", message, check=False)
+            proc = self._git_write("commit", "-q", "--no-verify", "--author=external <external@mimo>", "-m", message)
             if proc.returncode != 0:
-                return []
+                self._git_write("reset", "-q")  # unstage, so the index matches HEAD again; the edits stay on disk
+                text = (proc.stdout + proc.stderr).strip()
+                if "nothing to commit" in text or "no changes added" in text:
+                    return []
+                raise StoreError(f"could not commit an outside edit of {names} in {self.root}: {_last_line(text)}")
             info = self.head()
         events = [FileChanged(rel, info.sha, EXTERNAL.role, message, deleted=deleted) for rel, deleted in changed]
         for event in events:
@@ -300,6 +410,9 @@ class VersionedStore:
     def resolve(self, rev: str) -> str:
         proc = self.git.run("rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}", check=False)
         if proc.returncode != 0:
+            named = self.git.run("rev-parse", "--verify", "--quiet", rev, check=False).stdout.strip()
+            if named and self.git.run("cat-file", "-e", named, check=False).returncode != 0:
+                raise damaged(self.root, f"missing the object {named[:12]} that {rev} names")
             raise StoreError(f"no commit {rev!r} in the memory repo")
         return proc.stdout.strip()
 
@@ -328,13 +441,14 @@ class VersionedStore:
 
     def revert(self, rev: str, writer: Writer = USER) -> CommitInfo:
         """Undo a commit with a new commit; a conflicting revert is aborted and nothing changes."""
-        with self._lock:
+        with self._lock.hold():
+            self._ensure_index_sound()
             sha = self.resolve(rev)
             subject = self.git.out("log", "-1", "--format=%s", sha).strip()
-            proc = self.git.run("revert", "--no-commit", sha, check=False)
+            proc = self._git_write("revert", "--no-commit", sha)
             if proc.returncode != 0:
-                self.git.run("revert", "--abort", check=False)
-                self.git.run("reset", "--merge", check=False)
+                self._git_write("revert", "--abort")
+                self._git_write("reset", "--merge")
                 detail = (proc.stderr or proc.stdout).strip()
                 if "conflict" in detail.lower():
                     raise RevertConflict(
@@ -343,12 +457,13 @@ class VersionedStore:
                     )
                 raise StoreError(f"cannot revert {sha[:8]}: {detail.splitlines()[-1] if detail else 'git failed'}")
             message = f'revert: "{subject}" ({sha[:8]})'
-            done = self.git.run(
-                "commit", "-q", "--no-verify", f"--author={writer.role} <{writer.role}@mimo>", "-m", message, check=False
-            )
+            done = self._git_write("commit", "-q", "--no-verify", f"--author={writer.role} <{writer.role}@mimo>", "-m", message)
             if done.returncode != 0:
-                self.git.run("reset", "--merge", check=False)
-                raise StoreError(f"reverting {sha[:8]} changes nothing now")
+                self._git_write("reset", "--merge")
+                text = (done.stdout + done.stderr).strip()
+                if "nothing to commit" in text or "no changes added" in text:
+                    raise StoreError(f"reverting {sha[:8]} changes nothing now")
+                raise WriteFailed(f"cannot revert {sha[:8]}: git commit failed ({_last_line(text)}); the files are as they were")
             info = self.head()
             files = self.files_of(info.sha)
         for rel in files:
@@ -357,26 +472,32 @@ class VersionedStore:
 
     # -- health ---------------------------------------------------------------------------------
     def recover(self) -> list[str]:
-        """Clear what a crash left behind (a stale index.lock, a half-done revert); says what was done."""
+        """Clear what a crash left behind (an index.lock whose owner is gone, a half-done revert); says what was done.
+
+        Skipped when the repo cannot be locked (a read-only folder): reading still works, writing is refused later.
+        """
         notes: list[str] = []
-        lock = self.root / ".git" / "index.lock"
-        if lock.exists() and time.time() - lock.stat().st_mtime > STALE_LOCK_SECONDS:
-            lock.unlink(missing_ok=True)
-            notes.append(f"removed a stale git lock left by a crash: {lock}")
-        for marker, command in (("REVERT_HEAD", "revert"), ("CHERRY_PICK_HEAD", "cherry-pick"), ("MERGE_HEAD", "merge")):
-            if (self.root / ".git" / marker).exists():
-                self.git.run(command, "--abort", check=False)
-                self.git.run("reset", "--merge", check=False)
-                notes.append(f"aborted a half-finished git {command} left by a crash")
+        git_dir = self.root / ".git"
+        if not any((git_dir / name).exists() for name in ("index.lock", "REVERT_HEAD", "CHERRY_PICK_HEAD", "MERGE_HEAD")):
+            return notes
+        try:
+            with self._lock.hold(wait_s=5.0):
+                if remove_if_stale(self.root):
+                    notes.append(f"removed a git index.lock left behind by a process that is gone: {git_dir / 'index.lock'}")
+                for marker, command in (("REVERT_HEAD", "revert"), ("CHERRY_PICK_HEAD", "cherry-pick"), ("MERGE_HEAD", "merge")):
+                    if (git_dir / marker).exists():
+                        self._git_write(command, "--abort")
+                        self._git_write("reset", "--merge")
+                        notes.append(f"aborted a half-finished git {command} left by a crash")
+        except RepoDamaged:
+            raise
+        except StoreError as exc:
+            log.warning("could not clean up the memory repo %s: %s", self.root, exc)
         return notes
 
     def check_health(self) -> None:
         """Raise RepoDamaged with a way out when the repo's git data is unusable."""
         proc = self.git.run("rev-parse", "--verify", "--quiet", "HEAD", check=False)
         if proc.returncode != 0:
-            reason = proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else "HEAD does not point at a commit"
-            raise RepoDamaged(
-                f"the memory repo {self.root / '.git'} is damaged ({reason}). Your files are untouched. "
-                "Run `mimo memory repair` to keep the old history aside as .git.broken and start a fresh "
-                "one from the current files."
-            )
+            reason = _last_line(proc.stderr) or "HEAD does not point at a commit"
+            raise damaged(self.root, f"damaged ({reason})")

@@ -7,6 +7,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+from mimo_tui.store.memory_repo import DAMAGED_PREFIX
 from mimo_tui.store.records import StoreError
 from mimo_tui.store.versioned_store import VersionedStore
 
@@ -17,6 +18,8 @@ IGNORED_SUFFIXES = (".db", ".db-wal", ".db-shm", ".db-journal", ".tmp", ".lock")
 
 def _interesting(root: Path, path: str) -> bool:
     rel = Path(path).relative_to(root) if Path(path).is_absolute() else Path(path)
+    if rel.parts and rel.parts[0].startswith(DAMAGED_PREFIX):  # a kept damaged history, never committed
+        return False
     return not (set(rel.parts) & IGNORED_DIRS) and not rel.name.endswith(IGNORED_SUFFIXES)
 
 
@@ -27,7 +30,7 @@ def watch_external_edits(
     from watchfiles import watch
 
     root = store.root.resolve()
-    store.commit_external()  # edits made while the app was closed
+    _commit_outside_edits(store, on_error)  # edits made while the app was closed
     for changes in watch(
         root,
         watch_filter=lambda _change, path: _interesting(root, path),
@@ -37,12 +40,15 @@ def watch_external_edits(
         yield_on_timeout=False,
         raise_interrupt=False,
     ):
-        if not changes:
-            continue
-        try:
-            store.commit_external()
-        except StoreError as exc:
-            on_error(str(exc))
-        except Exception as exc:  # the watcher must outlive one bad commit
-            log.exception("external edit commit failed")
-            on_error(f"could not commit an outside edit: {exc}")
+        if changes:
+            _commit_outside_edits(store, on_error)
+
+
+def _commit_outside_edits(store: VersionedStore, on_error: Callable[[str], None]) -> None:
+    try:
+        store.commit_external()
+    except StoreError as exc:
+        on_error(str(exc))
+    except Exception as exc:  # the watcher must outlive one bad commit
+        log.exception("external edit commit failed")
+        on_error(f"could not commit an outside edit: {exc}")

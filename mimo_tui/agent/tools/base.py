@@ -29,6 +29,7 @@ class ToolResult:
     content: str
     is_error: bool = False
     summary: str = ""
+    write_failed: bool = False  # a write the call asked for was not made (the store refused it or could not commit)
 
 
 @dataclass
