@@ -7,9 +7,10 @@ import time
 from pathlib import Path
 
 from mimo_tui.store.records import StoreError, Writer
+from mimo_tui.store.secret_guard import stage_all
 from mimo_tui.store.versioned_store import VersionedStore, atomic_write
 
-GITIGNORE = "state.db\nstate.db-*\nindex.db\nindex.db-*\ncache/\n*.tmp\n"
+GITIGNORE = "state.db\nstate.db-*\nindex.db\nindex.db-*\ncache/\n*.tmp\nsecrets.toml\n"
 
 
 def open_memory_repo(folder: Path, templates: dict[str, str], outer_project: Path | None = None) -> VersionedStore:
@@ -22,6 +23,7 @@ def open_memory_repo(folder: Path, templates: dict[str, str], outer_project: Pat
         raise StoreError(f"cannot create {folder}: {exc.strerror or exc}") from exc
     store = VersionedStore(folder)
     fresh = not (folder / ".git").exists()
+    secret_notes: list[str] = []
     if fresh:
         if outer_project is not None:
             exclude_from_outer_repo(outer_project, folder)
@@ -30,12 +32,12 @@ def open_memory_repo(folder: Path, templates: dict[str, str], outer_project: Pat
             for rel, text in {".gitignore": GITIGNORE, **templates}.items():
                 if not (folder / rel).exists():
                     atomic_write(folder / rel, text.encode("utf-8"))
-            store.git.run("add", "-A")
+            secret_notes = list(stage_all(store.git, folder).values())
             store.git.run("commit", "-q", "--no-verify", "--author=mimo <mimo@mimo>", "-m", "memory: created the memory repo")
         except PermissionError as exc:
             raise StoreError(f"cannot write to {folder}: permission denied (is the folder read-only?)") from exc
     _keep_derived_files_ignored(folder)
-    store.recovery_notes = store.recover()
+    store.recovery_notes = store.recover() + secret_notes
     store.check_health()
     if not fresh:
         store.maintain()
@@ -87,7 +89,7 @@ def repair_memory_repo(folder: Path) -> str:
     store.git.run("init", "-q")
     if not (folder / ".gitignore").exists():
         atomic_write(folder / ".gitignore", GITIGNORE.encode())
-    store.git.run("add", "-A")
+    stage_all(store.git, folder)
     store.git.run("commit", "-q", "--no-verify", "--allow-empty", "--author=user <user@mimo>", "-m",
                   "memory: fresh history after repair")
     return f"kept the damaged history at {aside}; started a fresh one from the current files"

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 
 from mimo_tui.store.git_runner import GitRunner
+from mimo_tui.store.secret_guard import check_commit, stage_all
 from mimo_tui.store.records import (
     EXTERNAL,
     USER,
@@ -168,6 +169,7 @@ class VersionedStore:
         rel = self.relpath(relpath)
         self._check_sandbox(writer, rel)
         data = text.encode("utf-8")
+        check_commit(rel, data)
         with self._lock:
             current = self.read(rel)
             if base_digest is not None and current.digest != base_digest:
@@ -247,8 +249,8 @@ class VersionedStore:
         self._commits_since_maintenance = 0
         self.git.run("maintenance", "run", "--auto", "--quiet", check=False)
 
-    def commit_external(self) -> list[FileChanged]:
-        """Commit whatever changed on disk outside the app, as the `external` author."""
+    def commit_external(self, warn: Callable[[str], None] | None = None) -> list[FileChanged]:
+        """Commit whatever changed on disk outside the app, as the `external` author (never a literal secret: `warn`)."""
         with self._lock:
             status = self.git.out("status", "--porcelain", "-z", "--untracked-files=all")
             if not status:
@@ -265,7 +267,10 @@ class VersionedStore:
                 if code[0] in "RC":
                     i += 1  # the source path of a rename follows
                 changed.append((rel, "D" in code))
-            self.git.run("add", "-A")
+            refused = stage_all(self.git, self.root, warn, [rel for rel, deleted in changed if not deleted])
+            changed = [(rel, deleted) for rel, deleted in changed if rel not in refused]
+            if not changed:
+                return []
             names = ", ".join(rel for rel, _ in changed[:5]) + (" ..." if len(changed) > 5 else "")
             message = f"memory: external edit of {names}"
             proc = self.git.run("commit", "-q", "--no-verify", "--author=external <external@mimo>", "-m", message, check=False)

@@ -27,7 +27,14 @@ def watch_external_edits(
     from watchfiles import watch
 
     root = store.root.resolve()
-    store.commit_external()  # edits made while the app was closed
+    told: set[str] = set()
+
+    def warn_once(message: str) -> None:  # a file left uncommitted is named once, not on every later edit
+        if message not in told:
+            told.add(message)
+            on_error(message)
+
+    store.commit_external(warn_once)  # edits made while the app was closed
     for changes in watch(
         root,
         watch_filter=lambda _change, path: _interesting(root, path),
@@ -40,7 +47,7 @@ def watch_external_edits(
         if not changes:
             continue
         try:
-            store.commit_external()
+            store.commit_external(warn_once)
         except StoreError as exc:
             on_error(str(exc))
         except Exception as exc:  # the watcher must outlive one bad commit
