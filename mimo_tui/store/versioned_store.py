@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 
+from mimo_tui.store import worktree_snapshot
 from mimo_tui.store.git_runner import GitRunner
 from mimo_tui.store.secret_guard import check_commit, stage_all
 from mimo_tui.store.records import (
@@ -336,10 +337,12 @@ class VersionedStore:
         with self._lock:
             sha = self.resolve(rev)
             subject = self.git.out("log", "-1", "--format=%s", sha).strip()
+            before = worktree_snapshot.snapshot(self.root, self.files_of(sha))
             proc = self.git.run("revert", "--no-commit", sha, check=False)
             if proc.returncode != 0:
                 self.git.run("revert", "--abort", check=False)
                 self.git.run("reset", "--merge", check=False)
+                worktree_snapshot.restore(self.root, before)  # when git could not undo it (a full disk)
                 detail = (proc.stderr or proc.stdout).strip()
                 if "conflict" in detail.lower():
                     raise RevertConflict(
@@ -353,6 +356,7 @@ class VersionedStore:
             )
             if done.returncode != 0:
                 self.git.run("reset", "--merge", check=False)
+                worktree_snapshot.restore(self.root, before)
                 raise StoreError(f"reverting {sha[:8]} changes nothing now")
             info = self.head()
             files = self.files_of(info.sha)
