@@ -10,7 +10,9 @@ from mimo_tui.store.records import StoreError, Writer
 from mimo_tui.store.secret_guard import stage_all
 from mimo_tui.store.versioned_store import VersionedStore, atomic_write
 
-GITIGNORE = "state.db\nstate.db-*\nindex.db\nindex.db-*\ncache/\n*.tmp\nsecrets.toml\n"
+GITIGNORE = "state.db\nstate.db-*\nindex.db\nindex.db-*\ncache/\n*.tmp\n"
+# Also never tracked, kept in `.git/info/exclude` (not versioned, so no `.gitignore` edit can undo it).
+EXCLUDED = GITIGNORE + "secrets.toml\n"
 
 
 def open_memory_repo(folder: Path, templates: dict[str, str], outer_project: Path | None = None) -> VersionedStore:
@@ -49,7 +51,7 @@ def _keep_derived_files_ignored(folder: Path) -> None:
     exclude = folder / ".git" / "info" / "exclude"
     try:
         current = exclude.read_text(encoding="utf-8") if exclude.exists() else ""
-        missing = [line for line in GITIGNORE.splitlines() if line not in current.splitlines()]
+        missing = [line for line in EXCLUDED.splitlines() if line not in current.splitlines()]
         if missing:
             exclude.parent.mkdir(parents=True, exist_ok=True)
             with exclude.open("a", encoding="utf-8") as handle:
