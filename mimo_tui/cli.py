@@ -42,13 +42,32 @@ def main(argv: list[str] | None = None) -> int:
         from mimo_tui.ui.launch import launch
 
         return launch(args)
+    import sqlite3
+
+    from mimo_tui import cli_errors
     from mimo_tui.store import StoreError
 
+    # The one place where what the disk, a permission or a database refused becomes a message.
     try:
-        return int(handler(args) or 0)
+        code = int(handler(args) or 0)
+        sys.stdout.flush()  # a closed pipe shows here, inside the handler, not at interpreter exit
+        return code
+    except BrokenPipeError:
+        return cli_errors.quiet_broken_pipe()
     except StoreError as exc:
-        print(f"mimo: {exc}", file=sys.stderr)
-        return 2
+        return _fail(str(exc))
+    except sqlite3.Error as exc:
+        return _fail(cli_errors.explain_database_error(exc))
+    except OSError as exc:
+        return _fail(cli_errors.explain_os_error(exc))
     except KeyboardInterrupt:
         print("mimo: interrupted", file=sys.stderr)
         return 130
+
+
+def _fail(message: str) -> int:
+    try:
+        print(f"mimo: {message}", file=sys.stderr)
+    except OSError:
+        pass
+    return 2

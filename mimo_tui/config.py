@@ -1,4 +1,7 @@
-"""TOML config from the user and the project, merged (project wins), validated with clear errors."""
+"""TOML config from the user and the project, merged (project wins), validated with clear errors.
+
+A project's secrets (API keys) go in `.mimo/secrets.toml`, which is merged last and never committed.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mimo_tui.secret_values import masked
 from mimo_tui.workspace import user_config_dir
 
 # Known keys and their defaults. Tables listed in FREE_TABLES take any keys (model names, binding ids ...).
@@ -27,6 +31,7 @@ DEFAULTS: dict[str, Any] = {
 }
 FREE_TABLES = {"keymap", "models", "permissions", "mcp"}
 CONFIG_ENV = "MIMO_CONFIG"
+SECRETS_FILE = "secrets.toml"
 
 
 @dataclass
@@ -71,11 +76,23 @@ def user_config_path() -> Path:
     return Path(override) if override else user_config_dir() / "config.toml"
 
 
+def secrets_path(project_config: Path) -> Path:
+    """The project's git-ignored secrets file, beside its config."""
+    return project_config.with_name(SECRETS_FILE)
+
+
 def load_config(project_config: Path | None) -> Config:
-    """Defaults, then the user config, then the project config; bad files or values become problems."""
+    """Defaults, then the user config, the project config and the project's secrets; bad files or values become problems."""
     config = Config(copy.deepcopy(DEFAULTS), {key: "default" for key in _flatten(DEFAULTS)})
-    for path in (user_config_path(), project_config):
-        if path is None or not path.exists():
+    paths = [user_config_path()]
+    if project_config is not None:
+        paths += [project_config, secrets_path(project_config)]
+    for path in paths:
+        try:
+            if not path.exists():
+                continue
+        except OSError as exc:  # e.g. a home folder this user may not enter
+            config.problems.append(ConfigProblem(path, None, None, f"cannot be read ({exc.strerror or exc}); using defaults"))
             continue
         config.files.append(path)
         _merge_file(config, path)
@@ -191,11 +208,13 @@ def _line_of(text: str, dotted: str) -> int | None:
 
 
 def describe(config: Config) -> str:
-    """The effective config as `key = value  # source` lines, for `mimo config`."""
-    fixed = {k: v for k, v in config.values.items() if k not in FREE_TABLES}
+    """The effective config as `key = value  # source` lines, for `mimo config`; secret values are masked."""
+    values = masked(config.values)
+    fixed = {k: v for k, v in values.items() if k not in FREE_TABLES}
     entries = dict(_flatten(fixed))
     for table in FREE_TABLES:
-        for key, value in config.table(table).items():
+        free = values.get(table, {})
+        for key, value in (free if isinstance(free, dict) else {}).items():
             entries[f'{table}."{key}"' if "." in key else f"{table}.{key}"] = value
     lines = []
     for dotted, value in sorted(entries.items()):

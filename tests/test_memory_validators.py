@@ -114,3 +114,32 @@ def test_validate_repo_reports_unreadable_files(tmp_path: Path) -> None:
     (tmp_path / "MEMORY.md").write_bytes(b"\xff\xfe broken")
     problems = validate_repo(tmp_path)["MEMORY.md"]
     assert problems[0].severity == ERROR and "UTF-8" in problems[0].message
+
+
+def test_a_memory_file_that_is_a_folder_is_an_error(tmp_path: Path) -> None:
+    """`memory check` passed when MEMORY.md was a directory (issue 19, item 10)."""
+    (tmp_path / "MEMORY.md").mkdir()
+    (tmp_path / "MEMORY.md" / "inside.txt").write_text("x")
+    (tmp_path / "sessions" / "s1" / "checkpoint.md").mkdir(parents=True)
+    (tmp_path / "outside.md").write_text("# elsewhere\n")
+    (tmp_path / "notes-link.md").symlink_to(tmp_path / "outside.md")
+    found = validate_repo(tmp_path)
+    assert [(p.severity, p.message) for p in found["MEMORY.md"]] == [(ERROR, "is a folder, not a file")]
+    assert found["sessions/s1/checkpoint.md"][0].severity == ERROR
+    assert found["notes-link.md"][0].severity == WARNING and "symbolic link" in found["notes-link.md"][0].message
+
+
+def test_memory_check_fails_when_memory_md_is_a_folder(git_project: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    mimo = lambda *args: subprocess.run([sys.executable, "-m", "mimo_tui", *args], cwd=git_project,  # noqa: E731
+                                        capture_output=True, text=True, env=os.environ.copy())
+    assert mimo("memory", "check").returncode == 0
+    memory = git_project / ".mimo" / "MEMORY.md"
+    memory.unlink()
+    memory.mkdir()
+    out = mimo("memory", "check")
+    assert out.returncode == 1 and "MEMORY.md:1: error: is a folder, not a file" in out.stdout, out.stdout + out.stderr
+    assert "Traceback" not in out.stderr

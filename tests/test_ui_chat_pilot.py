@@ -19,7 +19,7 @@ SIZE = (110, 36)
 
 def use_server(project: AgentProject, server: LocalOpenAIServer) -> None:
     project.write_config(
-        f'[model]\ndefault = "test"\n\n[models.test]\nmodel = "openai/test"\napi_base = "{server.base_url}"\napi_key = "sk-test"\n'
+        f'[model]\ndefault = "test"\n\n[models.test]\nmodel = "openai/test"\napi_base = "{server.base_url}"\n'
         "\n[llm]\nmax_retries = 2\n"
     )
 

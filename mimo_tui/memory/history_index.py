@@ -61,7 +61,12 @@ class HistoryIndex:
             return None
         self.state_db_path.parent.mkdir(parents=True, exist_ok=True)
         db = sqlite3.connect(self.state_db_path, check_same_thread=False, isolation_level=None, timeout=5.0)
-        exists = db.execute("SELECT 1 FROM sqlite_master WHERE name = 'history_fts'").fetchone()
+        try:
+            exists = db.execute("SELECT 1 FROM sqlite_master WHERE name = 'history_fts'").fetchone()
+        except sqlite3.Error as exc:
+            db.close()
+            exc.add_note(f"in {self.state_db_path}")
+            raise
         if not exists:
             if not create:
                 db.close()

@@ -142,12 +142,18 @@ class MemoryIndex:
     # -- opening ------------------------------------------------------------------------------
     def _open(self) -> sqlite3.Connection:
         try:
-            return self._connect()
-        except sqlite3.DatabaseError:
-            # The index is derived: a damaged or foreign file is thrown away and rebuilt from the markdown.
-            for suffix in ("", "-wal", "-shm"):
-                Path(f"{self.db_path}{suffix}").unlink(missing_ok=True)
-            return self._connect()
+            try:
+                return self._connect()
+            except sqlite3.DatabaseError as exc:
+                if getattr(exc, "sqlite_errorcode", 0) & 0xFF not in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB):
+                    raise  # a read-only folder or a full disk is said as such, not "repaired" by deleting
+                # The index is derived: a damaged or foreign file is thrown away and rebuilt from the markdown.
+                for suffix in ("", "-wal", "-shm"):
+                    Path(f"{self.db_path}{suffix}").unlink(missing_ok=True)
+                return self._connect()
+        except sqlite3.Error as exc:
+            exc.add_note(f"in {self.db_path}")
+            raise
 
     def _connect(self) -> sqlite3.Connection:
         self.db_path.parent.mkdir(parents=True, exist_ok=True)
@@ -165,6 +171,13 @@ class MemoryIndex:
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+    def _abandon(self, exc: BaseException) -> None:
+        """Roll back the open transaction unless SQLite already did (a COMMIT that failed on a full disk)."""
+        if self._db.in_transaction:
+            self._db.execute("ROLLBACK")
+        if isinstance(exc, sqlite3.Error):
+            exc.add_note(f"in {self.db_path}")
 
     # -- writing ------------------------------------------------------------------------------
     def _file_row(self, root: str, relpath: str) -> tuple[int, int, int] | None:
@@ -210,8 +223,8 @@ class MemoryIndex:
                     if row is not None:
                         self._drop_file(row[0])
                 self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
+            except BaseException as exc:
+                self._abandon(exc)
                 raise
             self._stats.invalidate()
 
@@ -251,8 +264,8 @@ class MemoryIndex:
                     self._db.execute("INSERT INTO chunks_fts(chunks_fts) VALUES('rebuild')")
                     self._db.execute(TRIGGER_INSERT)
                 self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
+            except BaseException as exc:
+                self._abandon(exc)
                 raise
             self._stats.invalidate()
         return ReconcileReport(indexed, pruned, unchanged)
@@ -268,8 +281,8 @@ class MemoryIndex:
                 self._db.execute("INSERT INTO chunks_fts(chunks_fts) VALUES('delete-all')")
                 self._db.execute(TRIGGER_DELETE)
                 self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
+            except BaseException as exc:
+                self._abandon(exc)
                 raise
             self._stats.invalidate()
         return self.reconcile()

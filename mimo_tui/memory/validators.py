@@ -68,9 +68,28 @@ def validate_file(relpath: str, text: str, root: str = PROJECT_ROOT, folder: Pat
     return []
 
 
+def _misshapen_files(folder: Path, root: str) -> dict[str, list[Problem]]:
+    """Markdown names that are not regular files: a folder called MEMORY.md, a symlink."""
+    found: dict[str, list[Problem]] = {}
+    for path in sorted(folder.rglob("*.md")):
+        rel = path.relative_to(folder)
+        if rel.parts[0] in (".git", "cache", "runs") or any(part.startswith(".") for part in rel.parts):
+            continue
+        if path.is_symlink():
+            message, severity = "is a symbolic link, not a file; memory files are read, indexed and committed only as files", WARNING
+        elif path.is_dir():
+            message, severity = "is a folder, not a file", ERROR
+        elif not path.is_file():
+            message, severity = "is not a regular file", ERROR
+        else:
+            continue
+        found[rel.as_posix()] = [Problem(rel.as_posix(), 1, severity, message, root)]
+    return found
+
+
 def validate_repo(folder: Path, root: str = PROJECT_ROOT) -> dict[str, list[Problem]]:
     """Problems of every memory file of a repo, by relpath (files without problems are left out)."""
-    found: dict[str, list[Problem]] = {}
+    found: dict[str, list[Problem]] = _misshapen_files(folder, root)
     for relpath in sorted(memory_files(folder)):
         try:
             text = (folder / relpath).read_text(encoding="utf-8")

@@ -32,7 +32,10 @@ def find_skill(name: str, project_root: Path, mimo_dir: Path) -> SkillEntry:
     if not entries:
         known = ", ".join(sorted({e.name for e in find_skills(project_root, mimo_dir)})) or "none"
         raise SetupError(f"no skill named {name!r} (found: {known}); `mimo skill list` shows the catalogue")
-    return entries[0]
+    entry = entries[0]
+    if entry.problems:  # a skill the agent's catalogue refuses is not trained or evaluated either
+        raise SetupError(f"{entry.folder / 'SKILL.md'}: {'; '.join(entry.problems)}; fix its front matter first")
+    return entry
 
 
 def trained_skill_text(store: VersionedStore, entry: SkillEntry) -> str:

@@ -1,11 +1,11 @@
-"""Parse the YAML front matter of a SKILL.md (the small subset skills use: scalars and folded text)."""
+"""Parse the YAML front matter of a SKILL.md with a real YAML parser: what is not valid YAML is refused, by line."""
 
 from __future__ import annotations
 
-import re
+import datetime
+import json
 from dataclasses import dataclass
-
-KEY_LINE = re.compile(r"^([A-Za-z_][\w-]*)\s*:\s*(.*)$")
+from typing import Any
 
 
 class FrontMatterError(ValueError):
@@ -20,12 +20,65 @@ class ParsedSkillFile:
     body: str
 
 
-def _scalar(raw: str) -> str:
-    raw = raw.strip()
-    if len(raw) >= 2 and raw[0] == raw[-1] and raw[0] in "'\"":
-        inner = raw[1:-1]
-        return inner.replace("\\\"", '"') if raw[0] == '"' else inner.replace("''", "'")
-    return raw
+def _loader() -> type:
+    """A safe YAML loader (libyaml's when present) that also refuses a key given twice."""
+    import yaml
+
+    base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+    class StrictLoader(base):  # type: ignore[misc, valid-type]
+        def construct_mapping(self, node: Any, deep: bool = False) -> dict[Any, Any]:
+            seen: set[Any] = set()
+            for key_node, _ in node.value:
+                key = self.construct_object(key_node, deep=deep)
+                if key in seen:
+                    raise yaml.constructor.ConstructorError(None, None, f"key {key!r} appears twice", key_node.start_mark)
+                seen.add(key)
+            return super().construct_mapping(node, deep=deep)
+
+    StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, StrictLoader.construct_mapping)
+    return StrictLoader
+
+
+_LOADER: type | None = None
+_STARTS_AT_CONTEXT = ("while scanning a simple key", "while scanning a quoted scalar")
+
+
+def _text(value: Any) -> str:
+    """A field as text: scalars as written, lists and tables as JSON (no field the app reads is one)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (int, float, datetime.date)):
+        return str(value)
+    return json.dumps(value, default=str)
+
+
+def parse_front_matter(block: str, first_line: int = 2) -> dict[str, str]:
+    """The `key: value` fields of a YAML block whose first line is line `first_line` of its file."""
+    global _LOADER
+    import yaml
+
+    _LOADER = _LOADER or _loader()
+    try:
+        data = yaml.load(block, Loader=_LOADER)  # noqa: S506 - a safe loader
+    except yaml.YAMLError as exc:
+        problem = getattr(exc, "problem", None) or str(exc)
+        context = getattr(exc, "context", None)
+        mark = getattr(exc, "problem_mark", None)
+        if mark is None or context in _STARTS_AT_CONTEXT:  # the culprit is where the key or the quote began
+            mark = getattr(exc, "context_mark", None) or mark
+        where = f"line {mark.line + first_line}" if mark is not None else f"line {first_line}"
+        raise FrontMatterError(f"{where}: not valid YAML: {problem}" + (f" ({context})" if context else "")) from exc
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        first = next((line.strip() for line in block.splitlines() if line.strip()), "")
+        raise FrontMatterError(f"line {first_line}: expected 'key: value' lines, got {first!r}")
+    return {str(key): _text(value) for key, value in data.items()}
 
 
 def parse_skill_file(text: str) -> ParsedSkillFile:
@@ -37,34 +90,5 @@ def parse_skill_file(text: str) -> ParsedSkillFile:
         end = next(i for i in range(1, len(lines)) if lines[i].strip() == "---")
     except StopIteration as exc:
         raise FrontMatterError("the front matter is not closed with '---'") from exc
-    fields: dict[str, str] = {}
-    key: str | None = None
-    block: list[str] = []
-    folded = False
-
-    def close_block() -> None:
-        if key is not None and block:
-            joiner = " " if folded else "\n"
-            fields[key] = joiner.join(part.strip() for part in block).strip()
-
-    for number in range(1, end):
-        line = lines[number]
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
-        if line[0] in " \t" and key is not None:
-            block.append(line)
-            continue
-        match = KEY_LINE.match(line)
-        if not match:
-            raise FrontMatterError(f"line {number + 1}: expected 'key: value', got {line.strip()!r}")
-        close_block()
-        key, value = match.group(1), match.group(2).strip()
-        block = []
-        folded = value in (">", ">-", "|", "|-")
-        if folded or value == "":
-            folded = value.startswith(">") or value == ""
-            fields[key] = ""
-        else:
-            fields[key] = _scalar(value)
-    close_block()
+    fields = parse_front_matter("\n".join(lines[1:end]), first_line=2)
     return ParsedSkillFile(fields, "\n".join(lines[end + 1 :]).strip() + "\n")

@@ -9,12 +9,13 @@ from pathlib import Path
 from mimo_tui.store.repo_guard import ensure_own_git_dir
 from mimo_tui.store.repo_lock import LOCK_NAME
 from mimo_tui.store.records import StoreError, Writer
+from mimo_tui.store.secret_guard import stage_all
 from mimo_tui.store.versioned_store import VersionedStore, atomic_write
 
 GITIGNORE = "state.db\nstate.db-*\nindex.db\nindex.db-*\ncache/\n*.tmp\n"
 # Kept out of history through .git/info/exclude (untracked, so no commit or revert can touch them).
 DAMAGED_PREFIX = ".git-damaged-"
-EXCLUDES = GITIGNORE + f"/{LOCK_NAME}\n/{DAMAGED_PREFIX}*\n"
+EXCLUDES = GITIGNORE + f"secrets.toml\n/{LOCK_NAME}\n/{DAMAGED_PREFIX}*\n"
 
 
 def open_memory_repo(folder: Path, templates: dict[str, str], outer_project: Path | None = None) -> VersionedStore:
@@ -31,20 +32,22 @@ def open_memory_repo(folder: Path, templates: dict[str, str], outer_project: Pat
         raise StoreError(f"cannot create {folder}: {exc.strerror or exc}") from exc
     store = VersionedStore(folder)
     fresh = not os.path.lexists(folder / ".git")
+    secret_notes: list[str] = []
     if fresh:
         with store.exclusive():  # several processes may open a new project at once: one creates the repo
             if not os.path.lexists(folder / ".git"):
-                _create(store, templates, outer_project)
+                secret_notes = _create(store, templates, outer_project)
     ensure_own_git_dir(folder)
     _keep_derived_files_ignored(folder)
-    store.recovery_notes = store.recover()
+    store.recovery_notes = store.recover() + secret_notes
     store.check_health()
     if not fresh:
         store.maintain()
     return store
 
 
-def _create(store: VersionedStore, templates: dict[str, str], outer_project: Path | None) -> None:
+def _create(store: VersionedStore, templates: dict[str, str], outer_project: Path | None) -> list[str]:
+    """Init and commit the templates and what is already there; returns warnings for files left out (literal keys)."""
     folder = store.root
     if outer_project is not None:
         exclude_from_outer_repo(outer_project, folder)
@@ -54,8 +57,9 @@ def _create(store: VersionedStore, templates: dict[str, str], outer_project: Pat
         for rel, text in {".gitignore": GITIGNORE, **templates}.items():
             if not (folder / rel).exists():
                 atomic_write(folder / rel, text.encode("utf-8"))
-        store.git.run("add", "-A")
+        secret_notes = list(stage_all(store.git, folder).values())
         store.git.run("commit", "-q", "--no-verify", "--author=mimo <mimo@mimo>", "-m", "memory: created the memory repo")
+        return secret_notes
     except PermissionError as exc:
         raise StoreError(f"cannot write to {folder}: permission denied (is the folder read-only?)") from exc
 

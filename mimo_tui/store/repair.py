@@ -19,6 +19,7 @@ from mimo_tui.store.git_runner import GitRunner
 from mimo_tui.store.memory_repo import DAMAGED_PREFIX, GITIGNORE, _keep_derived_files_ignored
 from mimo_tui.store.records import StoreError
 from mimo_tui.store.repo_guard import git_dir_problem, index_problem
+from mimo_tui.store.secret_guard import stage_all
 from mimo_tui.store.versioned_store import VersionedStore, atomic_write
 
 
@@ -114,7 +115,8 @@ def _fresh_history(store: VersionedStore, report: RepairReport) -> None:
     _keep_derived_files_ignored(folder)
     if not (folder / ".gitignore").exists():
         atomic_write(folder / ".gitignore", GITIGNORE.encode())
-    store.git.run("add", "-A")
+    for warning in stage_all(store.git, folder).values():
+        report.done.append(warning)
     tracked = [line for line in store.git.out("ls-files", "-z").split("\0") if line]
     leaked = [rel for rel in tracked if rel.startswith(DAMAGED_PREFIX)]
     if leaked:  # never expected: the exclude above covers them

@@ -12,8 +12,10 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from pathlib import Path, PurePosixPath
 
+from mimo_tui.store import worktree_snapshot
 from mimo_tui.store.git_runner import GitRunner
 from mimo_tui.store.index_lock import is_index_lock_busy, live_owner, remove_if_stale
+from mimo_tui.store.secret_guard import check_commit, unstage_secrets
 from mimo_tui.store.records import (
     EXTERNAL,
     USER,
@@ -184,6 +186,7 @@ class VersionedStore:
         rel = self.relpath(relpath)
         self._check_sandbox(writer, rel)
         data = text.encode("utf-8")
+        check_commit(rel, data)
         with self._lock.hold():
             current = self.read(rel)
             if base_digest is not None and current.digest != base_digest:
@@ -352,8 +355,8 @@ class VersionedStore:
         self._commits_since_maintenance = 0
         self.git.run("maintenance", "run", "--auto", "--quiet", check=False)
 
-    def commit_external(self) -> list[FileChanged]:
-        """Commit whatever changed on disk outside the app, as the `external` author."""
+    def commit_external(self, warn: Callable[[str], None] | None = None) -> list[FileChanged]:
+        """Commit whatever changed on disk outside the app, as the `external` author (never a literal secret: `warn`)."""
         with self._lock.hold():
             self._ensure_index_sound()
             status = self.git.out("status", "--porcelain", "-z", "--untracked-files=all")
@@ -372,6 +375,10 @@ class VersionedStore:
                     i += 1  # the source path of a rename follows
                 changed.append((rel, "D" in code))
             self._checked(self._git_write("add", "-A"))
+            refused = unstage_secrets(self.git, self.root, warn, [rel for rel, deleted in changed if not deleted])
+            changed = [(rel, deleted) for rel, deleted in changed if rel not in refused]
+            if not changed:
+                return []
             names = ", ".join(rel for rel, _ in changed[:5]) + (" ..." if len(changed) > 5 else "")
             message = f"memory: external edit of {names}"
             proc = self._git_write("commit", "-q", "--no-verify", "--author=external <external@mimo>", "-m", message)
@@ -445,10 +452,12 @@ class VersionedStore:
             self._ensure_index_sound()
             sha = self.resolve(rev)
             subject = self.git.out("log", "-1", "--format=%s", sha).strip()
+            before = worktree_snapshot.snapshot(self.root, self.files_of(sha))
             proc = self._git_write("revert", "--no-commit", sha)
             if proc.returncode != 0:
                 self._git_write("revert", "--abort")
                 self._git_write("reset", "--merge")
+                worktree_snapshot.restore(self.root, before)  # when git could not undo it (a full disk)
                 detail = (proc.stderr or proc.stdout).strip()
                 if "conflict" in detail.lower():
                     raise RevertConflict(
@@ -460,6 +469,7 @@ class VersionedStore:
             done = self._git_write("commit", "-q", "--no-verify", f"--author={writer.role} <{writer.role}@mimo>", "-m", message)
             if done.returncode != 0:
                 self._git_write("reset", "--merge")
+                worktree_snapshot.restore(self.root, before)
                 text = (done.stdout + done.stderr).strip()
                 if "nothing to commit" in text or "no changes added" in text:
                     raise StoreError(f"reverting {sha[:8]} changes nothing now")

@@ -30,7 +30,14 @@ def watch_external_edits(
     from watchfiles import watch
 
     root = store.root.resolve()
-    _commit_outside_edits(store, on_error)  # edits made while the app was closed
+    told: set[str] = set()
+
+    def warn_once(message: str) -> None:  # a file left uncommitted is named once, not on every later edit
+        if message not in told:
+            told.add(message)
+            on_error(message)
+
+    _commit_outside_edits(store, on_error, warn_once)  # edits made while the app was closed
     for changes in watch(
         root,
         watch_filter=lambda _change, path: _interesting(root, path),
@@ -41,12 +48,12 @@ def watch_external_edits(
         raise_interrupt=False,
     ):
         if changes:
-            _commit_outside_edits(store, on_error)
+            _commit_outside_edits(store, on_error, warn_once)
 
 
-def _commit_outside_edits(store: VersionedStore, on_error: Callable[[str], None]) -> None:
+def _commit_outside_edits(store: VersionedStore, on_error: Callable[[str], None], warn: Callable[[str], None]) -> None:
     try:
-        store.commit_external()
+        store.commit_external(warn)
     except StoreError as exc:
         on_error(str(exc))
     except Exception as exc:  # the watcher must outlive one bad commit
