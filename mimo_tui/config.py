@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mimo_tui.secret_values import masked
+from mimo_tui.secrets import masked
 from mimo_tui.workspace import user_config_dir
 
 # Known keys and their defaults. Tables listed in FREE_TABLES take any keys (model names, binding ids ...).

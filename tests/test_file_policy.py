@@ -47,6 +47,8 @@ class PolicyProject:
             f'[model]\ndefault = "test"\n\n[models.test]\nmodel = "openai/test"\napi_base = "{base_url}"\n'
             f'api_key = "{CONFIG_KEY}"\n\n[llm]\nmax_retries = 2\n' + extra
         )
+        with (self.root / ".mimo" / "secrets.toml").open("a", encoding="utf-8") as secrets:
+            secrets.write(f'[keys]\nopenai = "{SECRETS_FILE_KEY}"\n')
 
     def ctx(self) -> ToolContext:
         return ToolContext(project_root=self.root, session_id="s1")
@@ -63,8 +65,6 @@ def policy_project(agent_project: AgentProject, tmp_path: Path) -> PolicyProject
     (root / "outlink.txt").symlink_to(outside / "secret.txt")
     (root / "outdir").symlink_to(outside)
     (root / "alias.txt").symlink_to(root / ".env")  # a harmless name for a secret file
-    (root / ".mimo").mkdir()
-    (root / ".mimo" / "secrets.toml").write_text(f'[keys]\nopenai = "{SECRETS_FILE_KEY}"\n', encoding="utf-8")
     project = PolicyProject(agent_project, outside)
     project.config("http://127.0.0.1:9/v1")
     return project

@@ -14,7 +14,7 @@ import pytest
 from mimo_tui.config import load_config
 from mimo_tui.llm.models import resolve_model
 from mimo_tui.project import Project
-from mimo_tui.secret_values import is_secret_name, literal_secrets, masked
+from mimo_tui.secrets import is_secret_key as is_secret_name, literal_secrets, masked
 from mimo_tui.store import repair_memory_repo
 from mimo_tui.store.secret_guard import SecretRefused
 from mimo_tui.store.watcher import watch_external_edits
@@ -162,7 +162,7 @@ def test_mimo_config_masks_secrets_but_shows_the_model_table(project_with_key: P
     assert mimo(project_with_key, "memory", "log").returncode == 0
     out = mimo(project_with_key, "config")
     assert out.returncode == 0, out.stderr
-    assert "zq-model" in out.stdout and "http://127.0.0.1:9/v1" in out.stdout and "hidden" in out.stdout
+    assert "zq-model" in out.stdout and "http://127.0.0.1:9/v1" in out.stdout and "(masked)" in out.stdout
     assert KEY not in out.stdout + out.stderr and "zq-user-bearer" not in out.stdout + out.stderr
     assert "secrets.toml" in out.stderr  # it says where the key belongs
 

@@ -8,7 +8,7 @@ import tomllib
 from collections.abc import Callable
 from pathlib import Path
 
-from mimo_tui.secret_values import is_literal_secret, literal_secrets
+from mimo_tui.secrets import is_literal_secret, literal_secrets
 from mimo_tui.store.git_runner import GitRunner
 from mimo_tui.store.records import StoreError
 
