@@ -87,6 +87,18 @@ DEFAULT_TABLE = [
     ("git --git-dir=/elsewhere/.git log", ASK),
     ("git --exec-path=/tmp status", ASK),
     ("git --config-env=core.pager=X log", ASK),
+    # arguments the shell decides at run time may turn into options
+    ("for x in --output=/x; do git log -1 $x; done", ASK),
+    ("git log -1${IFS}--output=/x", ASK),
+    ("git log {--output=/x,-1}", ASK),
+    ("git log --output{=/x,}", ASK),
+    ("git log -1 -{-output=/x,1}", ASK),
+    ("git diff *.py", ASK),  # a file named --output=x would become an option
+    ("git diff -- *.py", ALLOW),
+    ("git diff '*.py'", ALLOW),
+    ("git diff HEAD -- $f", ALLOW),
+    ("ls src/{a,b}.py", ALLOW),
+    ("{ls,-la}", ASK),
     ("FOO=1 ls", ASK),
     ("GIT_EXTERNAL_DIFF=/tmp/x git diff", ASK),
     ("$CMD", ASK),
@@ -335,3 +347,22 @@ def test_mimo_run_asks_before_git_log_output(
     assert record["tool_calls"][0]["status"] == "denied" and not target.exists()
     record = _run(capsys, "--yes", f"run git log -1 --output={target}")
     assert record["tool_calls"][0]["status"] == "ok" and "first" in target.read_text()
+
+
+async def test_the_tui_prompt_shows_the_parts_of_a_chained_command(agent_project: AgentProject, make_chat_app) -> None:
+    from mimo_tui.ui.chat.permission_prompt import PermissionPrompt
+    from tests.fixtures.chat_app import send, wait_for_agent, wait_idle, wait_until
+
+    app = make_chat_app()
+    async with app.run_test(size=(110, 36)) as pilot:
+        await wait_for_agent(pilot)
+        await send(pilot, "run ls; touch made.txt")
+        await wait_until(pilot, lambda: bool(app.query(PermissionPrompt)), timeout=30, what="the permission prompt")
+        prompt = app.query_one(PermissionPrompt)
+        shown = prompt.preview
+        assert "✓ ls  (allowed)" in shown and "? touch made.txt  (no rule allows it)" in shown
+        await wait_until(pilot, lambda: app.focused is prompt, what="the prompt to take focus")
+        app.save_screenshot("/tmp/shell-prompt.svg")
+        await pilot.press("r")
+        await wait_idle(pilot)
+    assert not (agent_project.root / "made.txt").exists()

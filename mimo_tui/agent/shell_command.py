@@ -7,10 +7,11 @@ parse is reported as such, and the caller asks rather than guesses.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from mimo_tui.agent.shell_risks import DEV_FILES, program_risks
+from mimo_tui.agent.shell_risks import DEV_FILES, options_matter, program_risks
 
 COMMAND = "command"
 SUBSTITUTION = "substitution"
@@ -20,6 +21,7 @@ WRITING_REDIRECTS = {">", ">>", ">|", "&>", "&>>", "<>", ">&"}
 CONTAINERS = {"list", "pipeline", "compound", "if", "for", "while", "until", "function"}
 INERT = {"operator", "pipe", "reservedword", "tilde", "heredoc"}
 CODE_IN_TEXT = ("$(", "`", "<(", ">(")
+BRACES = re.compile(r"\{[^{}]*(,|\.\.)[^{}]*\}")
 
 
 @dataclass(frozen=True)
@@ -104,6 +106,12 @@ class _Walker:
                 code.append("the here-document runs a command substitution")
         return writes, code
 
+    def _may_become_options(self, word: Any) -> bool:
+        """An argument whose final words are decided by the shell at run time: a variable (split on $IFS), a glob
+        that may match a file named like an option, or a brace expansion that may produce one."""
+        raw = self.text(word)
+        return _expands(word) or raw[:1] in ("*", "?", "[") or (word.word[:1] in ("-", "{") and bool(BRACES.search(word.word)))
+
     def command(self, node: Any) -> None:
         words = [p for p in node.parts if p.kind == "word"]
         assignments = [p for p in node.parts if p.kind == "assignment"]
@@ -119,15 +127,25 @@ class _Walker:
                 names = ", ".join(a.word.split("=", 1)[0] for a in assignments)
                 code.append(f"runs with a changed environment ({names}), which can change what it runs")
             program = words[0]
-            if any(p.kind in ("parameter", "commandsubstitution", "processsubstitution") for p in program.parts or []) or _is_glob(self.text(program)):
+            if _expands(program) or _is_glob(self.text(program)) or BRACES.search(program.word):
                 code.append("the program to run is only known when it runs")
-            program_writes, program_code = program_risks(program.word, [w.word for w in words[1:]])
+            args = words[1:]
+            if options_matter(program.word):
+                options = args[: [w.word for w in args].index("--")] if any(w.word == "--" for w in args) else args
+                unknown = [self.text(w) for w in options if self._may_become_options(w)]
+                if unknown:
+                    code.append(f"its arguments are only known when it runs ({', '.join(unknown)})")
+            program_writes, program_code = program_risks(program.word, [w.word for w in args])
             writes += program_writes
             code += program_code
         self.parts.append(CommandPart(self.text(node), COMMAND, tuple(writes), tuple(code)))
         for part in node.parts:
             if part.kind in ("word", "assignment"):
                 self.walk(part)
+
+
+def _expands(word: Any) -> bool:
+    return any(p.kind in ("parameter", "commandsubstitution", "processsubstitution") for p in getattr(word, "parts", None) or [])
 
 
 def _is_glob(text: str) -> bool:

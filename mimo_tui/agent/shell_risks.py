@@ -297,6 +297,12 @@ CHECKS: dict[str, Callable[[str, list[str]], Risks]] = {
 }
 
 
+def options_matter(program: str) -> bool:
+    """Whether an argument of `program` can change what it does beyond reading (so unknown arguments must ask)."""
+    name = program.rsplit("/", 1)[-1]
+    return name in RUNS_ANOTHER_COMMAND or name in CHECKS or bool(PYTHON.match(name))
+
+
 def program_risks(program: str, args: list[str]) -> Risks:
     """Why running `program args` writes files or runs code beyond itself, as (writes, runs_code) reasons."""
     name = program.rsplit("/", 1)[-1]
