@@ -5,6 +5,8 @@ from __future__ import annotations
 import fnmatch
 import json
 import subprocess
+import sys
+import time
 import tomllib
 from pathlib import Path
 
@@ -249,7 +251,9 @@ def test_parse_command_lists_commands_substitutions_and_redirections() -> None:
     echo = parsed.parts[2]
     assert echo.writes == ("writes to out.txt",) and echo.runs_code == ()
     assert parse_command("ls 2>&1 >/dev/null").parts[0].risks == ()
-    assert "heredoc" not in (parse_command("cat <<'EOF'\nplain\nEOF").error or "")
+    assert parse_command("cat <<EOF\nplain $HOME\nEOF").parts[0].risks == ()
+    assert parse_command("cat <<EOF\n$(id)\nEOF").parts[0].runs_code == ("the here-document runs a command substitution",)
+    assert not parse_command("cat <<'EOF'\n$(id)\nEOF").parsed  # bashlex rejects quoted delimiters: asked as a whole
     assert parse_command("").error == "the command is empty"
     assert "cannot be parsed" in (parse_command("ls &&").error or "")
 
@@ -366,3 +370,25 @@ async def test_the_tui_prompt_shows_the_parts_of_a_chained_command(agent_project
         await pilot.press("r")
         await wait_idle(pilot)
     assert not (agent_project.root / "made.txt").exists()
+
+
+def test_input_that_sends_the_parser_into_a_loop_asks_within_a_second() -> None:
+    # bashlex loops forever (allocating as it goes) on this: the parse budget stops it and the command asks
+    started = time.perf_counter()
+    parsed = parse_command("ls||$'#{${'")
+    assert parsed.error == "the command is too complex to check"
+    assert time.perf_counter() - started < 2.0
+    assert DEFAULTS.decide("bash", "ls||$'#{${'") == ASK
+    long_command = "ls; " * 3000
+    assert "too long" in (parse_command(long_command).error or "") and DEFAULTS.decide("bash", long_command) == ASK
+    previous = sys.gettrace()
+
+    def tracer(frame, event, arg):  # stands for a debugger or coverage: it must be put back after a parse
+        return None
+
+    sys.settrace(tracer)
+    try:
+        parse_command("ls -la")
+        assert sys.gettrace() is tracer
+    finally:
+        sys.settrace(previous)

@@ -8,6 +8,8 @@ parse is reported as such, and the caller asks rather than guesses.
 from __future__ import annotations
 
 import re
+import sys
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +23,9 @@ WRITING_REDIRECTS = {">", ">>", ">|", "&>", "&>>", "<>", ">&"}
 CONTAINERS = {"list", "pipeline", "compound", "if", "for", "while", "until", "function"}
 INERT = {"operator", "pipe", "reservedword", "tilde", "heredoc"}
 CODE_IN_TEXT = ("$(", "`", "<(", ">(")
+MAX_COMMAND_CHARS = 10_000
+MAX_PARSE_CALLS = 1_500_000
+MAX_PARSE_SECONDS = 0.5
 BRACES = re.compile(r"\{[^{}]*(,|\.\.)[^{}]*\}")
 
 
@@ -152,14 +157,48 @@ def _is_glob(text: str) -> bool:
     return "*" in text or "?" in text or ("[" in text and "]" in text)
 
 
+class _TooComplex(BaseException):
+    """Raised inside bashlex when a parse runs past its budget (a BaseException, so bashlex cannot swallow it)."""
+
+
+class _Budget:
+    """A trace hook that stops a parse after too many calls or too long: bashlex loops forever, eating memory,
+    on some malformed input (an unclosed `${`), and the decision must never hang the agent."""
+
+    def __init__(self, max_calls: int, max_seconds: float) -> None:
+        self.calls = 0
+        self.max_calls = max_calls
+        self.deadline = time.perf_counter() + max_seconds
+
+    def __call__(self, frame: Any, event: str, arg: Any) -> None:
+        if event == "call":
+            self.calls += 1
+            if self.calls > self.max_calls or (self.calls % 512 == 0 and time.perf_counter() > self.deadline):
+                raise _TooComplex
+        return None  # no line-by-line tracing inside the frame
+
+
+def _parse_within_budget(source: str) -> list[Any]:
+    import bashlex  # imported here: it builds its parser tables on import (about 50 ms)
+
+    previous = sys.gettrace()
+    sys.settrace(_Budget(MAX_PARSE_CALLS, MAX_PARSE_SECONDS))
+    try:
+        return bashlex.parse(source)
+    finally:
+        sys.settrace(previous)
+
+
 def parse_command(source: str) -> ParsedCommand:
     """Take `source` apart as bash would; a command bashlex cannot parse comes back with `error` set."""
     if not source.strip():
         return ParsedCommand(source, error="the command is empty")
+    if len(source) > MAX_COMMAND_CHARS:
+        return ParsedCommand(source, error=f"the command is too long to check ({len(source)} characters)")
     try:
-        import bashlex  # imported here: it builds its parser tables on import (about 50 ms)
-
-        trees = bashlex.parse(source)
+        trees = _parse_within_budget(source)
+    except _TooComplex:
+        return ParsedCommand(source, error="the command is too complex to check")
     except RecursionError:
         return ParsedCommand(source, error="the command is nested too deeply to check")
     except Exception as exc:  # bashlex raises ParsingError, NotImplementedError and sometimes its own bugs
