@@ -392,3 +392,33 @@ def test_input_that_sends_the_parser_into_a_loop_asks_within_a_second() -> None:
         assert sys.gettrace() is tracer
     finally:
         sys.settrace(previous)
+
+
+FUZZ_TOKENS = ["ls", "pwd", "touch PWN", " ", " ", ";", "&&", "||", "|", "&", "|&", "\\", "'", '"', "$'", "\\'", "#", "\n",
+               "$(", ")", "(", "{", "}", "`", "<<", "<<-", "<<<", "EOF", "x", "-la", "$", "${", "=", "\r", "\t", ">", "/dev/null",
+               "2>&1", "!", "do", "done", "for", "in", "if", "then", "fi", "\\\n", "<", "*", ",", "~", ";;", "$'\\''"]
+RAN_ALLOWED = ("ls", "pwd", "git log", "git status", "git diff", "for ")
+
+
+def test_what_the_rules_allow_is_all_that_real_bash_runs(tmp_path: Path) -> None:
+    """Differential check against bash itself: for allowed commands (table entries and seeded random token soup), a DEBUG
+    trap records every simple command bash runs; none may be other than ls, pwd or git log, and PWN is never created."""
+    import random
+
+    rng = random.Random(19)
+    candidates = [c for c, expected in DEFAULT_TABLE if expected == ALLOW]
+    candidates += [rng.choice(["ls ", "pwd", "ls", "git log "]) + "".join(rng.choice(FUZZ_TOKENS) for _ in range(rng.randint(1, 7)))
+                   for _ in range(1500)]
+    allowed = [c for c in candidates if DEFAULTS.decide("bash", c) == ALLOW]
+    assert len(allowed) > 150  # the soup must exercise the parser, not only be refused
+    log = tmp_path / "ran"
+    trap = f'exec 3>>"{log}"; trap \'printf "%s\\0" "$BASH_COMMAND" >&3\' DEBUG\n'
+    wrong = []
+    for command in allowed:
+        log.write_text("")
+        subprocess.run(["bash", "-c", trap + command], cwd=tmp_path, capture_output=True, timeout=10, stdin=subprocess.DEVNULL)
+        ran = [c for c in log.read_text().split("\0") if c and not c.startswith(("exec 3", "trap "))]
+        if any(not c.startswith(RAN_ALLOWED) for c in ran) or (tmp_path / "PWN").exists():
+            wrong.append((command, ran))
+            (tmp_path / "PWN").unlink(missing_ok=True)
+    assert wrong == [], "\n".join(f"{c!r} ran {r}" for c, r in wrong)

@@ -193,6 +193,9 @@ def parse_command(source: str) -> ParsedCommand:
     """Take `source` apart as bash would; a command bashlex cannot parse comes back with `error` set."""
     if not source.strip():
         return ParsedCommand(source, error="the command is empty")
+    stripped = source.rstrip()
+    if (len(stripped) - len(stripped.rstrip("\\"))) % 2:  # bash runs a trailing `\` as a command; bashlex drops it
+        return ParsedCommand(source, error="the command ends with a lone backslash")
     if len(source) > MAX_COMMAND_CHARS:
         return ParsedCommand(source, error=f"the command is too long to check ({len(source)} characters)")
     try:
