@@ -15,7 +15,7 @@ from mimo_tui.agent import events as ev
 from mimo_tui.agent.modes import BUILD, MODES, plan_mode_refusal
 from mimo_tui.agent.off_loop import finish_in_thread
 from mimo_tui.agent.file_policy import PathRefused, check_read, check_write, display_path
-from mimo_tui.agent.permissions import ALLOW, ASK, DENY, PermissionPolicy, PermissionRule
+from mimo_tui.agent.permissions import ALLOW, ASK, DENY, PermissionPolicy, PermissionRule, exact_pattern
 from mimo_tui.agent.prompt import mode_reminder
 from mimo_tui.agent.tools.arguments import ToolInputError
 from mimo_tui.agent.tools.base import Tool, ToolContext, ToolResult
@@ -87,6 +87,7 @@ class AgentSession:
         self.tools = tools
         self.policy = policy
         self.context = context
+        self.context.services["permissions"] = policy  # the bash preview shows how the rules judge each part
         self.system_prompt = system_prompt
         self.subscriber = subscriber
         self.settings = settings or AgentSettings()
@@ -388,7 +389,7 @@ class AgentSession:
             if answer == REJECT:
                 return ToolResult(f"the user rejected this {name} call; do not retry it, ask the user instead", is_error=True), "denied"
             if answer == ALWAYS:
-                rule = PermissionRule(name, subject, ALLOW)
+                rule = PermissionRule(name, exact_pattern(subject), ALLOW)  # this subject only, even if it holds * or ?
                 self.policy.add(rule)
                 if self.remember_rule is not None:
                     try:

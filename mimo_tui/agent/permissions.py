@@ -1,4 +1,9 @@
-"""Permission rules: allow / ask / deny per tool with glob patterns on paths and commands; last match wins."""
+"""Permission rules: allow / ask / deny per tool with glob patterns on paths and commands; last match wins.
+
+A bash command is judged part by part (see shell_command): every simple command must be allowed on
+its own, a deny on any part denies, and a part that writes or runs other code asks unless a rule
+names exactly that part or that whole command (what "always" stores).
+"""
 
 from __future__ import annotations
 
@@ -8,11 +13,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from mimo_tui.agent.file_policy import secret_permission_rules
+from mimo_tui.agent.shell_command import CommandPart, ParsedCommand, parse_command
 
 ALLOW = "allow"
 ASK = "ask"
 DENY = "deny"
 ACTIONS = (ALLOW, ASK, DENY)
+SHELL_TOOLS = {"bash"}
 
 # Defaults, overridden by config rules (which come later, so they win).
 DEFAULT_RULES: tuple[tuple[str, str, str], ...] = (
@@ -26,14 +33,39 @@ DEFAULT_RULES: tuple[tuple[str, str, str], ...] = (
     ("task", "*", ALLOW),
     ("skill", "*", ALLOW),
     ("write_file", ".mimo/plans/*", ALLOW),
-    ("bash", "ls*", ALLOW),
+    # Each simple command of a bash line is judged on its own (see judge_command); `ls` but not `lsof`.
+    *(("bash", pattern, ALLOW) for command in ("ls", "git status", "git diff", "git log") for pattern in (command, f"{command} *")),
     ("bash", "pwd", ALLOW),
-    ("bash", "git status*", ALLOW),
-    ("bash", "git diff*", ALLOW),
-    ("bash", "git log*", ALLOW),
     # Files that may hold secrets (.env, keys, secrets.toml ...) ask when read_file or grep names them.
     *secret_permission_rules(ASK),
 )
+
+
+GLOB_SPECIALS = {"*": "[*]", "?": "[?]", "[": "[[]"}
+
+
+def exact_pattern(text: str) -> str:
+    """A glob pattern that matches `text` and nothing else (`ls *.py` -> `ls [*].py`): what "always" stores."""
+    return "".join(GLOB_SPECIALS.get(ch, ch) for ch in text)
+
+
+@dataclass(frozen=True)
+class PartVerdict:
+    """What the rules say about one part of a shell command, and why."""
+
+    part: CommandPart
+    action: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class CommandVerdict:
+    """What the rules say about a whole shell command, with the verdict on each of its parts."""
+
+    action: str
+    reason: str
+    parsed: ParsedCommand
+    parts: tuple[PartVerdict, ...] = ()
 
 
 class PermissionConfigError(ValueError):
@@ -65,11 +97,61 @@ class PermissionPolicy:
         return cls(rules + parse_rules(entries, source))
 
     def decide(self, tool: str, subject: str) -> str:
+        if tool in SHELL_TOOLS:
+            return self.judge_command(tool, subject).action
+        return self._last_match(tool, subject)
+
+    def _last_match(self, tool: str, subject: str) -> str:
         action = ASK
         for rule in self.rules:
             if rule.matches(tool, subject):
                 action = rule.action
         return action
+
+    def _exactly_allowed(self, tool: str, text: str) -> bool:
+        """A rule names exactly `text` and allows it, and no later rule matching `text` asks or denies."""
+        allowed = False
+        exact = exact_pattern(text)
+        for rule in self.rules:
+            if not rule.matches(tool, text):
+                continue
+            if rule.pattern == exact and rule.action == ALLOW:
+                allowed = True
+            elif rule.action != ALLOW:
+                allowed = False
+        return allowed
+
+    def judge_command(self, tool: str, command: str) -> CommandVerdict:
+        """The decision on a shell command and, per part, what decided it."""
+        parsed = parse_command(command)
+        whole = self._last_match(tool, command)
+        if whole == DENY:
+            return CommandVerdict(DENY, "a deny rule matches the whole command", parsed)
+        exact = self._exactly_allowed(tool, command)
+        if not parsed.parsed:
+            if exact:
+                return CommandVerdict(ALLOW, "a rule allows exactly this command", parsed)
+            return CommandVerdict(ASK, str(parsed.error), parsed)
+        verdicts = tuple(self._judge_part(tool, part) for part in parsed.parts)
+        if any(v.action == DENY for v in verdicts):
+            return CommandVerdict(DENY, "a deny rule matches a part of it", parsed, verdicts)
+        if exact:
+            return CommandVerdict(ALLOW, "a rule allows exactly this command", parsed, verdicts)
+        if all(v.action == ALLOW for v in verdicts):
+            return CommandVerdict(ALLOW, "every part is allowed", parsed, verdicts)
+        return CommandVerdict(ASK, "some parts need your approval", parsed, verdicts)
+
+    def _judge_part(self, tool: str, part: CommandPart) -> PartVerdict:
+        action = self._last_match(tool, part.text)
+        if action == DENY:
+            return PartVerdict(part, DENY, "denied by a rule")
+        if part.risks:
+            if self._exactly_allowed(tool, part.text):
+                return PartVerdict(part, ALLOW, "allowed exactly")
+            return PartVerdict(part, ASK, "; ".join(part.risks))
+        if action == ALLOW:
+            return PartVerdict(part, ALLOW, "allowed")
+        return PartVerdict(part, ASK, "no rule allows it")
 
     def add(self, rule: PermissionRule) -> None:
         self.rules.append(rule)

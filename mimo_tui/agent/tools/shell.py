@@ -7,6 +7,7 @@ import os
 import signal
 from typing import Any
 
+from mimo_tui.agent.permissions import ALLOW, DENY, CommandVerdict, PermissionPolicy
 from mimo_tui.agent.tools.arguments import int_arg, schema, text_arg
 from mimo_tui.agent.tools.base import ToolContext, ToolResult, ToolSpec
 
@@ -40,6 +41,20 @@ async def read_capped(stream: asyncio.StreamReader, keep: int = OUTPUT_CAP * 4) 
     return bytes(head + middle + tail).decode("utf-8", errors="replace")
 
 
+MARKS = {ALLOW: "✓", DENY: "✗"}
+
+
+def describe_verdict(command: str, verdict: CommandVerdict) -> str:
+    """`$ ls; touch /x` followed by one line per part: `✓ ls  (allowed)`, `? touch /x  (no rule allows it)`."""
+    lines = [f"$ {command}"]
+    if not verdict.parsed.parsed:
+        lines.append(f"  ? {verdict.parsed.error}: the whole command needs your approval")
+    for part in verdict.parts:
+        text = " ".join(part.part.text.split()) if "\n" not in part.part.text else part.part.text.splitlines()[0] + " …"
+        lines.append(f"  {MARKS.get(part.action, '?')} {text}  ({part.reason})")
+    return "\n".join(lines)
+
+
 class Bash:
     """Run a shell command."""
 
@@ -59,7 +74,12 @@ class Bash:
         return raw.strip() if isinstance(raw, str) else ""
 
     def preview(self, args: dict[str, Any], ctx: ToolContext) -> str:
-        return f"$ {self.permission_subject(args)}"
+        """The command and, part by part, whether the rules allow it and why not."""
+        command = self.permission_subject(args)
+        policy = ctx.services.get("permissions")
+        if not isinstance(policy, PermissionPolicy):
+            policy = PermissionPolicy.from_config(None)
+        return describe_verdict(command, policy.judge_command(self.spec.name, command))
 
     async def run(self, args: dict[str, Any], ctx: ToolContext) -> ToolResult:
         command = text_arg(args, "command")
