@@ -46,6 +46,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     caps = train.add_mutually_exclusive_group()
     caps.add_argument("--max-usd", type=non_negative_float, help="hard dollar cap")
     caps.add_argument("--max-calls", type=positive_int, help="hard cap on provider calls")
+    train.add_argument("--max-output-tokens", type=positive_int,
+                       help="max_tokens of every call (default with --max-usd: 4096, so a call's cost has a bound)")
     train.add_argument("--seed", type=int)
     train.add_argument("--samples", type=positive_int, help="K samples per task (paired in the gate)")
     train.add_argument("--margin", type=non_negative_float, help="minimum validation gain to accept")
@@ -189,8 +191,8 @@ def run_train(args: argparse.Namespace) -> int:
             trainer_table = project.config.table("trainer")
             config = TrainConfig(skill=args.skill, target=args.target or trainer_table.get("target", "offline/target"),
                                  optimizer=args.optimizer or trainer_table.get("optimizer", "offline/optimizer"))
-            for name in ("judge", "epochs", "batch", "edit_budget", "schedule", "max_usd", "max_calls", "seed",
-                         "samples", "margin", "dataset"):
+            for name in ("judge", "epochs", "batch", "edit_budget", "schedule", "max_usd", "max_calls", "max_output_tokens",
+                         "seed", "samples", "margin", "dataset"):
                 value = getattr(args, name)
                 if value is not None:
                     setattr(config, name, value)

@@ -1,0 +1,196 @@
+"""The spend journal (`spend.jsonl` in the run folder): caps that hold through crashes.
+
+Every provider request is reserved before it is sent: the reservation is checked against the caps and
+appended to the journal with an fsync, so after a kill -9 the request counts even if its reply never
+arrived. When the request returns, it is settled with what it really cost. A resumed run reads the journal
+and starts from what every earlier segment spent; a reservation never settled counts at its reserved
+value (one call, the upper-bound dollars), which can only overstate the spend.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import json
+import os
+import threading
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mimo_tui.skillopt.budget import BudgetExhausted
+
+JOURNAL = "spend.jsonl"
+
+
+class SpendJournalError(BudgetExhausted):
+    """The journal cannot be written, so no request may be sent (its spend could not survive a crash)."""
+
+
+@dataclass
+class SpendTotals:
+    """Provider requests and their cost; `unsettled` of them were cut by a crash and count at their reservation."""
+
+    calls: int = 0
+    usd: float = 0.0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    unsettled: int = 0
+
+
+def read_spend(run_dir: Path) -> SpendTotals:
+    """What a run's journal says was spent; a torn last line (crash mid-append) is ignored."""
+    totals = SpendTotals()
+    reserved: dict[str, float] = {}
+    try:
+        lines = (run_dir / JOURNAL).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return totals
+    for line in lines:
+        try:
+            record = json.loads(line)
+            op = record["op"]
+            if op == "reserve":
+                reserved[record["id"]] = float(record.get("usd", 0.0))
+            elif op in ("settle", "carried"):
+                if op == "settle" and reserved.pop(record["id"], None) is None:
+                    continue
+                totals.calls += int(record.get("calls", 0))
+                totals.usd += float(record.get("usd", 0.0))
+                totals.prompt_tokens += int(record.get("prompt_tokens", 0))
+                totals.completion_tokens += int(record.get("completion_tokens", 0))
+        except (ValueError, KeyError, TypeError):
+            continue
+    totals.calls += len(reserved)
+    totals.usd += sum(reserved.values())
+    totals.unsettled = len(reserved)
+    return totals
+
+
+@dataclass(frozen=True)
+class Reservation:
+    """One provider request, reserved before it is sent."""
+
+    id: str
+    model: str
+    usd: float
+
+
+class SpendLedger:
+    """Hard caps on provider requests and dollars, journaled per request before it is sent."""
+
+    def __init__(self, run_dir: Path, max_calls: int | None = None, max_usd: float | None = None) -> None:
+        self.path = run_dir / JOURNAL
+        self.max_calls = max_calls
+        self.max_usd = max_usd
+        self.settled = read_spend(run_dir)
+        self._open: dict[str, Reservation] = {}
+        self._prefix = uuid.uuid4().hex[:8]
+        self._count = 0
+        self._lock = threading.Lock()
+        self._fd: int | None = None
+        self._torn = False
+
+    # -- what was spent --------------------------------------------------------------------------
+    @property
+    def in_flight(self) -> int:
+        return len(self._open)
+
+    @property
+    def calls(self) -> int:
+        """Requests settled plus those reserved and not yet back."""
+        return self.settled.calls + len(self._open)
+
+    @property
+    def usd(self) -> float:
+        return self.settled.usd + sum(r.usd for r in self._open.values())
+
+    def carry(self, calls: int, usd: float, prompt_tokens: int, completion_tokens: int) -> None:
+        """Start a journal for a run made before journals existed, with the spend its runtime state recorded."""
+        if self.settled.calls or self.path.exists() or not (calls or usd):
+            return
+        self._append({"op": "carried", "calls": calls, "usd": usd, "prompt_tokens": prompt_tokens,
+                      "completion_tokens": completion_tokens}, durable=True)
+        self.settled = SpendTotals(calls, usd, prompt_tokens, completion_tokens)
+
+    # -- one request -----------------------------------------------------------------------------
+    def reserve(self, model: str, usd_bound: float) -> Reservation:
+        """Check and take room for one request in one step (no await in between, so parallel callers cannot
+        both take the last room); raises BudgetExhausted when the request could break a cap."""
+        if self.max_calls is not None and self.calls + 1 > self.max_calls:
+            raise BudgetExhausted(f"call cap reached ({self.max_calls} calls)")
+        if self.max_usd is not None and self.usd + usd_bound > self.max_usd:
+            reason = f"dollar cap reached (${self.max_usd:g})"
+            if usd_bound > self.max_usd:
+                reason += (f": one call to {model} may cost up to ${usd_bound:.4f} (its prompt and max output tokens); "
+                           "raise --max-usd or lower --max-output-tokens")
+            raise BudgetExhausted(reason)
+        self._count += 1
+        reservation = Reservation(f"{self._prefix}-{self._count}", model, usd_bound)
+        self._open[reservation.id] = reservation
+        return reservation
+
+    async def record(self, reservation: Reservation) -> None:
+        """Make the reservation durable before its request is sent; when that fails, nothing is sent."""
+        line = {"op": "reserve", "id": reservation.id, "model": reservation.model, "usd": reservation.usd}
+        try:
+            await asyncio.to_thread(self._append, line, True)
+        except OSError as exc:
+            self._open.pop(reservation.id, None)
+            raise SpendJournalError(f"cannot record spend in {self.path} ({exc.strerror or exc}); "
+                                    "no request is sent without it") from exc
+
+    def settle(self, reservation: Reservation, calls: int, usd: float, prompt_tokens: int = 0, completion_tokens: int = 0) -> None:
+        """Replace a reservation by what the request cost (calls 0: served from the cache after all)."""
+        if self._open.pop(reservation.id, None) is None:
+            return
+        self.settled.calls += calls
+        self.settled.usd += usd
+        self.settled.prompt_tokens += prompt_tokens
+        self.settled.completion_tokens += completion_tokens
+        record: dict[str, Any] = {"op": "settle", "id": reservation.id, "calls": calls, "usd": usd}
+        if prompt_tokens or completion_tokens:
+            record |= {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens}
+        try:
+            # Not fsynced: a settle lost to a power cut leaves its reservation, which only overstates the spend.
+            self._append(record, durable=False)
+        except OSError:
+            pass
+
+    def totals(self) -> SpendTotals:
+        """Everything spent, open reservations counted at their reserved value."""
+        s = self.settled
+        return SpendTotals(self.calls, self.usd, s.prompt_tokens, s.completion_tokens, len(self._open))
+
+    def close(self) -> None:
+        with self._lock:
+            if self._fd is not None:
+                os.close(self._fd)
+                self._fd = None
+
+    def _append(self, record: dict[str, Any], durable: bool) -> None:
+        data = (json.dumps(record, separators=(",", ":")) + "\n").encode("utf-8")
+        with self._lock:
+            if self._fd is None:
+                self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
+                self._torn = self._ends_mid_line(self._fd)
+            if self._torn:
+                data = b"\n" + data  # a record torn by a crash or a full disk must not swallow this one
+            try:
+                written = os.write(self._fd, data)
+            except OSError:
+                self._torn = True
+                raise
+            if written < len(data):
+                self._torn = True
+                raise OSError(errno.ENOSPC, f"short write ({written} of {len(data)} bytes)")
+            self._torn = False
+            fd = self._fd
+        if durable:
+            os.fsync(fd)  # outside the lock: the event loop's settles never wait for a disk flush
+
+    @staticmethod
+    def _ends_mid_line(fd: int) -> bool:
+        size = os.fstat(fd).st_size
+        return size > 0 and os.pread(fd, 1, size - 1) != b"\n"
