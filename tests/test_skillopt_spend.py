@@ -19,10 +19,10 @@ import pytest
 from mimo_tui.llm import OfflineReply, register_offline_model
 from mimo_tui.llm.runtime import load_litellm
 from mimo_tui.skillopt import offline_models
-from mimo_tui.skillopt.budget import CostEstimate
+from mimo_tui.skillopt.budget import BudgetExhausted, CostEstimate
 from mimo_tui.skillopt.prompts import REFLECT_MARK, SLOW_MARK
 from mimo_tui.skillopt.run_folder import list_runs
-from mimo_tui.skillopt.spend import read_spend
+from mimo_tui.skillopt.spend import JOURNAL, SpendLedger, read_spend
 from tests.fixtures.openai_server import ErrorReply, LocalOpenAIServer, Reply, _prompt_tokens
 from tests.fixtures.skillopt_project import TrainerProject
 
@@ -219,3 +219,71 @@ async def test_offline_models_count_the_same_way_across_crashes_at_random_calls(
     assert served <= summary["spent"]["calls"] <= 70
     assert read_spend(prepared.run.path).calls == summary["spent"]["calls"]
     assert list_runs(trainer_project.project.workspace.runs_dir)[0].path == prepared.run.path
+
+
+async def test_parallel_reservations_take_the_last_room_once(tmp_path: Path) -> None:
+    ledger = SpendLedger(tmp_path, max_calls=10)
+    sent: list[int] = []
+
+    async def request(n: int) -> None:
+        reservation = ledger.reserve("m", 0.0)
+        await ledger.record(reservation)
+        await asyncio.sleep(random.random() / 100)
+        sent.append(n)
+        ledger.settle(reservation, 1, 0.0)
+
+    results = await asyncio.gather(*(request(n) for n in range(40)), return_exceptions=True)
+    refused = [r for r in results if isinstance(r, BudgetExhausted)]
+    assert len(sent) == 10 and len(refused) == 30
+    assert read_spend(tmp_path).calls == 10 and SpendLedger(tmp_path, max_calls=10).calls == 10
+
+
+def test_journal_torn_by_a_crash_counts_the_reservation_and_keeps_later_records(tmp_path: Path) -> None:
+    (tmp_path / JOURNAL).write_text('{"op":"reserve","id":"a-1","model":"m","usd":0.5}\n{"op":"settle","id":"a-1","ca')
+    ledger = SpendLedger(tmp_path, max_usd=2.0)
+    assert ledger.calls == 1 and ledger.usd == 0.5  # the settle was torn: the reservation stands
+    reservation = ledger.reserve("m", 1.0)
+    asyncio.run(ledger.record(reservation))
+    ledger.settle(reservation, 1, 0.25, 100, 10)
+    spent = read_spend(tmp_path)
+    assert (spent.calls, spent.usd, spent.prompt_tokens, spent.unsettled) == (2, 0.75, 100, 1)
+
+
+async def test_no_request_is_sent_when_the_journal_cannot_be_written(trainer_project: TrainerProject) -> None:
+    invoked: Counter[str] = Counter()
+
+    def target(messages: list[dict], tools: object, params: dict) -> OfflineReply:
+        invoked["target"] += 1
+        return offline_models._target(messages, tools, params)
+
+    register_offline_model("journal-target", target)
+    prepared = trainer_project.start(trainer_project.config(target="offline/journal-target"))
+    (prepared.run.path / JOURNAL).mkdir()  # the journal cannot be opened for writing
+    summary = await prepared.trainer.run(NO_ESTIMATE)
+    assert summary["stop_reason"].startswith(f"cannot record spend in {prepared.run.path / JOURNAL}")
+    assert "no request is sent without it" in summary["stop_reason"] and invoked["target"] == 0
+
+
+async def test_a_run_from_before_journals_keeps_its_recorded_spend(trainer_project: TrainerProject) -> None:
+    prepared = trainer_project.start(trainer_project.config(max_calls=20))
+    first = await prepared.trainer.run(NO_ESTIMATE)
+    assert first["spent"]["calls"] == 20
+    (prepared.run.path / JOURNAL).unlink()  # as a run made by an older mimo left it: spend in runtime_state.json only
+    config = json.loads((prepared.run.path / "config.json").read_text())
+    (prepared.run.path / "config.json").write_text(json.dumps(config | {"max_calls": 26}))
+    resumed = trainer_project.resume(prepared.run.path)
+    summary = await resumed.trainer.run(NO_ESTIMATE, resumed=True)
+    assert summary["stop_reason"] == "call cap reached (26 calls)"
+    assert resumed.trainer.gateway.totals.calls == 6 and summary["spent"]["calls"] == 26
+    assert read_spend(prepared.run.path).calls == 26
+
+
+async def test_a_dollar_cap_below_one_call_says_what_to_change(tmp_path: Path, openai_server: LocalOpenAIServer,
+                                                              trainer_project: TrainerProject) -> None:
+    openai_server.responder = _responder
+    models = {"priced": {"model": "openai/gpt-4o", "api_base": openai_server.base_url, "api_key": "sk-test"}}
+    prepared = trainer_project.start(trainer_project.config(target="priced", optimizer="priced", max_usd=0.01), models=models)
+    summary = await prepared.trainer.run(NO_ESTIMATE)
+    assert summary["stop_reason"].startswith("dollar cap reached ($0.01): one call to openai/gpt-4o may cost up to $0.04")
+    assert "raise --max-usd or lower --max-output-tokens" in summary["stop_reason"]
+    assert openai_server.requests == [] and summary["spent"]["usd"] == 0.0

@@ -157,6 +157,8 @@ def _print_report(summary: dict[str, Any], run_path: Path) -> None:
         f"{k} {_pct(v.get('score'))}" + (f" (v{v['version']:04d})" if v.get("version") else "") for k, v in test.items()))
     spent = summary["spent"]
     print(f"  spent: {spent['calls']} calls, {spent['prompt_tokens'] + spent['completion_tokens']:,} tokens, ${spent['usd']:.4f}")
+    if spent.get("cut_by_crash"):
+        print(f"  ({spent['cut_by_crash']} of the calls were cut by a crash and count at their reserved cost)")
     print(f"  folder: {run_path}")
     if not summary["completed"]:
         print(f"  resume with: mimo skill train --resume {summary['run_id']}")

@@ -68,6 +68,18 @@ def read_spend(run_dir: Path) -> SpendTotals:
     return totals
 
 
+def _encode(record: dict[str, Any]) -> bytes:
+    return (json.dumps(record, separators=(",", ":")) + "\n").encode("utf-8")
+
+
+@dataclass
+class _Batch:
+    """Reservation lines waiting for one write and fsync."""
+
+    lines: list[bytes]
+    done: asyncio.Future[None]
+
+
 @dataclass(frozen=True)
 class Reservation:
     """One provider request, reserved before it is sent."""
@@ -91,6 +103,7 @@ class SpendLedger:
         self._lock = threading.Lock()
         self._fd: int | None = None
         self._torn = False
+        self._batch: _Batch | None = None
 
     # -- what was spent --------------------------------------------------------------------------
     @property
@@ -110,8 +123,8 @@ class SpendLedger:
         """Start a journal for a run made before journals existed, with the spend its runtime state recorded."""
         if self.settled.calls or self.path.exists() or not (calls or usd):
             return
-        self._append({"op": "carried", "calls": calls, "usd": usd, "prompt_tokens": prompt_tokens,
-                      "completion_tokens": completion_tokens}, durable=True)
+        self._write(_encode({"op": "carried", "calls": calls, "usd": usd, "prompt_tokens": prompt_tokens,
+                             "completion_tokens": completion_tokens}), durable=True)
         self.settled = SpendTotals(calls, usd, prompt_tokens, completion_tokens)
 
     # -- one request -----------------------------------------------------------------------------
@@ -132,14 +145,34 @@ class SpendLedger:
         return reservation
 
     async def record(self, reservation: Reservation) -> None:
-        """Make the reservation durable before its request is sent; when that fails, nothing is sent."""
-        line = {"op": "reserve", "id": reservation.id, "model": reservation.model, "usd": reservation.usd}
+        """Make the reservation durable before its request is sent; when that fails, nothing is sent.
+
+        Group commit: reservations made in the same turn of the event loop (a batch of rollouts) share one
+        write and one fsync, done in a thread so the loop goes on meanwhile."""
+        line = _encode({"op": "reserve", "id": reservation.id, "model": reservation.model, "usd": reservation.usd})
+        batch = self._batch
+        if batch is None:
+            batch = self._batch = _Batch([], asyncio.get_running_loop().create_future())
+            # The flush outlives a cancelled waiter (a crash test, a stop), so its result is always retrieved.
+            batch.done.add_done_callback(lambda done: done.cancelled() or done.exception())
+            asyncio.ensure_future(self._flush(batch))
+        batch.lines.append(line)
         try:
-            await asyncio.to_thread(self._append, line, True)
+            await asyncio.shield(batch.done)
         except OSError as exc:
             self._open.pop(reservation.id, None)
             raise SpendJournalError(f"cannot record spend in {self.path} ({exc.strerror or exc}); "
                                     "no request is sent without it") from exc
+
+    async def _flush(self, batch: _Batch) -> None:
+        await asyncio.sleep(0)  # reservations made in this turn of the loop join the batch
+        self._batch = None
+        try:
+            await asyncio.to_thread(self._write, b"".join(batch.lines), True)
+        except OSError as exc:
+            batch.done.set_exception(exc)
+        else:
+            batch.done.set_result(None)
 
     def settle(self, reservation: Reservation, calls: int, usd: float, prompt_tokens: int = 0, completion_tokens: int = 0) -> None:
         """Replace a reservation by what the request cost (calls 0: served from the cache after all)."""
@@ -154,7 +187,7 @@ class SpendLedger:
             record |= {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens}
         try:
             # Not fsynced: a settle lost to a power cut leaves its reservation, which only overstates the spend.
-            self._append(record, durable=False)
+            self._write(_encode(record), durable=False)
         except OSError:
             pass
 
@@ -169,8 +202,7 @@ class SpendLedger:
                 os.close(self._fd)
                 self._fd = None
 
-    def _append(self, record: dict[str, Any], durable: bool) -> None:
-        data = (json.dumps(record, separators=(",", ":")) + "\n").encode("utf-8")
+    def _write(self, data: bytes, durable: bool) -> None:
         with self._lock:
             if self._fd is None:
                 self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
@@ -186,9 +218,13 @@ class SpendLedger:
                 self._torn = True
                 raise OSError(errno.ENOSPC, f"short write ({written} of {len(data)} bytes)")
             self._torn = False
-            fd = self._fd
-        if durable:
-            os.fsync(fd)  # outside the lock: the event loop's settles never wait for a disk flush
+            if not durable:
+                return
+            fd = os.dup(self._fd)  # fsync outside the lock (settles never wait for the disk), safe from close()
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
     @staticmethod
     def _ends_mid_line(fd: int) -> bool:
