@@ -226,8 +226,7 @@ async def test_parallel_reservations_take_the_last_room_once(tmp_path: Path) -> 
     sent: list[int] = []
 
     async def request(n: int) -> None:
-        reservation = ledger.reserve("m", 0.0)
-        await ledger.record(reservation)
+        reservation = await ledger.reserve("m", 0.0)
         await asyncio.sleep(random.random() / 100)
         sent.append(n)
         ledger.settle(reservation, 1, 0.0)
@@ -238,12 +237,31 @@ async def test_parallel_reservations_take_the_last_room_once(tmp_path: Path) -> 
     assert read_spend(tmp_path).calls == 10 and SpendLedger(tmp_path, max_calls=10).calls == 10
 
 
+async def test_calls_in_flight_hold_room_until_they_settle_but_never_stop_the_run_early(tmp_path: Path) -> None:
+    """Each request may cost up to $0.40 and costs $0.10: six fit under $1, though only two fit reserved at once."""
+    ledger = SpendLedger(tmp_path, max_usd=1.0)
+    sent: list[int] = []
+
+    async def request(n: int) -> None:
+        reservation = await ledger.reserve("m", 0.4)
+        assert ledger.usd <= 1.0
+        await asyncio.sleep(0.01)
+        sent.append(n)
+        ledger.settle(reservation, 1, 0.1)
+
+    await asyncio.gather(*(request(n) for n in range(6)))
+    assert sorted(sent) == list(range(6)) and round(ledger.usd, 6) == 0.6
+    results = await asyncio.gather(*(request(n) for n in range(6, 12)), return_exceptions=True)
+    # One more fits ($0.60 spent + a $0.40 bound); then $0.30 is left, less than a request may cost.
+    assert results[0] is None and all(str(r) == "dollar cap reached ($1)" for r in results[1:])
+    assert round(read_spend(tmp_path).usd, 6) == 0.7 and len(sent) == 7
+
+
 def test_journal_torn_by_a_crash_counts_the_reservation_and_keeps_later_records(tmp_path: Path) -> None:
     (tmp_path / JOURNAL).write_text('{"op":"reserve","id":"a-1","model":"m","usd":0.5}\n{"op":"settle","id":"a-1","ca')
     ledger = SpendLedger(tmp_path, max_usd=2.0)
     assert ledger.calls == 1 and ledger.usd == 0.5  # the settle was torn: the reservation stands
-    reservation = ledger.reserve("m", 1.0)
-    asyncio.run(ledger.record(reservation))
+    reservation = asyncio.run(ledger.reserve("m", 1.0))
     ledger.settle(reservation, 1, 0.25, 100, 10)
     spent = read_spend(tmp_path)
     assert (spent.calls, spent.usd, spent.prompt_tokens, spent.unsettled) == (2, 0.75, 100, 1)

@@ -15,6 +15,7 @@ import json
 import os
 import threading
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -77,7 +78,7 @@ class _Batch:
     """Reservation lines waiting for one write and fsync."""
 
     lines: list[bytes]
-    done: asyncio.Future[None]
+    done: asyncio.Future[None] | None = None
 
 
 @dataclass(frozen=True)
@@ -100,10 +101,12 @@ class SpendLedger:
         self._open: dict[str, Reservation] = {}
         self._prefix = uuid.uuid4().hex[:8]
         self._count = 0
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
+        self._executor: ThreadPoolExecutor | None = None
         self._fd: int | None = None
         self._torn = False
         self._batch: _Batch | None = None
+        self._changed = asyncio.Event()
 
     # -- what was spent --------------------------------------------------------------------------
     @property
@@ -128,56 +131,71 @@ class SpendLedger:
         self.settled = SpendTotals(calls, usd, prompt_tokens, completion_tokens)
 
     # -- one request -----------------------------------------------------------------------------
-    def reserve(self, model: str, usd_bound: float) -> Reservation:
-        """Check and take room for one request in one step (no await in between, so parallel callers cannot
-        both take the last room); raises BudgetExhausted when the request could break a cap."""
-        if self.max_calls is not None and self.calls + 1 > self.max_calls:
-            raise BudgetExhausted(f"call cap reached ({self.max_calls} calls)")
-        if self.max_usd is not None and self.usd + usd_bound > self.max_usd:
+    async def reserve(self, model: str, usd_bound: float) -> Reservation:
+        """Take room for one request under the caps and make it durable; then the request may be sent.
+
+        Check and take happen in one step (no await in between), so parallel callers cannot both take the last
+        room. When only requests in flight stand in the way, wait for them to settle (they may cost less than
+        reserved, or come from the cache); raise BudgetExhausted when what is settled already leaves no room."""
+        while (reason := self._no_room(model, usd_bound, self.calls, self.usd)) is not None:
+            if not self._open or self._no_room(model, usd_bound, self.settled.calls, self.settled.usd) is not None:
+                raise BudgetExhausted(reason)
+            changed = self._changed
+            await changed.wait()
+        self._count += 1
+        reservation = Reservation(f"{self._prefix}-{self._count}", model, usd_bound)
+        self._open[reservation.id] = reservation
+        await self._record(reservation)
+        return reservation
+
+    def _no_room(self, model: str, usd_bound: float, calls: int, usd: float) -> str | None:
+        if self.max_calls is not None and calls + 1 > self.max_calls:
+            return f"call cap reached ({self.max_calls} calls)"
+        if self.max_usd is not None and usd + usd_bound > self.max_usd:
             reason = f"dollar cap reached (${self.max_usd:g})"
             if usd_bound > self.max_usd:
                 reason += (f": one call to {model} may cost up to ${usd_bound:.4f} (its prompt and max output tokens); "
                            "raise --max-usd or lower --max-output-tokens")
-            raise BudgetExhausted(reason)
-        self._count += 1
-        reservation = Reservation(f"{self._prefix}-{self._count}", model, usd_bound)
-        self._open[reservation.id] = reservation
-        return reservation
+            return reason
+        return None
 
-    async def record(self, reservation: Reservation) -> None:
+    async def _record(self, reservation: Reservation) -> None:
         """Make the reservation durable before its request is sent; when that fails, nothing is sent.
 
-        Group commit: reservations made in the same turn of the event loop (a batch of rollouts) share one
-        write and one fsync, done in a thread so the loop goes on meanwhile."""
+        Group commit: one journal thread writes and fsyncs; reservations made while it is busy wait together
+        for its next flush, so parallel requests share one fsync and the event loop never waits for the disk."""
         line = _encode({"op": "reserve", "id": reservation.id, "model": reservation.model, "usd": reservation.usd})
-        batch = self._batch
-        if batch is None:
-            batch = self._batch = _Batch([], asyncio.get_running_loop().create_future())
-            # The flush outlives a cancelled waiter (a crash test, a stop), so its result is always retrieved.
-            batch.done.add_done_callback(lambda done: done.cancelled() or done.exception())
-            asyncio.ensure_future(self._flush(batch))
-        batch.lines.append(line)
+        with self._lock:
+            batch = self._batch
+            if batch is None:
+                batch = self._batch = _Batch([])
+                if self._executor is None:
+                    self._executor = ThreadPoolExecutor(1, thread_name_prefix="spend-journal")
+                batch.done = asyncio.get_running_loop().run_in_executor(self._executor, self._flush, batch)
+                # The flush outlives a cancelled waiter (a crash test, a stop), so its result is always retrieved.
+                batch.done.add_done_callback(lambda done: done.cancelled() or done.exception())
+            batch.lines.append(line)
         try:
             await asyncio.shield(batch.done)
         except OSError as exc:
             self._open.pop(reservation.id, None)
+            self._wake()
             raise SpendJournalError(f"cannot record spend in {self.path} ({exc.strerror or exc}); "
                                     "no request is sent without it") from exc
 
-    async def _flush(self, batch: _Batch) -> None:
-        await asyncio.sleep(0)  # reservations made in this turn of the loop join the batch
-        self._batch = None
-        try:
-            await asyncio.to_thread(self._write, b"".join(batch.lines), True)
-        except OSError as exc:
-            batch.done.set_exception(exc)
-        else:
-            batch.done.set_result(None)
+    def _flush(self, batch: _Batch) -> None:
+        """In the journal thread: take the batch (later reservations start the next one) and make it durable."""
+        with self._lock:
+            if self._batch is batch:
+                self._batch = None
+            data = b"".join(batch.lines)
+        self._write(data, durable=True)
 
     def settle(self, reservation: Reservation, calls: int, usd: float, prompt_tokens: int = 0, completion_tokens: int = 0) -> None:
         """Replace a reservation by what the request cost (calls 0: served from the cache after all)."""
         if self._open.pop(reservation.id, None) is None:
             return
+        self._wake()
         self.settled.calls += calls
         self.settled.usd += usd
         self.settled.prompt_tokens += prompt_tokens
@@ -191,12 +209,20 @@ class SpendLedger:
         except OSError:
             pass
 
+    def _wake(self) -> None:
+        """Tell the requests waiting for room that a reservation was settled or dropped."""
+        self._changed.set()
+        self._changed = asyncio.Event()
+
     def totals(self) -> SpendTotals:
         """Everything spent, open reservations counted at their reserved value."""
         s = self.settled
         return SpendTotals(self.calls, self.usd, s.prompt_tokens, s.completion_tokens, len(self._open))
 
     def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
+            self._executor = None
         with self._lock:
             if self._fd is not None:
                 os.close(self._fd)

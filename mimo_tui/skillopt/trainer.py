@@ -153,8 +153,8 @@ class Trainer:
             return await self.gateway.complete(spec, messages, sample_index=sample_index, use_cache=True, **params)
         attempt = 0
         while True:
-            reservation = self.cap.reserve(spec.name, self._cost_bound(spec, messages, params))
-            await self.cap.record(reservation)
+            # The journal write overlaps the wait for a gateway slot; a call that cannot fit waits or stops here.
+            reservation = await self.cap.reserve(spec.name, self._cost_bound(spec, messages, params))
             try:
                 return await self._request(reservation, spec, messages, sample_index, params)
             except ModelError as err:
