@@ -217,7 +217,7 @@ class SpendLedger:
     def totals(self) -> SpendTotals:
         """Everything spent, open reservations counted at their reserved value."""
         s = self.settled
-        return SpendTotals(self.calls, self.usd, s.prompt_tokens, s.completion_tokens, len(self._open))
+        return SpendTotals(self.calls, self.usd, s.prompt_tokens, s.completion_tokens, s.unsettled + len(self._open))
 
     def close(self) -> None:
         if self._executor is not None:

@@ -85,6 +85,9 @@ class Trainer:
         # Retries are ours: each attempt is a provider request, reserved and journaled like the first.
         self._max_retries = gateway.max_retries
         gateway.max_retries = 0
+        # Requests are reserved only a little ahead of a free gateway slot: enough to hide the journal's fsync,
+        # few enough that a crash leaves at most this many reserved requests that were never sent.
+        self._ahead = asyncio.Semaphore(gateway.max_concurrency + 2)
         self._stop = False
         self._secrets = sorted({s for task in splits.all_tasks() for s in hidden_strings(task.grader)}, key=len)
         self._meter: dict[str, dict[str, float]] = {}
@@ -153,10 +156,11 @@ class Trainer:
             return await self.gateway.complete(spec, messages, sample_index=sample_index, use_cache=True, **params)
         attempt = 0
         while True:
-            # The journal write overlaps the wait for a gateway slot; a call that cannot fit waits or stops here.
-            reservation = await self.cap.reserve(spec.name, self._cost_bound(spec, messages, params))
             try:
-                return await self._request(reservation, spec, messages, sample_index, params)
+                async with self._ahead:
+                    # A request that cannot fit under the caps waits for calls in flight to settle, or stops here.
+                    reservation = await self.cap.reserve(spec.name, self._cost_bound(spec, messages, params))
+                    return await self._request(reservation, spec, messages, sample_index, params)
             except ModelError as err:
                 if not err.retryable or attempt >= self._max_retries:
                     raise
