@@ -94,7 +94,7 @@ async def test_dollar_cap_stops_a_priced_run(tmp_path: Path, openai_server: Loca
     openai_server.responder = _responder
     # A priced model name served by the local server, so litellm's price list gives real dollars.
     endpoint = {"model": "openai/gpt-4o", "api_base": openai_server.base_url, "api_key": "sk-test"}
-    # max_output_tokens bounds what a call can cost before it is made (the default 4096 would exceed this cap alone).
+    # max_output_tokens bounds what a call can cost before it is made (gpt-4o's own limit, 16384, is $0.16 a call).
     config = TrainConfig(skill="shout", target="priced", optimizer="priced", epochs=3, batch=3, slow_tasks=3,
                          min_tokens=10, max_usd=0.003, max_output_tokens=32)
 

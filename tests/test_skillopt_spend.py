@@ -151,6 +151,7 @@ def test_summary_counts_every_request_the_provider_served(tmp_path: Path, openai
     assert embers and len(embers) % 3 == 0  # each ember call: the request and two retries
     assert summary["spent"]["calls"] == len(openai_server.requests)
     assert summary["spent"]["cache_hits_this_segment"] > 0
+    assert not [b for b in openai_server.requests if "max_tokens" in b]  # requests unchanged without --max-output-tokens
 
 
 def test_kill_9_and_resume_never_spend_more_than_max_usd(tmp_path: Path, openai_server: LocalOpenAIServer) -> None:
@@ -303,6 +304,6 @@ async def test_a_dollar_cap_below_one_call_says_what_to_change(tmp_path: Path, o
     models = {"priced": {"model": "openai/gpt-4o", "api_base": openai_server.base_url, "api_key": "sk-test"}}
     prepared = trainer_project.start(trainer_project.config(target="priced", optimizer="priced", max_usd=0.01), models=models)
     summary = await prepared.trainer.run(NO_ESTIMATE)
-    assert summary["stop_reason"].startswith("dollar cap reached ($0.01): one call to openai/gpt-4o may cost up to $0.04")
+    assert summary["stop_reason"].startswith("dollar cap reached ($0.01): one call to openai/gpt-4o may cost up to $0.16")
     assert "raise --max-usd or lower --max-output-tokens" in summary["stop_reason"]
     assert openai_server.requests == [] and summary["spent"]["usd"] == 0.0

@@ -47,7 +47,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     caps.add_argument("--max-usd", type=non_negative_float, help="hard dollar cap")
     caps.add_argument("--max-calls", type=positive_int, help="hard cap on provider calls")
     train.add_argument("--max-output-tokens", type=positive_int,
-                       help="max_tokens of every call (default with --max-usd: 4096, so a call's cost has a bound)")
+                       help="max_tokens of every call (default: the model's limit; with --max-usd each call "
+                            "reserves its prompt plus this many output tokens)")
     train.add_argument("--seed", type=int)
     train.add_argument("--samples", type=positive_int, help="K samples per task (paired in the gate)")
     train.add_argument("--margin", type=non_negative_float, help="minimum validation gain to accept")

@@ -6,10 +6,6 @@ import time
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-# Without max_tokens a reply's length (so its price) has no bound before the call; 4096 covers the trainer's
-# replies (answers, edit lists, guidance) with room to spare.
-DEFAULT_OUTPUT_BOUND = 4096
-
 
 @dataclass
 class TrainConfig:
@@ -36,7 +32,7 @@ class TrainConfig:
     max_tokens: int = 2000
     max_usd: float | None = None
     max_calls: int | None = None
-    # max_tokens of every call; with --max-usd it defaults to DEFAULT_OUTPUT_BOUND so a call's cost has a bound
+    # max_tokens of every call (unset: the model's own limit, which is also what --max-usd reserves per call)
     max_output_tokens: int | None = None
     slow_tasks: int = 20
     temperature: float | None = None
@@ -71,12 +67,6 @@ class TrainConfig:
         if self.max_usd is not None and self.max_usd <= 0:
             problems.append("--max-usd must be above 0")
         return problems
-
-    def output_bound(self) -> int | None:
-        """The max_tokens every call carries: the user's setting, else a default once a dollar cap needs one."""
-        if self.max_output_tokens is not None:
-            return self.max_output_tokens
-        return DEFAULT_OUTPUT_BOUND if self.max_usd is not None else None
 
     def target_params(self) -> dict[str, Any]:
         """Sampling settings of the target: greedy for one sample, varied for several."""

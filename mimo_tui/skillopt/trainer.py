@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import functools
 import logging
 import math
 import random
@@ -11,6 +12,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from mimo_tui.llm import runtime
 from mimo_tui.llm import CallRecord, Completion, Gateway, ModelError, ModelSpec, ResponseCache, count_message_tokens, count_tokens
 from mimo_tui.skillopt.budget import BudgetExhausted, CostEstimate, RunShape, edit_budget, estimate_calls
 from mimo_tui.skillopt.config import TrainConfig
@@ -54,6 +56,20 @@ class StopRequested(Exception):
 
 def token_count(text: str) -> int:
     return count_tokens(text)
+
+
+# A model whose output limit the price list does not give is assumed to write this much at most.
+UNKNOWN_OUTPUT_LIMIT = 65536
+
+
+@functools.cache
+def max_output_tokens(model: str) -> int:
+    """The most tokens one reply of `model` can have, from litellm's model list."""
+    try:
+        info = runtime.load_litellm().get_model_info(model)
+        return int(info.get("max_output_tokens") or info.get("max_tokens") or UNKNOWN_OUTPUT_LIMIT)
+    except Exception:  # noqa: BLE001 - a model litellm does not know has no price either (its bound is then $0)
+        return UNKNOWN_OUTPUT_LIMIT
 
 
 class Trainer:
@@ -149,9 +165,8 @@ class Trainer:
         """One model call: free from the cache, else one reserved and journaled provider request per attempt."""
         if self._stop:
             raise StopRequested("stopped by the user")
-        bound = self.config.output_bound()
-        if bound is not None:
-            params.setdefault("max_tokens", bound)
+        if self.config.max_output_tokens is not None:
+            params.setdefault("max_tokens", self.config.max_output_tokens)
         if self._cached(spec, messages, sample_index, params):
             return await self.gateway.complete(spec, messages, sample_index=sample_index, use_cache=True, **params)
         attempt = 0
@@ -201,11 +216,12 @@ class Trainer:
         return cache.get(ResponseCache.key(spec.name, messages, None, params, sample_index)) is not None
 
     def _cost_bound(self, spec: ModelSpec, messages: list[dict], params: dict[str, Any]) -> float:
-        """Dollars one request can cost at most: its prompt (counted with a margin) plus max_tokens of reply."""
+        """Dollars one request can cost at most: its prompt (counted with a margin) plus the longest reply it
+        may get (its max_tokens, else the model's output limit)."""
         if self.config.max_usd is None or spec.offline:
             return 0.0
         prompt = math.ceil(count_message_tokens(messages, spec.name) * 1.1) + 16
-        return self.gateway._cost(spec, prompt, int(params.get("max_tokens") or 0))
+        return self.gateway._cost(spec, prompt, int(params.get("max_tokens") or max_output_tokens(spec.name)))
 
     async def _gather(self, jobs: list[Any]) -> list[Any]:
         """Run coroutines together; a stop or cap raised by any is re-raised once all have settled."""
