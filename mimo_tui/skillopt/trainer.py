@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-import functools
 import logging
 import math
 import random
@@ -12,8 +11,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from mimo_tui.llm import runtime
-from mimo_tui.llm import CallRecord, Completion, Gateway, ModelError, ModelSpec, ResponseCache, count_message_tokens, count_tokens
+from mimo_tui.llm import CallRecord, Completion, Gateway, ModelError, ModelSpec, count_tokens
 from mimo_tui.skillopt.budget import BudgetExhausted, CostEstimate, RunShape, edit_budget, estimate_calls
 from mimo_tui.skillopt.config import TrainConfig
 from mimo_tui.skillopt.dataset import Splits, Task
@@ -28,15 +26,14 @@ from mimo_tui.skillopt.graders import GraderError, grade, hidden_strings, judge_
 from mimo_tui.skillopt.prompts import (
     ReplyError, Trajectory, parse_edits, parse_guidance, reflection_messages, rollout_messages, slow_update_messages,
 )
+from mimo_tui.skillopt.metered_calls import MeteredCalls, StopRequested, note_call
 from mimo_tui.skillopt.run_folder import RunFolder
 from mimo_tui.skillopt.run_state import RunState, Scores, build_summary, mean_score
-from mimo_tui.skillopt.spend import Reservation, SpendLedger
+from mimo_tui.skillopt.spend import SpendLedger
 from mimo_tui.store import atomic_write
 
 log = logging.getLogger(__name__)
 _stage: contextvars.ContextVar[str] = contextvars.ContextVar("skillopt_stage", default="other")
-# The gateway reports each call (cached or not) to on_call in the caller's context: this is where it lands.
-_call_report: contextvars.ContextVar[dict[str, CallRecord] | None] = contextvars.ContextVar("skillopt_call", default=None)
 
 # commit(text, message, previous) -> short sha or None; raises SkillChanged when the file is no longer `previous`
 SkillCommitter = Callable[[str, str, str], "str | None"]
@@ -50,26 +47,8 @@ class RunAborted(Exception):
     """The run cannot go on (e.g. every rollout errors); the message is the stop reason."""
 
 
-class StopRequested(Exception):
-    """The user asked the run to stop; finished work is kept and the run can resume."""
-
-
 def token_count(text: str) -> int:
     return count_tokens(text)
-
-
-# A model whose output limit the price list does not give is assumed to write this much at most.
-UNKNOWN_OUTPUT_LIMIT = 65536
-
-
-@functools.cache
-def max_output_tokens(model: str) -> int:
-    """The most tokens one reply of `model` can have, from litellm's model list."""
-    try:
-        info = runtime.load_litellm().get_model_info(model)
-        return int(info.get("max_output_tokens") or info.get("max_tokens") or UNKNOWN_OUTPUT_LIMIT)
-    except Exception:  # noqa: BLE001 - a model litellm does not know has no price either (its bound is then $0)
-        return UNKNOWN_OUTPUT_LIMIT
 
 
 class Trainer:
@@ -98,13 +77,8 @@ class Trainer:
         self.subscriber = subscriber
         self.state = RunState()
         self.cap = SpendLedger(run.path, config.max_calls, config.max_usd)
-        # Retries are ours: each attempt is a provider request, reserved and journaled like the first.
-        self._max_retries = gateway.max_retries
-        gateway.max_retries = 0
-        # Requests are reserved only a little ahead of a free gateway slot: enough to hide the journal's fsync,
-        # few enough that a crash leaves at most this many reserved requests that were never sent.
-        self._ahead = asyncio.Semaphore(gateway.max_concurrency + 2)
         self._stop = False
+        self.calls = MeteredCalls(gateway, self.cap, config.max_output_tokens, lambda: self._stop)
         self._secrets = sorted({s for task in splits.all_tasks() for s in hidden_strings(task.grader)}, key=len)
         self._meter: dict[str, dict[str, float]] = {}
         self._started = time.monotonic()
@@ -128,9 +102,7 @@ class Trainer:
                 log.exception("trainer subscriber failed")
 
     def _on_call(self, record: CallRecord) -> None:
-        report = _call_report.get()
-        if report is not None:
-            report["record"] = record
+        note_call(record)
         meter = self._meter.setdefault(_stage.get(), {"calls": 0, "cache_hits": 0, "prompt_tokens": 0, "completion_tokens": 0})
         if record.cached:
             meter["cache_hits"] += 1
@@ -162,66 +134,9 @@ class Trainer:
         ))
 
     async def _call(self, spec: ModelSpec, messages: list[dict], sample_index: int = 0, **params: Any) -> Completion:
-        """One model call: free from the cache, else one reserved and journaled provider request per attempt."""
         if self._stop:
             raise StopRequested("stopped by the user")
-        if self.config.max_output_tokens is not None:
-            params.setdefault("max_tokens", self.config.max_output_tokens)
-        if self._cached(spec, messages, sample_index, params):
-            return await self.gateway.complete(spec, messages, sample_index=sample_index, use_cache=True, **params)
-        attempt = 0
-        while True:
-            try:
-                async with self._ahead:
-                    # A request that cannot fit under the caps waits for calls in flight to settle, or stops here.
-                    reservation = await self.cap.reserve(spec.name, self._cost_bound(spec, messages, params))
-                    return await self._request(reservation, spec, messages, sample_index, params)
-            except ModelError as err:
-                if not err.retryable or attempt >= self._max_retries:
-                    raise
-                await asyncio.sleep(self.gateway._backoff(attempt, err.retry_after))
-                attempt += 1
-                if self._stop:
-                    raise StopRequested("stopped by the user") from err
-
-    async def _request(self, reservation: Reservation, spec: ModelSpec, messages: list[dict], sample_index: int,
-                       params: dict[str, Any]) -> Completion:
-        """Send one reserved request and settle it; a cancel (a crash) leaves the reservation counted."""
-        report: dict[str, CallRecord] = {}
-        token = _call_report.set(report)
-        try:
-            completion = await self.gateway.complete(spec, messages, sample_index=sample_index, use_cache=True, **params)
-        except ModelError as err:
-            # An HTTP error reply is not billed; a timeout or a cut connection may have been.
-            billed = 0.0 if err.status is not None and 400 <= err.status < 600 and err.status != 408 else reservation.usd
-            self.cap.settle(reservation, 1, billed)
-            raise
-        except Exception:
-            self.cap.settle(reservation, 1, reservation.usd)
-            raise
-        finally:
-            _call_report.reset(token)
-        record = report.get("record")
-        if record is not None and record.cached:  # a parallel twin filled the cache meanwhile
-            self.cap.settle(reservation, 0, 0.0)
-        else:
-            usage = completion.usage
-            self.cap.settle(reservation, 1, usage.cost_usd, usage.prompt_tokens, usage.completion_tokens)
-        return completion
-
-    def _cached(self, spec: ModelSpec, messages: list[dict], sample_index: int, params: dict[str, Any]) -> bool:
-        cache = self.gateway.cache
-        if cache is None:
-            return False
-        return cache.get(ResponseCache.key(spec.name, messages, None, params, sample_index)) is not None
-
-    def _cost_bound(self, spec: ModelSpec, messages: list[dict], params: dict[str, Any]) -> float:
-        """Dollars one request can cost at most: its prompt (counted with a margin) plus the longest reply it
-        may get (its max_tokens, else the model's output limit)."""
-        if self.config.max_usd is None or spec.offline:
-            return 0.0
-        prompt = math.ceil(count_message_tokens(messages, spec.name) * 1.1) + 16
-        return self.gateway._cost(spec, prompt, int(params.get("max_tokens") or max_output_tokens(spec.name)))
+        return await self.calls.complete(spec, messages, sample_index, **params)
 
     async def _gather(self, jobs: list[Any]) -> list[Any]:
         """Run coroutines together; a stop or cap raised by any is re-raised once all have settled."""
