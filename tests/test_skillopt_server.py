@@ -94,8 +94,9 @@ async def test_dollar_cap_stops_a_priced_run(tmp_path: Path, openai_server: Loca
     openai_server.responder = _responder
     # A priced model name served by the local server, so litellm's price list gives real dollars.
     endpoint = {"model": "openai/gpt-4o", "api_base": openai_server.base_url, "api_key": "sk-test"}
+    # max_output_tokens bounds what a call can cost before it is made (gpt-4o's own limit, 16384, is $0.16 a call).
     config = TrainConfig(skill="shout", target="priced", optimizer="priced", epochs=3, batch=3, slow_tasks=3,
-                         min_tokens=10, max_usd=0.003)
+                         min_tokens=10, max_usd=0.003, max_output_tokens=32)
 
     def gateway(cache: ResponseCache) -> Gateway:
         return Gateway(max_concurrency=4, max_retries=0, timeout_s=10, cache=cache)
@@ -106,6 +107,7 @@ async def test_dollar_cap_stops_a_priced_run(tmp_path: Path, openai_server: Loca
     assert not summary["completed"]
     assert summary["stop_reason"] == "dollar cap reached ($0.003)"
     assert 0 < summary["spent"]["usd"] <= 0.003
+    assert all(body["max_tokens"] == 32 for body in openai_server.requests)
     assert (prepared.run.path / "summary.json").exists()
 
 

@@ -46,6 +46,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     caps = train.add_mutually_exclusive_group()
     caps.add_argument("--max-usd", type=non_negative_float, help="hard dollar cap")
     caps.add_argument("--max-calls", type=positive_int, help="hard cap on provider calls")
+    train.add_argument("--max-output-tokens", type=positive_int,
+                       help="max_tokens of every call (default: the model's limit; with --max-usd each call "
+                            "reserves its prompt plus this many output tokens)")
     train.add_argument("--seed", type=int)
     train.add_argument("--samples", type=positive_int, help="K samples per task (paired in the gate)")
     train.add_argument("--margin", type=non_negative_float, help="minimum validation gain to accept")
@@ -155,6 +158,8 @@ def _print_report(summary: dict[str, Any], run_path: Path) -> None:
         f"{k} {_pct(v.get('score'))}" + (f" (v{v['version']:04d})" if v.get("version") else "") for k, v in test.items()))
     spent = summary["spent"]
     print(f"  spent: {spent['calls']} calls, {spent['prompt_tokens'] + spent['completion_tokens']:,} tokens, ${spent['usd']:.4f}")
+    if spent.get("cut_by_crash"):
+        print(f"  ({spent['cut_by_crash']} of the calls were cut by a crash and count at their reserved cost)")
     print(f"  folder: {run_path}")
     if not summary["completed"]:
         print(f"  resume with: mimo skill train --resume {summary['run_id']}")
@@ -189,8 +194,8 @@ def run_train(args: argparse.Namespace) -> int:
             trainer_table = project.config.table("trainer")
             config = TrainConfig(skill=args.skill, target=args.target or trainer_table.get("target", "offline/target"),
                                  optimizer=args.optimizer or trainer_table.get("optimizer", "offline/optimizer"))
-            for name in ("judge", "epochs", "batch", "edit_budget", "schedule", "max_usd", "max_calls", "seed",
-                         "samples", "margin", "dataset"):
+            for name in ("judge", "epochs", "batch", "edit_budget", "schedule", "max_usd", "max_calls", "max_output_tokens",
+                         "seed", "samples", "margin", "dataset"):
                 value = getattr(args, name)
                 if value is not None:
                     setattr(config, name, value)

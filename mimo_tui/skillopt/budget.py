@@ -1,4 +1,4 @@
-"""Edit-budget schedules, hard spending caps and the cost estimate shown before a run."""
+"""Edit-budget schedules, the cap-reached stop and the cost estimate shown before a run (caps: spend.py)."""
 
 from __future__ import annotations
 
@@ -25,33 +25,6 @@ def edit_budget(step_index: int, total_steps: int, start: int = 4, end: int = 2,
 
 class BudgetExhausted(Exception):
     """A hard cap was reached; the message is the run's stop reason."""
-
-
-@dataclass
-class SpendingCap:
-    """Hard caps on provider calls and dollars, counting what earlier segments of a resumed run spent."""
-
-    max_calls: int | None = None
-    max_usd: float | None = None
-    spent_calls: int = 0
-    spent_usd: float = 0.0
-    in_flight: int = 0
-
-    def reserve(self, calls_now: int, usd_now: float) -> None:
-        """Refuse a new call when it could break a cap; call `release` when it returns.
-
-        Calls in flight count against the dollar cap at the average price of the calls made so far.
-        """
-        if self.max_calls is not None and self.spent_calls + calls_now + self.in_flight >= self.max_calls:
-            raise BudgetExhausted(f"call cap reached ({self.max_calls} calls)")
-        if self.max_usd is not None:
-            average = usd_now / calls_now if calls_now else 0.0
-            if self.spent_usd + usd_now + (self.in_flight + 1) * average > self.max_usd:
-                raise BudgetExhausted(f"dollar cap reached (${self.max_usd:g})")
-        self.in_flight += 1
-
-    def release(self) -> None:
-        self.in_flight = max(0, self.in_flight - 1)
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,8 @@ class TrainConfig:
     max_tokens: int = 2000
     max_usd: float | None = None
     max_calls: int | None = None
+    # max_tokens of every call (unset: the model's own limit, which is also what --max-usd reserves per call)
+    max_output_tokens: int | None = None
     slow_tasks: int = 20
     temperature: float | None = None
     created: float = field(default_factory=time.time)
@@ -60,6 +62,8 @@ class TrainConfig:
             problems.append("the skill token range must satisfy 0 <= min < max")
         if self.max_calls is not None and self.max_calls < 1:
             problems.append("--max-calls must be at least 1")
+        if self.max_output_tokens is not None and self.max_output_tokens < 1:
+            problems.append("--max-output-tokens must be at least 1")
         if self.max_usd is not None and self.max_usd <= 0:
             problems.append("--max-usd must be above 0")
         return problems

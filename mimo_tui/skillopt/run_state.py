@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from mimo_tui.llm import GatewayTotals
 from mimo_tui.skillopt.config import TrainConfig
+from mimo_tui.skillopt.spend import SpendTotals
 
 # item id -> one score per sample; None marks an errored rollout
 Scores = dict[str, list[float | None]]
@@ -56,10 +56,11 @@ class RunState:
 
 
 def build_summary(
-    state: RunState, config: TrainConfig, run_id: str, models: tuple[str, str], totals: GatewayTotals,
+    state: RunState, config: TrainConfig, run_id: str, models: tuple[str, str], spent: SpendTotals, cache_hits: int,
     stop_reason: str, test: dict[str, Any], segment_s: float,
 ) -> dict[str, Any]:
-    """summary.json: baseline, best-on-validation and final skills, scored on validation and test, and the spend."""
+    """summary.json: baseline, best-on-validation and final skills, scored on validation and test, and the spend
+    of every segment of the run (provider requests, retries included; cache hits are free)."""
     not_scored = {"version": None, "score": None, "coverage": 0.0, "note": f"not scored: {stop_reason}"}
     versions = state.versions
     return {
@@ -81,11 +82,12 @@ def build_summary(
         },
         "test": {label: test.get(label, not_scored) for label in ("baseline", "best", "final")},
         "spent": {
-            "calls": state.spent_calls + totals.calls,
-            "cache_hits_this_segment": totals.cache_hits,
-            "prompt_tokens": state.spent_prompt_tokens + totals.prompt_tokens,
-            "completion_tokens": state.spent_completion_tokens + totals.completion_tokens,
-            "usd": round(state.spent_usd + totals.cost_usd, 6),
+            "calls": spent.calls,
+            "cache_hits_this_segment": cache_hits,
+            "prompt_tokens": spent.prompt_tokens,
+            "completion_tokens": spent.completion_tokens,
+            "usd": round(spent.usd, 6),
+            "cut_by_crash": spent.unsettled,
         },
         "elapsed_s": round(state.elapsed_s + segment_s, 2),
     }

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from mimo_tui.llm import CallRecord, Completion, Gateway, ModelError, ModelSpec, count_tokens
-from mimo_tui.skillopt.budget import BudgetExhausted, CostEstimate, RunShape, SpendingCap, edit_budget, estimate_calls
+from mimo_tui.skillopt.budget import BudgetExhausted, CostEstimate, RunShape, edit_budget, estimate_calls
 from mimo_tui.skillopt.config import TrainConfig
 from mimo_tui.skillopt.dataset import Splits, Task
 from mimo_tui.skillopt.edits import Edit, apply_edits, edit_leaks, guidance_text, merge_edits, rank_edits, set_guidance
@@ -26,8 +26,10 @@ from mimo_tui.skillopt.graders import GraderError, grade, hidden_strings, judge_
 from mimo_tui.skillopt.prompts import (
     ReplyError, Trajectory, parse_edits, parse_guidance, reflection_messages, rollout_messages, slow_update_messages,
 )
+from mimo_tui.skillopt.metered_calls import MeteredCalls, StopRequested, note_call
 from mimo_tui.skillopt.run_folder import RunFolder
 from mimo_tui.skillopt.run_state import RunState, Scores, build_summary, mean_score
+from mimo_tui.skillopt.spend import SpendLedger
 from mimo_tui.store import atomic_write
 
 log = logging.getLogger(__name__)
@@ -43,10 +45,6 @@ class SkillChanged(Exception):
 
 class RunAborted(Exception):
     """The run cannot go on (e.g. every rollout errors); the message is the stop reason."""
-
-
-class StopRequested(Exception):
-    """The user asked the run to stop; finished work is kept and the run can resume."""
 
 
 def token_count(text: str) -> int:
@@ -78,8 +76,9 @@ class Trainer:
         self.commit_skill = commit_skill
         self.subscriber = subscriber
         self.state = RunState()
-        self.cap = SpendingCap(config.max_calls, config.max_usd)
+        self.cap = SpendLedger(run.path, config.max_calls, config.max_usd)
         self._stop = False
+        self.calls = MeteredCalls(gateway, self.cap, config.max_output_tokens, lambda: self._stop)
         self._secrets = sorted({s for task in splits.all_tasks() for s in hidden_strings(task.grader)}, key=len)
         self._meter: dict[str, dict[str, float]] = {}
         self._started = time.monotonic()
@@ -103,6 +102,7 @@ class Trainer:
                 log.exception("trainer subscriber failed")
 
     def _on_call(self, record: CallRecord) -> None:
+        note_call(record)
         meter = self._meter.setdefault(_stage.get(), {"calls": 0, "cache_hits": 0, "prompt_tokens": 0, "completion_tokens": 0})
         if record.cached:
             meter["cache_hits"] += 1
@@ -117,9 +117,8 @@ class Trainer:
 
     def _crossed_budget_mark(self) -> bool:
         """Whether spending just passed 50 % or 80 % of a cap (reported at once, not throttled)."""
-        totals = self.gateway.totals
-        shares = [(self.state.spent_calls + totals.calls) / self.config.max_calls if self.config.max_calls else 0.0,
-                  (self.state.spent_usd + totals.cost_usd) / self.config.max_usd if self.config.max_usd else 0.0]
+        shares = [self.cap.calls / self.config.max_calls if self.config.max_calls else 0.0,
+                  self.cap.usd / self.config.max_usd if self.config.max_usd else 0.0]
         for mark in (0.5, 0.8):
             if max(shares) >= mark and mark not in self._marks:
                 self._marks.add(mark)
@@ -127,22 +126,17 @@ class Trainer:
         return False
 
     def _emit_budget(self) -> None:
-        totals = self.gateway.totals
+        spent = self.cap.totals()
         self.emit(BudgetUpdate(
-            calls=self.state.spent_calls + totals.calls, cache_hits=totals.cache_hits,
-            prompt_tokens=self.state.spent_prompt_tokens + totals.prompt_tokens,
-            completion_tokens=self.state.spent_completion_tokens + totals.completion_tokens,
-            usd=round(self.state.spent_usd + totals.cost_usd, 6), max_calls=self.config.max_calls, max_usd=self.config.max_usd,
+            calls=spent.calls, cache_hits=self.gateway.totals.cache_hits, prompt_tokens=spent.prompt_tokens,
+            completion_tokens=spent.completion_tokens, usd=round(spent.usd, 6), max_calls=self.config.max_calls,
+            max_usd=self.config.max_usd,
         ))
 
     async def _call(self, spec: ModelSpec, messages: list[dict], sample_index: int = 0, **params: Any) -> Completion:
         if self._stop:
             raise StopRequested("stopped by the user")
-        self.cap.reserve(self.gateway.totals.calls, self.gateway.totals.cost_usd)
-        try:
-            return await self.gateway.complete(spec, messages, sample_index=sample_index, use_cache=True, **params)
-        finally:
-            self.cap.release()
+        return await self.calls.complete(spec, messages, sample_index, **params)
 
     async def _gather(self, jobs: list[Any]) -> list[Any]:
         """Run coroutines together; a stop or cap raised by any is re-raised once all have settled."""
@@ -383,19 +377,22 @@ class Trainer:
         """Continue from a runtime_state.json written by an earlier segment of this run."""
         self.state = RunState.from_dict(saved)
         self._saved = self.state.to_dict()
+        state = self.state
+        self.cap.carry(state.spent_calls, state.spent_usd, state.spent_prompt_tokens, state.spent_completion_tokens)
 
     def save_state(self, from_last_save: bool = False) -> None:
         """Write runtime_state.json; after a stop, only the spend and reason are added to the last saved state."""
-        totals = self.gateway.totals
+        spent = self.cap.totals()
         base = dict(self._saved) if from_last_save and self._saved else self.state.to_dict()
         if not from_last_save:
             self._saved = self.state.to_dict()
+        # A copy for readers of the state; the journal (spend.jsonl) is what caps and summaries count.
         snapshot = base | {
             "stop_reason": self.state.stop_reason,
-            "spent_calls": self.state.spent_calls + totals.calls,
-            "spent_usd": self.state.spent_usd + totals.cost_usd,
-            "spent_prompt_tokens": self.state.spent_prompt_tokens + totals.prompt_tokens,
-            "spent_completion_tokens": self.state.spent_completion_tokens + totals.completion_tokens,
+            "spent_calls": spent.calls,
+            "spent_usd": spent.usd,
+            "spent_prompt_tokens": spent.prompt_tokens,
+            "spent_completion_tokens": spent.completion_tokens,
             "elapsed_s": self.state.elapsed_s + (time.monotonic() - self._started),
         }
         self.run_folder.write_json("runtime_state.json", snapshot)
@@ -425,8 +422,6 @@ class Trainer:
     # -- the run -----------------------------------------------------------------------------------
     async def run(self, estimate: CostEstimate, resumed: bool = False) -> dict[str, Any]:
         """Train until the epochs are done, a cap is hit or a stop is requested; returns the summary."""
-        self.cap.spent_calls = self.state.spent_calls
-        self.cap.spent_usd = self.state.spent_usd
         self.emit(RunStarted(self.run_folder.run_id, self.config.skill, self.target.label, self.optimizer.label,
                              resumed, self.config.to_dict(), estimate.to_dict()))
         stop_reason = "finished"
@@ -438,7 +433,8 @@ class Trainer:
         except (BudgetExhausted, RunAborted) as exc:
             stop_reason = str(exc)
         summary = build_summary(self.state, self.config, self.run_folder.run_id, (self.target.label, self.optimizer.label),
-                                self.gateway.totals, stop_reason, test, time.monotonic() - self._started)
+                                self.cap.totals(), self.gateway.totals.cache_hits, stop_reason, test,
+                                time.monotonic() - self._started)
         self.state.stop_reason = None if stop_reason == "finished" else stop_reason
         if stop_reason == "finished":
             self.state.phase = "done"
@@ -446,6 +442,7 @@ class Trainer:
         # A stop can land mid-step: keep the state of the last finished step so a resume redoes the rest.
         self.save_state(from_last_save=stop_reason != "finished")
         self.run_folder.write_json("summary.json", summary)
+        self.cap.close()
         self.emit(RunFinished(stop_reason, summary))
         return summary
 
