@@ -73,7 +73,7 @@ def busy_time(intervals: list[tuple[float, float]]) -> float:
 def project_in(folder: Path) -> tuple[Project, Any]:
     (folder / "proj").mkdir(parents=True)
     project = Project.open(folder / "proj")
-    entry = next(e for e in find_skills(None, None) if e.name == "date-normalizer")
+    entry = next(e for e in find_skills(project.root) if e.name == "date-normalizer")
     return project, entry
 
 
@@ -107,7 +107,7 @@ async def overhead(server: LocalOpenAIServer, folder: Path) -> dict[str, float]:
 
 
 async def rollouts_per_second(server: LocalOpenAIServer, folder: Path, concurrency: int) -> float:
-    entry = next(e for e in find_skills(None, None) if e.name == "date-normalizer")
+    entry = next(e for e in find_skills(folder) if e.name == "date-normalizer")
     splits = load_splits(entry.eval_dir)
     tasks = (splits.train + splits.test)[: max(16, min(128, concurrency * 4))]
     run = RunFolder(folder / f"rollouts-{concurrency}")
