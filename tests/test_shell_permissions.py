@@ -337,6 +337,17 @@ def test_mimo_run_asks_before_a_chained_command_and_runs_it_with_yes(
     assert (outside / "pwned").exists()
 
 
+def test_headless_mimo_run_shows_the_parts_it_asked_about(
+    agent_project: AgentProject, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.chdir(agent_project.root)
+    main(["run", f"run ls; touch {tmp_path}/pwned"])
+    captured = capsys.readouterr()
+    shown = captured.out + captured.err
+    assert "✓ ls  (allowed)" in shown and f"? touch {tmp_path}/pwned  (no rule allows it)" in shown
+    assert not (tmp_path / "pwned").exists()
+
+
 def test_mimo_run_asks_before_git_log_output(
     agent_project: AgentProject, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:

@@ -78,6 +78,9 @@ class HeadlessPrinter:
             answer = "once" if self.yes else "reject"
             self.asks.append({"tool": event.tool, "subject": event.subject, "answer": answer})
             self._line(f"? permission for {event.tool} on {event.subject!r}: {'allowed once (--yes)' if self.yes else 'rejected (headless; pass --yes to allow)'}")
+            if event.tool == "bash":  # the parts of the command and why each one asks, as the workbench prompt shows them
+                for line in event.preview.splitlines()[1:]:
+                    self._line(f"  {line.strip()}")
             if not event.answer.done():
                 event.answer.set_result(answer)
         elif isinstance(event, ev.UsageReported):
