@@ -21,6 +21,7 @@ from mimo_tui.memory.fts_query import (
 )
 from mimo_tui.memory.layers import SKIPPED_FOLDERS, classify, memory_files
 from mimo_tui.memory.sections import split_sections
+from mimo_tui.sqlite_connect import connect_wal
 from mimo_tui.store import FileChanged, VersionedStore
 
 SCHEMA_VERSION = 1
@@ -157,9 +158,7 @@ class MemoryIndex:
 
     def _connect(self) -> sqlite3.Connection:
         self.db_path.parent.mkdir(parents=True, exist_ok=True)
-        db = sqlite3.connect(self.db_path, check_same_thread=False, isolation_level=None, timeout=5.0)
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA synchronous=OFF")  # derived and rebuildable: no fsync needed
+        db = connect_wal(self.db_path, timeout_s=5.0, synchronous="OFF")  # derived and rebuildable: no fsync needed
         version = db.execute("PRAGMA user_version").fetchone()[0]
         if version != SCHEMA_VERSION:
             names = [name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table' "

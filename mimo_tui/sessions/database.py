@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+from mimo_tui.sqlite_connect import connect_wal
 from mimo_tui.store import StoreError
 
 
@@ -12,11 +13,9 @@ def open_state_db(path: Path) -> sqlite3.Connection:
     """Connect to the state database with WAL and a busy timeout, so the TUI and a headless run can share it."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        connection = sqlite3.connect(str(path), timeout=10.0, check_same_thread=False, isolation_level=None)
+        connection = connect_wal(path, timeout_s=10.0, synchronous="NORMAL")
         connection.row_factory = sqlite3.Row
-        connection.execute("PRAGMA journal_mode=WAL")
         connection.execute("PRAGMA foreign_keys=ON")
-        connection.execute("PRAGMA synchronous=NORMAL")
     except sqlite3.DatabaseError as exc:
         raise StoreError(f"cannot open the state database {path}: {exc}") from exc
     except OSError as exc:
