@@ -13,19 +13,14 @@ from mimo_tui.skillopt.config import TrainConfig
 from mimo_tui.skillopt.prompts import REFLECT_MARK, SLOW_MARK
 from mimo_tui.skillopt.run_folder import read_events
 from mimo_tui.skillopt.session import new_run, skill_relpath
+from tests.fixtures.shout_skill import SKILL, WORDS as SHOUT_WORDS, write_shout_skill
 from tests.fixtures.openai_server import ErrorReply, LocalOpenAIServer, Reply
 
-SKILL = "---\nname: shout\ndescription: Repeat a word.\n---\n\n# Shout\n\nRepeat the word the user gives.\n"
-WORDS = ["apple", "river", "stone", "cloud", "maple", "tiger", "ocean", "ember", "frost", "lemon", "piano", "radar"]
+WORDS = SHOUT_WORDS[:12]
 
 
 def _dataset(folder: Path) -> None:
-    (folder / "eval").mkdir(parents=True)
-    (folder / "SKILL.md").write_text(SKILL)
-    splits = {"train": WORDS[:6], "val": WORDS[6:11], "test": WORDS[11:]}
-    for name, words in splits.items():
-        rows = [{"id": f"{name}-{w}", "input": f"word: {w}", "grader": {"type": "exact", "reference": w.upper()}} for w in words]
-        (folder / "eval" / f"{name}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    write_shout_skill(folder, train=6, val=5, test=1)
 
 
 def _responder(body: dict) -> Reply | ErrorReply:

@@ -23,23 +23,15 @@ from mimo_tui.skillopt.budget import BudgetExhausted, CostEstimate
 from mimo_tui.skillopt.prompts import REFLECT_MARK, SLOW_MARK
 from mimo_tui.skillopt.run_folder import list_runs
 from mimo_tui.skillopt.spend import JOURNAL, SpendLedger, read_spend
+from tests.fixtures.shout_skill import write_shout_skill
 from tests.fixtures.openai_server import ErrorReply, LocalOpenAIServer, Reply, _prompt_tokens
 from tests.fixtures.skillopt_project import TrainerProject
 
 NO_ESTIMATE = CostEstimate(0, 0, 0, 0.0, True)
 ROOT = Path(__file__).resolve().parent.parent
-SKILL = "---\nname: shout\ndescription: Repeat a word.\n---\n\n# Shout\n\nRepeat the word the user gives.\n"
-WORDS = ["apple", "river", "stone", "cloud", "maple", "tiger", "ocean", "ember", "frost", "lemon", "piano", "radar",
-         "comet", "delta", "eagle", "flint", "grape", "harbor"]
-
 
 def _write_skill(folder: Path) -> None:
-    (folder / "eval").mkdir(parents=True)
-    (folder / "SKILL.md").write_text(SKILL)
-    splits = {"train": WORDS[:9], "val": WORDS[9:15], "test": WORDS[15:]}
-    for name, words in splits.items():
-        rows = [{"id": f"{name}-{w}", "input": f"word: {w}", "grader": {"type": "exact", "reference": w.upper()}} for w in words]
-        (folder / "eval" / f"{name}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    write_shout_skill(folder, train=9, val=6, test=3)
 
 
 def _responder(body: dict) -> Reply | ErrorReply:

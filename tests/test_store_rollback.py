@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
-import tempfile
 import textwrap
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -92,23 +89,14 @@ WRITER = """
 """
 
 
-@pytest.fixture
-def shared_dir() -> Iterator[Path]:
-    """A folder another user can reach (pytest's own temp folders are private to root)."""
-    folder = Path(tempfile.mkdtemp(prefix="mimo-ro-"))
-    folder.chmod(0o755)
-    yield folder
-    shutil.rmtree(folder, ignore_errors=True)
-
-
-def test_read_only_objects_make_the_commit_fail_and_the_file_is_put_back(shared_dir: Path) -> None:
-    project = shared_dir / "proj"
+def test_read_only_objects_make_the_commit_fail_and_the_file_is_put_back(world_readable_dir: Path) -> None:
+    project = world_readable_dir / "proj"
     project.mkdir()
     store = Project.open(project).store
     before = (store.root / "MEMORY.md").read_bytes()
     subprocess.run(["chown", "-R", f"{NOBODY}:{NOBODY}", str(project)], check=True)
     subprocess.run(["chown", "-R", "root:root", str(store.root / ".git" / "objects")], check=True)
-    env = {**mimo_env(), "HOME": str(shared_dir)}
+    env = {**mimo_env(), "HOME": str(world_readable_dir)}
     child = subprocess.run(["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups",
                             sys.executable, "-c", textwrap.dedent(WRITER), str(store.root)],
                            env=env, capture_output=True, text=True, timeout=60)
