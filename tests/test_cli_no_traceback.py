@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 
 from mimo_tui.cli import build_parser
+from tests.fixtures.mimo_process import NOBODY, read_only_for_a_user
 
-NOBODY = 65534
 # Values for positional arguments, by their dest; a command with another required positional gets "x".
 PLACEHOLDERS = {"rev": "HEAD", "query": "zq", "skill": "date-normalizer", "prompt": "remember zq-matrix fact"}
 # Options that keep a command short when it succeeds (a training run is capped at two provider calls).
@@ -112,12 +112,12 @@ def home_env(home: Path) -> dict[str, str]:
 @pytest.fixture
 def read_only_site(world_readable_dir: Path) -> Site:
     """The project as another user sees it: `.mimo/` and everything in it is read-only to them."""
-    assert shutil.which("setpriv"), "setpriv (util-linux) runs the commands as another user"
     root = make_project(world_readable_dir, home_env(world_readable_dir / "root-home"))
     home = world_readable_dir / "nobody-home"
     home.mkdir()
-    os.chown(home, NOBODY, NOBODY)
-    user = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups"]
+    if os.geteuid() == 0:
+        os.chown(home, NOBODY, NOBODY)
+    user = read_only_for_a_user(root / ".mimo")
     probe = subprocess.run([*user, "touch", str(root / ".mimo" / "probe")], capture_output=True)
     assert probe.returncode != 0, "the memory folder must be read-only to the other user"
     return Site(root, home_env(home), user=user)

@@ -12,9 +12,8 @@ import pytest
 
 from mimo_tui.project import Project
 from mimo_tui.store import WriteFailed
-from tests.fixtures.mimo_process import mimo_env
+from tests.fixtures.mimo_process import mimo_env, read_only_for_a_user
 
-NOBODY = 65534
 
 
 def git(repo: Path, *args: str) -> str:
@@ -94,11 +93,9 @@ def test_read_only_objects_make_the_commit_fail_and_the_file_is_put_back(world_r
     project.mkdir()
     store = Project.open(project).store
     before = (store.root / "MEMORY.md").read_bytes()
-    subprocess.run(["chown", "-R", f"{NOBODY}:{NOBODY}", str(project)], check=True)
-    subprocess.run(["chown", "-R", "root:root", str(store.root / ".git" / "objects")], check=True)
+    user = read_only_for_a_user(store.root / ".git" / "objects", owned=project)
     env = {**mimo_env(), "HOME": str(world_readable_dir)}
-    child = subprocess.run(["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups",
-                            sys.executable, "-c", textwrap.dedent(WRITER), str(store.root)],
+    child = subprocess.run([*user, sys.executable, "-c", textwrap.dedent(WRITER), str(store.root)],
                            env=env, capture_output=True, text=True, timeout=60)
     assert child.returncode == 3, child.stderr
     assert "nothing was written" in child.stdout
