@@ -16,13 +16,14 @@ from mimo_tui.skillopt.session import new_run, skill_relpath
 from tests.fixtures.openai_server import ErrorReply, LocalOpenAIServer, Reply
 
 SKILL = "---\nname: shout\ndescription: Repeat a word.\n---\n\n# Shout\n\nRepeat the word the user gives.\n"
-WORDS = ["apple", "river", "stone", "cloud", "maple", "tiger", "ocean", "ember", "frost", "lemon", "piano", "radar"]
+WORDS = ["apple", "river", "stone", "cloud", "maple", "tiger", "ocean", "ember", "frost", "lemon", "piano", "amber", "cedar",
+         "radar"]
 
 
 def _dataset(folder: Path) -> None:
     (folder / "eval").mkdir(parents=True)
     (folder / "SKILL.md").write_text(SKILL)
-    splits = {"train": WORDS[:6], "val": WORDS[6:11], "test": WORDS[11:]}
+    splits = {"train": WORDS[:6], "val": WORDS[6:13], "test": WORDS[13:]}
     for name, words in splits.items():
         rows = [{"id": f"{name}-{w}", "input": f"word: {w}", "grader": {"type": "exact", "reference": w.upper()}} for w in words]
         (folder / "eval" / f"{name}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
@@ -73,8 +74,9 @@ async def test_training_through_litellm_against_the_local_server(tmp_path: Path,
     built = next(e for e in events if e["type"] == "candidate_built")
     assert built["skipped"][0]["reason"] == "target not found in the skill"
     gate = next(e for e in events if e["type"] == "gate_decided")
-    # "ember" always errors: it is missing data (coverage 4/5), not a zero, and has no flip.
-    assert gate["action"] == "accept" and gate["coverage"] == 0.8 and "val-ember" not in gate["items"]
+    # "ember" always errors: it is missing data (coverage 6/7), not a zero, and has no flip.
+    assert gate["action"] == "accept" and gate["coverage"] == 6 / 7 and "val-ember" not in gate["items"]
+    assert gate["evidence"]["improved"] == 6 and gate["evidence"]["p_value"] == round(1 / 64, 6)
     assert any(e["type"] == "error" and "val-ember" in e["message"] for e in events)
     reflect_bodies = [b for b in openai_server.requests if REFLECT_MARK in b["messages"][0]["content"]]
     assert reflect_bodies
@@ -166,5 +168,5 @@ async def test_a_target_that_always_fails_stops_the_run_with_a_reason(tmp_path: 
     summary = await prepared.trainer.run(CostEstimate(0, 0, 0, 0.0, True))
     assert not summary["completed"] and "failed on every validation task" in summary["stop_reason"]
     errors = [e for e in read_events(prepared.run.path) if e["type"] == "error"]
-    assert len(errors) == 5 and all("invalid api key" in e["message"] for e in errors)
-    assert len(openai_server.requests) == 5
+    assert len(errors) == 7 and all("invalid api key" in e["message"] for e in errors)
+    assert len(openai_server.requests) == 7
