@@ -25,8 +25,8 @@ class GateDecision:
 
     `incumbent` and `candidate` are means over items of each item's paired sample mean. `p_value` is the
     chance of a gain at least this large if the edit changed nothing (one-sided sign-flip test over the
-    items whose paired means differ). `more_samples_help` marks an undecided gain within the noise, where
-    more samples of the flipped items may settle it.
+    items whose paired means differ). `more_samples_help` marks a decision within the noise (some item improved,
+    the candidate is not clearly worse) that more samples of the flipped items may change.
     """
 
     action: str
@@ -129,6 +129,9 @@ def evaluate_gate(
     inc = sum(inc_means) / len(inc_means)
     cand = sum(cand_means) / len(cand_means)
     p_value = sign_flip_p_value([c - i for i, c in zip(inc_means, cand_means)])
+    # Worth more samples: some item improved and the candidate is not clearly worse (the incumbent's passes on
+    # the items it lost may have been lucky draws).
+    may_settle = counts["improved"] > 0 and sign_flip_p_value([i - c for i, c in zip(inc_means, cand_means)]) > alpha
     tally = f"{counts['improved']} improved, {counts['regressed']} regressed, p={p_value:.3g}"
 
     def decided(action: str, reason: str, more: bool = False) -> GateDecision:
@@ -137,11 +140,11 @@ def evaluate_gate(
     if no_regression and counts["regressed"]:
         return decided("reject", f"{counts['regressed']} item(s) regressed (no-regression rule)")
     if abs(cand - inc) <= 1e-12:
-        return decided("reject", f"tie: no better than the current skill ({tally})")
+        return decided("reject", f"tie: no better than the current skill ({tally})", may_settle)
     if cand < inc:
-        return decided("reject", f"worse: validation {inc:.3f} -> {cand:.3f} ({tally})")
+        return decided("reject", f"worse: validation {inc:.3f} -> {cand:.3f} ({tally})", may_settle)
     if cand <= inc + margin + 1e-12:
-        return decided("reject", f"gain {cand - inc:+.3f} is not above the margin {margin:.3f} ({tally})")
+        return decided("reject", f"gain {cand - inc:+.3f} is not above the margin {margin:.3f} ({tally})", may_settle)
     if p_value > alpha:
-        return decided("undecided", f"gain {cand - inc:+.3f} is within the noise ({tally} > {alpha:g})", more=True)
+        return decided("undecided", f"gain {cand - inc:+.3f} is within the noise ({tally} > {alpha:g})", may_settle)
     return decided("accept", f"validation {inc:.3f} -> {cand:.3f} (+{cand - inc:.3f}, {tally} <= {alpha:g})")

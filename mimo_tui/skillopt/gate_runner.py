@@ -46,7 +46,7 @@ async def paired_gate(score: Scorer, incumbent_text: str, candidate_text: str, t
     candidate = await score(candidate_text, tasks, indices, "val:candidate")
     decision = _decide(config, incumbent, candidate)
     rounds: list[dict[str, Any]] = []
-    while decision.action == "undecided" and decision.more_samples_help and len(rounds) < config.gate_rounds:
+    while decision.action != "accept" and decision.more_samples_help and len(rounds) < config.gate_rounds:
         flipped = [task for task in tasks if decision.flips.get(task.id) in CHANGED]
         more = {t.id: list(range(len(indices[t.id]), len(indices[t.id]) + config.gate_extra_samples)) for t in flipped}
         inc_more = await score(incumbent_text, flipped, more, "val:incumbent+")
@@ -59,9 +59,9 @@ async def paired_gate(score: Scorer, incumbent_text: str, candidate_text: str, t
         decision = _decide(config, incumbent, candidate)
         rounds.append({"items": len(flipped), "samples_added": config.gate_extra_samples, "p_before": before,
                        "p_after": decision.p_value, "action": decision.action})
-    if decision.action == "undecided" and decision.more_samples_help:
+    if decision.action != "accept" and decision.more_samples_help and rounds:
         decision = GateDecision(decision.action, decision.flips,
-                                decision.reason + f"; still undecided after {len(rounds)} round(s) of more samples",
+                                decision.reason + f" after {len(rounds)} round(s) of more samples on the flipped items",
                                 decision.incumbent, decision.candidate, decision.coverage, decision.counts,
                                 decision.p_value, decision.samples, decision.alpha, decision.more_samples_help)
     return GateOutcome(decision, incumbent, candidate, indices, rounds)
