@@ -38,7 +38,7 @@ class GateDecision:
     counts: dict[str, int] = field(default_factory=dict)
     p_value: float | None = None
     samples: int = 0
-    alpha: float = 0.05
+    alpha: float = 0.1
     more_samples_help: bool = False
 
     @property
@@ -95,7 +95,7 @@ def evaluate_gate(
     margin: float = 0.0,
     no_regression: bool = False,
     min_coverage: float = 0.8,
-    alpha: float = 0.05,
+    alpha: float = 0.1,
 ) -> GateDecision:
     """Decide on a candidate from paired per-item, per-sample scores.
 
