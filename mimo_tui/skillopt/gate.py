@@ -51,7 +51,7 @@ class GateDecision:
         """What the decision rests on, for the step record and the gate event."""
         return {"improved": self.counts.get("improved", 0), "regressed": self.counts.get("regressed", 0),
                 "items": len(self.flips), "paired_samples": self.samples,
-                "p_value": None if self.p_value is None else round(self.p_value, 6), "alpha": self.alpha,
+                "p_value": None if self.p_value is None else float(f"{self.p_value:.3g}"), "alpha": self.alpha,
                 "incumbent": self.incumbent, "candidate": self.candidate, "coverage": round(self.coverage, 4)}
 
 
