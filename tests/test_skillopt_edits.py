@@ -105,3 +105,18 @@ def test_edit_budget_schedules() -> None:
     assert [edit_budget(i, 5, 4, 2, "linear") for i in range(5)] == [4, 4, 3, 2, 2]
     cosine = [edit_budget(i, 9, 4, 2, "cosine") for i in range(9)]
     assert cosine[0] == 4 and cosine[-1] == 2 and cosine == sorted(cosine, reverse=True)
+
+
+def test_length_limits_act_on_the_final_text_only() -> None:
+    # an append that passes the max on the way, then a replacement that shortens it back: both fine
+    skill = SKILL + "A long and wordy rule that says very little of use to anyone.\n"
+    limit = len(skill) + 5
+    edits = [Edit("append", "A new rule of about fifty characters, give or take."),
+             Edit("replace", "Short.", "A long and wordy rule that says very little of use to anyone.")]
+    result = apply_edits(skill, edits, length_ok=lambda old, new: "max" if len(new) > limit else None)
+    assert [r.status for r in result.reports] == ["applied", "applied"]
+    # over the max, the lowest-ranked edit that fixes it is the one refused, with the limit's reason
+    edits = [Edit("append", "First rule."), Edit("append", "word " * 40), Edit("append", "Third rule.")]
+    result = apply_edits(SKILL, edits, length_ok=lambda old, new: "max_tokens limit" if len(new) > len(SKILL) + 60 else None)
+    assert [r.status for r in result.reports] == ["applied", "refused", "applied"]
+    assert result.reports[1].reason == "max_tokens limit"

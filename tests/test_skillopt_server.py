@@ -16,11 +16,11 @@ from mimo_tui.skillopt.session import new_run, skill_relpath
 from tests.fixtures.shout_skill import SKILL, WORDS as SHOUT_WORDS, write_shout_skill
 from tests.fixtures.openai_server import ErrorReply, LocalOpenAIServer, Reply
 
-WORDS = SHOUT_WORDS[:12]
+WORDS = SHOUT_WORDS[:14]
 
 
 def _dataset(folder: Path) -> None:
-    write_shout_skill(folder, train=6, val=5, test=1)
+    write_shout_skill(folder, train=6, val=7, test=1)
 
 
 def _responder(body: dict) -> Reply | ErrorReply:
@@ -68,8 +68,9 @@ async def test_training_through_litellm_against_the_local_server(tmp_path: Path,
     built = next(e for e in events if e["type"] == "candidate_built")
     assert built["skipped"][0]["reason"] == "target not found in the skill"
     gate = next(e for e in events if e["type"] == "gate_decided")
-    # "ember" always errors: it is missing data (coverage 4/5), not a zero, and has no flip.
-    assert gate["action"] == "accept" and gate["coverage"] == 0.8 and "val-ember" not in gate["items"]
+    # "ember" always errors: it is missing data (coverage 6/7), not a zero, and has no flip.
+    assert gate["action"] == "accept" and gate["coverage"] == 6 / 7 and "val-ember" not in gate["items"]
+    assert gate["evidence"]["improved"] == 6 and gate["evidence"]["p_value"] == 0.0156
     assert any(e["type"] == "error" and "val-ember" in e["message"] for e in events)
     reflect_bodies = [b for b in openai_server.requests if REFLECT_MARK in b["messages"][0]["content"]]
     assert reflect_bodies
@@ -113,7 +114,7 @@ async def test_llm_judge_grades_through_the_judge_model(tmp_path: Path, openai_s
     folder = tmp_path / "skills" / "shout"
     _dataset(folder)
     rubric = "The answer must be written entirely in capital letters."
-    rows = [{"id": f"test-{w}", "input": f"word: {w}", "grader": {"type": "llm_judge", "rubric": rubric}} for w in ("comet", "embers")]
+    rows = [{"id": f"test-{w}", "input": f"word: {w}", "grader": {"type": "llm_judge", "rubric": rubric}} for w in ("harbor", "embers")]
     (folder / "eval" / "test.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
 
     def responder(body: dict) -> Reply | ErrorReply:
@@ -134,7 +135,7 @@ async def test_llm_judge_grades_through_the_judge_model(tmp_path: Path, openai_s
     entry = SkillEntry("shout", "", folder, "test", folder / "eval")
     plain = await evaluate_skill(config, entry, SKILL, "test", tmp_path / "work", {"srv": endpoint}, gateway)
     assert plain["score"] == 0.0 and plain["coverage"] == 0.5  # "embers" errors at the target: missing, not zero
-    assert plain["failing"] == [("test-comet", "[hidden]")]  # the judge quoted its rubric: redacted
+    assert plain["failing"] == [("test-harbor", "[hidden]")]  # the judge quoted its rubric: redacted
     shouting = await evaluate_skill(config, entry, SKILL + "\nWrite the word in uppercase.\n", "test", tmp_path / "work",
                                     {"srv": endpoint}, gateway)
     assert shouting["score"] == 1.0 and shouting["passed"] == 1
@@ -161,5 +162,5 @@ async def test_a_target_that_always_fails_stops_the_run_with_a_reason(tmp_path: 
     summary = await prepared.trainer.run(CostEstimate(0, 0, 0, 0.0, True))
     assert not summary["completed"] and "failed on every validation task" in summary["stop_reason"]
     errors = [e for e in read_events(prepared.run.path) if e["type"] == "error"]
-    assert len(errors) == 5 and all("invalid api key" in e["message"] for e in errors)
-    assert len(openai_server.requests) == 5
+    assert len(errors) == 7 and all("invalid api key" in e["message"] for e in errors)
+    assert len(openai_server.requests) == 7

@@ -53,6 +53,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     train.add_argument("--samples", type=positive_int, help="K samples per task (paired in the gate)")
     train.add_argument("--margin", type=non_negative_float, help="minimum validation gain to accept")
     train.add_argument("--no-regression", action="store_true", help="reject a candidate that breaks any item")
+    train.add_argument("--alpha", type=non_negative_float, help="the gate accepts only at p <= alpha (default 0.1)")
+    train.add_argument("--min-tokens", type=positive_int, help="a floor on the skill's length (default: none)")
     train.add_argument("--dataset", help="eval folder, or one JSONL file split by --split-ratio and the seed")
     train.add_argument("--split-ratio", help="train,val,test shares for a one-file dataset (default 0.6,0.2,0.2)")
     train.add_argument("--resume", metavar="RUN", help="continue a stopped or crashed run")
@@ -195,7 +197,7 @@ def run_train(args: argparse.Namespace) -> int:
             config = TrainConfig(skill=args.skill, target=args.target or trainer_table.get("target", "offline/target"),
                                  optimizer=args.optimizer or trainer_table.get("optimizer", "offline/optimizer"))
             for name in ("judge", "epochs", "batch", "edit_budget", "schedule", "max_usd", "max_calls", "max_output_tokens",
-                         "seed", "samples", "margin", "dataset"):
+                         "seed", "samples", "margin", "dataset", "alpha", "min_tokens"):
                 value = getattr(args, name)
                 if value is not None:
                     setattr(config, name, value)

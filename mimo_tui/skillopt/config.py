@@ -28,7 +28,13 @@ class TrainConfig:
     margin: float = 0.0
     no_regression: bool = False
     min_coverage: float = 0.8
-    min_tokens: int = 300
+    # The gate's noise test (see gate.py): accept only at p <= alpha; while a gain is within the noise, up to
+    # gate_rounds rounds add gate_extra_samples samples to each flipped item (incumbent and candidate alike).
+    alpha: float = 0.1  # measured on bench/skill_learning.py: 0.05 turned down more true improvements, accepted no fewer regressions
+    gate_rounds: int = 2
+    gate_extra_samples: int = 2
+    # A floor on the skill's length only when the user sets one (0: none); the max always holds.
+    min_tokens: int = 0
     max_tokens: int = 2000
     max_usd: float | None = None
     max_calls: int | None = None
@@ -56,6 +62,10 @@ class TrainConfig:
             problems.append("the final edit budget must be at least 1")
         if self.schedule not in ("constant", "linear", "cosine"):
             problems.append(f"unknown edit-budget schedule {self.schedule!r} (constant, linear, cosine)")
+        if not 0 < self.alpha < 1:
+            problems.append("the gate's alpha must be in (0, 1)")
+        if self.gate_rounds < 0 or self.gate_extra_samples < 1:
+            problems.append("the gate needs gate_rounds >= 0 and gate_extra_samples >= 1")
         if not 0 < self.min_coverage <= 1:
             problems.append("min coverage must be in (0, 1]")
         if self.min_tokens < 0 or self.max_tokens <= self.min_tokens:

@@ -138,21 +138,47 @@ def _apply_one(text: str, edit: Edit) -> tuple[str | None, str, str]:
     return re.sub(r"\n{3,}", "\n\n", new), "applied", ""
 
 
-def apply_edits(text: str, edits: list[Edit], length_ok: Callable[[str, str], str | None] | None = None) -> ApplyResult:
-    """Apply edits in order; each is applied, skipped (missing target) or refused, and reported.
-
-    `length_ok(old, new)` returns a reason to refuse an edit whose result breaks the length range.
-    """
-    result = ApplyResult(text)
-    for edit in edits:
-        new, status, reason = _apply_one(result.text, edit)
-        if new is not None and length_ok is not None:
-            problem = length_ok(result.text, new)
-            if problem:
-                new, status, reason = None, "refused", problem
+def _apply_all(text: str, edits: list[Edit], left_out: set[int]) -> tuple[str, list[EditReport | None]]:
+    """Apply the edits not left out, in order; None stands for a left-out edit."""
+    reports: list[EditReport | None] = []
+    for index, edit in enumerate(edits):
+        if index in left_out:
+            reports.append(None)
+            continue
+        new, status, reason = _apply_one(text, edit)
         if new is not None:
-            result.text = new
-        result.reports.append(EditReport(edit, status, reason))
+            text = new
+        reports.append(EditReport(edit, status, reason))
+    return text, reports
+
+
+def apply_edits(text: str, edits: list[Edit], length_ok: Callable[[str, str], str | None] | None = None) -> ApplyResult:
+    """Apply edits in order (best-ranked first); each is applied, skipped (missing target) or refused, and reported.
+
+    `length_ok(original, final)` returns why a final text breaks the length limits. Limits act on the final
+    text only, so a replacement that shortens the skill on the way is fine: while the final text breaks a
+    limit, the lowest-ranked applied edit whose removal fixes it (else one that pushes the wrong way) is
+    refused with that reason.
+    """
+    refused: dict[int, str] = {}
+    final, reports = _apply_all(text, edits, set())
+    while length_ok is not None:
+        problem = length_ok(text, final)
+        applied = [i for i, r in enumerate(reports) if r is not None and r.status == "applied"]
+        if problem is None or not applied:
+            break
+        trials = {i: _apply_all(text, edits, set(refused) | {i})[0] for i in reversed(applied)}
+        growing = len(final) > len(text)
+        choice = next((i for i, trial in trials.items() if length_ok(text, trial) is None), None)
+        if choice is None:
+            choice = next((i for i, trial in trials.items() if (len(trial) < len(final) if growing else len(trial) > len(final))),
+                          applied[-1])
+        refused[choice] = problem
+        final, reports = _apply_all(text, edits, set(refused))
+    result = ApplyResult(final)
+    for index, edit in enumerate(edits):
+        report = reports[index]
+        result.reports.append(EditReport(edit, "refused", refused[index]) if report is None else report)
     return result
 
 

@@ -16,13 +16,15 @@ class name), `t` (unix time) and the fields below.
 - selection_done(step, budget, kept, dropped): the top-L edits by support.
 - candidate_built(step, applied, skipped, refused, tokens): the edit-apply report; `skipped` are
   missing targets, `refused` hit the protected block, front matter or the token range.
-- gate_decided(step, action, incumbent, candidate, coverage, flips, items, reason): action is
-  accept, reject or undecided; flips counts improved/regressed/still_failing/stable; `items` maps
-  item id to its flip.
+- gate_decided(step, action, incumbent, candidate, coverage, flips, items, reason, evidence): action
+  is accept, reject or undecided; flips counts improved/regressed/still_failing/stable; `items` maps
+  item id to its flip; `evidence` holds improved, regressed, items, paired_samples, p_value, alpha
+  and the rounds of more samples on flipped items (see gate.py).
 - skill_accepted(step, version, val_before, val_after, commit): a new incumbent, committed.
 - edits_rejected(step, edits, delta): fed back to the optimizer for the rest of the epoch.
 - slow_update(epoch, guidance, version, compared): the protected guidance block was rewritten.
-- step_finished(step, action, seconds, record): the per-step record also written to steps/.
+- step_finished(step, action, seconds, record): the per-step record also written to steps/; an
+  accepted step of several edits has `credit`: per edit, the validation items it fixed and broke.
 - budget(calls, cache_hits, prompt_tokens, completion_tokens, usd, max_calls, max_usd).
 - test_scored(label, version, score, coverage): baseline, best or final on the test split.
 - error(stage, message): something went wrong but the run goes on (or the run_finished follows).
@@ -128,6 +130,7 @@ class GateDecided:
     flips: dict[str, int]
     items: dict[str, str]
     reason: str
+    evidence: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

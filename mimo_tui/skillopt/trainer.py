@@ -22,6 +22,7 @@ from mimo_tui.skillopt.events import (
     StepFinished, StepStarted, TestScored,
 )
 from mimo_tui.skillopt.gate import evaluate_gate
+from mimo_tui.skillopt.gate_runner import edit_credit, paired_gate
 from mimo_tui.skillopt.graders import GraderError, grade, hidden_strings, judge_messages
 from mimo_tui.skillopt.prompts import (
     ReplyError, Trajectory, parse_edits, parse_guidance, reflection_messages, rollout_messages, slow_update_messages,
@@ -154,11 +155,13 @@ class Trainer:
         completion = await self._call(self.judge, judge_messages(rubric, task_input, output), sample_index, temperature=0.0)
         return completion.text
 
-    async def rollout(self, skill_text: str, tasks: list[Task], stage: str) -> tuple[Scores, list[Trajectory]]:
-        """Run the target on tasks x samples; errored rollouts are None (missing data), never zeros."""
+    async def rollout(self, skill_text: str, tasks: list[Task], stage: str,
+                      indices: dict[str, list[int]] | None = None) -> tuple[Scores, list[Trajectory]]:
+        """Run the target on tasks x samples (or the sample indices given per task id); errored rollouts are None
+        (missing data), never zeros. Scores are aligned with the sample indices."""
         token = _stage.set(stage.split(":")[0])
-        samples = self.config.samples
-        total = len(tasks) * samples
+        plan = {task.id: (indices[task.id] if indices is not None else list(range(self.config.samples))) for task in tasks}
+        total = sum(len(ks) for ks in plan.values())
         progress = {"done": 0, "errors": 0}
         every = max(1, total // 20)
         params = self.config.target_params()
@@ -182,14 +185,14 @@ class Trainer:
                     self.emit(RolloutProgress(stage, progress["done"], total, progress["errors"]))
 
         try:
-            results = await self._gather([one(task, k) for task in tasks for k in range(samples)])
+            results = await self._gather([one(task, k) for task in tasks for k in plan[task.id]])
         finally:
             _stage.reset(token)
         scores: Scores = {task.id: [] for task in tasks}
         trajectories = []
         index = 0
         for task in tasks:
-            for _ in range(samples):
+            for _ in plan[task.id]:
                 item = results[index]
                 index += 1
                 scores[task.id].append(None if item is None else item.score)
@@ -199,12 +202,17 @@ class Trainer:
 
     # -- one step --------------------------------------------------------------------------------
     def _length_problem(self, old: str, new: str) -> str | None:
+        """Why a final skill text breaks a length limit (named), else None; the floor holds only when set."""
         before, after = token_count(old), token_count(new)
         if after > self.config.max_tokens and after > before:
-            return f"the skill would grow to {after} tokens (max {self.config.max_tokens})"
-        if after < self.config.min_tokens and after < before:
-            return f"the skill would shrink to {after} tokens (min {self.config.min_tokens})"
+            return f"max_tokens limit: the skill would grow to {after} tokens (max {self.config.max_tokens})"
+        if self.config.min_tokens and after < self.config.min_tokens and after < before:
+            return f"min_tokens floor set for this run: the skill would shrink to {after} tokens (floor {self.config.min_tokens})"
         return None
+
+    async def _score(self, skill_text: str, tasks: list[Task], indices: dict[str, list[int]], stage: str) -> Scores:
+        scores, _ = await self.rollout(skill_text, tasks, stage, indices)
+        return scores
 
     async def _reflect(self, step: int, skill_text: str, trajectories: list[Trajectory]) -> list[Edit]:
         ordered = [t for t in trajectories if not t.passed] + [t for t in trajectories if t.passed]
@@ -279,18 +287,29 @@ class Trainer:
             new_text, new_val = incumbent, inc_val
         else:
             clock = time.monotonic()
-            cand_val, _ = await self.rollout(result.text, self.splits.val, "val:candidate")
+            outcome = await paired_gate(self._score, incumbent, result.text, self.splits.val, self.config)
             timings["gate"] = time.monotonic() - clock
-            decision = evaluate_gate(inc_val, cand_val, self.config.margin, self.config.no_regression, self.config.min_coverage)
+            decision = outcome.decision
+            evidence = outcome.evidence()
             self.emit(GateDecided(step, decision.action, decision.incumbent, decision.candidate, decision.coverage,
-                                  decision.counts, decision.flips, decision.reason))
-            record.update(action=decision.action, val_after=mean_score(cand_val), gate_reason=decision.reason,
-                          flips=decision.counts, coverage=decision.coverage)
+                                  decision.counts, decision.flips, decision.reason, evidence))
+            base = self.config.samples
+            inc_val = {k: v[:base] for k, v in outcome.incumbent.items()}
+            cand_val = {k: v[:base] for k, v in outcome.candidate.items()}
+            record.update(action=decision.action, val_before=mean_score(inc_val), val_after=mean_score(cand_val),
+                          gate_reason=decision.reason, flips=decision.counts, coverage=decision.coverage, evidence=evidence)
             extras["gate"] = {"action": decision.action, "reason": decision.reason, "items": decision.flips,
-                              "incumbent": inc_val, "candidate": cand_val}
+                              "evidence": evidence, "sample_indices": outcome.indices,
+                              "incumbent": outcome.incumbent, "candidate": outcome.candidate}
             if decision.action == "accept":
                 new_text, new_val = result.text, cand_val
-                self._accept(step, result.text, incumbent, mean_score(inc_val) or 0.0, mean_score(cand_val) or 0.0, applied)
+                if len(result.applied) > 1:  # before the accept: a stop in here redoes the whole step
+                    clock = time.monotonic()
+                    record["credit"] = await edit_credit(self._score, incumbent, [r.edit for r in result.applied], outcome,
+                                                         self.splits.val)
+                    timings["credit"] = time.monotonic() - clock
+                self._accept(step, result.text, incumbent, mean_score(inc_val) or 0.0, mean_score(cand_val) or 0.0, applied,
+                             record.get("credit"))
             else:
                 new_text, new_val = incumbent, inc_val
                 entries = [{**a, "delta": decision.delta} for a in applied]
@@ -307,7 +326,8 @@ class Trainer:
             raise RunAborted(f"{exc}; the new version is kept as {self.run_folder.path / 'skills'}/skill_v{version:04d}.md "
                              "and the run can resume once the file is restored or the edit committed") from exc
 
-    def _accept(self, step: int, text: str, previous: str, before: float, after: float, applied: list[dict[str, Any]]) -> None:
+    def _accept(self, step: int, text: str, previous: str, before: float, after: float, applied: list[dict[str, Any]],
+                credit: list[dict[str, Any]] | None = None) -> None:
         version = self.state.version + 1
         self.run_folder.write_skill_version(version, text)
         commit = self._commit(text, f"skillopt: accept step {step} (val {before:.2f} -> {after:.2f})", previous, version)
@@ -315,9 +335,10 @@ class Trainer:
         self.state.incumbent_version = version
         self.state.versions[str(version)] = {"val": after, "step": step, "kind": "accept"}
         self.state.accepted.append({"step": step, "version": version, "val_before": before, "val_after": after,
-                                    "commit": commit, "edits": applied})
-        if self.state.best_val is None or after > self.state.best_val:
-            self.state.best_val, self.state.best_version = after, version
+                                    "commit": commit, "edits": applied} | ({"credit": credit} if credit else {}))
+        # It beat the incumbent in a paired test on the same samples: better evidence than a higher score
+        # measured on other samples at another time (which may have been a lucky draw).
+        self.state.best_val, self.state.best_version = after, version
         self.emit(SkillAccepted(step, version, before, after, commit))
 
     # -- epochs ----------------------------------------------------------------------------------
@@ -455,6 +476,11 @@ class Trainer:
         if mean_score(inc_val) is None:
             raise RunAborted(f"the target {self.target.label} failed on every validation task (see the error events)")
         if state.phase == "baseline":
+            needed = math.ceil(math.log2(1 / self.config.alpha))
+            if len(self.splits.val) < needed:
+                self.emit(ErrorRaised("gate", f"the validation split has {len(self.splits.val)} items: at alpha "
+                                      f"{self.config.alpha:g} the gate needs at least {needed} items that improve (and none "
+                                      "that regress) to accept an edit; add validation items or raise --alpha"))
             state.baseline_val = mean_score(inc_val)
             state.best_val = state.baseline_val
             state.versions["1"] = {"val": state.baseline_val, "step": 0, "kind": "baseline"}

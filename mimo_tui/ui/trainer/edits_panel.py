@@ -26,7 +26,7 @@ class EditsPanel(Static):
             text.append(f"  val {pct(accepted.val_before)} → {pct(accepted.val_after)}")
             if accepted.commit:
                 text.append(f"  commit {accepted.commit}", style="dim")
-            _edits(text, accepted.edits, "+", "green")
+            _edits(text, accepted.edits, "+", "green", accepted.credit)
         text.append("\n")
         if rejected is None:
             text.append("Latest rejected: none yet", style="bold")
@@ -39,7 +39,9 @@ class EditsPanel(Static):
         self.update(text)
 
 
-def _edits(text: Text, edits: list[dict[str, Any]], mark: str, style: str) -> None:
+def _edits(text: Text, edits: list[dict[str, Any]], mark: str, style: str,
+           credit: list[dict[str, Any]] | None = None) -> None:
+    by_edit = {(c.get("op"), c.get("text")): c for c in credit or []}
     for edit in edits[:MAX_EDITS]:
         body = str(edit.get("text", "")).replace("\n", " ")
         if len(body) > MAX_CHARS:
@@ -47,5 +49,9 @@ def _edits(text: Text, edits: list[dict[str, Any]], mark: str, style: str) -> No
         text.append(f"\n {mark} ", style=style)
         text.append(f"{edit.get('op', '?')}: ", style="bold")
         text.append(body)
+        share = by_edit.get((edit.get("op"), edit.get("text")))
+        if share is not None:  # what leaving this edit out undid (paired, on validation)
+            text.append(f"  [fixed {len(share.get('fixed', []))}, broke {len(share.get('broke', []))}]",
+                        style="red" if share.get("broke") else "dim")
     if len(edits) > MAX_EDITS:
         text.append(f"\n   (+{len(edits) - MAX_EDITS} more)", style="dim")

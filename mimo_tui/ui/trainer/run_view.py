@@ -34,6 +34,8 @@ class EditsSeen:
     val_after: float | None = None
     version: int | None = None
     commit: str | None = None
+    # per edit (same order as `edits`) the validation items it fixed and broke, for steps of several edits
+    credit: list[dict[str, Any]] | None = None
 
 
 @dataclass
@@ -166,6 +168,8 @@ class RunView:
         )
         if self.baseline_val is None and not self.steps and row.val_before is not None:
             self.baseline_val = row.val_before
+        if record.get("credit") and self.last_accepted is not None and self.last_accepted.step == row.step:
+            self.last_accepted.credit = list(record["credit"])
         self.steps[row.step] = row
         self.stage = None
 

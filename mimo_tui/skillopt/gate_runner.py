@@ -1,0 +1,98 @@
+"""One step's gate, run: incumbent and candidate scored in the same step on the same items and sample indices,
+more samples on the flipped items while the gain is within the noise, and each edit's credit by ablation."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from mimo_tui.skillopt.config import TrainConfig
+from mimo_tui.skillopt.dataset import Task
+from mimo_tui.skillopt.edits import Edit, apply_edits
+from mimo_tui.skillopt.gate import GateDecision, evaluate_gate
+
+# item id -> one score per sample index (None: the rollout errored)
+Scores = dict[str, list[float | None]]
+# score(skill_text, tasks, sample indices per task id, stage) -> scores aligned with those indices
+Scorer = Callable[[str, list[Task], dict[str, list[int]], str], Awaitable[Scores]]
+CHANGED = ("improved", "regressed")
+
+
+@dataclass
+class GateOutcome:
+    """The decision, the paired scores it rests on (aligned with `indices`) and each round of more samples."""
+
+    decision: GateDecision
+    incumbent: Scores
+    candidate: Scores
+    indices: dict[str, list[int]]
+    rounds: list[dict[str, Any]] = field(default_factory=list)
+
+    def evidence(self) -> dict[str, Any]:
+        return self.decision.evidence() | {"rounds": self.rounds}
+
+
+def _decide(config: TrainConfig, incumbent: Scores, candidate: Scores) -> GateDecision:
+    return evaluate_gate(incumbent, candidate, config.margin, config.no_regression, config.min_coverage, config.alpha)
+
+
+async def paired_gate(score: Scorer, incumbent_text: str, candidate_text: str, tasks: list[Task],
+                      config: TrainConfig) -> GateOutcome:
+    """Score both skills on the same samples (the incumbent's come from the cache where it is unchanged) and
+    decide; while the gain is within the noise, add samples to the flipped items, up to config.gate_rounds."""
+    indices = {task.id: list(range(config.samples)) for task in tasks}
+    incumbent = await score(incumbent_text, tasks, indices, "val:incumbent")
+    candidate = await score(candidate_text, tasks, indices, "val:candidate")
+    decision = _decide(config, incumbent, candidate)
+    rounds: list[dict[str, Any]] = []
+    while decision.action != "accept" and decision.more_samples_help and len(rounds) < config.gate_rounds:
+        flipped = [task for task in tasks if decision.flips.get(task.id) in CHANGED]
+        more = {t.id: list(range(len(indices[t.id]), len(indices[t.id]) + config.gate_extra_samples)) for t in flipped}
+        inc_more = await score(incumbent_text, flipped, more, "val:incumbent+")
+        cand_more = await score(candidate_text, flipped, more, "val:candidate+")
+        for task in flipped:
+            indices[task.id] += more[task.id]
+            incumbent[task.id] += inc_more[task.id]
+            candidate[task.id] += cand_more[task.id]
+        before = decision.p_value
+        decision = _decide(config, incumbent, candidate)
+        rounds.append({"items": len(flipped), "samples_added": config.gate_extra_samples, "p_before": before,
+                       "p_after": decision.p_value, "action": decision.action})
+    if decision.action != "accept" and decision.more_samples_help and rounds:
+        decision = GateDecision(decision.action, decision.flips,
+                                decision.reason + f" after {len(rounds)} round(s) of more samples on the flipped items",
+                                decision.incumbent, decision.candidate, decision.coverage, decision.counts,
+                                decision.p_value, decision.samples, decision.alpha, decision.more_samples_help)
+    return GateOutcome(decision, incumbent, candidate, indices, rounds)
+
+
+def _item_mean(samples: list[float | None]) -> float | None:
+    values = [v for v in samples if v is not None]
+    return sum(values) / len(values) if values else None
+
+
+async def edit_credit(score: Scorer, incumbent_text: str, edits: list[Edit], outcome: GateOutcome,
+                      tasks: list[Task]) -> list[dict[str, Any]]:
+    """For a candidate of several edits: leave each edit out in turn and score that skill on the items the step
+    changed, on the same samples; the items that get worse without the edit are the ones it fixed, those that
+    get better are the ones it broke."""
+    changed = [t for t in tasks if outcome.decision.flips.get(t.id) in CHANGED]
+    indices = {t.id: outcome.indices[t.id] for t in changed}
+    credit = []
+    for index, edit in enumerate(edits):
+        without = apply_edits(incumbent_text, [e for i, e in enumerate(edits) if i != index]).text
+        fixed: list[str] = []
+        broke: list[str] = []
+        if changed:
+            ablated = await score(without, changed, indices, "val:credit")
+            for task in changed:
+                kept, left_out = _item_mean(outcome.candidate[task.id]), _item_mean(ablated[task.id])
+                if kept is None or left_out is None:
+                    continue
+                if kept > left_out + 1e-12:
+                    fixed.append(task.id)
+                elif kept < left_out - 1e-12:
+                    broke.append(task.id)
+        credit.append({"op": edit.op, "target": edit.target, "text": edit.text, "fixed": fixed, "broke": broke})
+    return credit

@@ -1,0 +1,195 @@
+"""The gate and the length limits inside real trainer runs (offline models written for each scene)."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+from mimo_tui.llm import OfflineReply, register_offline_model
+from mimo_tui.skillopt.budget import CostEstimate
+from mimo_tui.skillopt.events import GateDecided, SkillAccepted, StepFinished
+from mimo_tui.skillopt.prompts import REFLECT_MARK
+from tests.fixtures.skillopt_project import DEMO, TrainerProject
+
+NO_ESTIMATE = CostEstimate(0, 0, 0, 0.0, True)
+FRONT = f"---\nname: {DEMO}\ndescription: Answer OK when the task is understood.\n---\n\n# Answers\n\n"
+
+
+def _write_dataset(folder: Path, skill: str, train: list[str], val: list[str]) -> None:
+    (folder / "SKILL.md").write_text(skill)
+    test = ["real-test-1", "steady-test-1"]
+    for split, names in (("train", train), ("val", val), ("test", test)):
+        rows = [{"id": f"{split}-{n}", "input": f"task {split} {n}", "grader": {"type": "exact", "reference": "OK"}}
+                for n in names]
+        (folder / "eval" / f"{split}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+
+
+def _parts(messages: list[dict]) -> tuple[str, str]:
+    return messages[0]["content"], messages[-1]["content"]
+
+
+def _optimizer_appending(rule: str):
+    def optimizer(messages: list[dict], tools: object, params: dict) -> OfflineReply:
+        system, user = _parts(messages)
+        if REFLECT_MARK not in system or rule in user.split("TRAJECTORIES:")[0]:
+            return OfflineReply(text='{"edits": []}')
+        return OfflineReply(text=json.dumps({"edits": [{"op": "append", "text": rule, "rationale": "seen in feedback"}]}))
+
+    return optimizer
+
+
+async def _run(tp: TrainerProject, target: str, optimizer: str, **config: object) -> tuple[list[object], dict]:
+    seen: list[object] = []
+    prepared = tp.start(tp.config(target=f"offline/{target}", optimizer=f"offline/{optimizer}", batch=4, slow_tasks=2,
+                                  **config), seen.append, concurrency=1)
+    summary = await prepared.trainer.run(NO_ESTIMATE)
+    return seen, {"summary": summary, "run": prepared.run.path}
+
+
+async def test_a_lucky_incumbent_is_rescored_and_loses_to_a_truly_better_candidate(trainer_project: TrainerProject) -> None:
+    # What was seen: a lucky early validation score (measured once) beat candidates that were truly better.
+    # Here the incumbent passes the six noisy items on its first sample only (true rate 1/3); the candidate
+    # passes them on every third sample too (same true rate) and fixes five items for good.
+    real, noisy, steady = [f"real{i}" for i in range(5)], [f"noisy{i}" for i in range(6)], [f"steady{i}" for i in range(4)]
+    _write_dataset(trainer_project.entry.folder, FRONT + "Answer the task.\n", [f"real-t{i}" for i in range(4)], real + noisy + steady)
+    calls: Counter[tuple[str, str]] = Counter()
+
+    def target(messages: list[dict], tools: object, params: dict) -> OfflineReply:
+        system, user = _parts(messages)
+        fixed = "FIX-RULE" in system
+        k = calls[(system, user)]
+        calls[(system, user)] += 1
+        if "noisy" in user:
+            ok = k % 3 == (2 if fixed else 0)
+        else:
+            ok = "steady" in user or fixed
+        return OfflineReply(text="OK" if ok else "no")
+
+    register_offline_model("lucky-target", target)
+    register_offline_model("lucky-optimizer", _optimizer_appending("FIX-RULE: answer OK."))
+    seen, result = await _run(trainer_project, "lucky-target", "lucky-optimizer")
+    gate = next(e for e in seen if isinstance(e, GateDecided))
+    assert gate.action == "accept", gate.reason
+    assert gate.evidence["rounds"] and gate.evidence["rounds"][0]["items"] == 11
+    assert gate.flips["improved"] == 5 and gate.flips["regressed"] == 0
+    assert any(isinstance(e, SkillAccepted) and e.step == 1 for e in seen)
+    extras = json.loads((result["run"] / "steps/step_0001/gate.json").read_text())
+    # the incumbent was scored again in the step, on the same sample indices as the candidate, and more
+    assert extras["sample_indices"]["val-noisy0"] == [0, 1, 2]
+    assert extras["incumbent"]["val-noisy0"] == [1.0, 0.0, 0.0]
+    assert sorted(extras["candidate"]["val-noisy0"]) == [0.0, 0.0, 1.0]
+    assert extras["sample_indices"]["val-steady0"] == [0]
+    record = json.loads((result["run"] / "steps/step_0001/record.json").read_text())
+    assert record["evidence"]["p_value"] == 0.0312 and record["evidence"]["paired_samples"] == 4 + 11 * 3
+
+
+async def test_six_improved_five_regressed_is_not_accepted_in_a_run(trainer_project: TrainerProject) -> None:
+    # What was seen: an edit was accepted on +0.025 with 6 items improved and 5 regressed (prompt noise).
+    gain, loss, steady = [f"gain{i}" for i in range(6)], [f"loss{i}" for i in range(5)], [f"steady{i}" for i in range(29)]
+    _write_dataset(trainer_project.entry.folder, FRONT + "Answer the task.\n", [f"gain-t{i}" for i in range(4)], gain + loss + steady)
+
+    def target(messages: list[dict], tools: object, params: dict) -> OfflineReply:
+        system, user = _parts(messages)
+        edited = "COSMETIC" in system
+        ok = "steady" in user or ("gain" in user and edited) or ("loss" in user and not edited)
+        return OfflineReply(text="OK" if ok else "no")
+
+    register_offline_model("noise-target", target)
+    register_offline_model("noise-optimizer", _optimizer_appending("COSMETIC: be concise."))
+    seen, result = await _run(trainer_project, "noise-target", "noise-optimizer")
+    gates = [e for e in seen if isinstance(e, GateDecided)]
+    assert gates and all(g.action != "accept" for g in gates)
+    first = gates[0]
+    assert abs((first.candidate - first.incumbent) - 0.025) < 1e-9
+    assert first.action == "undecided" and "within the noise" in first.reason and "2 round(s)" in first.reason
+    assert first.evidence["improved"] == 6 and first.evidence["regressed"] == 5 and first.evidence["p_value"] == 0.5
+    assert len(first.evidence["rounds"]) == 2
+    assert not [e for e in seen if isinstance(e, SkillAccepted)]
+    assert result["summary"]["accepted_steps"] == []
+    step = next(e for e in seen if isinstance(e, StepFinished))
+    assert step.record["action"] == "undecided" and step.record["evidence"]["p_value"] == 0.5
+
+
+async def test_a_shortening_replacement_under_the_old_floor_is_accepted(trainer_project: TrainerProject) -> None:
+    # What was seen: while the skill was under min_tokens (300), every edit that made it shorter was refused,
+    # so a too-broad rule could not be replaced by a shorter right one.
+    wrong = ("When a task mentions anything at all, always answer with the single word no, whatever the task says, "
+             "and never with anything else, because a cautious answer is always the safest one to give.")
+    skill = FRONT + "Answer the task.\n\n" + wrong + "\n"
+    _write_dataset(trainer_project.entry.folder, skill, [f"real-t{i}" for i in range(4)], [f"real{i}" for i in range(8)])
+
+    def target(messages: list[dict], tools: object, params: dict) -> OfflineReply:
+        system, _ = _parts(messages)
+        return OfflineReply(text="no" if "single word no" in system else "OK")
+
+    def optimizer(messages: list[dict], tools: object, params: dict) -> OfflineReply:
+        system, user = _parts(messages)
+        if REFLECT_MARK not in system or wrong not in user:
+            return OfflineReply(text='{"edits": []}')
+        return OfflineReply(text=json.dumps({"edits": [{"op": "replace", "target": wrong, "text": "Answer OK.",
+                                                          "rationale": "the rule is wrong"}]}))
+
+    register_offline_model("floor-target", target)
+    register_offline_model("floor-optimizer", optimizer)
+    seen, result = await _run(trainer_project, "floor-target", "floor-optimizer")
+    accepted = [e for e in seen if isinstance(e, SkillAccepted)]
+    assert accepted and accepted[0].step == 1
+    assert wrong not in trainer_project.project.store.read(f"skills/{DEMO}/SKILL.md").text
+
+
+async def test_an_explicit_floor_refuses_and_says_which_limit(trainer_project: TrainerProject) -> None:
+    wrong = "Always answer with the single word no, whatever the task says, because caution is the safest choice."
+    skill = FRONT + "Answer the task.\n\n" + wrong + "\n"
+    _write_dataset(trainer_project.entry.folder, skill, [f"real-t{i}" for i in range(4)], [f"real{i}" for i in range(8)])
+
+    def optimizer(messages: list[dict], tools: object, params: dict) -> OfflineReply:
+        if REFLECT_MARK not in messages[0]["content"]:
+            return OfflineReply(text='{"edits": []}')
+        return OfflineReply(text=json.dumps({"edits": [{"op": "replace", "target": wrong, "text": "Answer OK."}]}))
+
+    register_offline_model("floor2-target", lambda m, t, p: OfflineReply(text="no" if "single word no" in m[0]["content"] else "OK"))
+    register_offline_model("floor2-optimizer", optimizer)
+    _, result = await _run(trainer_project, "floor2-target", "floor2-optimizer", min_tokens=200)
+    report = json.loads((result["run"] / "steps/step_0001/edit_apply_report.json").read_text())
+    assert report[0]["status"] == "refused"
+    assert report[0]["reason"].startswith("min_tokens floor set for this run") and "floor 200" in report[0]["reason"]
+    assert result["summary"]["accepted_steps"] == []
+
+
+async def test_each_edit_of_an_accepted_step_gets_credit_for_what_it_fixed_and_broke(trainer_project: TrainerProject) -> None:
+    fixed_by_a, fixed_by_b, broken_by_b = [f"a{i}" for i in range(6)], ["b0"], ["c0"]
+    _write_dataset(trainer_project.entry.folder, FRONT + "Answer the task.\n", [f"a-t{i}" for i in range(4)],
+                   fixed_by_a + fixed_by_b + broken_by_b + ["steady0"])
+
+    def target(messages: list[dict], tools: object, params: dict) -> OfflineReply:
+        system, user = _parts(messages)
+        item = user.split()[-1]
+        if item.startswith("a"):
+            ok = "RULE-A" in system
+        elif item == "b0":
+            ok = "RULE-B" in system
+        elif item == "c0":
+            ok = "RULE-B" not in system
+        else:
+            ok = True
+        return OfflineReply(text="OK" if ok else "no")
+
+    def optimizer(messages: list[dict], tools: object, params: dict) -> OfflineReply:
+        system, user = _parts(messages)
+        if REFLECT_MARK not in system or "RULE-A" in user.split("TRAJECTORIES:")[0]:
+            return OfflineReply(text='{"edits": []}')
+        return OfflineReply(text=json.dumps({"edits": [{"op": "append", "text": "RULE-A: answer OK."},
+                                                       {"op": "append", "text": "RULE-B: answer OK too."}]}))
+
+    register_offline_model("credit-target", target)
+    register_offline_model("credit-optimizer", optimizer)
+    seen, result = await _run(trainer_project, "credit-target", "credit-optimizer")
+    assert result["summary"]["accepted_steps"] == [1]
+    step = next(e for e in seen if isinstance(e, StepFinished) and e.step == 1)
+    credit = {entry["text"]: entry for entry in step.record["credit"]}
+    assert credit["RULE-A: answer OK."]["fixed"] == [f"val-{i}" for i in fixed_by_a]
+    assert credit["RULE-A: answer OK."]["broke"] == []
+    assert credit["RULE-B: answer OK too."]["fixed"] == ["val-b0"] and credit["RULE-B: answer OK too."]["broke"] == ["val-c0"]
+    state = json.loads((result["run"] / "runtime_state.json").read_text())
+    assert state["accepted"][0]["credit"] == step.record["credit"]
