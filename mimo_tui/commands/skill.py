@@ -122,7 +122,7 @@ class ProgressPrinter:
         elif isinstance(event, ev.SkillAccepted):
             _say(f"  accepted as v{event.version:04d}" + (f", commit {event.commit}" if event.commit else ""))
         elif isinstance(event, ev.StepFinished) and event.action == "no_edits":
-            _say("  no applicable edits this step")
+            _say(f"  no edit this step: {event.record.get('no_edit_reason') or 'no applicable edits'}")
         elif isinstance(event, ev.SlowUpdate):
             _say(f" slow update after epoch {event.epoch}: guidance written (v{event.version:04d})")
         elif isinstance(event, ev.ErrorRaised):
