@@ -531,6 +531,11 @@ class Trainer:
 
     async def _test(self) -> dict[str, Any]:
         labels = {"baseline": 1, "best": self.state.best_version, "final": self.state.incumbent_version}
+        if not self.splits.test:
+            note = "no test split: validation only"
+            self.run_folder.write_json("test_eval.json", {"note": note})
+            atomic_write(self.run_folder.path / "best_skill.md", self.run_folder.read_skill_version(self.state.best_version).encode())
+            return {label: {"version": version, "score": None, "coverage": 0.0, "note": note} for label, version in labels.items()}
         scored: dict[int, dict[str, Any]] = {}
         report: dict[str, Any] = {}
         for label, version in labels.items():
