@@ -319,8 +319,10 @@ def run_runs(args: argparse.Namespace) -> int:
         print("no training runs yet (`mimo skill train <skill>` starts one)")
         return 0
     for run in runs:
+        no_test = run.status == "finished" and run.baseline_test is None and run.final_test is None
+        scores = f"val best {_pct(run.best_val)} (no test split)" if no_test else f"test {_pct(run.baseline_test)} -> {_pct(run.final_test)}"
         print(f"{run.run_id:<40} {run.skill:<20} {run.status:<18} steps {run.steps:<3} accepted {run.accepted:<2} "
-              f"test {_pct(run.baseline_test)} -> {_pct(run.final_test)}" + (f"  ({run.stop_reason})" if run.stop_reason and run.status != "finished" else ""))
+              f"{scores}" + (f"  ({run.stop_reason})" if run.stop_reason and run.status != "finished" else ""))
     return 0
 
 

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from mimo_tui.llm import CallRecord, Completion, Gateway, ModelError, ModelSpec, count_tokens
-from mimo_tui.skillopt.budget import BudgetExhausted, CostEstimate, RunShape, edit_budget, estimate_calls
+from mimo_tui.skillopt.budget import BudgetExhausted, CostEstimate, edit_budget
 from mimo_tui.skillopt.config import TrainConfig
 from mimo_tui.skillopt.dataset import Splits, Task
 from mimo_tui.skillopt.edits import Edit, apply_edits, guidance_text, merge_edits, rank_edits, set_guidance
@@ -427,25 +427,10 @@ class Trainer:
         self.run_folder.sync()
 
     def estimate(self, price: Callable[[ModelSpec, int, int], float | None]) -> CostEstimate:
-        """Calls, tokens and dollars of the whole run, assuming no cache hits."""
-        train = self.splits.train
-        sample = train[: min(20, len(train))]
-        input_tokens = sum(token_count(t.input) for t in sample) // max(1, len(sample))
-        skill_tokens = token_count(self.run_folder.read_skill_version(1))
-        shape = RunShape(
-            epochs=self.config.epochs, steps_per_epoch=self.steps_per_epoch(),
-            batch=min(self.config.batch, len(train)), samples=self.config.samples, val_items=len(self.splits.val),
-            test_items=len(self.splits.test), groups_per_step=math.ceil(min(self.config.batch, len(train)) * self.config.samples / self.config.group_size),
-            slow_tasks=min(self.config.slow_tasks, len(train)), skill_tokens=skill_tokens, input_tokens=input_tokens,
-            output_tokens=max(20, input_tokens),
-        )
-        target_calls, optimizer_calls, target_prompt, optimizer_prompt, completion = estimate_calls(shape)
-        target_out = target_calls * shape.output_tokens
-        usd_target = price(self.target, target_prompt, target_out)
-        usd_optimizer = price(self.optimizer, optimizer_prompt, completion - target_out)
-        known = usd_target is not None and usd_optimizer is not None
-        return CostEstimate(target_calls + optimizer_calls, target_prompt + optimizer_prompt, completion,
-                            round((usd_target or 0.0) + (usd_optimizer or 0.0), 4), known)
+        """Calls, tokens and dollars of what is left of the run, answers already cached left out."""
+        from mimo_tui.skillopt.estimate import estimate_run
+
+        return estimate_run(self, price)
 
     # -- the run -----------------------------------------------------------------------------------
     async def run(self, estimate: CostEstimate, resumed: bool = False) -> dict[str, Any]:
