@@ -154,7 +154,7 @@ def compare_answers(task: str, expected: str, got: str) -> set[str]:
         found.add("century")
     if (gm, gd) == (ed, em) and em != ed and _input_style(task) in ("slash", "dot"):
         found.add("day_first")
-    if not padded and (gy, gm, gd) in ((ey, em, ed), (ey, ed, em)) and (em < 10 or ed < 10):
+    if not padded and gy % 100 == ey % 100 and (gm, gd) in ((em, ed), (ed, em)) and (em < 10 or ed < 10):
         found.add("pad")
     return found
 

@@ -25,6 +25,6 @@ def no_edit_reason(
     reasons = Counter(str(r.get("reason") or r.get("status") or "refused") for r in [*refused, *reports]
                       if r.get("status") != "applied")
     if not reasons:
-        return f"all {proposed} proposed edit(s) were dropped"
+        return f"all {proposed} distinct proposed edit(s) were dropped"
     top, count = reasons.most_common(1)[0]
-    return f"all {proposed} proposed edit(s) refused; top reason: {top} ({count} of {sum(reasons.values())})"
+    return f"all {proposed} distinct proposed edit(s) refused; top reason: {top} ({count} of {sum(reasons.values())})"

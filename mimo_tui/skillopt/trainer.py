@@ -297,7 +297,7 @@ class Trainer:
         extras: dict[str, Any] = {"edit_apply_report": [r.to_dict() for r in result.reports], "ranked": [e.to_dict() for e in kept]}
         if not applied:
             record.update(action="no_edits", val_after=None, no_edit_reason=no_edit_reason(
-                trajectories, len(proposals), self._reflect_problems, refused, extras["edit_apply_report"]))
+                trajectories, len(merged), self._reflect_problems, refused, extras["edit_apply_report"]))
             new_text, new_val = incumbent, inc_val
         else:
             clock = time.monotonic()
