@@ -290,6 +290,7 @@ def run_eval(args: argparse.Namespace) -> int:
     from mimo_tui.llm import ModelError
     from mimo_tui.skillopt.config import TrainConfig
     from mimo_tui.skillopt.dataset import DatasetError
+    from mimo_tui.skillopt.budget import BudgetExhausted
     from mimo_tui.skillopt.session import SetupError, evaluate_skill, find_skill
 
     project = _project()
@@ -301,7 +302,7 @@ def run_eval(args: argparse.Namespace) -> int:
                              judge=args.judge or "", samples=args.samples)
         result = asyncio.run(evaluate_skill(config, entry, text, args.split, project.workspace.cache_dir / "skill-eval",
                                             project.config.table("models"), _gateway_factory(project), ProgressPrinter()))
-    except (SetupError, DatasetError, ModelError) as exc:
+    except (SetupError, DatasetError, ModelError, BudgetExhausted) as exc:  # BudgetExhausted: e.g. a full disk
         _say(f"mimo: {exc}")
         return 2
     print(f"{args.skill} on {args.split} with {result['target']}: {_pct(result['score'])} "
