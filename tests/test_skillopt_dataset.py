@@ -63,9 +63,11 @@ def test_duplicate_id_in_one_file(tmp_path: Path) -> None:
 
 def test_missing_split_file(tmp_path: Path) -> None:
     _write(tmp_path, "train", [GOOD])
-    _write(tmp_path, "val", [GOOD | {"input": "z"}])
-    with pytest.raises(DatasetError, match="test.jsonl: missing"):
+    with pytest.raises(DatasetError, match="val.jsonl: missing .*test.jsonl is optional"):
         load_splits(tmp_path)
+    _write(tmp_path, "val", [GOOD | {"input": "z"}])
+    splits = load_splits(tmp_path)  # train and val are enough: no test split
+    assert len(splits.train) == 1 and len(splits.val) == 1 and splits.test == [] and "test" not in splits.sources
 
 
 def test_one_file_is_split_by_ratio_and_seed(tmp_path: Path) -> None:

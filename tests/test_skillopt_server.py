@@ -77,7 +77,10 @@ async def test_training_through_litellm_against_the_local_server(tmp_path: Path,
     for body in reflect_bodies:
         prompt = json.dumps(body)
         assert "grader" not in prompt and "reference" not in prompt
-        assert not [w for w in WORDS if w.upper() in prompt], "a hidden reference reached the optimizer"
+        # training items show what was expected (the training signal); validation and test answers never appear
+        assert not [w for w in WORDS[6:] if w.upper() in prompt], "a held-out reference reached the optimizer"
+    assert any(f"expected '{w.upper()}', got '{w}'" in json.dumps(b, ensure_ascii=False).replace('\\"', '"')
+               for b in reflect_bodies for w in WORDS[:6])
 
 
 async def test_dollar_cap_stops_a_priced_run(tmp_path: Path, openai_server: LocalOpenAIServer, litellm_loaded: None,

@@ -58,6 +58,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     train.add_argument("--dataset", help="eval folder, or one JSONL file split by --split-ratio and the seed")
     train.add_argument("--split-ratio", help="train,val,test shares for a one-file dataset (default 0.6,0.2,0.2)")
     train.add_argument("--resume", metavar="RUN", help="continue a stopped or crashed run")
+    train.add_argument("--init", action="store_true", help="add front matter to a SKILL.md that has none, then train")
     train.add_argument("-y", "--yes", action="store_true", help="do not ask before a paid run")
     train.set_defaults(handler=run_train)
     evaluate = actions.add_parser("eval", help="score a skill version on a split with any target model")
@@ -124,7 +125,7 @@ class ProgressPrinter:
         elif isinstance(event, ev.SkillAccepted):
             _say(f"  accepted as v{event.version:04d}" + (f", commit {event.commit}" if event.commit else ""))
         elif isinstance(event, ev.StepFinished) and event.action == "no_edits":
-            _say("  no applicable edits this step")
+            _say(f"  no edit this step: {event.record.get('no_edit_reason') or 'no applicable edits'}")
         elif isinstance(event, ev.SlowUpdate):
             _say(f" slow update after epoch {event.epoch}: guidance written (v{event.version:04d})")
         elif isinstance(event, ev.ErrorRaised):
@@ -156,8 +157,11 @@ def _print_report(summary: dict[str, Any], run_path: Path) -> None:
     val = summary["val"]
     print("  validation: " + ", ".join(f"{k} {_pct(v.get('score'))}" for k, v in val.items()))
     test = summary["test"]
-    print("  test:       " + ", ".join(
-        f"{k} {_pct(v.get('score'))}" + (f" (v{v['version']:04d})" if v.get("version") else "") for k, v in test.items()))
+    if all(str(v.get("note", "")).startswith("no test split") for v in test.values()):
+        print("  test:       no test split (eval/test.jsonl): the scores above are on validation only")
+    else:
+        print("  test:       " + ", ".join(
+            f"{k} {_pct(v.get('score'))}" + (f" (v{v['version']:04d})" if v.get("version") else "") for k, v in test.items()))
     spent = summary["spent"]
     print(f"  spent: {spent['calls']} calls, {spent['prompt_tokens'] + spent['completion_tokens']:,} tokens, ${spent['usd']:.4f}")
     if spent.get("cut_by_crash"):
@@ -178,7 +182,9 @@ def run_train(args: argparse.Namespace) -> int:
     from mimo_tui.llm import ModelError
     from mimo_tui.skillopt.config import TrainConfig
     from mimo_tui.skillopt.dataset import DatasetError
-    from mimo_tui.skillopt.session import SetupError, find_skill, new_run, price_with, resolve_run_dir, resume_run
+    from mimo_tui.skillopt.session import (
+        SetupError, find_skill, init_skill, new_run, price_with, resolve_run_dir, resume_run,
+    )
 
     project = _project()
     runs_dir = project.workspace.runs_dir
@@ -196,6 +202,7 @@ def run_train(args: argparse.Namespace) -> int:
             trainer_table = project.config.table("trainer")
             config = TrainConfig(skill=args.skill, target=args.target or trainer_table.get("target", "offline/target"),
                                  optimizer=args.optimizer or trainer_table.get("optimizer", "offline/optimizer"))
+            config.reference_field = str(trainer_table.get("reference_field", "") or "")
             for name in ("judge", "epochs", "batch", "edit_budget", "schedule", "max_usd", "max_calls", "max_output_tokens",
                          "seed", "samples", "margin", "dataset", "alpha", "min_tokens"):
                 value = getattr(args, name)
@@ -210,6 +217,10 @@ def run_train(args: argparse.Namespace) -> int:
                     return 2
             if config.edit_budget_end > config.edit_budget:
                 config.edit_budget_end = config.edit_budget
+            if args.init:
+                changed = init_skill(args.skill, project.root, project.workspace.mimo_dir, project.store)
+                if changed is not None:
+                    _say(f"added front matter to {changed} (edit its description to say when to use the skill)")
             entry = find_skill(args.skill, project.root, project.workspace.mimo_dir)
             prepared = new_run(config, project.store, runs_dir, entry, models, _gateway_factory(project), printer)
     except (SetupError, DatasetError, ModelError) as exc:
@@ -311,8 +322,10 @@ def run_runs(args: argparse.Namespace) -> int:
         print("no training runs yet (`mimo skill train <skill>` starts one)")
         return 0
     for run in runs:
+        no_test = run.status == "finished" and run.baseline_test is None and run.final_test is None
+        scores = f"val best {_pct(run.best_val)} (no test split)" if no_test else f"test {_pct(run.baseline_test)} -> {_pct(run.final_test)}"
         print(f"{run.run_id:<40} {run.skill:<20} {run.status:<18} steps {run.steps:<3} accepted {run.accepted:<2} "
-              f"test {_pct(run.baseline_test)} -> {_pct(run.final_test)}" + (f"  ({run.stop_reason})" if run.stop_reason and run.status != "finished" else ""))
+              f"{scores}" + (f"  ({run.stop_reason})" if run.stop_reason and run.status != "finished" else ""))
     return 0
 
 

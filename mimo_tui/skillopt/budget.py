@@ -29,30 +29,38 @@ class BudgetExhausted(Exception):
 
 @dataclass(frozen=True)
 class CostEstimate:
-    """Calls, tokens and dollars a run is expected to spend (upper bound: no cache hits assumed)."""
+    """Calls, tokens and dollars a run is expected to spend, cache hits left out; `calls_max` if every step
+    scores a candidate; `cached` answers already in the run's cache (not counted)."""
 
     calls: int
     prompt_tokens: int
     completion_tokens: int
     usd: float
     price_known: bool
+    calls_max: int = 0
+    cached: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     def describe(self) -> str:
         money = f"${self.usd:.2f}" if self.price_known else "unknown price (model not in the price list)"
-        return (f"estimate: {self.calls} calls, {self.prompt_tokens:,} prompt + {self.completion_tokens:,} "
-                f"completion tokens, {money}")
+        extra = [f"{self.cached} answers already cached"] if self.cached else []
+        if self.calls_max > self.calls:
+            extra.append(f"at most {self.calls_max} if every step scores a candidate")
+        return (f"estimate: ~{self.calls} calls" + (f" ({'; '.join(extra)})" if extra else "")
+                + f", {self.prompt_tokens:,} prompt + {self.completion_tokens:,} completion tokens, {money}")
 
 
 @dataclass(frozen=True)
 class RunShape:
-    """What decides a run's cost."""
+    """What decides the cost of what is left of a run."""
 
-    epochs: int
-    steps_per_epoch: int
-    batch: int
+    epochs: int  # epochs whose end (slow update, re-scoring) is still to come
+    steps: int  # steps still to run
+    first_epoch_steps: int  # of which in the first epoch still to come
+    from_first_epoch: bool  # whether that epoch is the run's first (where most edits are found)
+    train_items: int  # training items those steps roll out
     samples: int
     val_items: int
     test_items: int
@@ -61,16 +69,40 @@ class RunShape:
     skill_tokens: int
     input_tokens: int
     output_tokens: int
+    cached: int = 0  # target answers known to be in the cache already
+    test_versions: int = 3  # distinct skill versions scored on test (baseline, best, final)
+    edits_per_accept: int = 0  # edits in an accepted candidate, each scored for credit on the items it changed
+    accepted_this_epoch: bool = False  # the epoch under way has accepted a candidate already
 
 
-def estimate_calls(shape: RunShape) -> tuple[int, int, int, int, int]:
-    """(target calls, optimizer calls, target prompt tokens, optimizer prompt tokens, completion tokens)."""
-    steps = shape.epochs * shape.steps_per_epoch
-    target_per_step = shape.batch * shape.samples + shape.val_items * shape.samples
-    target = steps * target_per_step + shape.val_items * shape.samples
-    target += shape.epochs * (2 * shape.slow_tasks * shape.samples + shape.val_items * shape.samples)
-    target += 3 * shape.test_items * shape.samples
-    optimizer = steps * shape.groups_per_step + shape.epochs
+def expected_candidates(shape: RunShape) -> int:
+    """Steps expected to build and score a candidate. A step whose batch all passes, or whose proposals are all
+    refused, scores none: on the offline demo about half the steps of the first epoch do, then about one per epoch
+    as the skill settles (2 of 3 steps for one epoch, 3 of 24 for three epochs of batch 12). Other optimizers may
+    propose more: the estimate also gives the bound for a candidate at every step."""
+    first = math.ceil(0.5 * shape.first_epoch_steps) if shape.from_first_epoch else min(1, shape.first_epoch_steps)
+    return min(shape.steps, first + max(0, shape.epochs - 1))
+
+
+def estimate_calls(shape: RunShape, every_step: bool = False) -> tuple[int, int, int, int, int]:
+    """(target calls, optimizer calls, target prompt tokens, optimizer prompt tokens, completion tokens) of what is
+    left of a run, repeated questions being cache hits: each training item is asked once per epoch; the incumbent is
+    scored on validation when the segment starts, after each epoch's slow update and with each candidate; the slow
+    update's comparison is mostly answered already (both versions ran on the epoch's batches), except where edits
+    were accepted; test asks each distinct version. `every_step`: the bound when every step scores a candidate."""
+    k = shape.samples
+    candidates = shape.steps if every_step else expected_candidates(shape)
+    reflect_groups = shape.groups_per_step if every_step else math.ceil(shape.groups_per_step / 2)
+    slow_fresh = shape.epochs * 2 * shape.slow_tasks if every_step else min(1, shape.epochs) * shape.slow_tasks
+    target = shape.train_items * k + (1 + candidates + shape.epochs) * shape.val_items * k + slow_fresh * k
+    target += shape.test_versions * shape.test_items * k
+    # credit: each edit of an accepted step left out in turn, scored on the items the step changed (about half);
+    # on the offline demo about one step per epoch is accepted
+    accepts = candidates if every_step else min(candidates, max(0, shape.epochs - shape.accepted_this_epoch))
+    if shape.edits_per_accept > 1:
+        target += accepts * shape.edits_per_accept * math.ceil(shape.val_items * k / 2)
+    target = max(0, target - shape.cached)
+    optimizer = candidates * reflect_groups + shape.epochs
     target_prompt = target * (shape.skill_tokens + shape.input_tokens + 30)
     per_group = shape.skill_tokens + 8 * (shape.input_tokens + 2 * shape.output_tokens + 40) + 300
     optimizer_prompt = optimizer * per_group

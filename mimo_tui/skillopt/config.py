@@ -41,6 +41,8 @@ class TrainConfig:
     # max_tokens of every call (unset: the model's own limit, which is also what --max-usd reserves per call)
     max_output_tokens: int | None = None
     slow_tasks: int = 20
+    # the dataset field holding an item's reference answer, tried before expected/answer/output/target
+    reference_field: str = ""
     temperature: float | None = None
     created: float = field(default_factory=time.time)
 

@@ -1,4 +1,9 @@
-"""Graders: score a target output and write feedback that never reveals the grader's pattern or hidden reference."""
+"""Graders: score a target output and write feedback the optimizer may see.
+
+Every field of a grader spec is secret unless it is structural (type, function, tolerance ...) or listed in the
+spec's own `public` list. On training items only, graders whose answer is the training signal (exact, normalised,
+contains, numeric, JSON fields) say what was expected and what was given; regex patterns, rubrics and Python
+graders' fields stay hidden on every split, and validation and test items never show anything."""
 
 from __future__ import annotations
 
@@ -67,19 +72,42 @@ def check_grader_spec(spec: dict[str, Any]) -> None:
         raise GraderError("grader python needs 'function' as module:func")
 
 
-def hidden_strings(spec: dict[str, Any]) -> list[str]:
-    """The texts of a grader the optimizer must never see: references, patterns, rubrics, field values."""
-    found: list[str] = []
-    for key in ("reference", "pattern", "rubric"):
-        value = spec.get(key)
-        if isinstance(value, list):
-            found.extend(str(v) for v in value)
-        elif value is not None:
-            found.append(str(value))
-    fields = spec.get("fields")
-    if isinstance(fields, dict):
-        found.extend(json.dumps(v) if not isinstance(v, str) else v for v in fields.values())
-    return [s for s in found if s.strip()]
+# Fields that configure a grader without giving its answer away: never secret.
+PUBLIC_FIELDS = frozenset({"type", "function", "public", "pass_score", "tolerance", "ignore_case"})
+# Secret fields a grader shows as the training signal, on training items only.
+SHOWN_ON_TRAINING: dict[str, tuple[str, ...]] = {
+    "exact": ("reference",), "normalized": ("reference",), "contains": ("reference",), "numeric": ("reference",),
+    "json_field": ("fields",),
+}
+
+
+def secret_fields(spec: dict[str, Any]) -> list[str]:
+    """The fields of a spec the optimizer must not see: all but the structural ones and those the spec declares public."""
+    declared = spec.get("public") or []
+    public = PUBLIC_FIELDS | ({str(name) for name in declared} if isinstance(declared, list) else {str(declared)})
+    return [key for key in spec if key not in public]
+
+
+def _leaves(value: Any) -> list[str]:
+    if isinstance(value, dict):
+        return [text for item in value.values() for text in _leaves(item)]
+    if isinstance(value, (list, tuple)):
+        return [text for item in value for text in _leaves(item)]
+    if value is None or isinstance(value, bool):
+        return []
+    return [str(value)]
+
+
+def hidden_strings(spec: dict[str, Any], training: bool = False) -> list[str]:
+    """The texts of a grader the optimizer must never see; on a training item, the training signal is not among them."""
+    shown = SHOWN_ON_TRAINING.get(grader_type(spec), ()) if training else ()
+    return [text for key in secret_fields(spec) if key not in shown for text in _leaves(spec[key]) if text.strip()]
+
+
+def shown_strings(spec: dict[str, Any]) -> list[str]:
+    """The secret texts a grader shows on training items (its answer): what a hard-coded example would copy."""
+    shown = SHOWN_ON_TRAINING.get(grader_type(spec), ())
+    return [text for key in shown if key in spec for text in _leaves(spec[key]) if text.strip()]
 
 
 def redact(feedback: str, secrets: list[str]) -> str:
@@ -100,26 +128,77 @@ def _show(output: str, limit: int = 80) -> str:
     return repr(one_line if len(one_line) <= limit else one_line[:limit] + "...")
 
 
-def _exact(output: str, reference: str) -> Grade:
+def _difference_hint(output: str, reference: str) -> str | None:
+    if output.strip().casefold() == reference.strip().casefold():
+        return "it differs only in letter case"
+    if _normalise(output) == _normalise(reference):
+        return "it differs only in spacing or surrounding punctuation"
+    if reference.strip() and reference.strip() in output:
+        return "the expected answer is there, but with other text around it"
+    if len(output.strip()) > 2 * len(reference.strip()) + 10:
+        return "the answer is much longer than expected"
+    return None
+
+
+def _exact(output: str, reference: str, training: bool = False) -> Grade:
     if output.strip() == reference.strip():
         return Grade(1.0, True, "correct")
+    hint = _difference_hint(output, reference) if output.strip() else None
+    if training:  # the training signal: what was expected and what was given
+        given = _show(output, 120) if output.strip() else "an empty answer"
+        return Grade(0.0, False, f"expected {_show(reference, 120)}, got {given}" + (f"; {hint}" if hint else ""))
     if not output.strip():
         return Grade(0.0, False, "the answer is empty")
+    return Grade(0.0, False, "the answer is not the expected one" + (f"; {hint}" if hint else ""))
+
+
+def _contains(output: str, spec: dict[str, Any], training: bool) -> Grade:
+    wanted = spec["reference"] if isinstance(spec["reference"], list) else [spec["reference"]]
+    missing = [str(w) for w in wanted if str(w).casefold() not in output.casefold()]
+    score = 1.0 - len(missing) / len(wanted)
+    if not missing:
+        return Grade(score, True, "correct")
+    if training:
+        phrases = ", ".join(_show(m, 60) for m in missing[:5]) + (" ..." if len(missing) > 5 else "")
+        return Grade(score, False, f"the answer lacks {len(missing)} of {len(wanted)} required phrase(s): {phrases}")
+    return Grade(score, False, f"the answer lacks {len(missing)} of {len(wanted)} required phrase(s)")
+
+
+def _regex(output: str, spec: dict[str, Any]) -> Grade:
+    """Never shows the pattern: says in words how the answer misses the required form."""
+    pattern = str(spec["pattern"])
+    flags = re.IGNORECASE if spec.get("ignore_case") else 0
+    answer = output.strip()
+    if re.search(pattern, answer, flags) is not None:
+        return Grade(1.0, True, "correct")
+    if not answer:
+        return Grade(0.0, False, "the answer is empty; it should have the required form")
     hints = []
-    if output.strip().casefold() == reference.strip().casefold():
-        hints.append("it differs only in letter case")
-    elif _normalise(output) == _normalise(reference):
-        hints.append("it differs only in spacing or surrounding punctuation")
-    elif len(output.strip()) > 2 * len(reference.strip()) + 10:
-        hints.append("the answer is much longer than expected")
-    return Grade(0.0, False, "the answer is not the expected one" + (f"; {hints[0]}" if hints else ""))
+    loose = re.sub(r"^\^|(?<!\\)\$$|\\A|\\Z|\\z", "", pattern)
+    if loose != pattern and _search(loose, answer, flags):
+        hints.append("the required form is there, but the answer has other text before or after it; give only that")
+    elif any(_search(pattern, line.strip(), flags) for line in answer.splitlines()[1:] + answer.splitlines()[:1]):
+        hints.append("one line has the required form, but the answer has other lines too")
+    elif not flags and _search(pattern, answer, re.IGNORECASE):
+        hints.append("it differs from the required form only in letter case")
+    elif _search(pattern, re.sub(r"\s+", "", answer), flags) or _search(pattern, re.sub(r"\s+", " ", answer), flags):
+        hints.append("it differs from the required form only in spacing")
+    detail = f"; {hints[0]}" if hints else ""
+    return Grade(0.0, False, f"the answer does not have the required form (got {_show(output)}){detail}")
+
+
+def _search(pattern: str, text: str, flags: int) -> bool:
+    try:
+        return re.search(pattern, text, flags) is not None
+    except re.error:
+        return False
 
 
 def _numbers(text: str) -> list[float]:
     return [float(m.replace(",", "")) for m in re.findall(r"-?\d[\d,]*\.?\d*(?:[eE][-+]?\d+)?", text)]
 
 
-def _numeric(output: str, spec: dict[str, Any]) -> Grade:
+def _numeric(output: str, spec: dict[str, Any], training: bool = False) -> Grade:
     reference = float(spec["reference"])
     tolerance = float(spec.get("tolerance", 1e-6))
     numbers = _numbers(output)
@@ -128,7 +207,11 @@ def _numeric(output: str, spec: dict[str, Any]) -> Grade:
     value = numbers[-1]
     if math.isclose(value, reference, abs_tol=tolerance, rel_tol=0.0):
         return Grade(1.0, True, "correct")
-    return Grade(0.0, False, f"the final number is too {'high' if value > reference else 'low'}")
+    direction = "high" if value > reference else "low"
+    read = f" (the last number in the answer is read: {value:g})" if len(numbers) > 1 else ""
+    if training:
+        return Grade(0.0, False, f"expected {reference:g} (within {tolerance:g}), got {value:g}: too {direction}{read}")
+    return Grade(0.0, False, f"the final number is too {direction}{read}")
 
 
 def _field(data: Any, path: str) -> tuple[bool, Any]:
@@ -143,22 +226,30 @@ def _field(data: Any, path: str) -> tuple[bool, Any]:
     return True, node
 
 
-def _json_field(output: str, fields: dict[str, Any]) -> Grade:
+def _json_show(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 80 else text[:80] + "..."
+
+
+def _json_field(output: str, fields: dict[str, Any], training: bool = False) -> Grade:
     text = output.strip()
     fence = re.search(r"```(?:json)?\s*(.*?)```", text, re.S)
     if fence:
         text = fence.group(1)
     try:
         data = json.loads(text)
-    except json.JSONDecodeError:
-        return Grade(0.0, False, "the answer is not valid JSON")
+    except json.JSONDecodeError as exc:
+        start = text.find("{")
+        around = " (a JSON object is there, but with other text around it)" if start > 0 else ""
+        return Grade(0.0, False, f"the answer is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}{around}")
     problems = []
     for path, expected in fields.items():
         present, value = _field(data, path)
         if not present:
-            problems.append(f"field {path} is missing")
+            problems.append(f"field {path} is missing" + (f" (expected {_json_show(expected)})" if training else ""))
         elif value != expected:
-            problems.append(f"field {path} has the wrong value")
+            problems.append(f"field {path}: expected {_json_show(expected)}, got {_json_show(value)}" if training
+                            else f"field {path} has the wrong value")
     score = 1.0 - len(problems) / max(1, len(fields))
     return Grade(score, not problems, "; ".join(problems) or "correct")
 
@@ -229,31 +320,25 @@ def parse_judge_reply(text: str, pass_score: float) -> Grade:
 
 
 async def grade(
-    spec: dict[str, Any], output: str, task_input: str, folder: Path | None = None, judge: Judge | None = None
+    spec: dict[str, Any], output: str, task_input: str, folder: Path | None = None, judge: Judge | None = None,
+    training: bool = False,
 ) -> Grade:
-    """Score one output; the returned feedback is redacted of every hidden string."""
+    """Score one output. `training`: the item is a training item, whose feedback may show the training signal
+    (see SHOWN_ON_TRAINING); every other secret field is redacted from the feedback."""
     kind = grader_type(spec)
     if kind == "exact":
-        result = _exact(output, str(spec["reference"]))
+        result = _exact(output, str(spec["reference"]), training)
     elif kind == "normalized":
         ok = _normalise(output) == _normalise(str(spec["reference"]))
-        result = Grade(1.0, True, "correct") if ok else _exact(output, str(spec["reference"]))
+        result = Grade(1.0, True, "correct") if ok else _exact(output, str(spec["reference"]), training)
     elif kind == "contains":
-        wanted = spec["reference"] if isinstance(spec["reference"], list) else [spec["reference"]]
-        missing = [w for w in wanted if str(w).casefold() not in output.casefold()]
-        score = 1.0 - len(missing) / len(wanted)
-        feedback = "correct" if not missing else f"the answer lacks {len(missing)} required phrase(s)"
-        result = Grade(score, not missing, feedback)
+        result = _contains(output, spec, training)
     elif kind == "regex":
-        flags = re.IGNORECASE if spec.get("ignore_case") else 0
-        ok = re.search(str(spec["pattern"]), output.strip(), flags) is not None
-        result = Grade(1.0, True, "correct") if ok else Grade(
-            0.0, False, f"the answer does not have the required form (got {_show(output)})"
-        )
+        result = _regex(output, spec)
     elif kind == "numeric":
-        result = _numeric(output, spec)
+        result = _numeric(output, spec, training)
     elif kind == "json_field":
-        result = _json_field(output, spec["fields"])
+        result = _json_field(output, spec["fields"], training)
     elif kind == "python":
         result = _python(output, spec, task_input, folder)
     elif kind == "llm_judge":
@@ -263,4 +348,4 @@ async def grade(
         result = parse_judge_reply(reply, float(spec.get("pass_score", 0.5)))
     else:
         raise GraderError(f"unknown grader type {kind!r}")
-    return Grade(result.score, result.passed, redact(result.feedback, hidden_strings(spec)))
+    return Grade(result.score, result.passed, redact(result.feedback, hidden_strings(spec, training)))

@@ -103,6 +103,12 @@ class MeteredCalls:
             self.ledger.settle(reservation, 1, usage.cost_usd, usage.prompt_tokens, usage.completion_tokens)
         return completion
 
+    def is_cached(self, spec: ModelSpec, messages: list[dict], sample_index: int = 0, **params: Any) -> bool:
+        """Whether `complete` with these arguments would be a cache hit (free)."""
+        if self.max_output_tokens is not None:
+            params.setdefault("max_tokens", self.max_output_tokens)
+        return self._cached(spec, messages, sample_index, params)
+
     def _cached(self, spec: ModelSpec, messages: list[dict], sample_index: int, params: dict[str, Any]) -> bool:
         cache = self.gateway.cache
         if cache is None:

@@ -55,6 +55,11 @@ class RunFolder:
     def read_json(self, relpath: str) -> Any:
         return json.loads((self.path / relpath).read_text(encoding="utf-8"))
 
+    def write_jsonl(self, relpath: str, rows: list[Any]) -> None:
+        """One JSON object per line, written atomically (a redone step replaces its file)."""
+        text = "".join(json.dumps(row, ensure_ascii=False, default=str) + "\n" for row in rows)
+        atomic_write(self.path / relpath, text.encode("utf-8"))
+
     def append_event(self, event: Any) -> dict[str, Any]:
         record = event_to_dict(event)
         line = json.dumps(record, ensure_ascii=False, default=str) + "\n"

@@ -10,9 +10,10 @@ from typing import Any
 from mimo_tui.llm import Gateway, ModelSpec, ResponseCache, resolve_model
 from mimo_tui.skillopt.catalogue import SkillEntry, find_skills
 from mimo_tui.skillopt.config import TrainConfig
-from mimo_tui.skillopt.dataset import Splits, load_splits
+from mimo_tui.skillopt.dataset import Splits, load_splits, reference_fields
 from mimo_tui.skillopt.offline_models import register_demo_models
 from mimo_tui.skillopt.run_folder import RunFolder
+from mimo_tui.skillopt.skill_init import add_front_matter, has_front_matter, missing_front_matter_message
 from mimo_tui.skillopt.trainer import SkillChanged, Trainer
 from mimo_tui.store import ConflictError, VersionedStore, Writer
 
@@ -33,9 +34,28 @@ def find_skill(name: str, project_root: Path, mimo_dir: Path) -> SkillEntry:
         known = ", ".join(sorted({e.name for e in find_skills(project_root, mimo_dir)})) or "none"
         raise SetupError(f"no skill named {name!r} (found: {known}); `mimo skill list` shows the catalogue")
     entry = entries[0]
+    skill_file = entry.folder / "SKILL.md"
+    if entry.problems and not has_front_matter(_read_text(skill_file)):
+        raise SetupError(missing_front_matter_message(skill_file, entry.name))
     if entry.problems:  # a skill the agent's catalogue refuses is not trained or evaluated either
         raise SetupError(f"{entry.folder / 'SKILL.md'}: {'; '.join(entry.problems)}; fix its front matter first")
     return entry
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return "---"  # unreadable: reported by the catalogue's own problem, not as missing front matter
+
+
+def init_skill(name: str, project_root: Path, mimo_dir: Path, store: VersionedStore | None) -> Path | None:
+    """`--init`: add front matter to the named skill's SKILL.md when it has none; the file changed, or None."""
+    entries = [e for e in find_skills(project_root, mimo_dir) if e.name == name]
+    if not entries:
+        return None
+    path = entries[0].folder / "SKILL.md"
+    return path if add_front_matter(path, name, store) else None
 
 
 def trained_skill_text(store: VersionedStore, entry: SkillEntry) -> str:
@@ -95,9 +115,10 @@ def load_dataset(config: TrainConfig) -> Splits:
     ratios = tuple(config.split_ratios)
     if len(ratios) != 3:
         raise SetupError(f"split ratios need three numbers (train, val, test), got {config.split_ratios}")
+    fields = reference_fields(config.reference_field)
     if path.is_file():
-        return load_splits(path.parent, single_file=path, ratios=ratios, seed=config.seed)  # type: ignore[arg-type]
-    return load_splits(path, ratios=ratios, seed=config.seed)  # type: ignore[arg-type]
+        return load_splits(path.parent, single_file=path, ratios=ratios, seed=config.seed, fields=fields)  # type: ignore[arg-type]
+    return load_splits(path, ratios=ratios, seed=config.seed, fields=fields)  # type: ignore[arg-type]
 
 
 def new_run(
@@ -183,6 +204,8 @@ async def evaluate_skill(
         raise SetupError(f"skill {entry.name} has no eval/ dataset")
     config.dataset = str(entry.eval_dir)
     splits = load_dataset(config)
+    if not splits.split(split):
+        raise SetupError(f"skill {entry.name} has no {split} split ({entry.eval_dir / (split + '.jsonl')} is missing)")
     folder = work_dir / entry.name
     folder.mkdir(parents=True, exist_ok=True)
     run = RunFolder(folder)

@@ -12,10 +12,10 @@ from collections.abc import Callable
 from typing import Any
 
 from mimo_tui.llm import CallRecord, Completion, Gateway, ModelError, ModelSpec, count_tokens
-from mimo_tui.skillopt.budget import BudgetExhausted, CostEstimate, RunShape, edit_budget, estimate_calls
+from mimo_tui.skillopt.budget import BudgetExhausted, CostEstimate, edit_budget
 from mimo_tui.skillopt.config import TrainConfig
 from mimo_tui.skillopt.dataset import Splits, Task
-from mimo_tui.skillopt.edits import Edit, apply_edits, edit_leaks, guidance_text, merge_edits, rank_edits, set_guidance
+from mimo_tui.skillopt.edits import Edit, apply_edits, guidance_text, merge_edits, rank_edits, set_guidance
 from mimo_tui.skillopt.events import (
     BudgetUpdate, CandidateBuilt, EditsRejected, EpochFinished, EpochStarted, ErrorRaised, GateDecided, MergeDone,
     ProposalsReceived, RolloutProgress, RunFinished, RunStarted, SelectionDone, SkillAccepted, SlowUpdate,
@@ -23,7 +23,8 @@ from mimo_tui.skillopt.events import (
 )
 from mimo_tui.skillopt.gate import evaluate_gate
 from mimo_tui.skillopt.gate_runner import edit_credit, paired_gate
-from mimo_tui.skillopt.graders import GraderError, grade, hidden_strings, judge_messages
+from mimo_tui.skillopt.graders import GraderError, grade, judge_messages
+from mimo_tui.skillopt.leaks import LeakGuard
 from mimo_tui.skillopt.prompts import (
     ReplyError, Trajectory, parse_edits, parse_guidance, reflection_messages, rollout_messages, slow_update_messages,
 )
@@ -31,6 +32,7 @@ from mimo_tui.skillopt.metered_calls import MeteredCalls, StopRequested, note_ca
 from mimo_tui.skillopt.run_folder import RunFolder
 from mimo_tui.skillopt.run_state import RunState, Scores, build_summary, mean_score
 from mimo_tui.skillopt.spend import SpendLedger
+from mimo_tui.skillopt.step_report import no_edit_reason
 from mimo_tui.store import atomic_write
 
 log = logging.getLogger(__name__)
@@ -80,7 +82,10 @@ class Trainer:
         self.cap = SpendLedger(run.path, config.max_calls, config.max_usd)
         self._stop = False
         self.calls = MeteredCalls(gateway, self.cap, config.max_output_tokens, lambda: self._stop)
-        self._secrets = sorted({s for task in splits.all_tasks() for s in hidden_strings(task.grader)}, key=len)
+        self._leaks = LeakGuard.from_splits(splits)
+        # Only training items may show their training signal (expected vs given) to the optimizer.
+        self._train_ids = {task.id for task in splits.train}
+        self._reflect_problems: list[str] = []
         self._meter: dict[str, dict[str, float]] = {}
         self._started = time.monotonic()
         self._last_budget_emit = 0.0
@@ -173,7 +178,8 @@ class Trainer:
                 async def judge(rubric: str, task_input: str, output: str) -> str:
                     return await self._judge(rubric, task_input, output, k)
 
-                result = await grade(task.grader, completion.text, task.input, self.splits.folder, judge)
+                result = await grade(task.grader, completion.text, task.input, self.splits.folder, judge,
+                                     training=task.id in self._train_ids)
                 return Trajectory(task.id, task.input, completion.text, result.score, result.passed, result.feedback)
             except (ModelError, GraderError) as exc:
                 progress["errors"] += 1
@@ -220,25 +226,40 @@ class Trainer:
         groups = [ordered[i : i + size] for i in range(0, len(ordered), size)]
         groups = [g for g in groups if any(not t.passed for t in g)]
         rejected = list(self.state.rejected)
+        exchanges: list[dict[str, Any]] = []
+        self._reflect_problems = []
         token = _stage.set("reflect")
         try:
             replies = await self._gather([
-                self._reflect_one(step, number, skill_text, group, rejected) for number, group in enumerate(groups, start=1)
+                self._reflect_one(step, number, skill_text, group, rejected, exchanges)
+                for number, group in enumerate(groups, start=1)
             ])
         finally:
             _stage.reset(token)
+            # Every prompt and reply is kept beside the step record, so a user can see why nothing was proposed.
+            exchanges.sort(key=lambda e: e["group"])
+            self.run_folder.write_jsonl(f"steps/step_{step:04d}/optimizer_prompts.jsonl", exchanges)
         return [edit for reply in replies for edit in reply]
 
-    async def _reflect_one(self, step: int, number: int, skill_text: str, group: list[Trajectory], rejected: list[dict[str, Any]]) -> list[Edit]:
+    async def _reflect_one(self, step: int, number: int, skill_text: str, group: list[Trajectory],
+                           rejected: list[dict[str, Any]], exchanges: list[dict[str, Any]]) -> list[Edit]:
+        messages = reflection_messages(skill_text, group, rejected)
+        exchange: dict[str, Any] = {"step": step, "group": number, "model": self.optimizer.label,
+                                    "items": [t.task_id for t in group], "messages": messages}
+        exchanges.append(exchange)
         try:
-            completion = await self._call(self.optimizer, reflection_messages(skill_text, group, rejected), 0)
+            completion = await self._call(self.optimizer, messages, 0)
         except ModelError as exc:
+            exchange["error"] = str(exc)
+            self._reflect_problems.append(f"optimizer call failed: {exc}")
             self.emit(ProposalsReceived(step, number, [], f"optimizer call failed: {exc}"))
             return []
+        exchange["reply"] = completion.text
         try:
             edits, problems = parse_edits(completion.text)
         except ReplyError as exc:
             self._malformed += 1
+            self._reflect_problems.append(f"malformed reply: {exc}")
             self.emit(ProposalsReceived(step, number, [], f"malformed reply skipped: {exc}"))
             return []
         self._malformed += len(problems)
@@ -262,9 +283,9 @@ class Trainer:
         merged, conflicts = merge_edits(proposals)
         safe, refused = [], []
         for edit in merged:
-            leak = edit_leaks(edit, self._secrets)
+            leak = self._leaks.check(edit.text, incumbent)
             if leak is not None:
-                refused.append({**edit.to_dict(), "reason": "copies a grader pattern or hidden reference"})
+                refused.append({**edit.to_dict(), "status": "refused", "reason": leak})
             else:
                 safe.append(edit)
         self.emit(MergeDone(step, len(proposals), len(merged), conflicts, refused))
@@ -283,7 +304,8 @@ class Trainer:
         }
         extras: dict[str, Any] = {"edit_apply_report": [r.to_dict() for r in result.reports], "ranked": [e.to_dict() for e in kept]}
         if not applied:
-            record.update(action="no_edits", val_after=None)
+            record.update(action="no_edits", val_after=None, no_edit_reason=no_edit_reason(
+                trajectories, len(merged), self._reflect_problems, refused, extras["edit_apply_report"]))
             new_text, new_val = incumbent, inc_val
         else:
             clock = time.monotonic()
@@ -363,10 +385,15 @@ class Trainer:
         rows = [{"input": t.input, "flip": decision.flips.get(t.id, "unscored"), "feedback": feedback.get(t.id, "")}
                 for t in tasks]
         token = _stage.set("slow_update")
+        messages = slow_update_messages(incumbent, rows, guidance_text(incumbent))
+        exchange: dict[str, Any] = {"epoch": epoch, "model": self.optimizer.label, "items": [t.id for t in tasks],
+                                    "messages": messages}
         try:
-            completion = await self._call(self.optimizer, slow_update_messages(incumbent, rows, guidance_text(incumbent)), 0)
+            completion = await self._call(self.optimizer, messages, 0)
+            exchange["reply"] = completion.text
             guidance = parse_guidance(completion.text)
         except ModelError as exc:
+            exchange["error"] = str(exc)
             self.emit(ErrorRaised("slow_update", f"optimizer call failed: {exc}"))
             return incumbent
         except ReplyError as exc:
@@ -374,9 +401,10 @@ class Trainer:
             return incumbent
         finally:
             _stage.reset(token)
-        leak = edit_leaks(Edit("append", guidance), self._secrets)
+            self.run_folder.write_jsonl(f"slow_updates/epoch_{epoch:04d}/optimizer_prompts.jsonl", [exchange])
+        leak = self._leaks.check(guidance, incumbent)
         if leak is not None:
-            self.emit(ErrorRaised("slow_update", "guidance refused: it copies a grader pattern or hidden reference"))
+            self.emit(ErrorRaised("slow_update", f"guidance refused: it {leak}"))
             return incumbent
         updated = set_guidance(incumbent, guidance)
         problem = self._length_problem(incumbent, updated)
@@ -420,25 +448,10 @@ class Trainer:
         self.run_folder.sync()
 
     def estimate(self, price: Callable[[ModelSpec, int, int], float | None]) -> CostEstimate:
-        """Calls, tokens and dollars of the whole run, assuming no cache hits."""
-        train = self.splits.train
-        sample = train[: min(20, len(train))]
-        input_tokens = sum(token_count(t.input) for t in sample) // max(1, len(sample))
-        skill_tokens = token_count(self.run_folder.read_skill_version(1))
-        shape = RunShape(
-            epochs=self.config.epochs, steps_per_epoch=self.steps_per_epoch(),
-            batch=min(self.config.batch, len(train)), samples=self.config.samples, val_items=len(self.splits.val),
-            test_items=len(self.splits.test), groups_per_step=math.ceil(min(self.config.batch, len(train)) * self.config.samples / self.config.group_size),
-            slow_tasks=min(self.config.slow_tasks, len(train)), skill_tokens=skill_tokens, input_tokens=input_tokens,
-            output_tokens=max(20, input_tokens),
-        )
-        target_calls, optimizer_calls, target_prompt, optimizer_prompt, completion = estimate_calls(shape)
-        target_out = target_calls * shape.output_tokens
-        usd_target = price(self.target, target_prompt, target_out)
-        usd_optimizer = price(self.optimizer, optimizer_prompt, completion - target_out)
-        known = usd_target is not None and usd_optimizer is not None
-        return CostEstimate(target_calls + optimizer_calls, target_prompt + optimizer_prompt, completion,
-                            round((usd_target or 0.0) + (usd_optimizer or 0.0), 4), known)
+        """Calls, tokens and dollars of what is left of the run, answers already cached left out."""
+        from mimo_tui.skillopt.estimate import estimate_run
+
+        return estimate_run(self, price)
 
     # -- the run -----------------------------------------------------------------------------------
     async def run(self, estimate: CostEstimate, resumed: bool = False) -> dict[str, Any]:
@@ -529,6 +542,11 @@ class Trainer:
 
     async def _test(self) -> dict[str, Any]:
         labels = {"baseline": 1, "best": self.state.best_version, "final": self.state.incumbent_version}
+        if not self.splits.test:
+            note = "no test split: validation only"
+            self.run_folder.write_json("test_eval.json", {"note": note})
+            atomic_write(self.run_folder.path / "best_skill.md", self.run_folder.read_skill_version(self.state.best_version).encode())
+            return {label: {"version": version, "score": None, "coverage": 0.0, "note": note} for label, version in labels.items()}
         scored: dict[int, dict[str, Any]] = {}
         report: dict[str, Any] = {}
         for label, version in labels.items():
