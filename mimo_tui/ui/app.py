@@ -20,6 +20,7 @@ from textual.widgets import ContentSwitcher, Footer
 from textual.worker import Worker, WorkerState
 
 from mimo_tui.collector import freeze_long_lived_objects, tune_for_interactive_use
+from mimo_tui.llm.worker_client import ModelWorker
 from mimo_tui.project import Project
 from mimo_tui.store import StoreError
 from mimo_tui.ui.chat.agent_status import AgentStatus
@@ -56,6 +57,8 @@ class MimoApp(App[int]):
         self._mounted_panes: set[str] = {"chat"}
         self._mcp_servers: Any = None
         self._mcp_quiet: Callable[[], None] | None = None
+        # Serves every model call of the app from its own process (started after the first frame).
+        self.model_worker = ModelWorker()
 
     def compose(self) -> ComposeResult:
         yield PaneBar(PANES, id="pane-bar")
@@ -76,6 +79,8 @@ class MimoApp(App[int]):
 
     def _after_first_frame(self) -> None:
         freeze_long_lived_objects()
+        # The worker imports litellm on the other core while the user starts typing.
+        self.run_worker(self.model_worker.start, exit_on_error=False, name="model worker")
         # For bench/startup_frame.py: whether litellm was imported by the first frame.
         report = os.environ.get("MIMO_BENCH_REPORT")
         if report:
@@ -157,6 +162,7 @@ class MimoApp(App[int]):
             await self._mcp_servers.stop_all()
         for chat in self.query(ChatPane):
             chat.close_services()
+        await self.model_worker.stop()
         if self.project is not None:
             self.project.memory.close()
 
