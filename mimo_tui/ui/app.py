@@ -20,7 +20,6 @@ from textual.widgets import ContentSwitcher, Footer
 from textual.worker import Worker, WorkerState
 
 from mimo_tui.collector import freeze_long_lived_objects, tune_for_interactive_use
-from mimo_tui.llm.worker_client import ModelWorker
 from mimo_tui.project import Project
 from mimo_tui.store import StoreError
 from mimo_tui.ui.chat.agent_status import AgentStatus
@@ -57,8 +56,7 @@ class MimoApp(App[int]):
         self._mounted_panes: set[str] = {"chat"}
         self._mcp_servers: Any = None
         self._mcp_quiet: Callable[[], None] | None = None
-        # Serves every model call of the app from its own process (started after the first frame).
-        self.model_worker = ModelWorker()
+        self._model_worker: Any = None
 
     def compose(self) -> ComposeResult:
         yield PaneBar(PANES, id="pane-bar")
@@ -86,6 +84,22 @@ class MimoApp(App[int]):
         if report:
             facts = {"litellm_imported": "litellm" in sys.modules, "t": time.time(), "cpu_s": time.process_time()}
             Path(report).write_text(json.dumps(facts))
+            self.run_worker(self._report_end_of_start_up(Path(report + ".end")), exit_on_error=False, name="bench report")
+
+    async def _report_end_of_start_up(self, path: Path) -> None:
+        """For bench/startup_frame.py: whether the UI process imported litellm by the time the worker has."""
+        await self.model_worker.wait_ready()
+        facts = {"litellm_imported": "litellm" in sys.modules, "t": time.time(), "cpu_s": time.process_time()}
+        path.write_text(json.dumps(facts))
+
+    @property
+    def model_worker(self) -> Any:
+        """The process that serves every model call of the app (created after the first frame, on first use)."""
+        if self._model_worker is None:
+            from mimo_tui.llm.worker_client import ModelWorker
+
+            self._model_worker = ModelWorker()
+        return self._model_worker
 
     @property
     def session_id(self) -> str | None:
@@ -162,7 +176,8 @@ class MimoApp(App[int]):
             await self._mcp_servers.stop_all()
         for chat in self.query(ChatPane):
             chat.close_services()
-        await self.model_worker.stop()
+        if self._model_worker is not None:
+            await self._model_worker.stop()
         if self.project is not None:
             self.project.memory.close()
 
