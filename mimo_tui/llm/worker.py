@@ -72,7 +72,8 @@ class WorkerServer:
         self.send({"id": _current_call.get(), "k": "call", "record": record_to_wire(record)})
 
     async def warm(self) -> None:
-        await asyncio.to_thread(runtime.load_litellm)
+        litellm = await asyncio.to_thread(runtime.load_litellm)
+        await _warm_provider_path(litellm)
         self.send({"k": "ready", "pid": os.getpid()})
 
     def handle(self, request: dict[str, Any]) -> None:
@@ -153,6 +154,20 @@ class WorkerServer:
                 timer.cancel()
 
 
+async def _warm_provider_path(litellm: Any) -> None:
+    """Make one streamed call to a closed local port: litellm's first call imports ~500 more modules (~1 s),
+    which would otherwise delay the user's first answer. Nothing leaves the machine."""
+    try:
+        response = await litellm.acompletion(
+            model="openai/warm-up", api_base="http://127.0.0.1:1/v1", api_key="warm-up", max_retries=0, timeout=2,
+            messages=[{"role": "user", "content": "warm up"}], stream=True, stream_options={"include_usage": True},
+        )
+        async for _chunk in response:
+            pass
+    except Exception:  # noqa: BLE001 - the refused connection is the expected end of the warm-up
+        pass
+
+
 def _ensure_offline_handler(reference: str | None, model: str) -> None:
     """Register the app's handler for an offline model here too, imported from its module."""
     if not reference:
@@ -190,6 +205,9 @@ async def _main(out: BinaryIO) -> None:
     reader = asyncio.StreamReader(limit=MAX_LINE_BYTES)
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin.buffer)
     await serve(reader, WorkerServer(out))
+    # The app is gone: exit now, without waiting for litellm's import thread or open connections.
+    out.flush()
+    os._exit(0)
 
 
 def main() -> None:

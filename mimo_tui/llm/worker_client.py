@@ -32,7 +32,6 @@ from .worker_protocol import (
 )
 
 STOP_GRACE_S = 1.0
-# A worker that dies this soon after starting, before it was ever ready, is not restarted on its own.
 STDERR_LINES = 20
 
 
@@ -135,7 +134,10 @@ class ModelWorker:
 
     async def call(self, frame: dict[str, Any]) -> tuple[int, asyncio.Queue[dict[str, Any]]]:
         """Send one request; its events arrive on the returned queue."""
-        await self.start()
+        try:
+            await self.start()
+        except OSError as exc:
+            self._stderr.append(f"cannot start {self.python} -m mimo_tui.llm.worker: {exc}")
         process = self._process
         queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self._next_id += 1
