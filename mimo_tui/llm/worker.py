@@ -19,6 +19,7 @@ from typing import Any, BinaryIO
 
 from . import offline, runtime
 from .gateway import Gateway
+from .lean_openai import LeanGateway
 from .types import CallRecord, ModelError, StreamDone, TextDelta, ToolCallDelta
 from .worker_protocol import (
     MAX_LINE_BYTES,
@@ -64,7 +65,7 @@ class WorkerServer:
     def gateway_for(self, key: str, settings: dict[str, Any]) -> Gateway:
         gateway = self.gateways.get(key)
         if gateway is None:
-            gateway = Gateway(**settings, on_call=self._on_call)
+            gateway = LeanGateway(**settings, on_call=self._on_call)
             self.gateways[key] = gateway
         return gateway
 

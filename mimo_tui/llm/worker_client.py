@@ -117,7 +117,9 @@ class ModelWorker:
         pending, self._queues = self._queues, {}
         for queue in pending.values():
             queue.put_nowait(died)
-        if not self._closing and ready.is_set():
+        # A worker that served or was serving calls is replaced at once; one that fails on its own start is not
+        # (the next call tries again), so a broken install does not loop.
+        if not self._closing and (ready.is_set() or pending):
             # Warm the next worker now, so a Retry does not wait for litellm's import.
             self.restarts += 1
             self._spawn(self.start())
