@@ -33,10 +33,10 @@ def one_run(terminal: Terminal, base: Path, index: int, base_url: str, delay: fl
     """(seconds to the interactive frame, seconds from Enter to the answer's first words on screen)."""
     home = base / f"home{index}"
     home.mkdir()
-    env = isolated_env(home)
+    env = {**isolated_env(home), "MIMO_BENCH_KEY": "sk-bench"}
     project = fresh_project(base, index, env, existing=True)
     (project / ".mimo" / "config.toml").write_text(
-        f'[model]\ndefault = "bench"\n\n[models.bench]\nmodel = "openai/bench"\napi_base = "{base_url}"\napi_key = "sk-bench"\n'
+        f'[model]\ndefault = "bench"\n\n[models.bench]\nmodel = "openai/bench"\napi_base = "{base_url}"\napi_key = "env:MIMO_BENCH_KEY"\n'
     )
     name = f"words{index}"
     exports = " ".join(f"{key}={shlex.quote(value)}" for key, value in env.items())

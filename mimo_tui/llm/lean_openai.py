@@ -26,6 +26,20 @@ _PASSED = {"temperature", "top_p", "max_tokens", "max_completion_tokens", "stop"
            "frequency_penalty", "tool_choice", "parallel_tool_calls", "response_format", "user", "n"}
 
 
+_client: Any = None
+
+
+def prepare() -> Any:
+    """Import httpx and build the shared client (its TLS context takes a moment): done once, before litellm loads."""
+    global _client
+    if _client is None:
+        import httpx
+
+        # Waits are timed per chunk by the gateway; httpx's own timeouts only bound connecting.
+        _client = httpx.AsyncClient(timeout=httpx.Timeout(None, connect=10.0))
+    return _client
+
+
 class _Chunk(dict):
     """A parsed JSON object whose keys read as attributes (missing ones as None), as the assembler expects."""
 
@@ -51,19 +65,8 @@ def serves(spec: ModelSpec, params: Mapping[str, Any]) -> bool:
 class LeanGateway(Gateway):
     """The Gateway, streaming OpenAI-compatible endpoints without litellm (everything else goes through litellm)."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._client: Any = None
-
     def _needs_litellm(self, spec: ModelSpec, params: Mapping[str, Any]) -> bool:
         return not serves(spec, params)
-
-    def _http(self) -> Any:
-        if self._client is None:
-            import httpx
-
-            self._client = httpx.AsyncClient(timeout=httpx.Timeout(self.timeout_s, connect=min(10.0, self.timeout_s)))
-        return self._client
 
     async def _stream_once(self, spec: ModelSpec, request: dict[str, Any], assembler: _StreamAssembler) -> AsyncIterator[StreamEvent]:
         params = {k: v for k, v in request.items() if k not in ("model", "messages", "tools", "timeout", "api_base",
@@ -91,7 +94,7 @@ class LeanGateway(Gateway):
         loop = asyncio.get_running_loop()
         try:
             async with asyncio.timeout(self.timeout_s) as deadline:
-                async with self._http().stream("POST", url, json=body, headers=headers) as response:
+                async with prepare().stream("POST", url, json=body, headers=headers) as response:
                     if response.status_code >= 400:
                         raise await _endpoint_error(response)
                     lines = response.aiter_lines().__aiter__()

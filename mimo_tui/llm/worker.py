@@ -17,7 +17,7 @@ import time
 from contextlib import aclosing
 from typing import Any, BinaryIO
 
-from . import offline, runtime
+from . import lean_openai, offline, runtime
 from .gateway import Gateway
 from .lean_openai import LeanGateway
 from .types import CallRecord, ModelError, StreamDone, TextDelta, ToolCallDelta
@@ -73,6 +73,7 @@ class WorkerServer:
         self.send({"id": _current_call.get(), "k": "call", "record": record_to_wire(record)})
 
     async def warm(self) -> None:
+        await asyncio.to_thread(lean_openai.prepare)
         litellm = await asyncio.to_thread(runtime.load_litellm)
         await _warm_provider_path(litellm)
         self.send({"k": "ready", "pid": os.getpid()})
