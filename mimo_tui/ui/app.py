@@ -30,6 +30,15 @@ from mimo_tui.ui.pane_bar import PaneBar
 PANES = (("chat", "Chat", "f1"), ("memory", "Memory", "f2"), ("tasks", "Tasks", "f3"), ("trainer", "Trainer", "f4"))
 
 
+TOKENIZER_WARM_DELAY_S = 0.2
+
+
+def _load_tokenizer() -> None:
+    from mimo_tui.llm.tokens import encoding
+
+    encoding()
+
+
 class MimoApp(App[int]):
     """The workbench."""
 
@@ -79,6 +88,9 @@ class MimoApp(App[int]):
         freeze_long_lived_objects()
         # The worker imports litellm on the other core while the user starts typing.
         self.run_worker(self.model_worker.start, exit_on_error=False, name="model worker")
+        # Context assembly counts tokens here: load the tokenizer (~0.4 s) once the frame is out, not on the first send.
+        self.set_timer(TOKENIZER_WARM_DELAY_S, lambda: self.run_worker(_load_tokenizer, thread=True, exit_on_error=False,
+                                                                       name="tokenizer warm-up"))
         # For bench/startup_frame.py: whether litellm was imported by the first frame.
         report = os.environ.get("MIMO_BENCH_REPORT")
         if report:
