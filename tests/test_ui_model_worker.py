@@ -57,10 +57,13 @@ async def test_escape_stops_the_stream_in_the_worker_at_once(agent_project, open
 
 async def test_a_worker_that_dies_mid_turn_ends_it_with_an_error_and_retry(agent_project, openai_server, make_chat_app) -> None:
     use_server(agent_project, openai_server)
-    openai_server.queue(Reply(text="word " * 2000, chunk_size=5, chunk_delay=0.01), Reply(text="the answer after the restart"))
+    openai_server.queue(Reply(text="a short answer"), Reply(text="word " * 2000, chunk_size=5, chunk_delay=0.01),
+                        Reply(text="the answer after the restart"))
     app = make_chat_app()
     async with app.run_test(size=SIZE) as pilot:
         pane = await wait_for_agent(pilot)
+        await send(pilot, "a question")
+        await wait_idle(pilot)
         await send(pilot, "talk a lot")
         await wait_until(pilot, lambda: "word word" in assistant_text(app), what="streaming to begin")
         first_pid = app.model_worker.pid
@@ -76,6 +79,8 @@ async def test_a_worker_that_dies_mid_turn_ends_it_with_an_error_and_retry(agent
         await wait_until(pilot, lambda: "the answer after the restart" in assistant_text(app), timeout=20,
                          what="the retried answer")
         assert app.model_worker.restarts == 1
+        # Spend counted before the crash is kept: one call on each worker, the killed stream as an error.
+        assert pane.gateway.totals.errors == 1 and pane.gateway.totals.calls == 2
 
 
 WORKER_OWNER = """

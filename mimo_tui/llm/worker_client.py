@@ -181,6 +181,10 @@ class ModelWorker:
             task.cancel()
 
 
+def _added(a: GatewayTotals, b: GatewayTotals) -> GatewayTotals:
+    return GatewayTotals(**{name: getattr(a, name) + getattr(b, name) for name in vars(a)})
+
+
 def _handler_reference(spec: ModelSpec) -> str | None:
     if not spec.offline:
         return None
@@ -226,6 +230,10 @@ class WorkerGateway:
         }
         self.totals = GatewayTotals()
         self._key = uuid.uuid4().hex
+        # The worker reports its running totals for this gateway; a restarted worker starts again from zero.
+        self._finished_workers = GatewayTotals()
+        self._current_worker = GatewayTotals()
+        self._here = GatewayTotals()  # cache hits and calls lost with a dead worker, counted on this side
 
     @property
     def is_ready(self) -> bool:
@@ -244,7 +252,17 @@ class WorkerGateway:
         """Apply what a terminal frame says about spend; the worker's totals for this gateway are exact."""
         totals = frame.get("totals")
         if totals:
-            self.totals = GatewayTotals(**{**totals, "cache_hits": self.totals.cache_hits})
+            self._current_worker = GatewayTotals(**totals)
+        self._sum()
+
+    def _lost_worker(self) -> None:
+        self._finished_workers = _added(self._finished_workers, self._current_worker)
+        self._current_worker = GatewayTotals()
+        self._here.errors += 1
+        self._sum()
+
+    def _sum(self) -> None:
+        self.totals = _added(_added(self._finished_workers, self._current_worker), self._here)
 
     def _record(self, frame: dict[str, Any]) -> None:
         if self.on_call is not None:
@@ -280,7 +298,7 @@ class WorkerGateway:
                     raise error_from_wire(frame["error"])
                 elif kind == "died":
                     finished = True
-                    self.totals.errors += 1
+                    self._lost_worker()
                     raise _worker_died(spec, frame, "".join(partial))
         finally:
             self.worker.release(call_id, cancel=not finished)
@@ -303,7 +321,8 @@ class WorkerGateway:
             key = ResponseCache.key(spec.name, messages, tools, params, sample_index)
             hit = self.cache.get(key)
             if hit is not None:
-                self.totals.cache_hits += 1
+                self._here.cache_hits += 1
+                self._sum()
                 hit = replace(hit, latency_s=time.perf_counter() - started)
                 if self.on_call is not None:
                     self.on_call(CallRecord(spec.name, hit.usage, hit.latency_s, 0, cached=True, streamed=False))
@@ -328,7 +347,7 @@ class WorkerGateway:
                     raise error_from_wire(reply["error"])
                 elif kind == "died":
                     finished = True
-                    self.totals.errors += 1
+                    self._lost_worker()
                     raise _worker_died(spec, reply, "")
         finally:
             self.worker.release(call_id, cancel=not finished)
