@@ -4,7 +4,9 @@ Run from the project root: `/work/venv/bin/python bench/startup_frame.py [--runs
 Each launch happens in a window of a private tmux server (120x40); the screen is read with
 `capture-pane -p` every ~5 ms until the expected text is drawn. mimo runs in a fresh git project
 with its own HOME and XDG folders; it reports through MIMO_BENCH_REPORT whether litellm was
-imported by its first frame.
+imported by its first frame, and (MIMO_BENCH_REPORT.end) whether the UI process had imported it by the
+end of start-up, when its model worker has litellm loaded (the app is kept running until then).
+MIMO_BENCH_ROOT=/other/checkout runs another source tree (e.g. the code before a change) with this bench.
 """
 
 from __future__ import annotations
@@ -23,12 +25,13 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(os.environ.get("MIMO_BENCH_ROOT") or Path(__file__).resolve().parent.parent)
 PYTHON = sys.executable
 POLL_S = 0.005
 TIMEOUT_S = 20.0
 BUDGET_RATIO = 1.25
 BUDGET_ABSOLUTE_S = 0.6
+END_WAIT_S = 15.0
 
 REFERENCE_APP = '''
 import json, os, sys, time
@@ -66,6 +69,8 @@ class Launch:
     litellm_imported: bool | None
     in_app_seconds: float | None
     cpu_seconds: float | None
+    litellm_by_end: bool | None = None
+    end_seconds: float | None = None
 
 
 class Terminal:
@@ -80,7 +85,7 @@ class Terminal:
         return subprocess.run(["tmux", "-L", self.socket, "-f", "/dev/null", *args], capture_output=True, text=True)
 
     def time_to_frame(self, command: str, ready: re.Pattern[str], cwd: Path, env: dict[str, str],
-                      report: Path | None = None) -> tuple[float, str]:
+                      report: Path | None = None, end_wait_s: float = 0.0) -> tuple[float, str]:
         """Launch `command` in a new 120x40 session; seconds until the screen matches `ready`.
 
         With `report`, the program is left running (up to 2 s) until it has written that file.
@@ -99,6 +104,9 @@ class Terminal:
                     seconds = time.perf_counter() - start
                     while report is not None and not report.exists() and time.perf_counter() - start < seconds + 2:
                         time.sleep(POLL_S)
+                    end = Path(f"{report}.end") if report is not None else None
+                    while end is not None and not end.exists() and time.perf_counter() - start < seconds + end_wait_s:
+                        time.sleep(0.02)
                     return seconds, screen
                 time.sleep(POLL_S)
             raise RuntimeError(f"no frame matching {ready.pattern!r} within {TIMEOUT_S} s; screen was:\n{screen}")
@@ -141,7 +149,12 @@ def read_report(report: Path, seconds: float, start_wall: float) -> Launch:
     if not report.exists():
         return Launch(seconds, None, None, None)
     facts = json.loads(report.read_text())
-    return Launch(seconds, bool(facts["litellm_imported"]), facts["t"] - start_wall, facts["cpu_s"])
+    end = Path(f"{report}.end")
+    by_end, end_s = None, None
+    if end.exists():
+        end_facts = json.loads(end.read_text())
+        by_end, end_s = bool(end_facts["litellm_imported"]), end_facts["t"] - start_wall
+    return Launch(seconds, bool(facts["litellm_imported"]), facts["t"] - start_wall, facts["cpu_s"], by_end, end_s)
 
 
 def launch_mimo(terminal: Terminal, base: Path, index: int, existing: bool) -> Launch:
@@ -151,7 +164,8 @@ def launch_mimo(terminal: Terminal, base: Path, index: int, existing: bool) -> L
     env = {**isolated_env(home), "MIMO_BENCH_REPORT": str(report)}
     project = fresh_project(base, index, env, existing)
     start_wall = time.time()
-    seconds, _ = terminal.time_to_frame(f"{shlex.quote(PYTHON)} -m mimo_tui", MIMO_READY, project, env, report)
+    seconds, _ = terminal.time_to_frame(f"{shlex.quote(PYTHON)} -m mimo_tui", MIMO_READY, project, env, report,
+                                        end_wait_s=END_WAIT_S)
     return read_report(report, seconds, start_wall)
 
 
@@ -234,6 +248,13 @@ def main() -> int:
         print("  litellm imported by first frame: UNKNOWN (the app wrote no MIMO_BENCH_REPORT)")
     else:
         print(f"  litellm imported by first frame: {'YES (budget MISSED)' if True in litellm else 'no'}")
+    by_end = {x.litellm_by_end for x in mimo}
+    if None in by_end:
+        print(f"  litellm in the UI process by the end of start-up: UNKNOWN (no model-worker report within {END_WAIT_S:g} s)")
+    else:
+        ends = statistics.median(x.end_seconds for x in mimo if x.end_seconds is not None)
+        print(f"  litellm in the UI process by the end of start-up (model worker ready, median {ends * 1000:.0f} ms): "
+              f"{'YES' if True in by_end else 'no'}")
     print()
     print("slowest imports on the start-up path (python -X importtime, cumulative):")
     for cumulative, self_us, name in import_profile():

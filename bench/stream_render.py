@@ -37,7 +37,8 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+# MIMO_BENCH_ROOT=/other/checkout measures another source tree (e.g. the code before a change).
+sys.path.insert(0, os.environ.get("MIMO_BENCH_ROOT") or str(Path(__file__).resolve().parent.parent))
 
 from mimo_tui.llm import count_tokens  # noqa: E402
 
@@ -146,9 +147,12 @@ async def run_end_to_end(answer: str, project: Path) -> dict[str, float]:
         first: list[float] = []
         subscriber = pane.agent.subscriber
 
+        cpu: list[float] = []
+
         def timing(event) -> None:
             if isinstance(event, ev.TextDeltaEvent) and not first:
                 first.append(time.perf_counter())
+                cpu.append(time.process_time())
             subscriber(event)
 
         pane.agent.subscriber = timing
@@ -160,13 +164,14 @@ async def run_end_to_end(answer: str, project: Path) -> dict[str, float]:
         while pane.agent.is_running or pane._event_queue or pane._drain_scheduled or pane._assistant is not None:
             await asyncio.sleep(0.002)
         done = time.perf_counter()
+        ui_cpu = time.process_time() - cpu[0]
         stop.set()
         keys.cancel()
         await pilot.pause()
         rendered = sum(len(block.source) for block in app.query("AssistantMessage"))
     tokens = count_tokens(answer)
     return {"tokens": tokens, "seconds": done - first[0], "tokens_per_s": tokens / (done - first[0]),
-            "rendered_chars": rendered, "answer_chars": len(answer), **key_stats(latencies)}
+            "rendered_chars": rendered, "answer_chars": len(answer), "ui_cpu_s": ui_cpu, **key_stats(latencies)}
 
 
 async def run_render_only(answer: str, project: Path) -> dict[str, float]:
@@ -249,6 +254,9 @@ def show(label: str, result: dict[str, float]) -> None:
         f"max {result['key_max_ms']:.1f} ms" if result.get("key_presses") else "keys: none measured"
     )
     print(f"{label:<40} {result['tokens']:>6} tokens in {result['seconds']:6.2f} s = {result['tokens_per_s']:8.0f} tokens/s   {keys}")
+    if "ui_cpu_s" in result:
+        share = result["ui_cpu_s"] / result["seconds"]
+        print(f"{'':<40} UI-process CPU while streaming: {result['ui_cpu_s']:.2f} s ({share:.0%} of one core)")
 
 
 def run_elia(python: str, base_url: str, answer: str, cap_s: float) -> dict[str, float]:
@@ -275,6 +283,8 @@ async def main_async(args: argparse.Namespace) -> dict[str, dict[str, float]]:
         os.environ["XDG_CONFIG_HOME"] = str(Path(tmp) / "config")
         os.environ["XDG_DATA_HOME"] = str(Path(tmp) / "data")
         for name, make in (("ordinary", ordinary_markdown), ("code-dense", code_dense_markdown)):
+            if name not in args.kinds:
+                continue
             answer = make(args.tokens)
             results[f"{name} render-only"] = await run_render_only(answer, Path(tmp) / f"{name}-render")
             show(f"{name}, render only", results[f"{name} render-only"])
@@ -307,6 +317,8 @@ def main() -> int:
     parser.add_argument("--chunk-chars", type=lambda text: [int(part) for part in text.split(",")], default=[4, 16],
                         help="characters per SSE chunk from the server, comma-separated (4 ~ one token, as OpenAI "
                              "streams; 16 ~ four, as providers that send text deltas do); default 4,16")
+    parser.add_argument("--kinds", type=lambda text: text.split(","), default=["ordinary", "code-dense"],
+                        help="answers to stream, comma-separated: ordinary,code-dense (default both)")
     parser.add_argument("--elia", metavar="PYTHON", help="python of a venv with elia-chat installed, for a side-by-side run")
     parser.add_argument("--elia-cap-s", type=float, default=60.0, help="stop measuring elia after this many seconds of streaming")
     args = parser.parse_args()

@@ -127,6 +127,10 @@ class Gateway:
         if not runtime.is_loaded():
             await asyncio.to_thread(runtime.load_litellm)
 
+    def _needs_litellm(self, spec: ModelSpec, params: dict[str, Any]) -> bool:
+        """Whether a stream must wait for litellm's import (a subclass may serve some endpoints without it)."""
+        return True
+
     def _request(self, spec: ModelSpec, messages: list[dict], tools: list[dict] | None, params: dict[str, Any]) -> dict[str, Any]:
         request: dict[str, Any] = {**params, "model": spec.name, "messages": messages, "timeout": self.timeout_s}
         if tools:
@@ -278,8 +282,9 @@ class Gateway:
 
         Consume it to the end or wrap it in contextlib.aclosing, so an abandoned stream frees its slot at once.
         """
-        await self.warm_up()
         params.pop("stream", None)
+        if self._needs_litellm(spec, params):
+            await self.warm_up()
         request = self._request(spec, messages, tools, params)
         request["stream"] = True
         request["stream_options"] = {"include_usage": True}

@@ -91,7 +91,7 @@ class ChatPane(Vertical):
     # -- opening --------------------------------------------------------------------------------
     async def on_project_opened(self, message: ProjectOpened) -> None:
         from mimo_tui.agent.setup import AgentServices
-        from mimo_tui.llm import Gateway
+        from mimo_tui.llm.worker_client import ModelWorker, WorkerGateway
 
         project = message.project
         try:
@@ -103,8 +103,10 @@ class ChatPane(Vertical):
         for problem in self.services.problems:
             self.notify(problem, title="Agent", severity="warning", timeout=15)
         llm = project.config.table("llm")
-        self.gateway = Gateway(
-            max_concurrency=int(llm.get("max_concurrency", 8)), max_retries=int(llm.get("max_retries", 4)),
+        # Every model call runs in the app's model worker process: litellm never loads in the UI process.
+        worker = getattr(self.app, "model_worker", None) or ModelWorker()
+        self.gateway = WorkerGateway(
+            worker, max_concurrency=int(llm.get("max_concurrency", 8)), max_retries=int(llm.get("max_retries", 4)),
             timeout_s=float(llm.get("timeout_s", 120.0)),
         )
         resume = "last" if getattr(self.app, "resume", False) else None

@@ -1,0 +1,89 @@
+"""The worker's lean path for OpenAI-compatible endpoints gives the same results as litellm, and needs no litellm to start."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from mimo_tui.llm import Gateway, ModelError, ModelSpec, StreamDone, TextDelta, ToolCallDelta
+from mimo_tui.llm.lean_openai import LeanGateway
+from tests.fixtures.openai_server import CutStream, ErrorReply, LocalOpenAIServer, Reply, ToolCall
+
+ROOT = Path(__file__).resolve().parent.parent
+HELLO = [{"role": "user", "content": "say hello"}]
+TOOLS = [{"type": "function", "function": {"name": "read_file", "parameters": {"type": "object", "properties": {"path": {"type": "string"}}}}}]
+REPLIES = [
+    Reply(text="".join(f"w{i:03d} " for i in range(300)), chunk_size=4),
+    Reply(text="Reading two files.", tool_calls=[ToolCall("read_file", '{"path": "a.py"}', id="call_a"),
+                                                 ToolCall("read_file", '{"path": "b.py"}', id="call_b")], chunk_size=3),
+    Reply(text="no usage sent", prompt_tokens=0, completion_tokens=0),
+]
+
+
+async def outcome(gateway: Gateway, spec: ModelSpec, tools: list[dict] | None) -> dict:
+    events = []
+    try:
+        events = [event async for event in gateway.stream(spec, HELLO, tools, temperature=0)]
+    except ModelError as err:
+        return {"error": (err.status, err.retryable, round(err.retry_after or 0), err.provider_message, err.partial_text)}
+    done = events[-1]
+    assert isinstance(done, StreamDone)
+    completion = done.completion
+    return {
+        "text": "".join(e.text for e in events if isinstance(e, TextDelta)),
+        "calls": [(e.index, e.id, e.name, e.arguments_delta) for e in events if isinstance(e, ToolCallDelta)],
+        "completion": (completion.text, completion.tool_calls, completion.usage, completion.finish_reason, completion.model),
+    }
+
+
+@pytest.mark.parametrize("reply", [*REPLIES, ErrorReply(429, "Rate limit reached", retry_after=3),
+                                   ErrorReply(400, "Invalid 'messages': bad"), CutStream("half an answer", chunk_size=5)],
+                         ids=["text", "tool-calls", "no-usage", "429", "400", "cut"])
+async def test_lean_path_matches_litellm(reply, openai_server: LocalOpenAIServer, server_model: ModelSpec) -> None:
+    results = []
+    for gateway in (Gateway(max_retries=0, timeout_s=10), LeanGateway(max_retries=0, timeout_s=10)):
+        openai_server.queue(reply)
+        results.append(await outcome(gateway, server_model, TOOLS))
+    if isinstance(reply, CutStream):
+        # The transports word a dropped connection differently (aiohttp under litellm says 500); what counts is the same.
+        (_, litellm_retry, _, _, litellm_partial), (_, lean_retry, _, lean_message, lean_partial) = results[0]["error"], results[1]["error"]
+        assert (lean_retry, lean_partial) == (litellm_retry, litellm_partial) == (True, "half an answer") and lean_message
+    else:
+        assert results[1] == results[0]
+
+
+async def test_lean_path_retries_like_the_gateway(openai_server: LocalOpenAIServer, server_model: ModelSpec) -> None:
+    openai_server.queue(ErrorReply(503, "overloaded"), ErrorReply(429, "slow down", retry_after=0.01), Reply(text="fine"))
+    gateway = LeanGateway(max_retries=3, timeout_s=10, backoff_base_s=0.01, backoff_max_s=0.02)
+    events = [event async for event in gateway.stream(server_model, HELLO)]
+    assert events[-1].completion.text == "fine" and gateway.totals.retries == 2
+
+
+PROBE = """
+import asyncio, sys
+sys.path.insert(0, sys.argv[1])
+from mimo_tui.llm import ModelSpec, TextDelta, runtime
+from mimo_tui.llm.lean_openai import LeanGateway
+from tests.fixtures.openai_server import LocalOpenAIServer, Reply
+
+async def main():
+    server = LocalOpenAIServer().start()
+    server.queue(Reply(text="first words, then more"))
+    spec = ModelSpec("openai/test", api_base=server.base_url, api_key="sk-test")
+    seen = []
+    async for event in LeanGateway().stream(spec, [{"role": "user", "content": "hi"}]):
+        if isinstance(event, TextDelta) and not seen:
+            seen.append(runtime.is_loaded() or "litellm" in sys.modules)
+    print("litellm loaded at first words:", seen[0], "| at the end:", runtime.is_loaded())
+    server.stop()
+
+asyncio.run(main())
+"""
+
+
+def test_lean_path_answers_before_litellm_is_imported() -> None:
+    done = subprocess.run([sys.executable, "-c", PROBE, str(ROOT)], capture_output=True, text=True, timeout=120)
+    assert "litellm loaded at first words: False | at the end: True" in done.stdout, done.stdout + done.stderr[-2000:]
