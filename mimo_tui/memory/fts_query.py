@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import sqlite3
 import threading
+from collections.abc import Callable
+from typing import TypeVar
 from dataclasses import dataclass
 
 TOKENIZER = "porter unicode61 remove_diacritics 2"
@@ -17,6 +19,7 @@ DF_BUDGET = 2000
 # When even the rarest term is that common, rank only the newest matches, up to this many.
 COMMON_WINDOW = 300
 TERM_CACHE_SIZE = 4096
+T = TypeVar("T")
 _WORD = re.compile(r"[^\W_]+")
 
 
@@ -70,6 +73,7 @@ class TermStatistics:
         db.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS {self._hits} USING fts5(heading, body, tokenize='{TOKENIZER}')")
         self._df: dict[str, int] = {}
         self._exact: dict[str, int] = {}
+        self._memo: dict[object, object] = {}
         self._rows: int | None = None
         self._data_version = -1
 
@@ -77,6 +81,7 @@ class TermStatistics:
         with self._lock:
             self._df.clear()
             self._exact.clear()
+            self._memo.clear()
             self._rows = None
 
     def _check_version(self) -> None:
@@ -94,6 +99,16 @@ class TermStatistics:
                 row = self._db.execute(f"SELECT block FROM {self._table}_data WHERE id = 1").fetchone()
                 self._rows = _varint(row[0]) if row and row[0] else 0
             return self._rows
+
+    def remembered(self, key: object, compute: Callable[[], T]) -> T:
+        """compute() once per key until the index changes (for per-term lists derived from the index)."""
+        with self._lock:
+            self._check_version()
+            if key not in self._memo:
+                if len(self._memo) > TERM_CACHE_SIZE:
+                    self._memo.clear()
+                self._memo[key] = compute()
+            return self._memo[key]  # type: ignore[return-value]
 
     def exact_frequencies(self, tokens: list[str]) -> list[tuple[str, int]]:
         """(token, rows matching it) for each token, counted exactly and cached until the index changes."""

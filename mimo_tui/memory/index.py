@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from mimo_tui.memory.bm25_topk import any_of, top_k
+from mimo_tui.memory.bm25_topk import TERM_TOP, any_of, top_k
 from mimo_tui.memory.fts_query import (
     MARK_CLOSE,
     MARK_OPEN,
@@ -18,6 +18,7 @@ from mimo_tui.memory.fts_query import (
     apply_floor,
     fetch_count,
     query_tokens,
+    quote,
 )
 from mimo_tui.memory.layers import SKIPPED_FOLDERS, classify, memory_files
 from mimo_tui.memory.sections import split_sections
@@ -346,8 +347,13 @@ class MemoryIndex:
         if not terms:
             return None
         filters, params = _filters(scope, kind, session_id)
+
+        def term_top(token: str) -> list[tuple[int, float]]:
+            return self._stats.remembered(("top", token.casefold()), lambda: self._run(quote(token), "", [], TERM_TOP))
+
         scored, self._last_path = top_k(terms, self._stats.rows(), fetch_count(limit),
-                                        lambda match, count: self._run(match, filters, params, count))
+                                        lambda match, count: self._run(match, filters, params, count),
+                                        None if filters else term_top)
         return any_of([token for token, _ in terms]), scored
 
     def _run(self, match: str, filters: str, params: list[str], count: int) -> list[tuple[int, float]]:
