@@ -29,6 +29,8 @@ SCHEMA_VERSION = 1
 CHUNK_MAX_LINES = 40
 CHUNK_MAX_CHARS = 3000
 SNIPPET_TOKENS = 16
+# Files remembered as changed since a generation; a reader further behind than this rebuilds what it derived.
+CHANGE_LOG_SIZE = 512
 
 _SCHEMA = f"""
 CREATE TABLE files(
@@ -141,6 +143,9 @@ class MemoryIndex:
         self._db = self._open()
         self._stats = TermStatistics(self._db, "chunks_fts")
         self._last_path = "none"
+        # Every write bumps the generation and logs the files it touched, so derived views update only those.
+        self.generation = 0
+        self._changes: list[tuple[int, str, str]] = []
 
     # -- opening ------------------------------------------------------------------------------
     def _open(self) -> sqlite3.Connection:
@@ -228,6 +233,26 @@ class MemoryIndex:
                 self._abandon(exc)
                 raise
             self._stats.invalidate()
+            self._changed([(root, relpath)])
+
+    def _changed(self, files: list[tuple[str, str]] | None) -> None:
+        """Log a write: these files changed, or (None) anything may have."""
+        self.generation += 1
+        if files is None or len(files) > CHANGE_LOG_SIZE:
+            self._changes = [(self.generation, "", "")]
+        else:
+            self._changes += [(self.generation, root, relpath) for root, relpath in files]
+            del self._changes[:-CHANGE_LOG_SIZE]
+
+    def changes_since(self, generation: int) -> set[tuple[str, str]] | None:
+        """The (root, relpath) written after `generation`, or None when that is no longer known (derive again)."""
+        with self._lock:
+            if generation == self.generation:
+                return set()
+            if not self._changes or self._changes[0][0] > generation + 1:
+                return None
+            later = [(root, relpath) for number, root, relpath in self._changes if number > generation]
+            return None if ("", "") in later else set(later)
 
     def reconcile(self) -> ReconcileReport:
         """Re-index files whose size or mtime changed, index new ones and prune deleted ones."""
@@ -269,6 +294,7 @@ class MemoryIndex:
                 self._abandon(exc)
                 raise
             self._stats.invalidate()
+            self._changed([(root, rel) for root, rel, _ in work])
         return ReconcileReport(indexed, pruned, unchanged)
 
     def rebuild(self) -> ReconcileReport:
@@ -286,6 +312,7 @@ class MemoryIndex:
                 self._abandon(exc)
                 raise
             self._stats.invalidate()
+            self._changed(None)
         return self.reconcile()
 
     # -- following the store ------------------------------------------------------------------
@@ -312,6 +339,19 @@ class MemoryIndex:
             return self._db.execute(
                 "SELECT DISTINCT f.root, f.relpath, c.line, c.heading FROM chunks c JOIN files f ON f.id = c.file_id "
                 "ORDER BY f.root DESC, f.relpath, c.line").fetchall()
+
+    def outline_of(self, files: Iterable[tuple[str, str]]) -> list[tuple[str, str, int, str]]:
+        """The headings of these files only, as outline() gives them (a file without chunks: line 1, no heading)."""
+        with self._lock:
+            rows: list[tuple[str, str, int, str]] = []
+            for root, relpath in files:
+                found = self._db.execute(
+                    "SELECT DISTINCT f.root, f.relpath, c.line, c.heading FROM chunks c JOIN files f ON f.id = c.file_id "
+                    "WHERE f.root = ? AND f.relpath = ? ORDER BY c.line", (root, relpath)).fetchall()
+                if not found and self._file_row(root, relpath) is not None:
+                    found = [(root, relpath, 1, "")]
+                rows += found
+            return rows
 
     def search(
         self,

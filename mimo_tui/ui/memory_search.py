@@ -56,8 +56,7 @@ class MemorySearch(Vertical):
     def search(self, query: str) -> list:
         assert self.project is not None
         memory = self.project.memory
-        found = (memory.find(query, limit=5), memory.search(query, limit=30))
-        deliver(self, self._show, query, *found)
+        deliver(self, self._show, query, *memory.search_as_typed(query, names=5, hits=30))
 
     def _show(self, query: str, names: list[FinderEntry], hits: list[MemoryHit]) -> None:
         if self.query_one("#memory-search-input", Input).value.strip() != query:
