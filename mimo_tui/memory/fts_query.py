@@ -1,4 +1,6 @@
-"""Safe FTS5 queries: word tokens quoted and OR'ed, very common terms dropped, bm25 with a relative floor."""
+"""Safe FTS5 queries: word tokens quoted and OR'ed, exact per-term counts cached until the index changes, bm25
+with a relative floor. `plan` (used by history search only) still drops very common terms; memory search
+ranks every term exactly (bm25_topk.py)."""
 
 from __future__ import annotations
 

@@ -89,9 +89,14 @@ class MemoryService:
         (and the workbench commits outside edits as they land), so a keystroke never walks the tree again.
         """
         if not self._reconciled:
-            self.index.reconcile()
-            self._reconciled = True
+            self.catch_up()
         return self.finder.find(query, names), self.search(query, hits, reconcile=False)
+
+    def catch_up(self) -> None:
+        """Compare the memory files with the index now (the pane does it when its search box gains focus,
+        off the UI thread, so edits made while no watcher ran are found without a keystroke paying for it)."""
+        self.index.reconcile()
+        self._reconciled = True
 
     def problems(self) -> dict[str, list[Problem]]:
         """Problems of the project's memory files, by relative path."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.message import Message
@@ -38,6 +38,15 @@ class MemorySearch(Vertical):
         results = OptionList(id="memory-results")
         results.display = False
         yield results
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        if event.widget.id == "memory-search-input" and self.project is not None:
+            self._catch_up()
+
+    @work(thread=True, exit_on_error=False, exclusive=True, group="memory-catch-up")
+    def _catch_up(self) -> None:
+        assert self.project is not None
+        self.project.memory.catch_up()
 
     @on(Input.Changed, "#memory-search-input")
     def _query_changed(self, event: Input.Changed) -> None:
