@@ -29,8 +29,9 @@ from zipf_corpus import CHUNKS_PER_FILE, VOCABULARY, WORDS_PER_CHUNK, ZipfWords,
 
 from mimo_tui.memory.fts_query import fetch_count, quote, query_tokens  # noqa: E402
 from mimo_tui.memory.index import MemoryIndex  # noqa: E402
+from mimo_tui.memory.templates import checkpoint_template, notes_entry, notes_template  # noqa: E402
 
-CORPUS_VERSION = 3
+CORPUS_VERSION = 4
 CLASSES = {"rare": range(5000, VOCABULARY), "mid": range(300, 3000), "common": range(0, 100)}
 
 
@@ -118,6 +119,37 @@ def write_project_corpus(folder: Path, chunks: int, words: list[str]) -> None:
     hot = "# Hot file\n\n" + "".join(f"## Part {i}\n{body_lines(zipf.sample(WORDS_PER_CHUNK))}\n\n" for i in range(18))
     (folder / "plans").mkdir(parents=True, exist_ok=True)
     (folder / "plans/hot.md").write_text(hot[:10_240], encoding="utf-8")
+    session = folder / "sessions/bench"
+    session.mkdir(parents=True, exist_ok=True)
+    body = lambda count: body_lines(zipf.sample(count))  # noqa: E731
+    checkpoint = checkpoint_template("bench")
+    for title in ("§5 Current work", "§7 Discovered knowledge", "§10 Design decisions"):
+        checkpoint = checkpoint.replace(f"## {title}\n", f"## {title}\n{body(3000)}\n")
+    (session / "checkpoint.md").write_text(checkpoint, encoding="utf-8")
+    (session / "notes.md").write_text(notes_template("bench") + "".join(
+        "\n" + notes_entry(turn, "2026-11-23T10:00:00Z", body(400)) for turn in range(12)), encoding="utf-8")
+    (folder / "MEMORY.md").write_text("# Project memory\n\n" + "".join(
+        f"## {title}\n{body(2500)}\n\n" for title in ("Project context", "Rules", "Architecture decisions",
+                                                     "Discovered durable knowledge")), encoding="utf-8")
+
+
+def context_assembly(folder: Path, words: list[str]) -> None:
+    """The memory block a session injects, assembled warm (one assembler) and cold (a new one each time)."""
+    from mimo_tui.memory.context import ContextAssembler, ContextSources
+
+    sources = ContextSources(
+        task_ledger=lambda sid: "\n".join(f"- T{i} open: task number {i}" for i in range(40)),
+        focus_task=lambda sid: "T3: " + " ".join(words[:3000]),
+        active_subagents=lambda sid: "- sub-1 on T3.1",
+        recent_user_messages=lambda sid: [" ".join(words[i * 100:i * 100 + 2500]) for i in range(10)],
+        has_open_work=lambda sid: True,
+    )
+    cold = [clock(lambda: ContextAssembler(folder, None, sources).build("bench", 200_000))[0] for _ in range(5)]
+    assembler = ContextAssembler(folder, None, sources)
+    block = assembler.build("bench", 200_000)
+    warm = [clock(lambda: assembler.build("bench", 200_000))[0] for _ in range(20)]
+    print(f"  context assembly (warm)       {describe(warm)}  ({block.tokens:,} tokens in {len(block.blocks)} blocks)")
+    print(f"  context assembly (cold)       {describe(cold)}  (new assembler: every file counted again)")
 
 
 def previous_pane_path(index: MemoryIndex, query: str) -> object:
@@ -180,6 +212,7 @@ def pane(cache: Path, chunks: int, words: list[str], per_class: int) -> None:
     project.store.write("plans/hot.md", original)
     unchanged = [clock(memory.index.reconcile)[0] for _ in range(5)]
     print(f"  reconcile {files:,} unchanged files {describe(unchanged)} (no longer run per keystroke)")
+    context_assembly(project.workspace.mimo_dir, words)
     memory.close()
 
 
