@@ -59,3 +59,20 @@ async def test_context_preview_matches_assembly(git_project: Path) -> None:
         await pilot.press("escape")
         await wait_until(pilot, lambda: not isinstance(app.screen, ContextPreview))
         assert pane.is_attached
+
+
+async def test_an_uncommitted_outside_file_is_found_after_refocusing_the_search(git_project: Path) -> None:
+    app = make_app(git_project)  # no file watcher: nothing commits outside edits
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await open_memory_pane(app, pilot)
+        await pilot.press("ctrl+f")
+        await pilot.press(*"billing")
+        search = pane.query_one("MemorySearch")
+        results = pane.query_one("#memory-results", OptionList)
+        await wait_until(pilot, lambda: results.display)
+        (app.project.workspace.mimo_dir / "outside.md").write_text("# Outside\n\n## Wombat notes\nthe wombat digs\n")
+        pane.editor.focus()
+        await pilot.press("ctrl+f")
+        search.query_one("#memory-search-input").value = ""
+        await pilot.press(*"wombat")
+        await wait_until(pilot, lambda: any(target[1] == "outside.md" for target in search.targets.values()))

@@ -1,10 +1,14 @@
-"""Safe FTS5 queries: word tokens quoted and OR'ed, very common terms dropped, bm25 with a relative floor."""
+"""Safe FTS5 queries: word tokens quoted and OR'ed, exact per-term counts cached until the index changes, bm25
+with a relative floor. `plan` (used by history search only) still drops very common terms; memory search
+ranks every term exactly (bm25_topk.py)."""
 
 from __future__ import annotations
 
 import re
 import sqlite3
 import threading
+from collections.abc import Callable
+from typing import TypeVar
 from dataclasses import dataclass
 
 TOKENIZER = "porter unicode61 remove_diacritics 2"
@@ -17,6 +21,7 @@ DF_BUDGET = 2000
 # When even the rarest term is that common, rank only the newest matches, up to this many.
 COMMON_WINDOW = 300
 TERM_CACHE_SIZE = 4096
+T = TypeVar("T")
 _WORD = re.compile(r"[^\W_]+")
 
 
@@ -69,11 +74,58 @@ class TermStatistics:
         self._hits = f"temp.{fts_table}_hits"
         db.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS {self._hits} USING fts5(heading, body, tokenize='{TOKENIZER}')")
         self._df: dict[str, int] = {}
+        self._exact: dict[str, int] = {}
+        self._memo: dict[object, object] = {}
+        self._rows: int | None = None
         self._data_version = -1
 
     def invalidate(self) -> None:
         with self._lock:
             self._df.clear()
+            self._exact.clear()
+            self._memo.clear()
+            self._rows = None
+
+    def _check_version(self) -> None:
+        # Another connection's commit changes data_version; cached counts may be stale then.
+        version = self._db.execute("PRAGMA data_version").fetchone()[0]
+        if version != self._data_version:
+            self.invalidate()
+            self._data_version = version
+
+    def rows(self) -> int:
+        """Rows in the FTS index as bm25 counts them (the first varint of FTS5's averages record)."""
+        with self._lock:
+            self._check_version()
+            if self._rows is None:
+                row = self._db.execute(f"SELECT block FROM {self._table}_data WHERE id = 1").fetchone()
+                self._rows = _varint(row[0]) if row and row[0] else 0
+            return self._rows
+
+    def remembered(self, key: object, compute: Callable[[], T]) -> T:
+        """compute() once per key until the index changes (for per-term lists derived from the index)."""
+        with self._lock:
+            self._check_version()
+            if key not in self._memo:
+                if len(self._memo) > TERM_CACHE_SIZE:
+                    self._memo.clear()
+                self._memo[key] = compute()
+            return self._memo[key]  # type: ignore[return-value]
+
+    def exact_frequencies(self, tokens: list[str]) -> list[tuple[str, int]]:
+        """(token, rows matching it) for each token, counted exactly and cached until the index changes."""
+        with self._lock:
+            self._check_version()
+            counted = []
+            for token in tokens:
+                key = token.casefold()
+                if key not in self._exact:
+                    if len(self._exact) > TERM_CACHE_SIZE:
+                        self._exact.clear()
+                    self._exact[key] = int(self._db.execute(
+                        f"SELECT count(*) FROM {self._table} WHERE {self._table} MATCH ?", (quote(token),)).fetchone()[0])
+                counted.append((token, self._exact[key]))
+            return counted
 
     def frequency(self, token: str) -> int:
         """Rows matching `token`, counted only up to DF_BUDGET + 1 so that very common words stay cheap."""
@@ -95,11 +147,7 @@ class TermStatistics:
         if not tokens:
             return None
         with self._lock:
-            # Another connection's commit changes data_version; cached counts may be stale then.
-            version = self._db.execute("PRAGMA data_version").fetchone()[0]
-            if version != self._data_version:
-                self._df.clear()
-                self._data_version = version
+            self._check_version()
             weighted = sorted((self.frequency(token), token) for token in tokens)
         weighted = [item for item in weighted if item[0] > 0]
         if not weighted:
@@ -139,3 +187,15 @@ class TermStatistics:
                 self._db.execute("ROLLBACK TO scratch_hits")
                 self._db.execute("RELEASE scratch_hits")
         return {rowid: (snippet, body) for rowid, snippet, body in found}
+
+
+def _varint(blob: bytes) -> int:
+    """SQLite's big-endian varint at the start of `blob`."""
+    value = 0
+    for position, byte in enumerate(blob[:9]):
+        if position == 8:
+            return (value << 8) | byte
+        value = (value << 7) | (byte & 0x7F)
+        if byte < 0x80:
+            return value
+    return value

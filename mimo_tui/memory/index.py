@@ -9,15 +9,16 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from mimo_tui.memory.bm25_topk import TERM_TOP, any_of, top_k
 from mimo_tui.memory.fts_query import (
-    COMMON_WINDOW,
     MARK_CLOSE,
     MARK_OPEN,
     TOKENIZER,
-    QueryPlan,
     TermStatistics,
     apply_floor,
     fetch_count,
+    query_tokens,
+    quote,
 )
 from mimo_tui.memory.layers import SKIPPED_FOLDERS, classify, memory_files
 from mimo_tui.memory.sections import split_sections
@@ -28,6 +29,8 @@ SCHEMA_VERSION = 1
 CHUNK_MAX_LINES = 40
 CHUNK_MAX_CHARS = 3000
 SNIPPET_TOKENS = 16
+# Files remembered as changed since a generation; a reader further behind than this rebuilds what it derived.
+CHANGE_LOG_SIZE = 512
 
 _SCHEMA = f"""
 CREATE TABLE files(
@@ -139,6 +142,10 @@ class MemoryIndex:
         self._lock = threading.RLock()
         self._db = self._open()
         self._stats = TermStatistics(self._db, "chunks_fts")
+        self._last_path = "none"
+        # Every write bumps the generation and logs the files it touched, so derived views update only those.
+        self.generation = 0
+        self._changes: list[tuple[int, str, str]] = []
 
     # -- opening ------------------------------------------------------------------------------
     def _open(self) -> sqlite3.Connection:
@@ -226,6 +233,26 @@ class MemoryIndex:
                 self._abandon(exc)
                 raise
             self._stats.invalidate()
+            self._changed([(root, relpath)])
+
+    def _changed(self, files: list[tuple[str, str]] | None) -> None:
+        """Log a write: these files changed, or (None) anything may have."""
+        self.generation += 1
+        if files is None or len(files) > CHANGE_LOG_SIZE:
+            self._changes = [(self.generation, "", "")]
+        else:
+            self._changes += [(self.generation, root, relpath) for root, relpath in files]
+            del self._changes[:-CHANGE_LOG_SIZE]
+
+    def changes_since(self, generation: int) -> set[tuple[str, str]] | None:
+        """The (root, relpath) written after `generation`, or None when that is no longer known (derive again)."""
+        with self._lock:
+            if generation == self.generation:
+                return set()
+            if not self._changes or self._changes[0][0] > generation + 1:
+                return None
+            later = [(root, relpath) for number, root, relpath in self._changes if number > generation]
+            return None if ("", "") in later else set(later)
 
     def reconcile(self) -> ReconcileReport:
         """Re-index files whose size or mtime changed, index new ones and prune deleted ones."""
@@ -267,6 +294,7 @@ class MemoryIndex:
                 self._abandon(exc)
                 raise
             self._stats.invalidate()
+            self._changed([(root, rel) for root, rel, _ in work])
         return ReconcileReport(indexed, pruned, unchanged)
 
     def rebuild(self) -> ReconcileReport:
@@ -284,6 +312,7 @@ class MemoryIndex:
                 self._abandon(exc)
                 raise
             self._stats.invalidate()
+            self._changed(None)
         return self.reconcile()
 
     # -- following the store ------------------------------------------------------------------
@@ -311,9 +340,18 @@ class MemoryIndex:
                 "SELECT DISTINCT f.root, f.relpath, c.line, c.heading FROM chunks c JOIN files f ON f.id = c.file_id "
                 "ORDER BY f.root DESC, f.relpath, c.line").fetchall()
 
-    def plan(self, query: str) -> QueryPlan | None:
+    def outline_of(self, files: Iterable[tuple[str, str]]) -> list[tuple[str, str, int, str]]:
+        """The headings of these files only, as outline() gives them (a file without chunks: line 1, no heading)."""
         with self._lock:
-            return self._stats.plan(query)
+            rows: list[tuple[str, str, int, str]] = []
+            for root, relpath in files:
+                found = self._db.execute(
+                    "SELECT DISTINCT f.root, f.relpath, c.line, c.heading FROM chunks c JOIN files f ON f.id = c.file_id "
+                    "WHERE f.root = ? AND f.relpath = ? ORDER BY c.line", (root, relpath)).fetchall()
+                if not found and self._file_row(root, relpath) is not None:
+                    found = [(root, relpath, 1, "")]
+                rows += found
+            return rows
 
     def search(
         self,
@@ -324,32 +362,50 @@ class MemoryIndex:
         session_id: str | None = None,
         reconcile: bool = True,
     ) -> list[MemoryHit]:
-        """Best hits for `query` by bm25; never raises on odd query text."""
+        """Best hits for `query`: every word counts, ranked exactly as plain bm25 would; never raises on odd text."""
         if reconcile:
             self.reconcile()
         with self._lock:
-            plan = self._stats.plan(query)
-            if plan is None or limit <= 0:
+            ranked = self._ranked(query, scope, type, session_id, limit)
+            if ranked is None:
                 return []
-            filters, params = _filters(scope, type, session_id)
-            scored = self._rank(plan, filters, params, fetch_count(limit))
-            kept = apply_floor(scored, limit)
-            return self._hits(plan, kept)
+            match, scored = ranked
+            return self._hits(match, apply_floor(scored, limit))
 
-    def _rank(self, plan: QueryPlan, filters: str, params: list[str], fetch: int) -> list[tuple[int, float]]:
-        order = "ORDER BY chunks_fts.rowid DESC" if plan.windowed else "ORDER BY chunks_fts.rank"
-        count = COMMON_WINDOW if plan.windowed else fetch
+    def ranking_path(self, query: str) -> str:
+        """Which exact path answers `query` (plain, rare-first/N or all-terms); for benchmarks."""
+        with self._lock:
+            ranked = self._ranked(query, None, None, None, 10)
+            return self._last_path if ranked is not None else "none"
+
+    def _ranked(self, query: str, scope: str | Iterable[str] | None, kind: str | Iterable[str] | None,
+                session_id: str | None, limit: int) -> tuple[str, list[tuple[int, float]]] | None:
+        tokens = query_tokens(query)
+        if not tokens or limit <= 0:
+            return None
+        terms = [(token, count) for token, count in self._stats.exact_frequencies(tokens) if count > 0]
+        if not terms:
+            return None
+        filters, params = _filters(scope, kind, session_id)
+
+        def term_top(token: str) -> list[tuple[int, float]]:
+            return self._stats.remembered(("top", token.casefold()), lambda: self._run(quote(token), "", [], TERM_TOP))
+
+        scored, self._last_path = top_k(terms, self._stats.rows(), fetch_count(limit),
+                                        lambda match, count: self._run(match, filters, params, count),
+                                        None if filters else term_top)
+        return any_of([token for token, _ in terms]), scored
+
+    def _run(self, match: str, filters: str, params: list[str], count: int) -> list[tuple[int, float]]:
         if filters:
             sql = (f"SELECT chunks_fts.rowid, chunks_fts.rank FROM chunks_fts JOIN chunks c ON c.id = chunks_fts.rowid "
                    f"{'JOIN files f ON f.id = c.file_id ' if 'f.' in filters else ''}"
-                   f"WHERE chunks_fts MATCH ? {filters} {order} LIMIT ?")
+                   f"WHERE chunks_fts MATCH ? {filters} ORDER BY chunks_fts.rank LIMIT ?")
         else:
-            sql = f"SELECT rowid, rank FROM chunks_fts WHERE chunks_fts MATCH ? {order} LIMIT ?"
-        rows = self._db.execute(sql, [plan.match, *params, count]).fetchall()
-        scored = [(rowid, -rank) for rowid, rank in rows]
-        return sorted(scored, key=lambda item: -item[1])[:fetch]
+            sql = "SELECT rowid, rank FROM chunks_fts WHERE chunks_fts MATCH ? ORDER BY rank LIMIT ?"
+        return [(rowid, -rank) for rowid, rank in self._db.execute(sql, [match, *params, count])]
 
-    def _hits(self, plan: QueryPlan, kept: list[tuple[int, float]]) -> list[MemoryHit]:
+    def _hits(self, match: str, kept: list[tuple[int, float]]) -> list[MemoryHit]:
         if not kept:
             return []
         scores = dict(kept)
@@ -358,7 +414,7 @@ class MemoryIndex:
             f" FROM chunks c JOIN files f ON f.id = c.file_id WHERE c.id IN ({', '.join('?' * len(kept))})",
             list(scores),
         ).fetchall()
-        marked = self._stats.marked([(row[0], row[3], row[4]) for row in rows], plan.match, SNIPPET_TOKENS)
+        marked = self._stats.marked([(row[0], row[3], row[4]) for row in rows], match, SNIPPET_TOKENS)
         hits = []
         for rowid, line, body_line, heading, body, root, relpath, scope, kind, session_id in rows:
             snippet, marked_body = marked.get(rowid, (body[:200], ""))

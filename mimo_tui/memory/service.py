@@ -6,7 +6,7 @@ import threading
 from typing import TYPE_CHECKING
 
 from mimo_tui.memory.context import ContextAssembler, ContextBlock, ContextSources
-from mimo_tui.memory.finder import FinderEntry, find
+from mimo_tui.memory.finder import FinderEntry, NameFinder
 from mimo_tui.memory.index import MemoryHit, MemoryIndex
 from mimo_tui.memory.layers import GLOBAL_ROOT, PROJECT_ROOT
 from mimo_tui.memory.roots import MemoryRoots, memory_roots
@@ -25,6 +25,8 @@ class MemoryService:
         self._roots: MemoryRoots | None = None
         self._index: MemoryIndex | None = None
         self._assembler: ContextAssembler | None = None
+        self._finder: NameFinder | None = None
+        self._reconciled = False
         self.sources = ContextSources()
 
     @property
@@ -55,7 +57,7 @@ class MemoryService:
                 )
             return self._assembler
 
-    def search(self, query: str, limit: int = 30) -> list[MemoryHit]:
+    def search(self, query: str, limit: int = 30, reconcile: bool = True) -> list[MemoryHit]:
         """Full-text search; `scope:global|project|session` and `type:memory|checkpoint|notes|...` words filter it."""
         words, filters = [], {"scope": None, "type": None}
         for word in query.split():
@@ -64,10 +66,37 @@ class MemoryService:
                 filters[name] = value
             else:
                 words.append(word)
-        return self.index.search(" ".join(words), scope=filters["scope"], type=filters["type"], limit=limit)
+        return self.index.search(" ".join(words), scope=filters["scope"], type=filters["type"], limit=limit,
+                                 reconcile=reconcile)
 
-    def find(self, query: str, limit: int = 8) -> list[FinderEntry]:
-        return find(self.index, query, limit=limit)
+    @property
+    def finder(self) -> NameFinder:
+        index = self.index
+        with self._lock:
+            if self._finder is None:
+                self._finder = NameFinder(index)
+            return self._finder
+
+    def find(self, query: str, limit: int = 8, reconcile: bool = True) -> list[FinderEntry]:
+        if reconcile:
+            self.index.reconcile()
+        return self.finder.find(query, limit)
+
+    def search_as_typed(self, query: str, names: int = 5, hits: int = 30) -> tuple[list[FinderEntry], list[MemoryHit]]:
+        """What the pane shows per keystroke: names, then full-text hits.
+
+        The files are compared with the index once per workbench; after that the index follows every commit
+        (and the workbench commits outside edits as they land), so a keystroke never walks the tree again.
+        """
+        if not self._reconciled:
+            self.catch_up()
+        return self.finder.find(query, names), self.search(query, hits, reconcile=False)
+
+    def catch_up(self) -> None:
+        """Compare the memory files with the index now (the pane does it when its search box gains focus,
+        off the UI thread, so edits made while no watcher ran are found without a keystroke paying for it)."""
+        self.index.reconcile()
+        self._reconciled = True
 
     def problems(self) -> dict[str, list[Problem]]:
         """Problems of the project's memory files, by relative path."""

@@ -70,6 +70,7 @@ class ChatPane(Vertical):
         self._tool_blocks: dict[str, ToolCallBlock] = {}
         self._permission: tuple[PermissionPrompt, asyncio.Future[str]] | None = None
         self._mcp_unsubscribe: Any = None
+        self._queued: list[str] = []  # requests sent before the agent was ready, sent once it is
 
     def compose(self) -> ComposeResult:
         with Conversation(id="conversation"):
@@ -99,6 +100,7 @@ class ChatPane(Vertical):
             self.services = await asyncio.to_thread(AgentServices.open, project)
         except Exception as exc:  # a broken state.db must not take the workbench down
             self.notify(f"the agent cannot start: {exc}", title="Agent", severity="error", timeout=30)
+            self._give_back_queued()
             return
         for problem in self.services.problems:
             self.notify(problem, title="Agent", severity="warning", timeout=15)
@@ -172,12 +174,38 @@ class ChatPane(Vertical):
         except AgentSetupError as exc:
             self.notify(str(exc), title="Agent", severity="error", timeout=30)
             if model is None:
+                self._give_back_queued()
                 return
             self.agent = await asyncio.to_thread(opening, resume=resume)
         await self._show_transcript()
         self._update_status()
         for pane in self.app.query(".project-pane"):
             pane.post_message(SessionSwitched(self.services, self.agent.session_id))
+        await self._send_queued()
+
+    async def _queue_until_ready(self, text: str) -> None:
+        """Keep a request typed before the agent is ready: shown now, sent when the session opens."""
+        self._queued.append(text)
+        if not self.query("#chat-starting"):
+            await self.conversation.mount(Static("starting… your request is sent when the agent is ready",
+                                                 id="chat-starting", classes="empty-state"))
+        await self.conversation.mount(UserMessage(text))
+        self.conversation.scroll_end(animate=False)
+
+    def _give_back_queued(self) -> None:
+        """The agent could not start: the queued words go back into the prompt rather than being lost."""
+        if self._queued:
+            self.query_one("#prompt", Input).value = "\n".join(self._queued)
+            self._queued.clear()
+
+    async def _send_queued(self) -> None:
+        if not self._queued or self.agent is None:
+            return
+        text = "\n\n".join(self._queued)
+        self._queued.clear()
+        await self.conversation.mount(UserMessage(text))
+        self.conversation.scroll_end(animate=False)
+        self._run_turn(text)
 
     def _subscriber_for_new_session(self) -> Callable[[ev.AgentEvent], None]:
         """A subscriber that goes quiet once another session replaces this one, so a cancelled turn's
@@ -261,7 +289,7 @@ class ChatPane(Vertical):
             await self.run_slash_command(text)
             return
         if self.agent is None:
-            self.notify("the agent is still starting", severity="warning")
+            await self._queue_until_ready(text)
             return
         if self.agent.is_running:
             self.notify("the agent is still working; Esc cancels the turn", severity="warning")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.message import Message
@@ -39,6 +39,15 @@ class MemorySearch(Vertical):
         results.display = False
         yield results
 
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        if event.widget.id == "memory-search-input" and self.project is not None:
+            self._catch_up()
+
+    @work(thread=True, exit_on_error=False, exclusive=True, group="memory-catch-up")
+    def _catch_up(self) -> None:
+        assert self.project is not None
+        self.project.memory.catch_up()
+
     @on(Input.Changed, "#memory-search-input")
     def _query_changed(self, event: Input.Changed) -> None:
         query = event.value.strip()
@@ -56,8 +65,7 @@ class MemorySearch(Vertical):
     def search(self, query: str) -> list:
         assert self.project is not None
         memory = self.project.memory
-        found = (memory.find(query, limit=5), memory.search(query, limit=30))
-        deliver(self, self._show, query, *found)
+        deliver(self, self._show, query, *memory.search_as_typed(query, names=5, hits=30))
 
     def _show(self, query: str, names: list[FinderEntry], hits: list[MemoryHit]) -> None:
         if self.query_one("#memory-search-input", Input).value.strip() != query:
