@@ -118,7 +118,8 @@ def test_history_top_10_scores_equal_plain_bm25_on_every_frequency_class(corpus,
     words = vocabulary()
     rng = random.Random(len(name))
     for _ in range(20):
-        query = [words[rng.choice(ranks)] for _ in range(rng.randint(1, 3))]
+        # distinct words: search counts a repeated word once, while FTS5 would count each repeat as a phrase
+        query = list(dict.fromkeys(words[rng.choice(ranks)] for _ in range(rng.randint(1, 3))))
         hits = index.search(" ".join(query), limit=10)
         assert same_scores(hits, plain_bm25(reference, query, fetch_count(10))), query
 
