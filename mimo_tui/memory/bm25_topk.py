@@ -18,8 +18,9 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
-from mimo_tui.memory.fts_query import quote
+from mimo_tui.memory.fts_query import TermStatistics, fetch_count, query_tokens, quote
 
 K1 = 1.2
 # Scoring every match costs about 1 µs per matching chunk; below this many, just do it.
@@ -88,3 +89,36 @@ def top_k(terms: Sequence[tuple[str, int]], rows: int, k: int, run: Runner,
         found += run(f"({_all_of(held)}) NOT ({any_of(missing)})" if missing else _all_of(held), k)
         found = sorted(found, key=lambda item: -item[1])[:k]
     return found, f"sets/{len(sets)}"
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """A query's best (rowid, score) as plain bm25 ranks them, the MATCH expression for marking, and the path taken."""
+
+    match: str
+    scored: list[tuple[int, float]]
+    path: str
+
+
+def rank_query(stats: TermStatistics, query: str, limit: int, run: Runner,
+               run_whole_index: Runner | None = None) -> Ranked | None:
+    """Every word of `query` ranked as plain FTS5 bm25 ranks them OR'ed; None when no word occurs in the index.
+
+    `run` answers over the rows being searched (with any filters); `run_whole_index` is given only when that is
+    the whole index, so that single-term lists can be cached in `stats` and serve as exact bounds.
+    """
+    tokens = query_tokens(query)
+    if not tokens or limit <= 0:
+        return None
+    terms = [(token, count) for token, count in stats.exact_frequencies(tokens) if count > 0]
+    if not terms:
+        return None
+    term_top: TermTop | None = None
+    if run_whole_index is not None:
+        whole = run_whole_index
+
+        def term_top(token: str) -> list[tuple[int, float]]:
+            return stats.remembered(("top", token.casefold()), lambda: whole(quote(token), TERM_TOP))
+
+    scored, path = top_k(terms, stats.rows(), fetch_count(limit), run, term_top)
+    return Ranked(any_of([token for token, _ in terms]), scored, path)

@@ -1,6 +1,5 @@
 """Safe FTS5 queries: word tokens quoted and OR'ed, exact per-term counts cached until the index changes, bm25
-with a relative floor. `plan` (used by history search only) still drops very common terms; memory search
-ranks every term exactly (bm25_topk.py)."""
+with a relative floor. Every term is ranked exactly (bm25_topk.py), in memory and history search alike."""
 
 from __future__ import annotations
 
@@ -9,17 +8,12 @@ import sqlite3
 import threading
 from collections.abc import Callable
 from typing import TypeVar
-from dataclasses import dataclass
 
 TOKENIZER = "porter unicode61 remove_diacritics 2"
 MARK_OPEN = "\x02"
 MARK_CLOSE = "\x03"
 MAX_TERMS = 16
 RELATIVE_FLOOR = 0.15
-# Summed document frequency above which bm25 over every match gets slow (about 1 µs per matching chunk).
-DF_BUDGET = 2000
-# When even the rarest term is that common, rank only the newest matches, up to this many.
-COMMON_WINDOW = 300
 TERM_CACHE_SIZE = 4096
 T = TypeVar("T")
 _WORD = re.compile(r"[^\W_]+")
@@ -53,18 +47,8 @@ def apply_floor(scored: list[tuple[int, float]], limit: int) -> list[tuple[int, 
     return [item for item in ordered if item[1] >= RELATIVE_FLOOR * top][:limit]
 
 
-@dataclass(frozen=True)
-class QueryPlan:
-    """The MATCH expression to run and whether to rank only the newest matches (all terms very common)."""
-
-    match: str
-    terms: tuple[str, ...]
-    windowed: bool
-    dropped: tuple[str, ...]
-
-
 class TermStatistics:
-    """How many rows match each query token (counted up to DF_BUDGET + 1), cached until the index changes."""
+    """How many rows match each query token, the index's row count and per-term lists, cached until it changes."""
 
     def __init__(self, db: sqlite3.Connection, fts_table: str) -> None:
         self._db = db
@@ -73,7 +57,6 @@ class TermStatistics:
         db.execute("PRAGMA temp_store=MEMORY")  # the scratch table below is written on every search
         self._hits = f"temp.{fts_table}_hits"
         db.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS {self._hits} USING fts5(heading, body, tokenize='{TOKENIZER}')")
-        self._df: dict[str, int] = {}
         self._exact: dict[str, int] = {}
         self._memo: dict[object, object] = {}
         self._rows: int | None = None
@@ -81,7 +64,6 @@ class TermStatistics:
 
     def invalidate(self) -> None:
         with self._lock:
-            self._df.clear()
             self._exact.clear()
             self._memo.clear()
             self._rows = None
@@ -126,43 +108,6 @@ class TermStatistics:
                         f"SELECT count(*) FROM {self._table} WHERE {self._table} MATCH ?", (quote(token),)).fetchone()[0])
                 counted.append((token, self._exact[key]))
             return counted
-
-    def frequency(self, token: str) -> int:
-        """Rows matching `token`, counted only up to DF_BUDGET + 1 so that very common words stay cheap."""
-        key = token.casefold()
-        with self._lock:
-            if key not in self._df:
-                if len(self._df) > TERM_CACHE_SIZE:
-                    self._df.clear()
-                row = self._db.execute(
-                    f"SELECT count(*) FROM (SELECT 1 FROM {self._table} WHERE {self._table} MATCH ? LIMIT ?)",
-                    (quote(token), DF_BUDGET + 1),
-                ).fetchone()
-                self._df[key] = int(row[0])
-            return self._df[key]
-
-    def plan(self, query: str) -> QueryPlan | None:
-        """A plan for `query`, or None when no token of it occurs in the index."""
-        tokens = query_tokens(query)
-        if not tokens:
-            return None
-        with self._lock:
-            self._check_version()
-            weighted = sorted((self.frequency(token), token) for token in tokens)
-        weighted = [item for item in weighted if item[0] > 0]
-        if not weighted:
-            return None
-        kept: list[str] = []
-        spent = 0
-        for df, token in weighted:
-            if not kept or spent + df <= DF_BUDGET:
-                kept.append(token)
-                spent += df
-        windowed = spent > DF_BUDGET
-        if windowed:
-            kept = [token for _, token in weighted[:2]]
-        dropped = tuple(token for _, token in weighted if token not in kept)
-        return QueryPlan(" OR ".join(quote(token) for token in kept), tuple(kept), windowed, dropped)
 
     def marked(self, rows: list[tuple[int, str, str]], match: str, snippet_tokens: int) -> dict[int, tuple[str, str]]:
         """(snippet, marked body) of each (rowid, heading, body), matched in a tiny scratch table.

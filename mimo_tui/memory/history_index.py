@@ -8,15 +8,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from mimo_tui.memory.fts_query import (
-    COMMON_WINDOW,
-    MARK_CLOSE,
-    MARK_OPEN,
-    TOKENIZER,
-    TermStatistics,
-    apply_floor,
-    fetch_count,
-)
+from mimo_tui.memory.bm25_topk import rank_query
+from mimo_tui.memory.fts_query import MARK_CLOSE, MARK_OPEN, TOKENIZER, TermStatistics, apply_floor
 
 KINDS = ("user", "assistant", "tool_input", "tool_output", "error")
 SNIPPET_TOKENS = 20
@@ -105,13 +98,10 @@ class HistoryIndex:
 
     def search(self, query: str, limit: int = 10, session_id: str | None = None,
                kinds: tuple[str, ...] | None = None) -> list[HistoryHit]:
-        """Best matching messages by bm25 (newest matches only when every term is very common); never raises on odd text."""
+        """Best matching messages, every word counted, ranked exactly as plain bm25 would; never raises on odd text."""
         with self._lock:
             db = self._connect(create=False)
             if db is None or self._stats is None or limit <= 0:
-                return []
-            plan = self._stats.plan(query)
-            if plan is None:
                 return []
             clauses, params = "", []
             if session_id is not None:
@@ -120,17 +110,23 @@ class HistoryIndex:
             if kinds:
                 clauses += f" AND kind IN ({', '.join('?' * len(kinds))})"
                 params += list(kinds)
-            order = "ORDER BY rowid DESC" if plan.windowed else "ORDER BY rank"
-            count = COMMON_WINDOW if plan.windowed else fetch_count(limit)
-            rows = db.execute(f"SELECT rowid, rank FROM history_fts WHERE history_fts MATCH ?{clauses} {order} LIMIT ?",
-                              [plan.match, *params, count]).fetchall()
-            kept = apply_floor([(rowid, -rank) for rowid, rank in rows], limit)
+
+            sql = f"SELECT rowid, rank FROM history_fts WHERE history_fts MATCH ?{clauses} ORDER BY rank LIMIT ?"
+
+            def run(match: str, count: int) -> list[tuple[int, float]]:
+                return [(rowid, -rank) for rowid, rank in db.execute(sql, [match, *params, count])]
+
+            # Unfiltered, `run` covers the whole index, so its single-term lists can be cached as exact bounds.
+            ranked = rank_query(self._stats, query, limit, run, None if clauses else run)
+            if ranked is None:
+                return []
+            kept = apply_floor(ranked.scored, limit)
             if not kept:
                 return []
             scores = dict(kept)
             rows = db.execute(f"SELECT rowid, text, session_id, message_id, role, kind, created_at FROM history_fts "
                               f"WHERE rowid IN ({', '.join('?' * len(kept))})", list(scores)).fetchall()
-            marked = self._stats.marked([(row[0], "", row[1]) for row in rows], plan.match, SNIPPET_TOKENS)
+            marked = self._stats.marked([(row[0], "", row[1]) for row in rows], ranked.match, SNIPPET_TOKENS)
             hits = [HistoryHit(sid, mid, role, kind, " ".join(marked.get(rowid, (text[:200], ""))[0].split()),
                                round(scores[rowid], 4), float(created))
                     for rowid, text, sid, mid, role, kind, created in rows]

@@ -9,17 +9,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from mimo_tui.memory.bm25_topk import TERM_TOP, any_of, top_k
-from mimo_tui.memory.fts_query import (
-    MARK_CLOSE,
-    MARK_OPEN,
-    TOKENIZER,
-    TermStatistics,
-    apply_floor,
-    fetch_count,
-    query_tokens,
-    quote,
-)
+from mimo_tui.memory.bm25_topk import rank_query
+from mimo_tui.memory.fts_query import MARK_CLOSE, MARK_OPEN, TOKENIZER, TermStatistics, apply_floor
 from mimo_tui.memory.layers import SKIPPED_FOLDERS, classify, memory_files
 from mimo_tui.memory.sections import split_sections
 from mimo_tui.sqlite_connect import connect_wal
@@ -380,21 +371,13 @@ class MemoryIndex:
 
     def _ranked(self, query: str, scope: str | Iterable[str] | None, kind: str | Iterable[str] | None,
                 session_id: str | None, limit: int) -> tuple[str, list[tuple[int, float]]] | None:
-        tokens = query_tokens(query)
-        if not tokens or limit <= 0:
-            return None
-        terms = [(token, count) for token, count in self._stats.exact_frequencies(tokens) if count > 0]
-        if not terms:
-            return None
         filters, params = _filters(scope, kind, session_id)
-
-        def term_top(token: str) -> list[tuple[int, float]]:
-            return self._stats.remembered(("top", token.casefold()), lambda: self._run(quote(token), "", [], TERM_TOP))
-
-        scored, self._last_path = top_k(terms, self._stats.rows(), fetch_count(limit),
-                                        lambda match, count: self._run(match, filters, params, count),
-                                        None if filters else term_top)
-        return any_of([token for token, _ in terms]), scored
+        ranked = rank_query(self._stats, query, limit, lambda match, count: self._run(match, filters, params, count),
+                            None if filters else lambda match, count: self._run(match, "", [], count))
+        if ranked is None:
+            return None
+        self._last_path = ranked.path
+        return ranked.match, ranked.scored
 
     def _run(self, match: str, filters: str, params: list[str], count: int) -> list[tuple[int, float]]:
         if filters:
