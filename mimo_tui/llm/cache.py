@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict
+import time
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -57,3 +58,11 @@ class ResponseCache:
     def put(self, key: str, completion: Completion) -> None:
         """Store completion under key (temp file, fsync, rename)."""
         atomic_write(self._path(key), _canonical(asdict(completion)).encode())
+
+    def lookup(self, model: str, messages: list[dict], tools: list[dict] | None, params: dict[str, Any],
+               sample_index: int) -> tuple[str, Completion | None]:
+        """The key of one request and its cached completion (its latency that of this lookup), or None."""
+        started = time.perf_counter()
+        key = self.key(model, messages, tools, params, sample_index)
+        hit = self.get(key)
+        return key, None if hit is None else replace(hit, latency_s=time.perf_counter() - started)

@@ -7,7 +7,7 @@ import random
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import aclosing
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from . import runtime
@@ -215,11 +215,8 @@ class Gateway:
         params.pop("stream", None)
         key: str | None = None
         if use_cache and self.cache is not None:
-            started = time.perf_counter()
-            key = ResponseCache.key(spec.name, messages, tools, params, sample_index)
-            hit = self.cache.get(key)
+            key, hit = self.cache.lookup(spec.name, messages, tools, params, sample_index)
             if hit is not None:
-                hit = replace(hit, latency_s=time.perf_counter() - started)
                 self._account(spec, hit, 0, cached=True, streamed=False)
                 return hit
         await self.warm_up()

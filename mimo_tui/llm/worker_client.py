@@ -11,11 +11,9 @@ import asyncio
 import json
 import os
 import sys
-import time
 import uuid
 from collections import deque
 from collections.abc import AsyncIterator, Callable
-from dataclasses import replace
 from typing import Any
 
 from . import offline
@@ -317,13 +315,10 @@ class WorkerGateway:
         params.pop("stream", None)
         key: str | None = None
         if use_cache and self.cache is not None:
-            started = time.perf_counter()
-            key = ResponseCache.key(spec.name, messages, tools, params, sample_index)
-            hit = self.cache.get(key)
+            key, hit = self.cache.lookup(spec.name, messages, tools, params, sample_index)
             if hit is not None:
                 self._here.cache_hits += 1
                 self._sum()
-                hit = replace(hit, latency_s=time.perf_counter() - started)
                 if self.on_call is not None:
                     self.on_call(CallRecord(spec.name, hit.usage, hit.latency_s, 0, cached=True, streamed=False))
                 return hit
