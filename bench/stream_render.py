@@ -19,9 +19,10 @@ measured from the press until the prompt's value changed: the key was handled on
 not yet drawn. It is printed as "keys in-process" and is not what a user sees.
 
 Key echo on a real terminal screen (bench/key_echo.py), per answer: the real `mimo` in a private tmux
-server (120x40) against the same local server streams the answer; a key is sent with `tmux send-keys`
-every ~100 ms while it streams (paced over --echo-stream-s, default 10 s) and timed until `tmux capture-pane -p` shows it (then Backspace, timed the
-same way); the same measure on a bare Textual app with one Input, in the same run, is the reference.
+server (120x40) against the same local server streams the answer (paced over --echo-stream-s, default
+10 s); a key is sent with `tmux send-keys` every ~100 ms while it streams and timed until
+`tmux capture-pane -p` shows it (then Backspace, timed the same way); the same measure on a bare Textual
+app with one Input, in the same run, is the reference.
 
 With --elia PYTHON the same answer is streamed from the same server into elia-chat (Textual + litellm;
 install it apart: python -m venv /tmp/elia && /tmp/elia/bin/pip install elia-chat), headless at the same
