@@ -1,6 +1,6 @@
 """Does the trainer learn from its training data, and can its gate be trusted? A simulated benchmark.
 
-Usage: python bench/skill_learning.py [--seeds 5] [--grader exact|python-feedback] [--samples K] [--alpha A]
+Usage: python bench/skill_learning.py [--tiny] [--seeds 5] [--grader exact|python-feedback] [--samples K] [--alpha A]
                                       [--gate-rounds R] [--epochs E] [--slip S] [--verbose]
 
 The world (bench/skill_learning_sim.py): tasks that normalise one value (date, amount, company, time, phone,
@@ -42,7 +42,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--epochs", type=int, help="epochs (default: the trainer's)")
     parser.add_argument("--slip", type=float, default=0.06, help="the target's slip rate (default 0.06)")
     parser.add_argument("--verbose", action="store_true", help="print every gate decision")
-    return parser.parse_args(argv)
+    parser.add_argument("--tiny", action="store_true", help="smoke run: 1 seed, 1 epoch (its figures mean little)")
+    args = parser.parse_args(argv)
+    if args.tiny:
+        args.seeds, args.epochs = 1, 1
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:

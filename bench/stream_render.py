@@ -14,8 +14,15 @@ Per answer (ordinary markdown, and code-dense markdown):
 Chunk sizes: 4 characters (about one token, as OpenAI streams) and 16 (about four, as providers that
 send text deltas do), by default.
 
-While streaming, a key press ("x" into the prompt) is simulated every 100 ms and its latency measured
-from the press until the prompt's value changed (the key was handled on the app's event loop).
+While streaming, a key press ("x" into the prompt) is simulated every 100 ms in-process and its latency
+measured from the press until the prompt's value changed: the key was handled on the app's event loop, but
+not yet drawn. It is printed as "keys in-process" and is not what a user sees.
+
+Key echo on a real terminal screen (bench/key_echo.py), per answer: the real `mimo` in a private tmux
+server (120x40) against the same local server streams the answer (paced over --echo-stream-s, default
+10 s); a key is sent with `tmux send-keys` every ~100 ms while it streams and timed until
+`tmux capture-pane -p` shows it (then Backspace, timed the same way); the same measure on a bare Textual
+app with one Input, in the same run, is the reference.
 
 With --elia PYTHON the same answer is streamed from the same server into elia-chat (Textual + litellm;
 install it apart: python -m venv /tmp/elia && /tmp/elia/bin/pip install elia-chat), headless at the same
@@ -23,7 +30,8 @@ size, and its tokens/s measured the same way (first streamed character to last o
 the whole reply per chunk and gets slower as it grows, so it is capped (--elia-cap-s) and what it showed by
 then is counted, which flatters it.
 
-Run: python bench/stream_render.py [--tokens 20000] [--chunk-chars 4,16] [--elia /tmp/elia/bin/python]   (from the repo root)
+Run: python bench/stream_render.py [--tokens 20000] [--chunk-chars 4,16] [--elia /tmp/elia/bin/python] [--tiny]
+(from the repo root; --tiny: a 300-token ordinary answer, 16 chars/chunk, 4 echo presses: a smoke run)
 """
 
 from __future__ import annotations
@@ -39,8 +47,13 @@ from pathlib import Path
 
 # MIMO_BENCH_ROOT=/other/checkout measures another source tree (e.g. the code before a change).
 sys.path.insert(0, os.environ.get("MIMO_BENCH_ROOT") or str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from key_echo import key_echo  # noqa: E402
 from mimo_tui.llm import count_tokens  # noqa: E402
+
+LAST_WORDS = "That is the whole answer."
+FIRST_WORDS = {"ordinary": "Section 1", "code-dense": "def handle"}
 
 KEY_INTERVAL_S = 0.1
 
@@ -100,12 +113,14 @@ async def measure_keys(app, stop: asyncio.Event, latencies: list[float]) -> None
 
 
 SERVER_SCRIPT = """
-import sys, time
+import socketserver, sys, time
 sys.path.insert(0, sys.argv[1])
+# The key-echo run closes mimo's window while the answer may still stream: a reset connection is expected.
+socketserver.BaseServer.handle_error = lambda self, request, client_address: None
 from tests.fixtures.openai_server import LocalOpenAIServer, Reply
 answer = open(sys.argv[2], encoding="utf-8").read()
 server = LocalOpenAIServer().start()
-server.responder = lambda body: Reply(text=answer, chunk_size=int(sys.argv[3]))
+server.responder = lambda body: Reply(text=answer, chunk_size=int(sys.argv[3]), chunk_delay=float(sys.argv[4]))
 print(server.base_url, flush=True)
 sys.stdin.read()
 server.stop()
@@ -115,14 +130,14 @@ server.stop()
 class ServerProcess:
     """The local OpenAI-compatible server in its own process, so it does not share the app's GIL."""
 
-    def __init__(self, answer: str, folder: Path, chunk_chars: int) -> None:
+    def __init__(self, answer: str, folder: Path, chunk_chars: int, chunk_delay_s: float = 0.0) -> None:
         import subprocess
 
         answer_file = folder / "answer.md"
         answer_file.write_text(answer, encoding="utf-8")
         root = str(Path(__file__).resolve().parent.parent)
         self.process = subprocess.Popen(
-            [sys.executable, "-c", SERVER_SCRIPT, root, str(answer_file), str(chunk_chars)],
+            [sys.executable, "-c", SERVER_SCRIPT, root, str(answer_file), str(chunk_chars), str(chunk_delay_s)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
         )
         assert self.process.stdout is not None
@@ -243,15 +258,16 @@ def make_project(folder: Path, base_url: str) -> Path:
     project = folder / "proj"
     (project / ".mimo").mkdir(parents=True)
     (project / ".mimo" / "config.toml").write_text(
-        f'[model]\ndefault = "bench"\n\n[models.bench]\nmodel = "openai/bench"\napi_base = "{base_url}"\napi_key = "sk-bench"\n'
+        f'[model]\ndefault = "bench"\n\n[models.bench]\nmodel = "openai/bench"\napi_base = "{base_url}"\napi_key = "env:MIMO_BENCH_KEY"\n'
     )
+    os.environ["MIMO_BENCH_KEY"] = "sk-bench"
     return project
 
 
 def show(label: str, result: dict[str, float]) -> None:
     keys = (
-        f"keys: {result['key_presses']} presses, median {result['key_median_ms']:.1f} ms, p95 {result['key_p95_ms']:.1f} ms, "
-        f"max {result['key_max_ms']:.1f} ms" if result.get("key_presses") else "keys: none measured"
+        f"keys in-process (value changed, not drawn): {result['key_presses']} presses, median {result['key_median_ms']:.1f} ms, p95 {result['key_p95_ms']:.1f} ms, "
+        f"max {result['key_max_ms']:.1f} ms" if result.get("key_presses") else "keys in-process: none measured"
     )
     print(f"{label:<40} {result['tokens']:>6} tokens in {result['seconds']:6.2f} s = {result['tokens_per_s']:8.0f} tokens/s   {keys}")
     if "ui_cpu_s" in result:
@@ -285,7 +301,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, dict[str, float]]:
         for name, make in (("ordinary", ordinary_markdown), ("code-dense", code_dense_markdown)):
             if name not in args.kinds:
                 continue
-            answer = make(args.tokens)
+            answer = make(args.tokens) + f"\n\n{LAST_WORDS}\n"
             results[f"{name} render-only"] = await run_render_only(answer, Path(tmp) / f"{name}-render")
             show(f"{name}, render only", results[f"{name} render-only"])
             for chunk_chars in args.chunk_chars:
@@ -308,7 +324,28 @@ async def main_async(args: argparse.Namespace) -> dict[str, dict[str, float]]:
                         print(f"{'':<40} mimo end to end / elia = {ratio:.0f}x")
                 finally:
                     server.close()
+            show_echo(name, answer, args)
     return results
+
+
+def show_echo(name: str, answer: str, args: argparse.Namespace) -> None:
+    """Key echo on a real terminal screen while mimo streams this answer, beside a bare Textual Input."""
+    chunk_chars = args.chunk_chars[0]
+    chunks = len(answer) / chunk_chars
+    server = ServerProcess(answer, Path(tempfile.mkdtemp(prefix="mimo-bench-echo-server-")), chunk_chars,
+                           args.echo_stream_s / chunks)
+    try:
+        measured = key_echo(server.base_url, answer, FIRST_WORDS[name], LAST_WORDS, args.echo_presses)
+    finally:
+        server.close()
+    if isinstance(measured, str):
+        print(measured)
+        return
+    mimo, reference = measured
+    print(f"key echo on a real terminal screen (tmux 120x40, send-keys -> capture-pane shows it), {name}, "
+          f"{chunk_chars} chars/chunk:")
+    print(mimo.line("  mimo, while the answer streams"))
+    print(reference.line("  reference: bare Textual Input, idle"))
 
 
 def main() -> int:
@@ -321,7 +358,17 @@ def main() -> int:
                         help="answers to stream, comma-separated: ordinary,code-dense (default both)")
     parser.add_argument("--elia", metavar="PYTHON", help="python of a venv with elia-chat installed, for a side-by-side run")
     parser.add_argument("--elia-cap-s", type=float, default=60.0, help="stop measuring elia after this many seconds of streaming")
+    parser.add_argument("--echo-presses", type=int, default=100,
+                        help="most key presses (type + backspace count as two) timed on the tmux screen per answer")
+    parser.add_argument("--echo-stream-s", type=float, default=10.0,
+                        help="spread the echo run's stream over about this many seconds (default 10, still faster than "
+                             "any provider, so ~100 presses land while it streams; 0: full speed, a few presses)")
+    parser.add_argument("--tiny", action="store_true",
+                        help="smoke run: 300-token ordinary answer, 16 chars/chunk, 4 echo presses over a 3 s stream")
     args = parser.parse_args()
+    if args.tiny:
+        args.tokens, args.kinds, args.chunk_chars, args.echo_presses = 300, ["ordinary"], [16], 4
+        args.echo_stream_s = 3.0
     print(f"streamed answer of ~{args.tokens} tokens into the mimo chat pane (headless, 120x40), target >= 5,000 tokens/s, keys < 50 ms")
     asyncio.run(main_async(args))
     return 0

@@ -1,14 +1,21 @@
-"""Trainer benchmark against the local OpenAI-compatible server (100 ms per reply).
+"""Trainer benchmark against the local OpenAI-compatible server (its own process, 100 ms per reply).
 
-Measures: the trainer's own overhead as a share of wall time (target < 5 %), rollouts per second
-at gateway concurrency 1, 8 and 32, and the provider calls of a stopped-then-resumed run against a
-fresh one. Run from the repository root: `python bench/trainer_overhead.py`.
+Measures: the trainer's CPU per model call (process CPU time of the whole bench process during the run:
+trainer, gateway, litellm, everything but the server, which runs in its own process) beside a raw HTTP
+client (httpx) sending the same requests (the messages the trainer sent, recorded) to the same server at
+the same concurrency in the same run; wall time against time with a call in flight; rollouts per second at
+gateway concurrency 1, 8 and 32; and the provider calls of a stopped-then-resumed run against a fresh one.
+Run from the repository root: `python bench/trainer_overhead.py [--tiny]` (--tiny: 5 ms replies, the CPU
+per call figures only: a smoke run that checks the bench still works, its figures mean little).
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import json
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -28,9 +35,40 @@ from mimo_tui.skillopt.dataset import load_splits  # noqa: E402
 from mimo_tui.skillopt.run_folder import RunFolder, read_events  # noqa: E402
 from mimo_tui.skillopt.session import new_run, resume_run  # noqa: E402
 from mimo_tui.skillopt.trainer import Trainer  # noqa: E402
-from tests.fixtures.openai_server import LocalOpenAIServer, Reply  # noqa: E402
+from tests.fixtures.openai_server import Reply  # noqa: E402
 
 LATENCY_S = 0.1
+SERVER_SCRIPT = """
+import sys
+sys.path.insert(0, sys.argv[1])
+sys.path.insert(0, sys.argv[1] + "/bench")
+from tests.fixtures.openai_server import LocalOpenAIServer
+from trainer_overhead import demo_responder
+server = LocalOpenAIServer().start()
+server.latency = float(sys.argv[2])
+server.responder = demo_responder
+print(server.base_url, flush=True)
+sys.stdin.read()
+server.stop()
+"""
+
+
+class ServerProcess:
+    """The demo's server in its own process, so its CPU is not counted as the trainer's."""
+
+    def __init__(self, latency_s: float) -> None:
+        root = str(Path(__file__).resolve().parent.parent)
+        self.process = subprocess.Popen([sys.executable, "-c", SERVER_SCRIPT, root, str(latency_s)],
+                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        assert self.process.stdout is not None
+        self.base_url = self.process.stdout.readline().strip()
+        if not self.base_url:
+            raise RuntimeError("the local OpenAI-compatible server process did not start")
+
+    def close(self) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.close()
+        self.process.wait(timeout=10)
 NO_ESTIMATE = CostEstimate(0, 0, 0, 0.0, True)
 
 
@@ -48,8 +86,10 @@ class TimedGateway(Gateway):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.intervals: list[tuple[float, float]] = []
+        self.requests: list[list[dict]] = []
 
     async def complete(self, spec: ModelSpec, messages: list[dict], tools: list[dict] | None = None, **kw: Any) -> Completion:
+        self.requests.append(messages)
         start = time.perf_counter()
         try:
             return await super().complete(spec, messages, tools, **kw)
@@ -77,7 +117,7 @@ def project_in(folder: Path) -> tuple[Project, Any]:
     return project, entry
 
 
-def server_models(server: LocalOpenAIServer) -> dict[str, Any]:
+def server_models(server: ServerProcess) -> dict[str, Any]:
     endpoint = {"model": "openai/test", "api_base": server.base_url, "api_key": "sk-test"}
     return {"bench-target": endpoint, "bench-optimizer": endpoint}
 
@@ -91,22 +131,47 @@ def factory(concurrency: int, gateways: list[TimedGateway]):
     return build
 
 
-async def overhead(server: LocalOpenAIServer, folder: Path) -> dict[str, float]:
+async def overhead(server: ServerProcess, folder: Path) -> dict[str, float]:
     project, entry = project_in(folder)
     gateways: list[TimedGateway] = []
     config = TrainConfig(skill="date-normalizer", target="bench-target", optimizer="bench-optimizer", epochs=1)
     prepared = new_run(config, project.store, project.workspace.runs_dir, entry, server_models(server), factory(8, gateways))
     await prepared.trainer.gateway.warm_up()
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     summary = await prepared.trainer.run(NO_ESTIMATE)
-    wall = time.perf_counter() - started
+    wall, cpu = time.perf_counter() - started, time.process_time() - cpu
     model = busy_time(gateways[0].intervals)
     return {"wall_s": wall, "model_busy_s": model, "overhead_s": wall - model, "overhead_pct": 100 * (wall - model) / wall,
+            "cpu_s": cpu, "requests": gateways[0].requests,
             "calls": gateways[0].totals.calls, "accepted": len(summary["accepted_steps"]),
             "test_baseline": summary["test"]["baseline"]["score"], "test_final": summary["test"]["final"]["score"]}
 
 
-async def rollouts_per_second(server: LocalOpenAIServer, folder: Path, concurrency: int) -> float:
+def provider_requests(requests: list[list[dict]], calls: int) -> list[list[dict]]:
+    """The trainer's requests without the repeats its cache answered, `calls` of them (what reached the server)."""
+    unique = list({json.dumps(messages, sort_keys=True): messages for messages in requests}.values())
+    return (unique * (calls // max(1, len(unique)) + 1))[:calls]
+
+
+async def raw_client(server: ServerProcess, requests: list[list[dict]], concurrency: int) -> dict[str, float]:
+    """The same requests sent with a plain httpx client at the same concurrency: the floor for CPU per call."""
+    import httpx
+
+    limit = asyncio.Semaphore(concurrency)
+    async with httpx.AsyncClient(base_url=server.base_url, headers={"Authorization": "Bearer sk-test"}, timeout=30) as client:
+        async def call(messages: list[dict]) -> str:
+            async with limit:
+                response = await client.post("/chat/completions", json={"model": "test", "messages": messages})
+                response.raise_for_status()
+                return response.json()["choices"][0]["message"]["content"]
+
+        await call(requests[0])  # connect once, as the trainer's gateway warmed up before its clock started
+        started, cpu = time.perf_counter(), time.process_time()
+        await asyncio.gather(*(call(messages) for messages in requests))
+        return {"wall_s": time.perf_counter() - started, "cpu_s": time.process_time() - cpu, "calls": len(requests)}
+
+
+async def rollouts_per_second(server: ServerProcess, folder: Path, concurrency: int) -> float:
     entry = next(e for e in find_skills(folder) if e.name == "date-normalizer")
     splits = load_splits(entry.eval_dir)
     tasks = (splits.train + splits.test)[: max(16, min(128, concurrency * 4))]
@@ -122,7 +187,7 @@ async def rollouts_per_second(server: LocalOpenAIServer, folder: Path, concurren
     return len(tasks) / (time.perf_counter() - started)
 
 
-async def resume_calls(server: LocalOpenAIServer, folder: Path) -> dict[str, int]:
+async def resume_calls(server: ServerProcess, folder: Path) -> dict[str, int]:
     project, entry = project_in(folder)
     models = server_models(server)
     gateways: list[TimedGateway] = []
@@ -151,27 +216,43 @@ async def resume_calls(server: LocalOpenAIServer, folder: Path) -> dict[str, int
             "resume_cache_hits": gateways[-1].totals.cache_hits}
 
 
-async def main() -> None:
+async def main(tiny: bool) -> None:
+    latency = 0.005 if tiny else LATENCY_S
     load_litellm()
     offline_models.register_demo_models()
-    with LocalOpenAIServer() as server, tempfile.TemporaryDirectory() as tmp:
-        server.latency = LATENCY_S
-        server.responder = demo_responder
-        os.environ["XDG_CONFIG_HOME"] = str(Path(tmp) / "config")
-        result = await overhead(server, Path(tmp) / "overhead")
-        print(f"trainer overhead (demo, 1 epoch, concurrency 8, {LATENCY_S * 1000:.0f} ms replies): "
-              f"wall {result['wall_s']:.2f} s, model busy {result['model_busy_s']:.2f} s, "
-              f"overhead {result['overhead_s']:.2f} s = {result['overhead_pct']:.1f} % of wall time "
-              f"({result['calls']:.0f} calls, {result['accepted']:.0f} accepted step(s), "
-              f"test {result['test_baseline']:.2f} -> {result['test_final']:.2f})")
-        for concurrency in (1, 8, 32):
-            rate = await rollouts_per_second(server, Path(tmp), concurrency)
-            print(f"rollouts/s at concurrency {concurrency:>2}: {rate:6.1f}  (ideal {concurrency / LATENCY_S:.0f})")
-        calls = await resume_calls(server, Path(tmp) / "resume")
-        print(f"provider calls: fresh run {calls['fresh']}; stopped run {calls['before_stop']} + resumed "
-              f"{calls['after_resume']} = {calls['before_stop'] + calls['after_resume']} "
-              f"(resume served {calls['resume_cache_hits']} from the run's cache)")
+    server = ServerProcess(latency)
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            os.environ["XDG_CONFIG_HOME"] = str(Path(tmp) / "config")
+            result = await overhead(server, Path(tmp) / "overhead")
+            calls = result["calls"]
+            raw = await raw_client(server, provider_requests(result["requests"], int(calls)), 8)
+            print(f"trainer run (demo, 1 epoch, concurrency 8, {latency * 1000:.0f} ms replies, server in its own process): "
+                  f"{calls:.0f} calls, {result['accepted']:.0f} accepted step(s), "
+                  f"test {result['test_baseline']:.2f} -> {result['test_final']:.2f}")
+            trainer_ms = 1000 * result["cpu_s"] / calls
+            raw_ms = 1000 * raw["cpu_s"] / raw["calls"]
+            print(f"  trainer CPU per call     {trainer_ms:7.2f} ms   (process CPU {result['cpu_s']:.2f} s over {calls:.0f} calls: "
+                  f"trainer + gateway + litellm)")
+            print(f"  raw client CPU per call  {raw_ms:7.2f} ms   (httpx, the same {raw['calls']:.0f} requests, same server, "
+                  f"concurrency 8, process CPU {raw['cpu_s']:.2f} s)")
+            print(f"  trainer / raw client CPU per call: {trainer_ms / raw_ms if raw_ms else float('inf'):.1f} x")
+            print(f"  wall: trainer {result['wall_s']:.2f} s (a call in flight {result['model_busy_s']:.2f} s, none "
+                  f"{result['overhead_s']:.2f} s = {result['overhead_pct']:.1f} %), raw client {raw['wall_s']:.2f} s")
+            if tiny:
+                return
+            for concurrency in (1, 8, 32):
+                rate = await rollouts_per_second(server, Path(tmp), concurrency)
+                print(f"rollouts/s at concurrency {concurrency:>2}: {rate:6.1f}  (ideal {concurrency / latency:.0f})")
+            calls_seen = await resume_calls(server, Path(tmp) / "resume")
+            print(f"provider calls: fresh run {calls_seen['fresh']}; stopped run {calls_seen['before_stop']} + resumed "
+                  f"{calls_seen['after_resume']} = {calls_seen['before_stop'] + calls_seen['after_resume']} "
+                  f"(resume served {calls_seen['resume_cache_hits']} from the run's cache)")
+    finally:
+        server.close()
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tiny", action="store_true", help="a quick smoke run (5 ms replies, CPU per call only)")
+    asyncio.run(main(parser.parse_args().tiny))

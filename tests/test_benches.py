@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -14,8 +15,13 @@ BENCH = Path(__file__).resolve().parents[1] / "bench"
 FIGURE = re.compile(r"p95\s+\d+\.\d+")
 
 
-def run_bench(name: str, tmp_path: Path) -> str:
+def run_bench(name: str, tmp_path: Path, path_without_tmux: bool = False) -> str:
     env = {**os.environ, "XDG_DATA_HOME": str(tmp_path / "xdg-data"), "XDG_CONFIG_HOME": str(tmp_path / "xdg-config")}
+    if path_without_tmux:  # only git on the PATH: the bench finds no tmux
+        only_git = tmp_path / "bin-without-tmux"
+        only_git.mkdir()
+        (only_git / "git").symlink_to(shutil.which("git") or "/usr/bin/git")
+        env["PATH"] = str(only_git)
     done = subprocess.run([sys.executable, str(BENCH / name), "--tiny"], capture_output=True, text=True,
                           timeout=300, cwd=tmp_path, env=env)
     assert done.returncode == 0, f"{name} --tiny failed:\n{done.stdout}\n{done.stderr}"
@@ -39,3 +45,56 @@ def test_store_commit_bench_prints_save_beside_raw_git(tmp_path: Path, name: str
     assert re.search(r"save -> committed, 200 commits .*\d+\.\d", out)
     assert re.search(r"raw git add \+ commit, same repo .*\d+\.\d", out)
     assert re.search(r"save / raw git commit in the same repo: \d+\.\d+ x", out)
+
+
+TMUX = shutil.which("tmux") is not None
+NO_TMUX = "tmux is not installed"
+MEDIAN_P95_MAX = r"median\s+\d+\.\d+ ms, p95\s+\d+\.\d+ ms, max\s+\d+\.\d+ ms"
+
+
+def test_stream_render_bench_prints_key_echo_on_screen_beside_a_bare_input(tmp_path: Path) -> None:
+    out = run_bench("stream_render.py", tmp_path)
+    assert re.search(r"ordinary, 16 chars/chunk, end to end .*tokens/s .*keys in-process \(value changed, not drawn\)", out)
+    if not TMUX:
+        assert NO_TMUX in out
+        return
+    assert re.search(r"mimo, while the answer streams\s+\d+ presses, " + MEDIAN_P95_MAX, out), out
+    assert re.search(r"reference: bare Textual Input, idle\s+\d+ presses, " + MEDIAN_P95_MAX, out), out
+
+
+def test_trainer_overhead_bench_prints_cpu_per_call_beside_a_raw_client(tmp_path: Path) -> None:
+    out = run_bench("trainer_overhead.py", tmp_path)
+    trainer = re.search(r"trainer CPU per call\s+(\d+\.\d+) ms .*over (\d+) calls", out)
+    raw = re.search(r"raw client CPU per call\s+\d+\.\d+ ms .*the same (\d+) requests", out)
+    assert trainer and raw, out
+    assert trainer.group(2) == raw.group(1), "the raw client must make as many calls as the trainer did"
+    assert re.search(r"trainer / raw client CPU per call: \d+\.\d x", out)
+
+
+def test_startup_frame_bench_prints_the_frame_beside_the_reference(tmp_path: Path) -> None:
+    out = run_bench("startup_frame.py", tmp_path)
+    if not TMUX:
+        assert NO_TMUX in out
+        return
+    assert re.search(r"mimo\s+\d+ ms\s+runs: \d+", out) and re.search(r"reference\s+\d+ ms\s+runs: \d+", out), out
+    assert re.search(r"litellm imported by first frame: (no|YES)", out)
+    assert "litellm in the UI process by the end of start-up" in out
+
+
+def test_first_words_bench_prints_the_first_words_time(tmp_path: Path) -> None:
+    out = run_bench("first_words.py", tmp_path)
+    if not TMUX:
+        assert NO_TMUX in out
+        return
+    assert re.search(r"first words\s+\d+ ms\s+runs: \d+", out), out
+
+
+def test_skill_learning_bench_prints_a_seed_and_the_summary(tmp_path: Path) -> None:
+    out = run_bench("skill_learning.py", tmp_path)
+    assert re.search(r"summary over 1 seeds", out), out
+
+
+@pytest.mark.parametrize("name", ["startup_frame.py", "first_words.py", "stream_render.py"])
+def test_a_bench_that_needs_tmux_says_so_when_it_is_missing(tmp_path: Path, name: str) -> None:
+    out = run_bench(name, tmp_path, path_without_tmux=True)
+    assert NO_TMUX in out
