@@ -8,7 +8,7 @@ Per answer (ordinary markdown, and code-dense markdown):
   answer over HTTP through litellm, the model gateway and the agent loop, with no UI: the ceiling the
   transport sets. At about one token per chunk it is litellm's per-chunk handling (~0.3 ms a chunk here).
 - end to end, per chunk size: the same stream into the chat pane of the real workbench app running
-  headless (120x40). Tokens/s = answer tokens / (first streamed delta .. last block rendered, including
+  headless (120x40), through the model worker as in real use. Tokens/s = answer tokens / (first streamed delta .. last block rendered, including
   the final full re-render); also printed as a share of the transport-only figure.
 
 Chunk sizes: 4 characters (about one token, as OpenAI streams) and 16 (about four, as providers that
@@ -219,7 +219,8 @@ async def run_render_only(answer: str, project: Path) -> dict[str, float]:
 
 
 async def run_transport_only(answer: str, project: Path) -> dict[str, float]:
-    """The same request through gateway and agent loop with no UI: the ceiling the transport sets."""
+    """The same request through litellm's in-process gateway and the agent loop, no UI: the ceiling litellm's
+    transport sets (the issue's reference; the workbench itself streams through the model worker)."""
     from mimo_tui.agent import events as ev
     from mimo_tui.agent.setup import AgentServices, open_agent_session
     from mimo_tui.llm import Gateway
@@ -310,11 +311,11 @@ async def main_async(args: argparse.Namespace) -> dict[str, dict[str, float]]:
                     project = make_project(Path(tmp) / f"{name}-{chunk_chars}", server.base_url)
                     key = f"{name} {chunk_chars}"
                     results[f"{key} transport-only"] = transport = await run_transport_only(answer, project)
-                    show(f"{name}, {chunk_chars} chars/chunk, transport only", transport)
+                    show(f"{name}, {chunk_chars} chars/chunk, litellm transport only", transport)
                     results[f"{key} end-to-end"] = end_to_end = await run_end_to_end(answer, project)
                     show(f"{name}, {chunk_chars} chars/chunk, end to end", end_to_end)
                     share = end_to_end["tokens_per_s"] / transport["tokens_per_s"]
-                    print(f"{'':<40} end to end = {share:.0%} of what the transport alone delivers")
+                    print(f"{'':<40} end to end = {share:.0%} of what litellm's transport alone delivers")
                     if args.elia:
                         elia = run_elia(args.elia, server.base_url, answer, args.elia_cap_s)
                         results[f"{key} elia"] = elia
