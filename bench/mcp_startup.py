@@ -230,7 +230,10 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--calls", type=int, default=300)
     parser.add_argument("--frames", type=int, default=5, help="launches of the app per variant for the first-frame check (0 skips)")
+    parser.add_argument("--tiny", action="store_true", help="20 calls, one launch per variant (the test suite's run)")
     options = parser.parse_args()
+    if options.tiny:
+        options.calls, options.frames = 20, 1
     asyncio.run(main(options.calls))
     if options.frames > 0:
         print()

@@ -94,6 +94,12 @@ def test_skill_learning_bench_prints_a_seed_and_the_summary(tmp_path: Path) -> N
     assert re.search(r"summary over 1 seeds", out), out
 
 
+def test_mcp_startup_bench_prints_a_round_trip_beside_a_direct_call(tmp_path: Path) -> None:
+    out = run_bench("mcp_startup.py", tmp_path)
+    assert "MCP round trip   median" in out and "direct call      median" in out
+    assert "first frame" in out.lower()
+
+
 @pytest.mark.parametrize("name", ["startup_frame.py", "first_words.py", "stream_render.py"])
 def test_a_bench_that_needs_tmux_says_so_when_it_is_missing(tmp_path: Path, name: str) -> None:
     out = run_bench(name, tmp_path, path_without_tmux=True)
