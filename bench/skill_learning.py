@@ -1,7 +1,7 @@
 """Does the trainer learn from its training data, and can its gate be trusted? A simulated benchmark.
 
 Usage: python bench/skill_learning.py [--tiny] [--seeds 5] [--grader exact|python-feedback] [--samples K] [--alpha A]
-                                      [--gate-rounds R] [--epochs E] [--slip S] [--verbose]
+                                      [--gate-rounds R] [--epochs E] [--batch B] [--slip S] [--verbose]
 
 The world (bench/skill_learning_sim.py): tasks that normalise one value (date, amount, company, time, phone,
 currency, plain word) under six hidden conventions; a simulated target that follows a convention only when the
@@ -40,6 +40,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--gate-rounds", type=int, help="rounds of more samples (default: the trainer's)")
     parser.add_argument("--margin", type=float, help="gate margin (default: the trainer's)")
     parser.add_argument("--epochs", type=int, help="epochs (default: the trainer's)")
+    parser.add_argument("--batch", type=int, help="training items per step (default: the trainer's)")
     parser.add_argument("--slip", type=float, default=0.06, help="the target's slip rate (default 0.06)")
     parser.add_argument("--verbose", action="store_true", help="print every gate decision")
     parser.add_argument("--tiny", action="store_true", help="smoke run: 1 seed, 1 epoch (its figures mean little)")

@@ -132,7 +132,7 @@ async def one_seed(seed: int, args: argparse.Namespace, server: LocalOpenAIServe
     models = {"bench-target": {"model": "openai/bench-target", **endpoint},
               "bench-optimizer": {"model": "openai/bench-optimizer", **endpoint}}
     config = TrainConfig(skill=SKILL, target="bench-target", optimizer="bench-optimizer", seed=seed)
-    for name in ("samples", "alpha", "gate_rounds", "margin", "epochs"):
+    for name in ("samples", "alpha", "gate_rounds", "margin", "epochs", "batch"):
         if getattr(args, name) is not None:
             setattr(config, name, getattr(args, name))
     heldout, val = splits["heldout"], splits["val"]
@@ -213,7 +213,7 @@ async def run_benchmark(args: argparse.Namespace) -> int:
     shown = {n: getattr(args, n) if getattr(args, n) is not None else getattr(defaults, n)
              for n in ("samples", "alpha", "gate_rounds", "margin", "epochs")}
     print(f"skill_learning: grader {args.grader}, slip {args.slip}, settings {shown} "
-          f"(gate_extra_samples {defaults.gate_extra_samples}, batch {defaults.batch}, edit budget {defaults.edit_budget})")
+          f"(gate_extra_samples {defaults.gate_extra_samples}, batch {defaults.batch} capped at half the training split, edit budget {defaults.edit_budget})")
     results = []
     with LocalOpenAIServer(model_ids=("bench-target", "bench-optimizer")) as server, tempfile.TemporaryDirectory() as tmp:
         os.environ["XDG_CONFIG_HOME"] = str(Path(tmp) / "config")

@@ -52,7 +52,7 @@ def remaining_shape(trainer: Trainer) -> RunShape:
         epochs=epochs, steps=len(batches), first_epoch_steps=first_epoch_steps, from_first_epoch=state.epoch == 1,
         train_items=sum(len(b) for b in batches), samples=config.samples,
         val_items=len(splits.val), test_items=len(splits.test) if state.phase != "done" else 0,
-        groups_per_step=math.ceil(min(config.batch, len(train)) * config.samples / config.group_size),
+        groups_per_step=math.ceil(min(trainer.batch_size(), len(train)) * config.samples / config.group_size),
         slow_tasks=min(config.slow_tasks, len(train)), skill_tokens=count_tokens(incumbent), input_tokens=input_tokens,
         output_tokens=max(20, input_tokens), cached=cached, test_versions=test_versions,
         edits_per_accept=config.edit_budget,

@@ -364,13 +364,17 @@ class Trainer:
         self.emit(SkillAccepted(step, version, before, after, commit))
 
     # -- epochs ----------------------------------------------------------------------------------
+    def batch_size(self) -> int:
+        """The configured batch, but at most half the training split: one step an epoch learns too little."""
+        return max(1, min(self.config.batch, len(self.splits.train) // 2))
+
     def steps_per_epoch(self) -> int:
-        return max(1, math.ceil(len(self.splits.train) / self.config.batch))
+        return max(1, math.ceil(len(self.splits.train) / self.batch_size()))
 
     def _batches(self, epoch: int) -> list[list[Task]]:
         order = list(self.splits.train)
         random.Random(self.config.seed * 1000 + epoch).shuffle(order)
-        size = self.config.batch
+        size = self.batch_size()
         return [order[i : i + size] for i in range(0, len(order), size)]
 
     async def _slow_update(self, epoch: int, incumbent: str) -> str:
