@@ -472,6 +472,9 @@ class ChatPane(Vertical):
             text: list[str] = []
             written = 0
             budget = max(MIN_CHARS_PER_DRAIN, int(FRAME_RENDER_BUDGET_S / RenderCost.seconds_per_char))
+            arrived = sum(len(event.text) for event in events if isinstance(event, ev.TextDeltaEvent))
+            # Text arriving faster than a frame draws: the live segment's markdown must be cheap to redraw.
+            hurried = arrived > budget or arrived > FAST_STREAM_CHARS_PER_S * (started - self._last_drain)
             for index, event in enumerate(events):
                 if isinstance(event, ev.TextDeltaEvent):
                     room = budget - written
@@ -486,11 +489,11 @@ class ChatPane(Vertical):
                     written += len(event.text)
                     continue
                 if text:
-                    await self._write_text("".join(text))
+                    await self._write_text("".join(text), hurried)
                     text = []
                 await self._show_event(event)
             if text:
-                await self._write_text("".join(text))
+                await self._write_text("".join(text), hurried)
             if self._event_queue and not self._drain_scheduled:
                 self._drain_scheduled = True
                 self._drain_due = time.perf_counter() + BACKLOG_GAP_S
@@ -502,13 +505,13 @@ class ChatPane(Vertical):
             self._coalesce_s = min(MAX_COALESCE_S, window)
             self._last_drain = started
 
-    async def _write_text(self, text: str) -> None:
+    async def _write_text(self, text: str, hurried: bool = False) -> None:
         from mimo_tui.ui.chat.assistant_message import AssistantMessage
 
         if self._assistant is None or self._assistant.finished:
             self._assistant = AssistantMessage()
             await self.conversation.mount(self._assistant)
-        await self._assistant.append(text)
+        await self._assistant.append(text, hurried)
 
     async def _close_assistant(self, interrupted: bool = False) -> None:
         if self._assistant is not None:

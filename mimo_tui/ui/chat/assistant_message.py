@@ -14,9 +14,11 @@ from mimo_tui.ui.chat.answer_segment import AnswerSegment, RenderCost
 # long, and a new one begins: each write redraws only the short live segment, however long the answer.
 SEGMENT_CHARS = 300
 FENCE = re.compile(r"^\s*(```|~~~)", re.M)
-# The live segment's markdown is redrawn on every write only while that costs less than this; past it
-# (a long code block arriving fast) it shows as plain text until it closes or the stream pauses this long.
-LIVE_MARKDOWN_BUDGET_S = 0.004
+# The live segment's markdown is redrawn on every write only while that costs less than this (less
+# when text arrives faster than frames draw it); past it (a long code block) it shows as plain text
+# until it closes or the stream pauses this long. A key press waits at most about this long behind it.
+LIVE_MARKDOWN_BUDGET_S = 0.012
+HURRIED_LIVE_MARKDOWN_BUDGET_S = 0.004
 PAUSE_BEFORE_MARKDOWN_S = 0.3
 
 
@@ -68,24 +70,26 @@ class AssistantMessage(Vertical):
             self.finished = True
             yield AnswerSegment(self._initial)
 
-    async def append(self, text: str) -> None:
-        """Add streamed text; a segment that grew long enough is closed and a new one started."""
+    async def append(self, text: str, hurried: bool = False) -> None:
+        """Add streamed text; a segment that grew long enough is closed and a new one started. `hurried`:
+        text is arriving faster than frames draw it."""
         if not text or self.finished:
             return
         self.source += text
         while text:
             cut = split_point(self._live_source, text)
             if cut is None:
-                await self._write(text)
+                await self._write(text, hurried=hurried)
                 return
             await self._write(text[:cut], closing=True)
             self._live = None
             self._live_source = ""
             text = text[cut:]
 
-    async def _write(self, text: str, closing: bool = False) -> None:
+    async def _write(self, text: str, closing: bool = False, hurried: bool = False) -> None:
         self._live_source += text
-        plain = not closing and RenderCost.estimate(len(self._live_source)) > LIVE_MARKDOWN_BUDGET_S
+        budget = HURRIED_LIVE_MARKDOWN_BUDGET_S if hurried else LIVE_MARKDOWN_BUDGET_S
+        plain = not closing and RenderCost.estimate(len(self._live_source)) > budget
         if self._live is None:
             self._live = AnswerSegment(self._live_source, plain=plain)
             await self.mount(self._live)
