@@ -41,7 +41,7 @@ FAST_COALESCE_S = 0.2
 # the rest waits BACKLOG_GAP_S, so layout, painting and key presses get the loop between pieces.
 FRAME_RENDER_BUDGET_S = 0.006
 MIN_CHARS_PER_DRAIN = 200
-BACKLOG_GAP_S = 0.01
+BACKLOG_GAP_S = 0.004
 # A resumed long session shows its tail; every block is a widget, and mounting thousands stalls the UI.
 RESUME_SHOWN_BLOCKS = 200
 
