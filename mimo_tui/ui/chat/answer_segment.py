@@ -32,8 +32,10 @@ class RenderCost:
 
     @classmethod
     def record(cls, seconds: float, chars: int) -> None:
+        # Up at once, down slowly: cheap prose between code blocks must not let a frame take several of them.
         if chars >= 40:
-            cls.seconds_per_char = 0.7 * cls.seconds_per_char + 0.3 * (seconds / chars)
+            sample = seconds / chars
+            cls.seconds_per_char = max(sample, 0.9 * cls.seconds_per_char + 0.1 * sample)
 
     @classmethod
     def estimate(cls, chars: int) -> float:
