@@ -37,6 +37,11 @@ MAX_COALESCE_S = 0.25
 # 20: every write re-lays out the screen, and the stream got ~30 % more of the CPU (bench/stream_render.py).
 FAST_STREAM_CHARS_PER_S = 2_000
 FAST_COALESCE_S = 0.2
+# Each drain writes no more text than markdown can draw in about this long (RenderCost's running figure):
+# the rest waits BACKLOG_GAP_S, so layout, painting and key presses get the loop between pieces.
+FRAME_RENDER_BUDGET_S = 0.006
+MIN_CHARS_PER_DRAIN = 200
+BACKLOG_GAP_S = 0.004
 # A resumed long session shows its tail; every block is a widget, and mounting thousands stalls the UI.
 RESUME_SHOWN_BLOCKS = 200
 
@@ -456,6 +461,8 @@ class ChatPane(Vertical):
             self.set_timer(delay, self._drain) if delay else self.call_later(self._drain)
 
     async def _drain(self) -> None:
+        from mimo_tui.ui.chat.answer_segment import RenderCost
+
         async with self._drain_lock:
             started = time.perf_counter()
             # A timer that fires late means layout and painting kept the loop busy: gather more next time.
@@ -464,17 +471,33 @@ class ChatPane(Vertical):
             events, self._event_queue = self._event_queue, []
             text: list[str] = []
             written = 0
-            for event in events:
+            budget = max(MIN_CHARS_PER_DRAIN, int(FRAME_RENDER_BUDGET_S / RenderCost.seconds_per_char))
+            arrived = sum(len(event.text) for event in events if isinstance(event, ev.TextDeltaEvent))
+            # Text arriving faster than a frame draws: the live segment's markdown must be cheap to redraw.
+            hurried = arrived > budget or arrived > FAST_STREAM_CHARS_PER_S * (started - self._last_drain)
+            for index, event in enumerate(events):
                 if isinstance(event, ev.TextDeltaEvent):
+                    room = budget - written
+                    if len(event.text) > room:
+                        # Over this frame's budget: write what fits, the rest goes first next time.
+                        text.append(event.text[:room])
+                        written += room
+                        rest = [ev.TextDeltaEvent(event.turn, event.text[room:]), *events[index + 1:]]
+                        self._event_queue[:0] = rest
+                        break
                     text.append(event.text)
                     written += len(event.text)
                     continue
                 if text:
-                    await self._write_text("".join(text))
+                    await self._write_text("".join(text), hurried)
                     text = []
                 await self._show_event(event)
             if text:
-                await self._write_text("".join(text))
+                await self._write_text("".join(text), hurried)
+            if self._event_queue and not self._drain_scheduled:
+                self._drain_scheduled = True
+                self._drain_due = time.perf_counter() + BACKLOG_GAP_S
+                self.set_timer(BACKLOG_GAP_S, self._drain)
             busy = (time.perf_counter() - started) + late
             window = max(COALESCE_S, 3 * busy)
             if written > FAST_STREAM_CHARS_PER_S * (started - self._last_drain):
@@ -482,13 +505,13 @@ class ChatPane(Vertical):
             self._coalesce_s = min(MAX_COALESCE_S, window)
             self._last_drain = started
 
-    async def _write_text(self, text: str) -> None:
+    async def _write_text(self, text: str, hurried: bool = False) -> None:
         from mimo_tui.ui.chat.assistant_message import AssistantMessage
 
         if self._assistant is None or self._assistant.finished:
             self._assistant = AssistantMessage()
             await self.conversation.mount(self._assistant)
-        await self._assistant.append(text)
+        await self._assistant.append(text, hurried)
 
     async def _close_assistant(self, interrupted: bool = False) -> None:
         if self._assistant is not None:

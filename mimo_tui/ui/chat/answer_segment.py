@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import time
+
 from rich.console import RenderableType
 from rich.markdown import Heading, Markdown as RichMarkdown
 from rich.segment import Segment, Segments
+from rich.text import Text
 from textual.geometry import Size
 from textual.widgets import Static
 
@@ -21,32 +24,63 @@ class AnswerMarkdown(RichMarkdown):
     elements = {**RichMarkdown.elements, "heading_open": LeftHeading}
 
 
+class RenderCost:
+    """Seconds per character that parsing and drawing markdown has been taking (a running average), so the
+    stream can keep each frame's rendering short enough that a key press is never held up behind it."""
+
+    seconds_per_char = 10e-6
+
+    @classmethod
+    def record(cls, seconds: float, chars: int) -> None:
+        # Up at once, down slowly: cheap prose between code blocks must not let a frame take several of them.
+        if chars >= 40:
+            sample = seconds / chars
+            cls.seconds_per_char = max(sample, 0.9 * cls.seconds_per_char + 0.1 * sample)
+
+    @classmethod
+    def estimate(cls, chars: int) -> float:
+        return cls.seconds_per_char * chars
+
+
 class AnswerSegment(Static):
     """Markdown parsed and highlighted once per text and width, as a single widget.
 
-    The segment still streaming is redrawn whole on each write (it stays short); then it simply stops changing.
+    The segment still streaming is redrawn whole on each write (it stays short); while its markdown would
+    cost more than a frame affords it is shown as plain text, and drawn as markdown once it closes or the
+    stream pauses. Then it simply stops changing.
     """
 
     DEFAULT_CSS = """
     AnswerSegment { padding: 0 1; margin: 0 0 1 0; }
     """
 
-    def __init__(self, source: str) -> None:
+    def __init__(self, source: str, plain: bool = False) -> None:
         super().__init__()
         self.source = source
-        self._markdown = AnswerMarkdown(source, code_theme="monokai", hyperlinks=False)
+        self.plain = plain
+        self._markdown: RenderableType = self._renderable()
         self._drawn: tuple[int, Segments, int] | None = None
 
-    def set_source(self, source: str) -> None:
-        """Show `source` instead (the streaming segment grew)."""
+    def _renderable(self) -> RenderableType:
+        started = time.perf_counter()
+        renderable: RenderableType = Text(self.source) if self.plain else AnswerMarkdown(self.source, code_theme="monokai", hyperlinks=False)
+        self._parse_s = time.perf_counter() - started
+        return renderable
+
+    def set_source(self, source: str, plain: bool = False) -> None:
+        """Show `source` instead (the streaming segment grew), as plain text or markdown."""
+        if source == self.source and plain == self.plain:
+            return
         self.source = source
-        self._markdown = AnswerMarkdown(source, code_theme="monokai", hyperlinks=False)
+        self.plain = plain
+        self._markdown = self._renderable()
         self._drawn = None
         self.refresh(layout=True)
 
     def _draw(self, width: int) -> tuple[int, Segments, int]:
         """The markdown drawn at `width` (cached): width, segments and line count."""
         if self._drawn is None or self._drawn[0] != width:
+            started = time.perf_counter()
             console = self.app.console
             lines = console.render_lines(self._markdown, console.options.update_width(width), pad=False)
             segments: list[Segment] = []
@@ -56,6 +90,8 @@ class AnswerSegment(Static):
             if segments:
                 segments.pop()
             self._drawn = (width, Segments(segments), len(lines))
+            if not self.plain:
+                RenderCost.record(time.perf_counter() - started + self._parse_s, len(self.source))
         return self._drawn
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:

@@ -6,13 +6,20 @@ import re
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.timer import Timer
 
-from mimo_tui.ui.chat.answer_segment import AnswerSegment
+from mimo_tui.ui.chat.answer_segment import AnswerSegment, RenderCost
 
 # The streaming segment is closed at the next paragraph break outside a code fence once it is this
 # long, and a new one begins: each write redraws only the short live segment, however long the answer.
-SEGMENT_CHARS = 500
+SEGMENT_CHARS = 300
 FENCE = re.compile(r"^\s*(```|~~~)", re.M)
+# The live segment's markdown is redrawn on every write only while that costs less than this (less
+# when text arrives faster than frames draw it); past it (a long code block) it shows as plain text
+# until it closes or the stream pauses this long. A key press waits at most about this long behind it.
+LIVE_MARKDOWN_BUDGET_S = 0.012
+HURRIED_LIVE_MARKDOWN_BUDGET_S = 0.004
+PAUSE_BEFORE_MARKDOWN_S = 0.3
 
 
 def split_point(live: str, chunk: str) -> int | None:
@@ -55,6 +62,7 @@ class AssistantMessage(Vertical):
         self.source = text
         self._live_source = ""
         self._live: AnswerSegment | None = None
+        self._pause_timer: Timer | None = None
         self.finished = False
 
     def compose(self) -> ComposeResult:
@@ -62,33 +70,52 @@ class AssistantMessage(Vertical):
             self.finished = True
             yield AnswerSegment(self._initial)
 
-    async def append(self, text: str) -> None:
-        """Add streamed text; a segment that grew long enough is closed and a new one started."""
+    async def append(self, text: str, hurried: bool = False) -> None:
+        """Add streamed text; a segment that grew long enough is closed and a new one started. `hurried`:
+        text is arriving faster than frames draw it."""
         if not text or self.finished:
             return
         self.source += text
         while text:
             cut = split_point(self._live_source, text)
             if cut is None:
-                await self._write(text)
+                await self._write(text, hurried=hurried)
                 return
-            await self._write(text[:cut])
+            await self._write(text[:cut], closing=True)
             self._live = None
             self._live_source = ""
             text = text[cut:]
 
-    async def _write(self, text: str) -> None:
+    async def _write(self, text: str, closing: bool = False, hurried: bool = False) -> None:
         self._live_source += text
+        budget = HURRIED_LIVE_MARKDOWN_BUDGET_S if hurried else LIVE_MARKDOWN_BUDGET_S
+        plain = not closing and RenderCost.estimate(len(self._live_source)) > budget
         if self._live is None:
-            self._live = AnswerSegment(self._live_source)
+            self._live = AnswerSegment(self._live_source, plain=plain)
             await self.mount(self._live)
         else:
-            self._live.set_source(self._live_source)
+            self._live.set_source(self._live_source, plain=plain)
+        if self._pause_timer is not None:
+            self._pause_timer.stop()
+            self._pause_timer = None
+        if plain:
+            self._pause_timer = self.set_timer(PAUSE_BEFORE_MARKDOWN_S, self._draw_live_markdown)
+
+    def _draw_live_markdown(self) -> None:
+        """The stream paused: the live segment is worth drawing as markdown until more arrives."""
+        self._pause_timer = None
+        if self._live is not None:
+            self._live.set_source(self._live_source, plain=False)
 
     async def finish(self, interrupted: bool = False) -> None:
         """Stop streaming; an interrupted reply says so."""
         if self.finished:
             return
+        if self._pause_timer is not None:
+            self._pause_timer.stop()
+            self._pause_timer = None
+        if self._live is not None:
+            self._live.set_source(self._live_source, plain=False)
         self._live = None
         self.finished = True
         if interrupted:
