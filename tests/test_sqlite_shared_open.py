@@ -1,5 +1,5 @@
 """Several processes opening the same new SQLite file at once (the index and the state database): none fails
-with "database is locked" while the file is switched to WAL."""
+with "database is locked" while the file is switched to WAL, nor on a schema another one built meanwhile."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import sys, time
 from pathlib import Path
 from mimo_tui.sqlite_connect import connect_wal
 from mimo_tui.sessions.database import open_state_db
+from mimo_tui.memory.index import MemoryIndex
 folder, start = Path(sys.argv[1]), float(sys.argv[2])
 while time.time() < start:
     pass
@@ -21,6 +22,7 @@ for round in range(15):
     db.execute("CREATE TABLE IF NOT EXISTS t (x)")
     db.close()
     open_state_db(folder / f"state-{round}.db").close()
+    MemoryIndex(folder / f"memory-index-{round}.db", {}).close()
 print("done")
 """
 

@@ -124,6 +124,35 @@ def chunk_text(text: str) -> list[Chunk]:
     return chunks
 
 
+def _statements(script: str) -> list[str]:
+    """The SQL statements of a script (a trigger's body keeps its inner semicolons)."""
+    statements, current = [], ""
+    for line in script.splitlines(keepends=True):
+        current += line
+        if sqlite3.complete_statement(current):
+            statements.append(current.strip())
+            current = ""
+    return statements + ([current.strip()] if current.strip() else [])
+
+
+def _build_schema(db: sqlite3.Connection) -> None:
+    """(Re)create the tables in one write transaction; another process may have built them meanwhile."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        if db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
+            names = [name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table' "
+                                                    "AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'chunks_fts_%'")]
+            for name in names:
+                db.execute(f'DROP TABLE IF EXISTS "{name}"')
+            for statement in _statements(_SCHEMA + ";\n".join((TRIGGER_INSERT, TRIGGER_DELETE, TRIGGER_UPDATE)) + ";"):
+                db.execute(statement)
+            db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+
+
 class MemoryIndex:
     """Full-text index over the memory repos named in `roots` (name -> folder); safe to use from any thread."""
 
@@ -157,12 +186,8 @@ class MemoryIndex:
     def _connect(self) -> sqlite3.Connection:
         self.db_path.parent.mkdir(parents=True, exist_ok=True)
         db = connect_wal(self.db_path, timeout_s=5.0, synchronous="OFF")  # derived and rebuildable: no fsync needed
-        version = db.execute("PRAGMA user_version").fetchone()[0]
-        if version != SCHEMA_VERSION:
-            names = [name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table' "
-                                                    "AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'chunks_fts_%'")]
-            db.executescript("BEGIN IMMEDIATE;" + "".join(f'DROP TABLE IF EXISTS "{name}";' for name in names) + _SCHEMA + ";\n".join((TRIGGER_INSERT, TRIGGER_DELETE, TRIGGER_UPDATE))
-                             + f";\nPRAGMA user_version={SCHEMA_VERSION};\nCOMMIT;")
+        if db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
+            _build_schema(db)
         return db
 
     def close(self) -> None:
