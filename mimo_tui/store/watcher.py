@@ -38,17 +38,22 @@ def watch_external_edits(
             on_error(message)
 
     _commit_outside_edits(store, on_error, warn_once)  # edits made while the app was closed
+    # An edit landing after that sweep but before the inotify watch is in place raises no event: the first
+    # yield (a change, or the first 0.5 s timeout once the watch runs) sweeps again to catch it.
+    watching = False
     for changes in watch(
         root,
         watch_filter=lambda _change, path: _interesting(root, path),
         debounce=150,
         step=50,
         stop_event=stop,
-        yield_on_timeout=False,
+        rust_timeout=500,
+        yield_on_timeout=True,
         raise_interrupt=False,
     ):
-        if changes:
+        if changes or not watching:
             _commit_outside_edits(store, on_error, warn_once)
+        watching = True
 
 
 def _commit_outside_edits(store: VersionedStore, on_error: Callable[[str], None], warn: Callable[[str], None]) -> None:
