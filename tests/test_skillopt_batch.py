@@ -15,13 +15,8 @@ SOURCE = app_skills_dir() / "date-normalizer"
 
 
 @pytest.fixture
-def project_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, litellm_loaded: None) -> Path:
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
-    root = tmp_path / "proj"
-    root.mkdir()
-    monkeypatch.chdir(root)
-    assert main(["memory", "log"]) == 0  # creates the project's memory repo
+def skill_project(project_dir: Path) -> Path:
+    root = project_dir
     folder = root / ".mimo" / "skills" / "dates"
     (folder / "eval").mkdir(parents=True)
     (folder / "SKILL.md").write_text((SOURCE / "SKILL.md").read_text().replace("name: date-normalizer", "name: dates"))
@@ -38,11 +33,11 @@ def _steps(root: Path) -> int:
     return len([p for p in (run / "steps").iterdir() if p.name.startswith("step_")])
 
 
-def test_the_default_batch_gives_a_small_training_split_several_steps_an_epoch(project_dir: Path) -> None:
+def test_the_default_batch_gives_a_small_training_split_several_steps_an_epoch(skill_project: Path) -> None:
     assert main(["skill", "train", "dates", "--epochs", "1"]) == 0
-    assert _steps(project_dir) == 3  # 21 items: batches of 10, 10 and 1, not one step of 21
+    assert _steps(skill_project) == 3  # 21 items: batches of 10, 10 and 1, not one step of 21
 
 
-def test_an_explicit_smaller_batch_is_kept(project_dir: Path) -> None:
+def test_an_explicit_smaller_batch_is_kept(skill_project: Path) -> None:
     assert main(["skill", "train", "dates", "--epochs", "1", "--batch", "4"]) == 0
-    assert _steps(project_dir) == 6
+    assert _steps(skill_project) == 6

@@ -6,7 +6,7 @@ import pytest
 
 from mimo_tui.skillopt.budget import edit_budget
 from mimo_tui.skillopt.edits import (
-    GUIDANCE_END, GUIDANCE_START, Edit, apply_edits, edit_from_dict, edit_leaks, guidance_text, merge_edits,
+    GUIDANCE_END, GUIDANCE_START, Edit, apply_edits, edit_from_dict, guidance_text, merge_edits,
     rank_edits, set_guidance,
 )
 
@@ -92,12 +92,6 @@ def test_merge_sums_duplicates_and_drops_edits_on_the_same_text() -> None:
     kept, dropped = rank_edits([Edit("append", "a", support=1), Edit("append", "b", support=5)], budget=1)
     assert [e.text for e in kept] == ["b"] and [e.text for e in dropped] == ["a"]
 
-
-def test_leak_check_catches_copied_patterns_and_references() -> None:
-    secrets = [r"^\d{4}-\d{2}-\d{2}$", "2024-03-05"]
-    assert edit_leaks(Edit("append", r"Match ^\d{4}-\d{2}-\d{2}$ exactly."), secrets) == secrets[0]
-    assert edit_leaks(Edit("append", "For example 2024-03-05."), secrets) == "2024-03-05"
-    assert edit_leaks(Edit("append", "Write the year first."), secrets) is None
 
 
 def test_edit_budget_schedules() -> None:

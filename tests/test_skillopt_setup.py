@@ -37,17 +37,6 @@ def test_a_reference_field_named_in_config(tmp_path: Path) -> None:
         load_splits(tmp_path)
 
 
-@pytest.fixture
-def project_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, litellm_loaded: None) -> Path:
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
-    root = tmp_path / "proj"
-    root.mkdir()
-    monkeypatch.chdir(root)
-    assert main(["memory", "log"]) == 0  # creates the project's memory repo
-    return root
-
-
 def _project_skill(root: Path, name: str, text: str, splits: tuple[str, ...] = ("train", "val"), field: str = "answer") -> Path:
     folder = root / ".mimo" / "skills" / name
     (folder / "eval").mkdir(parents=True)

@@ -182,15 +182,6 @@ def apply_edits(text: str, edits: list[Edit], length_ok: Callable[[str, str], st
     return result
 
 
-def edit_leaks(edit: Edit, secrets: list[str]) -> str | None:
-    """The hidden string (grader pattern or reference) an edit copies, if any."""
-    haystack = f"{edit.text}\n{edit.target or ''}".casefold()
-    for secret in secrets:
-        cleaned = secret.strip().casefold()
-        if len(cleaned) >= 4 and cleaned in haystack:
-            return secret
-    return None
-
 
 def merge_edits(proposals: list[Edit]) -> tuple[list[Edit], list[dict[str, Any]]]:
     """Merge duplicates (support adds up) and drop edits on text another edit already changes."""
