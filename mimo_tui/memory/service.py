@@ -13,13 +13,13 @@ from mimo_tui.memory.roots import MemoryRoots, memory_roots
 from mimo_tui.memory.validators import Problem, validate_repo
 
 if TYPE_CHECKING:
-    from mimo_tui.project import Project
+    from mimo_tui.memory.project_files import ProjectFiles
 
 
 class MemoryService:
     """The project's memory index, validators and context assembler, opened once and shared by panes and agent."""
 
-    def __init__(self, project: Project) -> None:
+    def __init__(self, project: ProjectFiles) -> None:
         self.project = project
         self._lock = threading.Lock()
         self._roots: MemoryRoots | None = None

@@ -46,6 +46,7 @@ class Services:
     def __init__(self, options: LaunchOptions | None = None) -> None:
         self.options = options or LaunchOptions()
         self.project: Project | None = None
+        self._memory: MemoryService | None = None
         self.stores: AgentServices | None = None
         self.agent: AgentSession | None = None
         self.gateway: WorkerGateway | None = None
@@ -59,12 +60,21 @@ class Services:
         """Locate and open the project (memory repo, config); disk and git work, so call it off the event loop."""
         from mimo_tui.project import Project
 
-        self.project = Project.open(self.options.start_dir)
-        return self.project
+        project = Project.open(self.options.start_dir)
+        self.use_project(project)
+        return project
 
     def use_project(self, project: Project) -> None:
-        """Adopt a project opened elsewhere (a test, or a host app that opened it itself)."""
-        self.project = project
+        """Adopt an opened project; its memory service (index, search, context) is shared by every pane."""
+        from mimo_tui.memory.service import MemoryService
+
+        with self._lock:
+            if self.project is project:
+                return
+            if self._memory is not None:
+                self._memory.close()
+            self.project = project
+            self._memory = MemoryService(project)
 
     def open_stores(self, project: Project) -> list[str]:
         """Open the session and task databases, skills and MCP config, and the gateway; returns problems to show.
@@ -74,8 +84,8 @@ class Services:
         from mimo_tui.agent.setup import AgentServices
         from mimo_tui.llm.worker_client import WorkerGateway
 
-        self.project = project
-        stores = AgentServices.open(project)
+        self.use_project(project)
+        stores = AgentServices.open(project, memory=self.memory)
         llm = project.config.table("llm")
         # Every model call runs in the model worker process: litellm never loads in the UI process.
         self.gateway = WorkerGateway(
@@ -145,7 +155,10 @@ class Services:
 
     @property
     def memory(self) -> MemoryService:
-        return self.require_project().memory
+        """Search, problems, context preview and history of the project's memory."""
+        if self._memory is None:
+            raise ServicesNotReady("the project is not open yet")
+        return self._memory
 
     @property
     def sessions(self) -> SessionStore:
@@ -201,8 +214,8 @@ class Services:
         self.close_stores()
         if self._model_worker is not None:
             await self._model_worker.stop()
-        if self.project is not None:
-            self.project.memory.close()
+        if self._memory is not None:
+            self._memory.close()
 
 
 __all__ = ["LaunchOptions", "Services", "ServicesNotReady", "SessionListener"]

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from mimo_tui.skillopt.events import event_to_dict
-from mimo_tui.store import atomic_write
+from mimo_tui.atomic_file import atomic_write
 
 # Bulk run artefacts stay out of the memory repo's history; accepted skills are committed as SKILL.md.
 RUN_GITIGNORE = "*\n"

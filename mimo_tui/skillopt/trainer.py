@@ -33,7 +33,7 @@ from mimo_tui.skillopt.run_folder import RunFolder
 from mimo_tui.skillopt.run_state import RunState, Scores, build_summary, mean_score
 from mimo_tui.skillopt.spend import SpendLedger
 from mimo_tui.skillopt.step_report import no_edit_reason
-from mimo_tui.store import atomic_write
+from mimo_tui.atomic_file import atomic_write
 
 log = logging.getLogger(__name__)
 _stage: contextvars.ContextVar[str] = contextvars.ContextVar("skillopt_stage", default="other")

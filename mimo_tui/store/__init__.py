@@ -16,7 +16,8 @@ from mimo_tui.store.records import (
     WriteFailed,
 )
 from mimo_tui.store.repair import RepairReport, repair_memory_repo
-from mimo_tui.store.versioned_store import VersionedStore, atomic_write
+from mimo_tui.atomic_file import atomic_write
+from mimo_tui.store.versioned_store import VersionedStore
 
 __all__ = [
     "EXTERNAL", "USER", "CommitInfo", "ConflictError", "FileChanged", "FileSnapshot", "RepoDamaged",

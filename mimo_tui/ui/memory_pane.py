@@ -77,14 +77,14 @@ class MemoryPane(Horizontal):
     # -- loading --------------------------------------------------------------------------------
     def on_project_opened(self, message: ProjectOpened) -> None:
         self.project = message.project
-        self.query_one(MemorySearch).project = message.project
+        self.query_one(MemorySearch).memory = self.services.memory
         self.refresh_files(select="MEMORY.md")
 
     @work(thread=True, exit_on_error=False, exclusive=True, group="memory-files")
     def refresh_files(self, select: str | None = None) -> None:
         assert self.project is not None
         files = self.project.store.list_files()
-        problems = self.project.memory.problems()
+        problems = self.services.memory.problems()
         self._ui(self._show_files, files, problems, select)
 
     def _show_files(self, files: list[str], problems: dict[str, list[Problem]], select: str | None) -> None:
@@ -159,7 +159,7 @@ class MemoryPane(Horizontal):
         from mimo_tui.ui.context_preview import ContextPreview
 
         assert self.project is not None
-        block = self.project.memory.preview(session_id or "none")
+        block = self.services.memory.preview(session_id or "none")
         label = f"session {session_id}" if session_id else "no session yet: project and global memory only"
         self._ui(self.app.push_screen, ContextPreview(block, label))
 

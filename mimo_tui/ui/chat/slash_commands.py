@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING
 from mimo_tui.agent.modes import MODES, next_mode
 
 if TYPE_CHECKING:
-    from mimo_tui.ui.chat_pane import ChatPane
+    from mimo_tui.ui.chat.chat_view import ChatView
 
-Handler = Callable[["ChatPane", str], Awaitable[None]]
+Handler = Callable[["ChatView", str], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -24,14 +24,14 @@ class SlashCommand:
     run: Handler
 
 
-async def _help(pane: ChatPane, argument: str) -> None:
+async def _help(pane: ChatView, argument: str) -> None:
     from mimo_tui.ui.chat.assistant_message import AssistantMessage
 
     lines = "\n".join(f"- `{command.name}` — {command.help}" for command in COMMANDS)
     await pane.conversation.mount(AssistantMessage(f"**Commands**\n\n{lines}\n\nEsc cancels a running turn; Tab switches build/plan."))
 
 
-async def _mode(pane: ChatPane, argument: str) -> None:
+async def _mode(pane: ChatView, argument: str) -> None:
     agent = pane.agent
     if agent is None:
         return
@@ -42,26 +42,26 @@ async def _mode(pane: ChatPane, argument: str) -> None:
         agent.set_mode(mode)
 
 
-async def _model(pane: ChatPane, argument: str) -> None:
+async def _model(pane: ChatView, argument: str) -> None:
     if not argument:
         pane.notify(f"model: {pane.agent.spec.label if pane.agent else '?'}; /model NAME switches", timeout=6)
     else:
         await pane.switch_model(argument)
 
 
-async def _new(pane: ChatPane, argument: str) -> None:
+async def _new(pane: ChatView, argument: str) -> None:
     await pane.start_session(model=pane.services.options.model)
 
 
-async def _sessions(pane: ChatPane, argument: str) -> None:
+async def _sessions(pane: ChatView, argument: str) -> None:
     pane.open_session_picker()
 
 
-async def _memory(pane: ChatPane, argument: str) -> None:
+async def _memory(pane: ChatView, argument: str) -> None:
     await pane.show_pane("memory")
 
 
-async def _task(pane: ChatPane, argument: str) -> None:
+async def _task(pane: ChatView, argument: str) -> None:
     services = pane.services
     if argument and services.ready and services.session_id is not None:
         task = await asyncio.to_thread(services.tasks.create, services.session_id, argument, by="user")
@@ -70,7 +70,7 @@ async def _task(pane: ChatPane, argument: str) -> None:
         await pane.show_pane("tasks")
 
 
-async def _mcp(pane: ChatPane, argument: str) -> None:
+async def _mcp(pane: ChatView, argument: str) -> None:
     await pane.run_mcp_command(argument)
 
 
@@ -95,7 +95,7 @@ def command_names() -> list[str]:
     return [command.name for command in COMMANDS]
 
 
-async def run_slash_command(pane: ChatPane, text: str) -> None:
+async def run_slash_command(pane: ChatView, text: str) -> None:
     """Run `/name argument` typed into the chat's prompt."""
     name, _, argument = text.partition(" ")
     command = find_command(name)
