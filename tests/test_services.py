@@ -102,3 +102,10 @@ async def test_a_slash_command_added_to_the_table_is_completed_listed_and_run(ag
         await send(pilot, "/help")
         await wait_until(pilot, lambda: any("/echo" in block.source for block in app.query("AssistantMessage")),
                          what="/help to list the new command")
+
+
+def test_background_work_in_the_ui_is_one_style() -> None:
+    """`@work` (thread or async) everywhere: no private executors, no asyncio.to_thread, no run_worker(lambda)."""
+    styles = re.compile(r"ThreadPoolExecutor|ProcessPoolExecutor|asyncio\.to_thread|run_worker\(|run_in_executor")
+    offenders = [name for name, text in ui_sources().items() if styles.search(text)]
+    assert offenders == []

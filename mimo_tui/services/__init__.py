@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from mimo_tui.store.records import StoreError
+
 if TYPE_CHECKING:
     from mimo_tui.agent.loop import AgentSession, Subscriber
     from mimo_tui.agent.mcp import McpServerChanged, McpServers
@@ -200,6 +202,11 @@ class Services:
             await servers.stop_all()
 
     # -- closing --------------------------------------------------------------------------------
+    def task_progress(self, session_id: str, task_id: str) -> str | None:
+        """The text of a task's progress.md, or None when it does not exist (a read of the memory repo)."""
+        snapshot = self.memory.read(self.tasks.progress_relpath(session_id, task_id))
+        return snapshot.text
+
     def close_stores(self) -> None:
         """Cancel a running turn and close the session and task databases."""
         if self.agent is not None and self.agent.is_running:
@@ -218,5 +225,5 @@ class Services:
             self._memory.close()
 
 
-__all__ = ["LaunchOptions", "Services", "ServicesNotReady", "SessionListener"]
+__all__ = ["LaunchOptions", "Services", "ServicesNotReady", "SessionListener", "StoreError"]
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -64,8 +63,7 @@ async def _memory(pane: ChatView, argument: str) -> None:
 async def _task(pane: ChatView, argument: str) -> None:
     services = pane.services
     if argument and services.ready and services.session_id is not None:
-        task = await asyncio.to_thread(services.tasks.create, services.session_id, argument, by="user")
-        pane.notify(f"created {task.id}: {task.title}", timeout=4)
+        pane.add_task(argument)
     else:
         await pane.show_pane("tasks")
 
