@@ -17,6 +17,18 @@ from mimo_tui.atomic_file import atomic_write
 RUN_GITIGNORE = "*\n"
 
 
+SKILLS_FOLDER = "skills"
+
+
+def skill_version_file(version: int) -> str:
+    """The file name of skill version `version` inside a run's skills/ folder (the one place it is spelled)."""
+    return f"skill_v{version:04d}.md"
+
+
+def skill_version_path(run_dir: Path, version: int) -> Path:
+    return run_dir / SKILLS_FOLDER / skill_version_file(version)
+
+
 def _dump(data: Any) -> bytes:
     return (json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n").encode("utf-8")
 
@@ -81,12 +93,12 @@ class RunFolder:
                 os.close(fd)
 
     def write_skill_version(self, version: int, text: str) -> Path:
-        path = self.path / "skills" / f"skill_v{version:04d}.md"
+        path = skill_version_path(self.path, version)
         atomic_write(path, text.encode("utf-8"))
         return path
 
     def read_skill_version(self, version: int) -> str:
-        return (self.path / "skills" / f"skill_v{version:04d}.md").read_text(encoding="utf-8")
+        return skill_version_path(self.path, version).read_text(encoding="utf-8")
 
     def write_step(self, step: int, record: dict[str, Any], extras: dict[str, Any] | None = None) -> None:
         folder = f"steps/step_{step:04d}"
