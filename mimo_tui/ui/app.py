@@ -28,6 +28,7 @@ from mimo_tui.ui.chat.agent_status import AgentStatus
 from mimo_tui.ui.chat_pane import ChatPane
 from mimo_tui.ui.messages import MemoryChanged, ProjectOpened
 from mimo_tui.ui.pane_bar import PaneBar
+from mimo_tui.ui.worker_results import show_worker_failure
 
 if TYPE_CHECKING:
     from mimo_tui.llm.worker_client import ModelWorker
@@ -163,9 +164,7 @@ class MimoApp(App[int]):
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """Background work never takes the app down: a failure is shown, and the app goes on."""
         if event.state == WorkerState.ERROR:
-            error = event.worker.error
-            self.notify(f"{type(error).__name__}: {error}", title=f"{event.worker.name or 'background work'} failed",
-                        severity="error", timeout=20)
+            show_worker_failure(self, event.worker)
 
     def on_memory_changed(self, message: MemoryChanged) -> None:
         for pane in self.query(".project-pane"):

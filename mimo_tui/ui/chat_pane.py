@@ -21,7 +21,7 @@ from mimo_tui.ui.chat.slash_commands import run_slash_command
 from mimo_tui.ui.chat.stream_renderer import StreamRenderer
 from mimo_tui.ui.chat.user_message import UserMessage
 from mimo_tui.ui.messages import ProjectOpened
-from mimo_tui.ui.worker_results import deliver
+from mimo_tui.ui.worker_results import ShowsWorkerFailures, deliver
 
 if TYPE_CHECKING:
     from mimo_tui.agent.loop import AgentSession, Subscriber
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 __all__ = ["ChatPane", "RESUME_SHOWN_BLOCKS"]
 
 
-class ChatPane(Vertical):
+class ChatPane(ShowsWorkerFailures, Vertical):
     """Sends the user's requests to the agent and renders its events as they come."""
 
     DEFAULT_CLASSES = "project-pane"
@@ -341,16 +341,23 @@ class ChatPane(Vertical):
         await self.app.run_action(f"show_pane({pane_id!r})")
 
     def open_session_picker(self) -> None:
-        from mimo_tui.ui.chat.session_picker import SessionPicker
+        if self.services.ready:
+            self._load_sessions_for_picker()
 
-        if not self.services.ready:
-            return
+    @work(thread=True, exit_on_error=False, group="chat-sessions", exclusive=True, name="list sessions")
+    def _load_sessions_for_picker(self) -> None:
+        """The stored sessions are a database read: listed in a worker, then the picker opens on the app's thread."""
+        sessions = self.services.sessions.list(100)
+        deliver(self, self._show_session_picker, sessions)
+
+    def _show_session_picker(self, sessions: list[Any]) -> None:
+        from mimo_tui.ui.chat.session_picker import SessionPicker
 
         async def chosen(session_id: str | None) -> None:
             if session_id:
                 await self.start_session(resume=session_id)
 
-        self.app.push_screen(SessionPicker(self.services.sessions.list(100)), chosen)
+        self.app.push_screen(SessionPicker(sessions), chosen)
 
     def refocus_prompt(self) -> None:
         """Give the prompt the focus back, unless the user is working in another pane."""

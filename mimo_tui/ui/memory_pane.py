@@ -19,11 +19,11 @@ from mimo_tui.memory.service import CommitInfo, ConflictError, FileSnapshot, Rev
 from mimo_tui.ui.conflict_dialog import ConflictDialog
 from mimo_tui.ui.memory_history import MemoryHistory
 from mimo_tui.ui.memory_search import MemorySearch
-from mimo_tui.ui.worker_results import deliver
+from mimo_tui.ui.worker_results import ShowsWorkerFailures, deliver
 from mimo_tui.ui.messages import MemoryChanged, ProjectOpened
 
 
-class MemoryPane(Horizontal):
+class MemoryPane(ShowsWorkerFailures, Horizontal):
     """Browse, edit and version the files of `.mimo/`; every save is a commit."""
 
     DEFAULT_CLASSES = "project-pane"

@@ -13,12 +13,12 @@ from textual.widgets.option_list import Option
 from mimo_tui.memory.finder import FinderEntry
 from mimo_tui.memory.index import MemoryHit
 from mimo_tui.memory.service import MemoryService
-from mimo_tui.ui.worker_results import deliver
+from mimo_tui.ui.worker_results import ShowsWorkerFailures, deliver
 
 SEARCH_DELAY = 0.15
 
 
-class MemorySearch(Vertical):
+class MemorySearch(ShowsWorkerFailures, Vertical):
     """Type to search memory; Enter or a click on a result jumps to its line."""
 
     class Jump(Message):

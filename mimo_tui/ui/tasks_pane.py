@@ -18,14 +18,14 @@ from mimo_tui.services import Services, StoreError
 from mimo_tui.tasks import TaskError
 from mimo_tui.ui.chat.messages import SessionSwitched
 from mimo_tui.ui.tasks.task_tree import TaskTree
-from mimo_tui.ui.worker_results import deliver
+from mimo_tui.ui.worker_results import ShowsWorkerFailures, deliver
 
 
 class TasksChanged(Message, bubble=False):
     """The task store changed (the agent's task tool or this pane)."""
 
 
-class TasksPane(Vertical):
+class TasksPane(ShowsWorkerFailures, Vertical):
     """The session's task tree; add, rename, start, finish, block, unblock and abandon from the keyboard."""
 
     DEFAULT_CLASSES = "project-pane"

@@ -24,7 +24,7 @@ from mimo_tui.ui.trainer.run_list import RunList, RunRow
 from mimo_tui.ui.trainer.run_view import RunView
 from mimo_tui.ui.trainer.skill_catalogue import SkillCatalogue
 from mimo_tui.skillopt.training_process import TrainingProcess
-from mimo_tui.ui.worker_results import deliver
+from mimo_tui.ui.worker_results import ShowsWorkerFailures, deliver
 
 if TYPE_CHECKING:
     from mimo_tui.project import Project
@@ -35,7 +35,7 @@ RUNS_INTERVAL_S = 2.0
 EMPTY_TEXT = "No training runs yet: `mimo skill train <skill>`"
 
 
-class TrainerPane(Horizontal):
+class TrainerPane(ShowsWorkerFailures, Horizontal):
     """Training runs: epochs, steps, scores and edits, live while a run writes its events."""
 
     DEFAULT_CLASSES = "project-pane"
