@@ -130,5 +130,5 @@ async def test_a_background_failure_in_a_pane_reaches_the_user(agent_project, ma
 def test_every_widget_that_runs_workers_shows_their_failures() -> None:
     """Textual tells only the widget that ran a worker about its failure: each such widget passes it on."""
     missing = [name for name, text in ui_sources().items()
-               if "@work" in text and name != "app.py" and "ShowsWorkerFailures, " not in text]
+               if re.search(r"^\s*@work", text, re.M) and name != "app.py" and "ShowsWorkerFailures, " not in text]
     assert missing == []
