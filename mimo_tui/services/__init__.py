@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from mimo_tui.memory.service import MemoryService
     from mimo_tui.project import Project
     from mimo_tui.sessions import SessionStore
+    from mimo_tui.skillopt.run_reader import RunFollower, RunStatus
     from mimo_tui.skills import SkillCatalogue
     from mimo_tui.tasks import TaskStore
 
@@ -181,6 +182,23 @@ class Services:
     @property
     def problems(self) -> list[str]:
         return list(self.stores.problems) if self.stores is not None else []
+
+    # -- trainer runs ---------------------------------------------------------------------------
+    @property
+    def runs_dir(self) -> Path:
+        return self.require_project().workspace.runs_dir
+
+    def run_statuses(self, live: set[str]) -> list[RunStatus]:
+        """The project's training runs, newest first; `live` names runs whose process this app watches."""
+        from mimo_tui.skillopt.run_reader import run_statuses
+
+        return run_statuses(self.runs_dir, live)
+
+    def follow_run(self, run_id: str) -> RunFollower:
+        """A reader that polls one run folder for new events, its summary and the best skill's diff."""
+        from mimo_tui.skillopt.run_reader import RunFollower
+
+        return RunFollower(self.runs_dir / run_id)
 
     # -- MCP servers ----------------------------------------------------------------------------
     def start_mcp_servers(self, on_change: Callable[[McpServerChanged], None]) -> bool:

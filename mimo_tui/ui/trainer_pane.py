@@ -16,7 +16,7 @@ from textual.widgets import OptionList, Static
 from textual.worker import get_current_worker
 
 from mimo_tui.services import Services
-from mimo_tui.skillopt.run_reader import RunFollower, TailBatch, find_new_run, known_runs, run_statuses
+from mimo_tui.skillopt.run_reader import TailBatch, find_new_run, known_runs
 from mimo_tui.skillopt.catalogue import SkillEntry, find_skills
 from mimo_tui.ui.messages import ProjectOpened
 from mimo_tui.ui.trainer.run_dashboard import RunDashboard
@@ -83,8 +83,7 @@ class TrainerPane(ShowsWorkerFailures, Horizontal):
 
     @property
     def runs_dir(self) -> Path:
-        assert self.project is not None
-        return self.project.workspace.runs_dir
+        return self.services.runs_dir
 
     # -- runs and skills ------------------------------------------------------------------------
     def on_project_opened(self, message: ProjectOpened) -> None:
@@ -109,7 +108,7 @@ class TrainerPane(ShowsWorkerFailures, Horizontal):
     @work(thread=True, exit_on_error=False, exclusive=True, group="trainer-runs")
     def refresh_runs(self) -> None:
         live = {p.run_id for p in self.processes if p.run_id and p.alive}
-        self._ui(self._show_runs, run_statuses(self.runs_dir, live))
+        self._ui(self._show_runs, self.services.run_statuses(live))
 
     def _show_runs(self, rows: list[RunRow]) -> None:
         self.rows = rows
@@ -159,7 +158,7 @@ class TrainerPane(ShowsWorkerFailures, Horizontal):
     def tail_run(self, run_id: str) -> None:
         """Read the run's new events every ~0.3 s and hand them to the UI in batches."""
         worker = get_current_worker()
-        follower = RunFollower(self.runs_dir / run_id)
+        follower = self.services.follow_run(run_id)
         while not worker.is_cancelled:
             update = follower.poll()
             if update is not None:
