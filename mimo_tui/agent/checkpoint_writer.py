@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import time
 from collections.abc import Callable
 from typing import Any
@@ -37,7 +38,7 @@ WRITE_TOOL = {
     "type": "function",
     "function": {
         "name": "write_memory_file",
-        "description": "Write a file of this session's memory folder (e.g. a checkpoint-<topic>.md spill-over file).",
+        "description": "Write a spill-over file of this session's checkpoint: path checkpoint-<topic>.md.",
         "parameters": {
             "type": "object",
             "properties": {"path": {"type": "string"}, "content": {"type": "string"}},
@@ -249,8 +250,8 @@ class CheckpointWriter:
                 refused.append(f"{call.name} {path}".strip() + ": not a checkpoint-writer tool")
                 continue
             rel = path.removeprefix(".mimo/")
-            if not rel.startswith("sessions/"):
-                rel = f"{self.layout.folder}/{rel}" if "/" not in rel and rel else rel
+            if re.fullmatch(r"checkpoint-[A-Za-z0-9_.-]+\.md", rel):
+                rel = self.layout.spill(rel[len("checkpoint-"):-len(".md")])
             try:
                 self.store.write(rel, str(args.get("content", "")), self.role,
                                  message=f"memory: checkpoint-writer wrote {rel}")

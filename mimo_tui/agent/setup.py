@@ -20,6 +20,7 @@ from mimo_tui.agent.tools.memory_access import MemoryAccess, SurfaceMemoryAccess
 from mimo_tui.agent.tools.registry import default_tools
 from mimo_tui.llm import ModelSpec, resolve_model
 from mimo_tui.memory.context import ContextAssembler
+from mimo_tui.memory.last_checkpoint import last_checkpoint_excerpt
 from mimo_tui.memory.layers import GLOBAL_ROOT
 from mimo_tui.sessions.context_state import ContextStateStore
 from mimo_tui.project import Project
@@ -84,6 +85,8 @@ class AgentServices:
         sources.task_ledger = lambda sid: "\n".join(task.line() for task in tasks.list(sid))
         sources.focus_task = lambda sid: _focus_text(self.project, tasks, sid)
         sources.has_open_work = lambda sid: any(task.status in ACTIVE_STATUSES for task in tasks.list(sid))
+        mimo_dir = self.project.workspace.mimo_dir
+        sources.previous_checkpoint = lambda sid: last_checkpoint_excerpt(mimo_dir, sid)
         self.context_block = lambda sid: self.project.memory.preview(sid).text
 
     def memory_for(self, session_id: str) -> MemoryAccess:
