@@ -8,6 +8,7 @@ import subprocess
 
 from mimo_tui.agent import events as ev
 from mimo_tui.memory.templates import CHECKPOINT_SECTIONS
+from mimo_tui.memory.validators import validate_repo
 from tests.fixtures.agent_project import AgentProject, RecordedEvents
 from tests.fixtures.openai_server import ErrorReply, LocalOpenAIServer, Reply, ToolCall
 from tests.fixtures.scripted_long_session import checkpoint_reply, kind_of
@@ -190,6 +191,9 @@ async def test_a_section_over_budget_spills_to_its_own_file(agent_project: Agent
     assert "- decision 399: keep module_399.py as it is" in spill
     section = (folder / "checkpoint.md").read_text().split("## §10 Design decisions")[1].split("## §11")[0]
     assert "→ spilled to checkpoint-design-decisions.md" in section and "decision 399" not in section
+    # What the writer committed passes `mimo memory check`.
+    problems = validate_repo(agent_project.root / ".mimo")
+    assert not problems, problems
 
 
 async def test_a_writer_killed_mid_run_leaves_the_previous_checkpoint_committed(agent_project: AgentProject,

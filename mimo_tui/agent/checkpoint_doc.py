@@ -99,7 +99,8 @@ def compose(session_id: str, reply: WriterReply, task_tree: str, notes: list[str
             body = reply.sections.get(number, "").strip()
         if number == NOTES_SECTION and notes:
             body = "\n\n".join([body, *(entry.replace("## [turn", "[turn", 1) for entry in notes)]).strip()
-        if spec.budget is not None and count_tokens(body) > spec.budget:
+        # The validator counts the instruction line with the body.
+        if spec.budget is not None and count_tokens(f"_{spec.instruction}_\n\n{body}") > spec.budget:
             topic = topic_of(number)
             spills[f"{folder}/checkpoint-{topic}.md"] = (f"# §{number} {spec.title} (session {session_id})\n\n"
                                                         f"_Spilled from checkpoint.md at {written_at}._\n\n{body}\n")

@@ -208,8 +208,10 @@ class ContextKeeper:
         # lands under the top threshold and the next request does not rebuild again.
         probe = self._block(transcript, visible[-1].id if visible else 0, "")
         memory = count_tokens(probe)
-        max_tail = max(1_000, min(TAIL_MAX_TOKENS, room - memory))
-        start = tail_start(visible, max_tail, self._cache, min(TAIL_MIN_TOKENS, max_tail))
+        # REFERENCE's 10K-20K tail, scaled down for windows under ~40K usable, where it would be most of the window.
+        usable = self.limits.usable
+        max_tail = max(1_000, min(TAIL_MAX_TOKENS, usable // 2, room - memory))
+        start = tail_start(visible, max_tail, self._cache, min(TAIL_MIN_TOKENS, usable // 4, max_tail))
         if start <= 0:
             return None  # nothing older than the tail to drop: a rebuild would change nothing
         tail = visible[start:]
