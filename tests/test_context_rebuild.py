@@ -182,3 +182,31 @@ async def test_a_fact_planted_in_turn_3_is_reachable_at_turn_300(agent_project: 
     usable_chars = (32000 - 4096) * 4
     sizes = [sum(len(m.get("content") or "") for m in b["messages"]) for b in openai_server.requests if kind_of(b) == "turn"]
     assert max(sizes) < usable_chars
+
+
+async def test_a_provider_overflow_error_rebuilds_and_sends_again(agent_project: AgentProject,
+                                                                 openai_server: LocalOpenAIServer) -> None:
+    from tests.fixtures.openai_server import ErrorReply
+
+    use_server(agent_project, openai_server, window=128000)  # the config thinks the window is large; it is not
+    model = LongSessionModel(answer_words=3000)
+    refused = {"count": 0}
+
+    def respond(body: dict):
+        if kind_of(body) == "turn" and len(body["messages"]) > 10 and refused["count"] == 0:
+            refused["count"] += 1
+            return ErrorReply(400, "This model's maximum context length is 16385 tokens. However, your messages "
+                                   "resulted in 25000 tokens.")
+        return model(body)
+
+    openai_server.responder = respond
+    events = RecordedEvents()
+    agent = agent_project.open(events)
+    await run_turns(agent, 5)
+    agent.keeper.request_checkpoint()
+    await agent.keeper.finish(30)
+    await run_turns(agent, 1, start=6)
+    assert refused["count"] == 1 and not events.of(ev.ModelFailed)
+    (rebuilt,) = events.of(ev.ContextRebuilt)
+    assert rebuilt.reason == "the provider said the context is too long"
+    assert len(model.turn_bodies[-1]["messages"]) < 12

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -32,6 +33,9 @@ KEEP_TOOL_OUTPUTS = 3
 BULKY_CHARS = 2_000
 WRITER_WAIT_S = 60.0
 SUMMARY_TOKENS = 2_000
+# How providers word a request over the model's window (OpenAI, Anthropic, litellm, vLLM, Ollama ...).
+OVERFLOW = re.compile(r"context[_ ]length|context window|maximum context|too many tokens|prompt is too long"
+                      r"|input is too long|exceeds? (the )?(max|maximum|context)")
 FINISHED_LINE = ("The conversation continues below with the user's latest message: answer it. Tasks listed above "
                  "may already be finished; check before resuming any of them.")
 SUMMARY_PROMPT = ("Summarise this coding-agent conversation for the agent that continues it: the user's requests "
@@ -127,6 +131,7 @@ class ContextKeeper:
         self._pending: str | None = None
         self._recent_users: list[str] = []
         self._mid_turn = False
+        self._overflow_retried = False
 
     # -- thresholds -----------------------------------------------------------------------------
     def status(self) -> ev.ContextStatus:
@@ -150,6 +155,16 @@ class ContextKeeper:
     def request_compact(self) -> None:
         """/compact: rebuild before the next model request."""
         self._pending = "on demand"
+
+    def overflowed(self, error: ModelError) -> bool:
+        """The provider refused the request as too long: rebuild and send it again, once per request."""
+        text = f"{error.message} {error.provider_message}".lower()
+        if self._overflow_retried or not OVERFLOW.search(text):
+            self._overflow_retried = False
+            return False
+        self._overflow_retried = True
+        self._pending = "the provider said the context is too long"
+        return True
 
     async def finish(self, timeout: float) -> bool:
         """Let a running checkpoint finish (a headless run waits for it before the process exits)."""
@@ -176,6 +191,8 @@ class ContextKeeper:
             rebuilt = await self._rebuild(transcript, visible, system, reminder, reason, estimate)
             if rebuilt is not None:
                 visible, block = rebuilt
+        if reason is None:
+            self._overflow_retried = False
         extra = f"{block}\n\n{reminder}" if block else reminder
         messages = [{"role": "system", "content": system}, {"role": "system", "content": extra}]
         self.last_request_tokens = self.estimate(visible, system + extra)

@@ -275,6 +275,8 @@ class AgentSession:
             partial = "".join(pieces) or err.partial_text
             if message_id is not None:
                 self._record(self.sessions.finish_message(message_id, partial, status=FAILED))
+            if self.keeper is not None and not pieces and self.keeper.overflowed(err):
+                return await self._one_reply()  # rebuilt before the request is sent again (once: see overflowed)
             self.emit(ev.ModelFailed(self.turn, str(err), err.provider_message, err.status, partial))
             return None
         except asyncio.CancelledError:
