@@ -178,7 +178,9 @@ class ChatPane(Vertical):
         keeper = agent.keeper
         if keeper is not None:
             context = keeper.status()
-            note, used = context.warning, max(used, context.tokens)
+            note = context.warning
+            if note:  # past the first threshold the meter counts the request being sent, not the last usage
+                used = max(used, context.tokens)
             checkpoint = checkpoint_label(context.writer_running, context.last_checkpoint_at, context.writer_stopped)
         for status in self.app.query(AgentStatus):  # gone while the app closes
             status.show(agent.spec.label, agent.mode, used, agent.settings.context_window,
