@@ -196,24 +196,35 @@ async def test_a_section_over_budget_spills_to_its_own_file(agent_project: Agent
     assert not problems, problems
 
 
-async def test_a_writer_killed_mid_run_leaves_the_previous_checkpoint_committed(agent_project: AgentProject,
-                                                                               openai_server: LocalOpenAIServer,
-                                                                               run_mimo) -> None:
+async def test_a_writer_killed_mid_write_leaves_the_previous_checkpoint_committed(
+        agent_project: AgentProject, openai_server: LocalOpenAIServer, run_mimo) -> None:
+    import threading
+
+    from mimo_tui.project import Project
     from tests.fixtures.mimo_process import start_mimo
 
     use_server(agent_project, openai_server, '\n[context]\nthresholds = ["10", "100"]\n')
     calls = {"writer": 0, "turn": 0}
+    held, release = threading.Event(), threading.Event()
+
+    def hold_the_repo_lock() -> None:
+        with Project.open(agent_project.root).store.exclusive():
+            held.set()
+            release.wait(60)
 
     def respond(body: dict) -> Reply:
         if kind_of(body) != "writer":
             calls["turn"] += 1
             return Reply(text="answer", prompt_tokens=50 * calls["turn"])
         calls["writer"] += 1
-        if calls["writer"] == 1:
-            return Reply(text=checkpoint_reply(body))
-        # The second writer writes a spill file by tool call, then is killed before its answer lands.
-        return Reply(text=checkpoint_reply(body), delay=30,
-                     tool_calls=[ToolCall("write_memory_file", json.dumps({"path": "checkpoint-x.md", "content": "x"}))])
+        if calls["writer"] == 2:
+            # The second writer gets its answer, then finds the memory repo locked on its first write
+            # (the spill file it asked for) and is killed there, before checkpoint.md is written.
+            threading.Thread(target=hold_the_repo_lock, daemon=True).start()
+            held.wait(10)
+            return Reply(text=checkpoint_reply(body).replace("Nothing of note.", "SECOND RUN"),
+                         tool_calls=[ToolCall("write_memory_file", json.dumps({"path": "checkpoint-x.md", "content": "x"}))])
+        return Reply(text=checkpoint_reply(body))
 
     openai_server.responder = respond
     subprocess.run(["git", "init", "-q"], cwd=agent_project.root, check=True)
@@ -223,14 +234,20 @@ async def test_a_writer_killed_mid_run_leaves_the_previous_checkpoint_committed(
     checkpoint = agent_project.root / ".mimo" / "sessions" / sid / "checkpoint.md"
     committed = checkpoint.read_text()
     proc = start_mimo(agent_project.root, "run", "--model", "test", "--session", sid, "TURN-2: more")
-    for _ in range(1200):  # a cold child imports litellm first: seconds on a busy machine
-        if calls["writer"] == 2 or proc.poll() is not None:
-            break
-        await asyncio.sleep(0.05)
-    assert calls["writer"] == 2
-    proc.kill()
-    proc.communicate(timeout=10)
-    assert checkpoint.read_text() == committed
+    try:
+        for _ in range(1200):  # a cold child imports litellm first: seconds on a busy machine
+            if held.is_set() or proc.poll() is not None:
+                break
+            await asyncio.sleep(0.05)
+        assert held.is_set(), proc.communicate(timeout=30)
+        await asyncio.sleep(1.5)  # the child has its answer and waits for the lock inside its first write
+        assert proc.poll() is None
+        proc.kill()
+        proc.communicate(timeout=10)
+    finally:
+        release.set()
+    assert checkpoint.read_text() == committed and "SECOND RUN" not in committed
+    assert not (checkpoint.parent / "checkpoint-x.md").exists()
     git = ["git", "--git-dir", str(agent_project.root / ".mimo" / ".git"), "--work-tree", str(agent_project.root / ".mimo")]
     assert subprocess.run([*git, "show", f"HEAD:sessions/{sid}/checkpoint.md"], capture_output=True, text=True).stdout == committed
     status = subprocess.run([*git, "status", "--porcelain", "--", "sessions"], capture_output=True, text=True).stdout
