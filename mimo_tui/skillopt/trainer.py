@@ -29,11 +29,11 @@ from mimo_tui.skillopt.prompts import (
     ReplyError, Trajectory, parse_edits, parse_guidance, reflection_messages, rollout_messages, slow_update_messages,
 )
 from mimo_tui.skillopt.metered_calls import MeteredCalls, StopRequested, note_call
-from mimo_tui.skillopt.run_folder import RunFolder
+from mimo_tui.skillopt.run_folder import RunFolder, skill_version_path
 from mimo_tui.skillopt.run_state import RunState, Scores, build_summary, mean_score
 from mimo_tui.skillopt.spend import SpendLedger
 from mimo_tui.skillopt.step_report import no_edit_reason
-from mimo_tui.store import atomic_write
+from mimo_tui.atomic_file import atomic_write
 
 log = logging.getLogger(__name__)
 _stage: contextvars.ContextVar[str] = contextvars.ContextVar("skillopt_stage", default="other")
@@ -345,7 +345,7 @@ class Trainer:
         try:
             return self.commit_skill(text, message, previous)
         except SkillChanged as exc:
-            raise RunAborted(f"{exc}; the new version is kept as {self.run_folder.path / 'skills'}/skill_v{version:04d}.md "
+            raise RunAborted(f"{exc}; the new version is kept as {skill_version_path(self.run_folder.path, version)} "
                              "and the run can resume once the file is restored or the edit committed") from exc
 
     def _accept(self, step: int, text: str, previous: str, before: float, after: float, applied: list[dict[str, Any]],
