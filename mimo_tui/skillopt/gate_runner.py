@@ -72,13 +72,26 @@ def _item_mean(samples: list[float | None]) -> float | None:
     return sum(values) / len(values) if values else None
 
 
-async def edit_credit(score: Scorer, incumbent_text: str, edits: list[Edit], outcome: GateOutcome,
-                      tasks: list[Task]) -> list[dict[str, Any]]:
-    """For a candidate of several edits: leave each edit out in turn and score that skill on the items the step
-    changed, on the same samples; the items that get worse without the edit are the ones it fixed, those that
-    get better are the ones it broke."""
-    changed = [t for t in tasks if outcome.decision.flips.get(t.id) in CHANGED]
-    indices = {t.id: outcome.indices[t.id] for t in changed}
+def pending_credit(step: int, version: int, previous_version: int, edits: list[Edit], outcome: GateOutcome) -> dict[str, Any]:
+    """What the credit of an accepted step of several edits needs later (kept in the run state, so a resumed run
+    still does it): the two versions, the edits, and the items the step changed with their sample indices and the
+    candidate's scores on them."""
+    changed = sorted(item for item, flip in outcome.decision.flips.items() if flip in CHANGED)
+    return {"step": step, "version": version, "previous_version": previous_version,
+            "edits": [edit.to_dict() for edit in edits],
+            "items": {item: {"indices": list(outcome.indices[item]), "candidate": list(outcome.candidate[item])}
+                      for item in changed}}
+
+
+async def edit_credit(score: Scorer, incumbent_text: str, pending: dict[str, Any], tasks: list[Task]) -> list[dict[str, Any]]:
+    """Leave each edit of an accepted step out in turn and score that skill on the items the step changed, on the
+    same samples; the items that get worse without the edit are the ones it fixed, those that get better are the
+    ones it broke. Scored after the run's steps (see Trainer._settle_credit): it decides nothing, so it waits."""
+    items: dict[str, dict[str, Any]] = pending["items"]
+    changed = [t for t in tasks if t.id in items]
+    indices = {t.id: list(items[t.id]["indices"]) for t in changed}
+    edits = [Edit(e["op"], e.get("text", ""), e.get("target"), e.get("rationale", ""), e.get("support", 1))
+             for e in pending["edits"]]
     credit = []
     for index, edit in enumerate(edits):
         without = apply_edits(incumbent_text, [e for i, e in enumerate(edits) if i != index]).text
@@ -87,7 +100,7 @@ async def edit_credit(score: Scorer, incumbent_text: str, edits: list[Edit], out
         if changed:
             ablated = await score(without, changed, indices, "val:credit")
             for task in changed:
-                kept, left_out = _item_mean(outcome.candidate[task.id]), _item_mean(ablated[task.id])
+                kept, left_out = _item_mean(items[task.id]["candidate"]), _item_mean(ablated[task.id])
                 if kept is None or left_out is None:
                     continue
                 if kept > left_out + 1e-12:

@@ -56,6 +56,8 @@ class RunView:
     baseline_val: float | None = None
     steps: dict[int, StepRow] = field(default_factory=dict)
     applied_by_step: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    # per accepted step of several edits: each edit's fixed and broken validation items (credit_scored)
+    credit_by_step: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
     last_accepted: EditsSeen | None = None
     last_rejected: EditsSeen | None = None
     best_version: int = 1
@@ -147,7 +149,14 @@ class RunView:
         step = int(event["step"])
         self.best_version = self.final_version = int(event["version"])
         self.last_accepted = EditsSeen(step, self.applied_by_step.get(step, []), float(event["val_before"]),
-                                       float(event["val_after"]), self.best_version, event.get("commit"))
+                                       float(event["val_after"]), self.best_version, event.get("commit"),
+                                       self.credit_by_step.get(step))
+
+    def _on_credit_scored(self, event: dict[str, Any]) -> None:
+        step = int(event["step"])
+        self.credit_by_step[step] = list(event["credit"])
+        if self.last_accepted is not None and self.last_accepted.step == step:
+            self.last_accepted.credit = self.credit_by_step[step]
 
     def _on_edits_rejected(self, event: dict[str, Any]) -> None:
         delta = event.get("delta")
@@ -168,8 +177,8 @@ class RunView:
         )
         if self.baseline_val is None and not self.steps and row.val_before is not None:
             self.baseline_val = row.val_before
-        if record.get("credit") and self.last_accepted is not None and self.last_accepted.step == row.step:
-            self.last_accepted.credit = list(record["credit"])
+        if record.get("credit"):  # runs made before credit had its own event
+            self._on_credit_scored({"step": row.step, "credit": record["credit"]})
         self.steps[row.step] = row
         self.stage = None
 
