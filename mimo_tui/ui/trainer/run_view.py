@@ -21,7 +21,23 @@ class StepRow:
     skipped: int
     refused: int
     seconds: float | None
-    reason: str = ""
+    reason: str = ""  # the gate's reason, or why the step made no edit
+
+    @property
+    def label(self) -> str:
+        """The action as the step table shows it: a step without an edit says why in a few words."""
+        return no_edit_kind(self.reason) if self.action == "no_edits" and self.reason else self.action
+
+
+def no_edit_kind(reason: str) -> str:
+    """A few words for one of skillopt/step_report.no_edit_reason's sentences."""
+    if reason.startswith(("nothing to fix", "nothing proposed")):
+        return reason.split(":")[0]
+    if reason.startswith("all "):
+        return "all refused" if "refused" in reason else "all dropped"
+    if reason.startswith("no training rollout"):
+        return "no rollout scored"
+    return "no_edits"
 
 
 @dataclass
@@ -60,6 +76,7 @@ class RunView:
     credit_by_step: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
     last_accepted: EditsSeen | None = None
     last_rejected: EditsSeen | None = None
+    last_no_edit: StepRow | None = None
     best_version: int = 1
     final_version: int = 1
     test: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -173,8 +190,11 @@ class RunView:
             val_before=_number(record.get("val_before")), val_after=_number(record.get("val_after")),
             improved=int(flips.get("improved", 0)), regressed=int(flips.get("regressed", 0)),
             applied=int(record.get("applied", 0)), skipped=int(record.get("skipped", 0)), refused=int(record.get("refused", 0)),
-            seconds=_number(event.get("seconds")), reason=str(record.get("gate_reason") or ""),
+            seconds=_number(event.get("seconds")),
+            reason=str(record.get("gate_reason") or record.get("no_edit_reason") or ""),
         )
+        if row.action == "no_edits":
+            self.last_no_edit = row
         if self.baseline_val is None and not self.steps and row.val_before is not None:
             self.baseline_val = row.val_before
         if record.get("credit"):  # runs made before credit had its own event
