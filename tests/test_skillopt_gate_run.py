@@ -252,3 +252,64 @@ async def test_a_run_stopped_before_its_credit_is_scored_scores_it_on_resume(tra
     _check_credit(scored.credit, fixed_by_a)
     state = json.loads((first.run.path / "runtime_state.json").read_text())
     assert state["pending_credit"] == [] and state["accepted"][0]["credit"] == scored.credit
+
+
+def _slip_scene(trainer_project: TrainerProject, name: str, fixed: int, slip_passes_for_incumbent: bool) -> list[float]:
+    """A rule that truly fixes `fixed` + 1 validation items; at temperature 0 the candidate's wording makes the target
+    slip on one item (an answer that a fresh draw gets right, as a real model's prompt sensitivity does). Returns the
+    temperatures of the target's calls."""
+    real = [f"real{i}" for i in range(fixed)]
+    _write_dataset(trainer_project.entry.folder, FRONT + "Answer the task.\n", [f"real-t{i}" for i in range(4)],
+                   real + ["slip0", "steady0"])
+    temperatures: list[float] = []
+
+    def target(messages: list[dict], tools: object, params: dict) -> OfflineReply:
+        system, user = _parts(messages)
+        temperature = float(params.get("temperature") or 0.0)
+        temperatures.append(temperature)
+        fixed_rule = "FIX-RULE" in system
+        if "slip0" in user:
+            ok = (fixed_rule and temperature > 0) or (not fixed_rule and slip_passes_for_incumbent)
+        else:
+            ok = "steady" in user or fixed_rule
+        return OfflineReply(text="OK" if ok else "no")
+
+    register_offline_model(f"{name}-target", target)
+    register_offline_model(f"{name}-optimizer", _optimizer_appending("FIX-RULE: answer OK."))
+    return temperatures
+
+
+async def test_more_samples_are_fresh_draws_so_a_slip_of_the_candidate_is_not_taken_for_a_regression(
+        trainer_project: TrainerProject) -> None:
+    # What was measured: a true improvement (+5/-2 on 28 items, the 2 being the candidate's slips at temperature 0)
+    # stayed within the noise after 2 rounds, because each extra sample was asked at temperature 0 again and got
+    # the same answer. Extra samples are now drawn at a temperature above 0.
+    temperatures = _slip_scene(trainer_project, "draw", fixed=4, slip_passes_for_incumbent=True)
+    seen, _ = await _run(trainer_project, "draw-target", "draw-optimizer")
+    gate = next(e for e in seen if isinstance(e, GateDecided))
+    assert gate.action == "accept", gate.reason
+    first_round = gate.evidence["rounds"][0]
+    assert first_round["p_before"] == 0.1875 and first_round["p_after"] <= 0.1
+    assert 0.0 in temperatures and 0.7 in temperatures
+    # the same scene, extra samples at temperature 0 as before: within the noise however many rounds
+    trainer_project.project.store.delete(f"skills/{DEMO}/SKILL.md", message="test: back to the seed skill")
+    seen, _ = await _run(trainer_project, "draw-target", "draw-optimizer", gate_temperature=0.0)
+    gate = next(e for e in seen if isinstance(e, GateDecided))
+    assert gate.action == "undecided" and gate.evidence["p_value"] == 0.188
+
+
+async def test_more_samples_also_go_to_items_both_skills_failed_where_a_slip_can_hide_a_fix(
+        trainer_project: TrainerProject) -> None:
+    # What was measured: a rule that fixes the 4 currency items of 28 was shown +3/-1 and never accepted, because
+    # the fourth fix was hidden by a slip of the candidate on an item the incumbent failed too, and only flipped
+    # items were sampled again. Those items are sampled again now as well.
+    _slip_scene(trainer_project, "hidden", fixed=3, slip_passes_for_incumbent=False)
+    seen, _ = await _run(trainer_project, "hidden-target", "hidden-optimizer")
+    gate = next(e for e in seen if isinstance(e, GateDecided))
+    assert gate.action == "accept", gate.reason
+    assert gate.evidence["rounds"][0]["p_before"] == 0.125 and gate.evidence["improved"] == 4
+    # sampling only the flipped items again, the hidden fix stays hidden
+    trainer_project.project.store.delete(f"skills/{DEMO}/SKILL.md", message="test: back to the seed skill")
+    seen, _ = await _run(trainer_project, "hidden-target", "hidden-optimizer", gate_resample="flipped")
+    gate = next(e for e in seen if isinstance(e, GateDecided))
+    assert gate.action == "undecided" and gate.evidence["p_value"] == 0.125 and gate.evidence["improved"] == 3

@@ -64,7 +64,7 @@ def remaining_shape(trainer: Trainer) -> RunShape:
 
 def pending_credit_answers(trainer: Trainer) -> int:
     """The target answers still to get for the credit of steps already accepted (a stop may have cached some)."""
-    params = trainer.config.target_params()
+    config = trainer.config
     tasks = {task.id: task for task in trainer.splits.val}
     needed = 0
     for entry in trainer.state.pending_credit:
@@ -76,7 +76,7 @@ def pending_credit_answers(trainer: Trainer) -> int:
                 if item in tasks:
                     messages = rollout_messages(without, tasks[item].input)
                     needed += sum(1 for k in scored["indices"]
-                                  if not trainer.calls.is_cached(trainer.target, messages, k, **params))
+                                  if not trainer.calls.is_cached(trainer.target, messages, k, **config.target_params(k)))
     return needed
 
 

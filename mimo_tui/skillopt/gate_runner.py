@@ -1,5 +1,5 @@
 """One step's gate, run: incumbent and candidate scored in the same step on the same items and sample indices,
-more samples on the flipped items while the gain is within the noise, and each edit's credit by ablation."""
+more samples on the unsettled items while the gain is within the noise, and each edit's credit by ablation."""
 
 from __future__ import annotations
 
@@ -33,6 +33,12 @@ class GateOutcome:
         return self.decision.evidence() | {"rounds": self.rounds}
 
 
+def _more_samples(config: TrainConfig, decision: GateDecision) -> bool:
+    if decision.action == "accept" or not decision.more_samples_help:
+        return False
+    return config.gate_more_if == "any" or (decision.delta or 0.0) > 0
+
+
 def _decide(config: TrainConfig, incumbent: Scores, candidate: Scores) -> GateDecision:
     return evaluate_gate(incumbent, candidate, config.margin, config.no_regression, config.min_coverage, config.alpha)
 
@@ -40,14 +46,16 @@ def _decide(config: TrainConfig, incumbent: Scores, candidate: Scores) -> GateDe
 async def paired_gate(score: Scorer, incumbent_text: str, candidate_text: str, tasks: list[Task],
                       config: TrainConfig) -> GateOutcome:
     """Score both skills on the same samples (the incumbent's come from the cache where it is unchanged) and
-    decide; while the gain is within the noise, add samples to the flipped items, up to config.gate_rounds."""
+    decide; while the gain is within the noise, add samples (fresh draws, see TrainConfig.target_params) to the
+    flipped items, and by default to those both failed, up to config.gate_rounds."""
     indices = {task.id: list(range(config.samples)) for task in tasks}
     incumbent = await score(incumbent_text, tasks, indices, "val:incumbent")
     candidate = await score(candidate_text, tasks, indices, "val:candidate")
     decision = _decide(config, incumbent, candidate)
     rounds: list[dict[str, Any]] = []
-    while decision.action != "accept" and decision.more_samples_help and len(rounds) < config.gate_rounds:
-        flipped = [task for task in tasks if decision.flips.get(task.id) in CHANGED]
+    while _more_samples(config, decision) and len(rounds) < config.gate_rounds:
+        resampled = CHANGED + (("still_failing",) if config.gate_resample == "unsettled" else ())
+        flipped = [task for task in tasks if decision.flips.get(task.id) in resampled]
         more = {t.id: list(range(len(indices[t.id]), len(indices[t.id]) + config.gate_extra_samples)) for t in flipped}
         inc_more = await score(incumbent_text, flipped, more, "val:incumbent+")
         cand_more = await score(candidate_text, flipped, more, "val:candidate+")

@@ -169,11 +169,10 @@ class Trainer:
         total = sum(len(ks) for ks in plan.values())
         progress = {"done": 0, "errors": 0}
         every = max(1, total // 20)
-        params = self.config.target_params()
-
         async def one(task: Task, k: int) -> Trajectory | None:
             try:
-                completion = await self._call(self.target, rollout_messages(skill_text, task.input), k, **params)
+                completion = await self._call(self.target, rollout_messages(skill_text, task.input), k,
+                                              **self.config.target_params(k))
 
                 async def judge(rubric: str, task_input: str, output: str) -> str:
                     return await self._judge(rubric, task_input, output, k)
