@@ -50,7 +50,7 @@ async def test_finished_run_is_listed_with_its_steps_and_test_report(git_project
             assert (shown.improved, shown.regressed) == (record.get("flips", {}).get("improved", 0), record.get("flips", {}).get("regressed", 0))
         table = pane.query_one(DataTable)
         shown_actions = [str(table.get_row_at(i)[2]) for i in range(table.row_count)]
-        assert shown_actions == [r["no_edit_reason"].split(":")[0] if r["action"] == "no_edits" else r["action"] for r in records]
+        assert shown_actions == ["all pass" if r["action"] == "no_edits" else r["action"] for r in records]
         for label in ("baseline", "best", "final"):
             assert view.test[label]["score"] == summary["test"][label]["score"]
         report = str(pane.query_one(HeldOutReport).render())
@@ -79,7 +79,7 @@ async def test_the_dashboard_says_why_a_step_made_no_edit(git_project: Path, dem
         table = pane.query_one(DataTable)
         await wait_until(pilot, lambda: table.row_count == len(pane.view.steps))
         row = table.get_row_at(table.get_row_index(str(quiet["step"])))
-        assert str(row[2]) == "nothing to fix"
+        assert str(row[2]) == "all pass"
         panel = str(pane.query_one(EditsPanel).render())
         assert f"Latest step without an edit: step {quiet['step']}" in panel and quiet["no_edit_reason"] in panel
 
@@ -103,7 +103,7 @@ async def test_a_step_whose_edits_were_all_refused_shows_the_top_reason(git_proj
         await wait_until(pilot, lambda: pane.view is not None and pane.view.finished)
         table = pane.query_one(DataTable)
         await wait_until(pilot, lambda: table.row_count == len(pane.view.steps))
-        assert str(table.get_row_at(table.get_row_index(str(quiet["step"])))[2]) == "all refused"
+        assert str(table.get_row_at(table.get_row_index(str(quiet["step"])))[2]) == "refused"
         panel = str(pane.query_one(EditsPanel).render())
         assert f"top reason: {limit} (2 of 2)" in panel
 

@@ -30,13 +30,16 @@ class StepRow:
 
 
 def no_edit_kind(reason: str) -> str:
-    """A few words for one of skillopt/step_report.no_edit_reason's sentences."""
-    if reason.startswith(("nothing to fix", "nothing proposed")):
-        return reason.split(":")[0]
+    """A word or two (as narrow as the other actions, so the step table fits its pane) for one of
+    skillopt/step_report.no_edit_reason's sentences; the full sentence is shown under the edits."""
+    if reason.startswith("nothing to fix"):
+        return "all pass"
+    if reason.startswith("nothing proposed"):
+        return "no ideas"
     if reason.startswith("all "):
-        return "all refused" if "refused" in reason else "all dropped"
+        return "refused" if "refused" in reason else "dropped"
     if reason.startswith("no training rollout"):
-        return "no rollout scored"
+        return "errored"
     return "no_edits"
 
 
