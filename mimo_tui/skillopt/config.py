@@ -35,7 +35,7 @@ class TrainConfig:
     no_regression: bool = False
     min_coverage: float = 0.8
     # The gate's noise test (see gate.py): accept only at p <= alpha; while a gain is within the noise, up to
-    # gate_rounds rounds add gate_extra_samples samples to each flipped item (incumbent and candidate alike).
+    # gate_rounds rounds add gate_extra_samples samples to each unsettled item (incumbent and candidate alike).
     alpha: float = 0.1  # measured on bench/skill_learning.py: 0.05 turned down more true improvements, accepted no fewer regressions
     gate_rounds: int = 2
     gate_extra_samples: int = 2

@@ -19,7 +19,7 @@ class name), `t` (unix time) and the fields below.
 - gate_decided(step, action, incumbent, candidate, coverage, flips, items, reason, evidence): action
   is accept, reject or undecided; flips counts improved/regressed/still_failing/stable; `items` maps
   item id to its flip; `evidence` holds improved, regressed, items, paired_samples, p_value, alpha
-  and the rounds of more samples on flipped items (see gate.py).
+  and the rounds of more samples on unsettled items (see gate_runner.py).
 - skill_accepted(step, version, val_before, val_after, commit): a new incumbent, committed.
 - edits_rejected(step, edits, delta): fed back to the optimizer for the rest of the epoch.
 - slow_update(epoch, guidance, version, compared): the protected guidance block was rewritten.

@@ -55,21 +55,21 @@ async def paired_gate(score: Scorer, incumbent_text: str, candidate_text: str, t
     rounds: list[dict[str, Any]] = []
     while _more_samples(config, decision) and len(rounds) < config.gate_rounds:
         resampled = CHANGED + (("still_failing",) if config.gate_resample == "unsettled" else ())
-        flipped = [task for task in tasks if decision.flips.get(task.id) in resampled]
-        more = {t.id: list(range(len(indices[t.id]), len(indices[t.id]) + config.gate_extra_samples)) for t in flipped}
-        inc_more = await score(incumbent_text, flipped, more, "val:incumbent+")
-        cand_more = await score(candidate_text, flipped, more, "val:candidate+")
-        for task in flipped:
+        unsettled = [task for task in tasks if decision.flips.get(task.id) in resampled]
+        more = {t.id: list(range(len(indices[t.id]), len(indices[t.id]) + config.gate_extra_samples)) for t in unsettled}
+        inc_more = await score(incumbent_text, unsettled, more, "val:incumbent+")
+        cand_more = await score(candidate_text, unsettled, more, "val:candidate+")
+        for task in unsettled:
             indices[task.id] += more[task.id]
             incumbent[task.id] += inc_more[task.id]
             candidate[task.id] += cand_more[task.id]
         before = decision.p_value
         decision = _decide(config, incumbent, candidate)
-        rounds.append({"items": len(flipped), "samples_added": config.gate_extra_samples, "p_before": before,
+        rounds.append({"items": len(unsettled), "samples_added": config.gate_extra_samples, "p_before": before,
                        "p_after": decision.p_value, "action": decision.action})
     if decision.action != "accept" and decision.more_samples_help and rounds:
         decision = GateDecision(decision.action, decision.flips,
-                                decision.reason + f" after {len(rounds)} round(s) of more samples on the flipped items",
+                                decision.reason + f" after {len(rounds)} round(s) of more samples on the unsettled items",
                                 decision.incumbent, decision.candidate, decision.coverage, decision.counts,
                                 decision.p_value, decision.samples, decision.alpha, decision.more_samples_help)
     return GateOutcome(decision, incumbent, candidate, indices, rounds)
