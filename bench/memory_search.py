@@ -206,6 +206,14 @@ def pane(cache: Path, chunks: int, words: list[str], per_class: int) -> None:
     keystrokes = [text[:end] for text in typed for end in range(1, len(text) + 1) if text[end - 1] != " "]
     samples = [clock(lambda: memory.search_as_typed(prefix))[0] for prefix in keystrokes]
     print(f"  per keystroke, search_as_typed (the pane's worker)  {describe(samples)}  ({len(keystrokes)} keystrokes)")
+    memory.close()
+    import asyncio
+
+    on_screen, missed, first_key = asyncio.run(pane_on_screen(root, typed[:max(2, per_class // 2)]))
+    print(f"  per keystroke, key to screen (the app, Pilot)      {describe(on_screen)}  ({len(on_screen)} keystrokes, "
+          f"{missed} not drawn within 5 s; the first key of the session {first_key:.0f} ms)")
+    project = Project.open(root)
+    memory = project.memory
     before = [clock(lambda: previous_pane_path(memory.index, prefix))[0] for prefix in keystrokes[:max(3, len(keystrokes) // 20)]]
     print(f"  per keystroke, the previous pane path (reference)   {describe(before)}  ({len(before)} keystrokes)")
     hot = project.workspace.mimo_dir / "plans/hot.md"
@@ -226,6 +234,65 @@ def pane(cache: Path, chunks: int, words: list[str], per_class: int) -> None:
     print(f"  reconcile {files:,} unchanged files {describe(unchanged)} (no longer run per keystroke)")
     context_assembly(project.workspace.mimo_dir, words)
     memory.close()
+
+
+async def pane_on_screen(root: Path, typed: list[str]) -> tuple[list[float], int, float]:
+    """Key to screen in the real app (headless Pilot, 120x40): each key is pressed once the previous key's
+    results are drawn; the time is taken when the first frame after the results list was filled for that
+    text has been composed (call_after_refresh). Returns (per-keystroke ms, keystrokes missed, first-key ms)."""
+    from textual.widgets import Input
+
+    from mimo_tui.ui.app import MimoApp
+    from mimo_tui.ui.memory_pane import MemoryPane
+    from mimo_tui.ui.memory_search import MemorySearch
+
+    app = MimoApp(start_dir=root, watch=False)
+    drawn: dict[str, float] = {}
+    samples: list[float] = []
+    missed = 0
+    first = 0.0
+    async with app.run_test(size=(120, 40)) as pilot:
+        async def until(predicate: Callable[[], object], timeout: float = 30.0) -> bool:
+            deadline = time.monotonic() + timeout
+            while not predicate():
+                if time.monotonic() > deadline:
+                    return False
+                await pilot.pause(0.001)
+            return True
+
+        await until(lambda: app.project is not None)
+        await pilot.press("f2")
+        await until(lambda: app.query(MemoryPane) and "Project memory" in app.query_one(MemoryPane).editor.text)
+        search = app.query_one(MemorySearch)
+        shown = search._show
+
+        def show_and_stamp(query: str, *found: object) -> None:
+            shown(query, *found)
+            app.call_after_refresh(lambda: drawn.setdefault(query, time.perf_counter()))
+
+        search._show = show_and_stamp  # type: ignore[method-assign]  # observe only: stamps the repaint
+        box = search.query_one("#memory-search-input", Input)
+        await pilot.press("ctrl+f")
+        for number, text in enumerate(typed):
+            box.value = ""
+            await pilot.pause(0.05)
+            for end in range(1, len(text) + 1):
+                prefix = text[:end]
+                if prefix[-1] == " ":
+                    await pilot.press("space")
+                    continue
+                drawn.pop(prefix.strip(), None)
+                started = time.perf_counter()
+                await pilot.press(prefix[-1])
+                if await until(lambda: prefix.strip() in drawn, timeout=60.0 if not samples else 5.0):
+                    spent = (drawn[prefix.strip()] - started) * 1000
+                    if number == 0 and end == 1:
+                        first = spent  # the session's first search catches the index up with the files once
+                    else:
+                        samples.append(spent)
+                else:
+                    missed += 1
+    return samples, missed, first
 
 
 def main() -> int:

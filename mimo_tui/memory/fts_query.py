@@ -180,7 +180,9 @@ class TermStatistics:
             return
         scores = array("d", map(found.scores.__getitem__, found.order))
         waited = self._db.execute("PRAGMA busy_timeout").fetchone()[0]
+        synchronous = self._db.execute("PRAGMA synchronous").fetchone()[0]
         self._db.execute("PRAGMA busy_timeout = 0")
+        self._db.execute("PRAGMA synchronous = OFF")  # a cache: losing it in a crash costs one recomputation
         try:
             self._db.execute("BEGIN IMMEDIATE")
             try:
@@ -196,6 +198,7 @@ class TermStatistics:
             pass  # busy, read-only or full: the list is only a cache
         finally:
             self._db.execute(f"PRAGMA busy_timeout = {int(waited)}")
+            self._db.execute(f"PRAGMA synchronous = {int(synchronous)}")
 
     def exact_frequencies(self, tokens: list[str]) -> list[tuple[str, int]]:
         """(token, rows matching it) for each token, counted exactly and cached until the index changes."""
