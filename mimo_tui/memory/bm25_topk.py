@@ -72,16 +72,16 @@ def top_k(terms: Sequence[tuple[str, int]], rows: int, k: int, run: Runner,
     ordered = sorted(terms, key=lambda item: item[1])
     tokens = [token for token, _ in ordered]
     total = sum(frequency for _, frequency in ordered)
+    bounds = {token: term_bound(frequency, rows) for token, frequency in ordered}
+    weighty = [token for token in tokens if bounds[token] > NEGLIGIBLE]
+    if term_list is not None and weighty and total > PLAIN_BUDGET:
+        # One weighty term alone is its list's head; a term in over half the chunks (a few per query at most)
+        # is ranked by FTS5 or its cached head rather than listing most of the index.
+        return exact_top_k([term_list(token) for token in in_query_order if token in weighty], k), "lists"
     if len(ordered) == 1 and term_top is not None and k <= TERM_TOP and total > PLAIN_BUDGET:
         return term_top(tokens[0])[:k], "term-cache"
     if len(ordered) == 1 or total <= PLAIN_BUDGET:
         return run(any_of(tokens), k), "plain"
-    bounds = {token: term_bound(frequency, rows) for token, frequency in ordered}
-    weighty = [token for token in tokens if bounds[token] > NEGLIGIBLE]
-    if term_list is not None and weighty:
-        if len(weighty) == 1 and k <= TERM_TOP and term_top is not None:
-            return term_top(weighty[0])[:k], "term-cache"
-        return exact_top_k([term_list(token) for token in in_query_order if token in weighty], k), "lists"
     if term_top is not None:
         for token, frequency in ordered:
             if frequency > TIGHT_FROM:

@@ -47,20 +47,9 @@ class TermList:
     def __len__(self) -> int:
         return len(self.order)
 
-    def ceiling(self, position: int) -> float:
-        """The best contribution of the entries from `position` on (0 past the end)."""
-        return self.scores[self.order[position]] if position < len(self.order) else 0.0
-
     def cut_at(self, most: float) -> int:
         """The first position whose contribution is at most `most`."""
         return bisect_left(self.order, -most, key=lambda rowid: -self.scores[rowid])
-
-    def rowids(self) -> array:
-        return self.order
-
-    def nbytes(self) -> int:
-        """Roughly what the list holds in memory (a dict entry, a rowid and an array slot per chunk)."""
-        return 80 * len(self.order)
 
 
 def _steps(scores: list[float]) -> list[tuple[int, float]]:
