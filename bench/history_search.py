@@ -39,9 +39,10 @@ import sys, time
 started = time.perf_counter()
 from mimo_tui.memory.history_index import HistoryIndex
 index = HistoryIndex(sys.argv[1])
-opened = time.perf_counter()
+opened, used = time.perf_counter(), time.thread_time()
 hits = index.search(sys.argv[2])
-print(f"{(time.perf_counter() - started) * 1000:.2f} {(time.perf_counter() - opened) * 1000:.2f} {len(hits)}")
+print(f"{(time.perf_counter() - started) * 1000:.2f} {(time.perf_counter() - opened) * 1000:.2f} "
+      f"{(time.thread_time() - used) * 1000:.2f} {len(hits)}")
 """
 
 
@@ -113,13 +114,13 @@ def in_process(state_db: Path, words: list[str], per_class: int) -> None:
     reference.close()
 
 
-def fresh(state_db: Path, query: str) -> tuple[float, float]:
-    """(ms from interpreter start to hits, ms of the search alone) in a new process."""
+def fresh(state_db: Path, query: str) -> tuple[float, float, float]:
+    """(ms from interpreter start to hits, ms of the search alone, its CPU ms) in a new process."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     done = subprocess.run([sys.executable, "-c", FRESH, str(state_db), query], capture_output=True, text=True, env=env,
                           timeout=120, check=True)
-    total, search, _ = done.stdout.split()
-    return float(total), float(search)
+    total, search, cpu, _ = done.stdout.split()
+    return float(total), float(search), float(cpu)
 
 
 def cli(project: Path, query: str) -> float:
@@ -143,16 +144,19 @@ def fresh_processes(project: Path, state_db: Path, words: list[str], count: int)
     print(f"  a fresh process per query, {count} common-word queries: search alone (whole process incl. imports)")
     drop_stored_lists(state_db)
     cold = [fresh(state_db, query) for query in batch]
-    print(f"  no stored lists (first search after an append)  {describe([s for _, s in cold])}  "
-          f"(process {describe([t for t, _ in cold])})")
+    print(f"  no stored lists (first search after an append)  {describe([s for _, s, _ in cold])}  "
+          f"(process {describe([t for t, _, _ in cold])})")
+    print(f"  {'':<48}CPU time of the search {describe([c for _, _, c in cold])}")
     stored = [fresh(state_db, query) for query in batch]
-    print(f"  lists stored by an earlier process              {describe([s for _, s in stored])}  "
-          f"(process {describe([t for t, _ in stored])})")
+    print(f"  lists stored by an earlier process              {describe([s for _, s, _ in stored])}  "
+          f"(process {describe([t for t, _, _ in stored])})")
+    print(f"  {'':<48}CPU time of the search {describe([c for _, _, c in stored])}")
     index = HistoryIndex(state_db)
     index.add("s1", "appended", "user", "user", " ".join(words[10:20]))
     index.close()
     stale = [fresh(state_db, query) for query in batch[:max(2, count // 4)]]
-    print(f"  after one appended message (lists stale)         {describe([s for _, s in stale])}")
+    print(f"  after one appended message (lists stale)         {describe([s for _, s, _ in stale])}")
+    print(f"  {'':<48}CPU time of the search {describe([c for _, _, c in stale])}")
     commands = [cli(project, query) for query in batch[:max(2, count // 4)]]
     print(f"  `mimo history search` whole command, lists stored {describe(commands)}")
 
