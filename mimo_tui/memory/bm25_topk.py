@@ -13,8 +13,8 @@ the search stops as soon as the k-th score found reaches the next set's bound: n
 k. Visiting every set scores every match, which is plain bm25; the result never depends on a shortcut.
 
 A term in more than half of the chunks gets FTS5's floor idf of 1e-6 (at most 2.2e-6 to any score): such terms
-only break ties, so once another term is weighty they are left out of the sets, which moves no score by more
-than 2.2e-6 per such term; alone they are ranked by plain bm25 like any query.
+only break ties, so once another term is weighty they are left out of the sets and lists, which moves no score
+by more than 2.2e-6 per such term; alone they are ranked by plain bm25 like any query.
 """
 
 from __future__ import annotations

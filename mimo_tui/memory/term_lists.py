@@ -104,7 +104,7 @@ def exact_top_k(lists: Sequence[TermList], k: int) -> list[tuple[int, float]]:
         term = lists[0]
         return [(rowid, term.scores[rowid]) for rowid in term.order[:k]]
     scored: dict[int, float] = {}
-    best: list[float] = []  # the k best scores so far (a min-heap)
+    best: list[float] = []  # the k best scores so far, lowest (the k-th) first
 
     def score(depths: Sequence[int]) -> None:
         fresh: set[int] = set()
