@@ -172,7 +172,18 @@ class TermStatistics:
         rowids, scores = array("q"), array("d")
         rowids.frombytes(row[0])
         scores.frombytes(row[1])
-        return TermList(zip(rowids, scores))
+        return TermList.from_arrays(rowids, scores)
+
+    def _stored_count(self, key: str) -> int | None:
+        """How many rows a stored, current list holds (one per row matching the term), without reading it."""
+        if self._lists_table is None:
+            return None
+        try:
+            row = self._db.execute(f"SELECT length(rowids) / 8 FROM {self._lists_table} WHERE term = ? AND fingerprint = ?",
+                                   (key, self._index_fingerprint())).fetchone()
+        except sqlite3.OperationalError:
+            return None  # not created yet
+        return int(row[0]) if row is not None else None
 
     def _store_list(self, key: str, found: TermList, fingerprint: bytes) -> None:
         """Keep the list for the next process; skipped, never waited for, when another process is writing."""
@@ -210,7 +221,9 @@ class TermStatistics:
                 if key not in self._exact:
                     if len(self._exact) > TERM_CACHE_SIZE:
                         self._exact.clear()
-                    self._exact[key] = int(self._db.execute(
+                    listed = self._lists.get(key)
+                    count = len(listed) if listed is not None else self._stored_count(key)
+                    self._exact[key] = count if count is not None else int(self._db.execute(
                         f"SELECT count(*) FROM {self._table} WHERE {self._table} MATCH ?", (quote(token),)).fetchone()[0])
                 counted.append((token, self._exact[key]))
             return counted

@@ -44,6 +44,15 @@ class TermList:
         self.order = array("q", [rowid for rowid, _ in rows])
         self.steps = _steps([score for _, score in rows])
 
+    @classmethod
+    def from_arrays(cls, order: array, scores: array) -> TermList:
+        """A list read back from storage: rowids best first and their scores (no float sharing: read at C speed)."""
+        made = cls.__new__(cls)
+        made.scores = dict(zip(order, scores))
+        made.order = order
+        made.steps = _steps(scores.tolist())
+        return made
+
     def __len__(self) -> int:
         return len(self.order)
 
