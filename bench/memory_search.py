@@ -10,6 +10,7 @@ Ranking corpora are written straight into index.db; pane corpora are real markdo
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import random
 import shutil
@@ -47,6 +48,13 @@ def clock(action: Callable[[], object]) -> tuple[float, object]:
     return (time.perf_counter() - started) * 1000, result
 
 
+def timed(action: Callable[[], object]) -> tuple[float, float, object]:
+    """(wall ms, this thread's CPU ms, result): CPU time does not count waiting for a core on a loaded machine."""
+    started, used = time.perf_counter(), time.thread_time()
+    result = action()
+    return (time.perf_counter() - started) * 1000, (time.thread_time() - used) * 1000, result
+
+
 def queries(words: list[str], ranks: range, count: int, seed: int) -> list[str]:
     rng = random.Random(seed)
     return [" ".join(words[rng.choice(ranks)] for _ in range(rng.randint(1, 3))) for _ in range(count)]
@@ -81,16 +89,20 @@ def ranking(cache: Path, chunks: int, words: list[str], per_class: int) -> None:
         cold: list[float] = []
         mine: list[float] = []
         plain: list[float] = []
+        mine_cpu: list[float] = []
+        plain_cpu: list[float] = []
         overlaps: list[float] = []
         paths: Counter[str] = Counter()
         for query in batch:
             spent, _ = clock(lambda: index.search(query, reconcile=False))
             cold.append(spent)  # first sight of the query's terms since the index opened (statistics computed)
         for query in batch:
-            spent, hits = clock(lambda: index.search(query, reconcile=False))
+            spent, cpu, hits = timed(lambda: index.search(query, reconcile=False))
             mine.append(spent)
-            spent, expected = clock(lambda: plain_bm25(reference, query))
+            mine_cpu.append(cpu)
+            spent, cpu, expected = timed(lambda: plain_bm25(reference, query))
             plain.append(spent)
+            plain_cpu.append(cpu)
             paths[index.ranking_path(query).split("/")[0]] += 1
             top = [score for _, score in expected[:10]]
             kept = [score for score in top if score >= 0.15 * top[0]] if top else []
@@ -102,6 +114,7 @@ def ranking(cache: Path, chunks: int, words: list[str], per_class: int) -> None:
         print(f"  {name:<7}{describe(mine):<44}{describe(plain):<44}{statistics.mean(overlaps or [1]):.2f}  "
               f"{none:>3}/{len(overlaps):<3} {dict(paths)}")
         print(f"  {'':<7}first sight of each query's words: {describe(cold)}")
+        print(f"  {'':<7}CPU time: mimo {describe(mine_cpu)}; plain bm25 {describe(plain_cpu)}")
     index.close()
     reference.close()
 
@@ -196,6 +209,14 @@ def pane(cache: Path, chunks: int, words: list[str], per_class: int) -> None:
     keystrokes = [text[:end] for text in typed for end in range(1, len(text) + 1) if text[end - 1] != " "]
     samples = [clock(lambda: memory.search_as_typed(prefix))[0] for prefix in keystrokes]
     print(f"  per keystroke, search_as_typed (the pane's worker)  {describe(samples)}  ({len(keystrokes)} keystrokes)")
+    memory.close()
+    on_screen, on_screen_cpu, missed, first_key = asyncio.run(pane_on_screen(root, typed[:max(2, per_class // 2)]))
+    print(f"  per keystroke, key to screen (the app, Pilot)      {describe(on_screen)}  ({len(on_screen)} keystrokes, "
+          f"{missed} not drawn within 5 s; the first key of the session {first_key:.0f} ms)")
+    print(f"  {'':<51}CPU time of the app process, key to screen: {describe(on_screen_cpu)}")
+    project = Project.open(root)
+    memory = project.memory
+    memory.search_as_typed("x")  # a new service: catch up with the files and gather names once, as the first key does
     before = [clock(lambda: previous_pane_path(memory.index, prefix))[0] for prefix in keystrokes[:max(3, len(keystrokes) // 20)]]
     print(f"  per keystroke, the previous pane path (reference)   {describe(before)}  ({len(before)} keystrokes)")
     hot = project.workspace.mimo_dir / "plans/hot.md"
@@ -216,6 +237,83 @@ def pane(cache: Path, chunks: int, words: list[str], per_class: int) -> None:
     print(f"  reconcile {files:,} unchanged files {describe(unchanged)} (no longer run per keystroke)")
     context_assembly(project.workspace.mimo_dir, words)
     memory.close()
+
+
+async def pane_on_screen(root: Path, typed: list[str]) -> tuple[list[float], list[float], int, float]:
+    """Key to screen in the real app (headless Pilot, 120x40): each key is pressed once the previous key's
+    results are drawn; the time is taken when the first frame after the results list was filled for that
+    text has been composed (call_after_refresh). Returns (per-keystroke wall ms, per-keystroke CPU ms of the
+    whole app process, keystrokes missed, first-key ms)."""
+    from textual.widgets import Input
+
+    from mimo_tui.ui.app import MimoApp
+    from mimo_tui.ui.memory_pane import MemoryPane
+    from mimo_tui.ui.memory_search import MemorySearch
+
+    app = MimoApp(start_dir=root, watch=False)
+    drawn: dict[str, tuple[float, float]] = {}
+    arrived = asyncio.Event()  # set by each stamp: waiting on it costs the app no polling
+    samples: list[float] = []
+    cpu: list[float] = []
+    missed = 0
+    first = 0.0
+    async with app.run_test(size=(120, 40)) as pilot:
+        async def until(predicate: Callable[[], object], timeout: float = 30.0) -> bool:
+            deadline = time.monotonic() + timeout
+            while not predicate():
+                if time.monotonic() > deadline:
+                    return False
+                await pilot.pause(0.001)
+            return True
+
+        async def drawn_within(text: str, timeout: float) -> bool:
+            deadline = time.monotonic() + timeout
+            while text not in drawn:
+                arrived.clear()
+                try:
+                    await asyncio.wait_for(arrived.wait(), max(0.0, deadline - time.monotonic()))
+                except asyncio.TimeoutError:
+                    return text in drawn
+            return True
+
+        await until(lambda: app.project is not None)
+        await pilot.press("f2")
+        await until(lambda: app.query(MemoryPane) and "Project memory" in app.query_one(MemoryPane).editor.text)
+        search = app.query_one(MemorySearch)
+        shown = search._show
+
+        def show_and_stamp(query: str, *found: object) -> None:
+            shown(query, *found)
+            def stamp() -> None:
+                drawn.setdefault(query, (time.perf_counter(), time.process_time()))
+                arrived.set()
+
+            app.call_after_refresh(stamp)
+
+        search._show = show_and_stamp  # type: ignore[method-assign]  # observe only: stamps the repaint
+        box = search.query_one("#memory-search-input", Input)
+        await pilot.press("ctrl+f")
+        for number, text in enumerate(typed):
+            box.value = ""
+            await pilot.pause(0.05)
+            for end in range(1, len(text) + 1):
+                prefix = text[:end]
+                if prefix[-1] == " ":
+                    await pilot.press("space")
+                    continue
+                drawn.pop(prefix.strip(), None)
+                started, used = time.perf_counter(), time.process_time()
+                await pilot.press(prefix[-1])
+                if await drawn_within(prefix.strip(), 60.0 if not samples else 5.0):
+                    wall, process = drawn[prefix.strip()]
+                    if number == 0 and end == 1:
+                        first = (wall - started) * 1000  # the session's first search catches the index up once
+                    else:
+                        samples.append((wall - started) * 1000)
+                        cpu.append((process - used) * 1000)
+                else:
+                    missed += 1
+    return samples, cpu, missed, first
 
 
 def main() -> int:

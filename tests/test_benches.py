@@ -37,6 +37,17 @@ def test_memory_search_bench_prints_quality_and_the_pane_path(tmp_path: Path) ->
         assert re.search(r"\s1\.00\s+0/", line), f"mimo's top 10 differs from plain bm25's: {line}"
     assert re.search(r"search_as_typed .*p95\s+\d", out) and re.search(r"previous pane path .*p95\s+\d", out)
     assert "the committed heading is found by name: True" in out
+    assert re.search(r"key to screen \(the app, Pilot\) .*p95\s+\d", out)
+
+
+def test_history_search_bench_prints_warm_cold_and_stored_figures(tmp_path: Path) -> None:
+    out = run_bench("history_search.py", tmp_path)
+    for label in ("rare", "mid", "common"):
+        line = next(line for line in out.splitlines() if line.strip().startswith(label))
+        assert len(FIGURE.findall(line)) == 2 and line.rstrip().endswith("1.00"), line
+    for label in ("no stored lists", "lists stored by an earlier process", "after one appended message",
+                  "`mimo history search` whole command"):
+        assert re.search(re.escape(label) + r".*p95\s+\d", out), label
 
 
 @pytest.mark.parametrize("name", ["store_commit.py"])

@@ -1,5 +1,9 @@
 """Exactly plain FTS5 bm25's top k, without scoring every match when a bound proves the rest cannot enter.
 
+Over the whole index, a query of several weighty terms is answered from cached per-term score lists
+(term_lists.py: FTS5's own per-term numbers added in query order, with a threshold that proves the rest cannot
+enter). With filters, or where that does not apply, the sets below are used.
+
 FTS5's bm25 is a sum over the query's terms of idf(t) * w * (k1 + 1) / (w + D), so one term adds less than
 idf(t) * (k1 + 1) to any chunk (w / (w + D) < 1); a common term's exact largest addition is the top score of
 the term searched alone, cached until the index changes. Every matching chunk holds exactly one non-empty set A
@@ -9,8 +13,8 @@ the search stops as soon as the k-th score found reaches the next set's bound: n
 k. Visiting every set scores every match, which is plain bm25; the result never depends on a shortcut.
 
 A term in more than half of the chunks gets FTS5's floor idf of 1e-6 (at most 2.2e-6 to any score): such terms
-only break ties, so once another term is weighty they are left out of the sets, which moves no score by more
-than 2.2e-6 per such term; alone they are ranked by plain bm25 like any query.
+only break ties, so once another term is weighty they are left out of the sets and lists, which moves no score
+by more than 2.2e-6 per such term; alone they are ranked by plain bm25 like any query.
 """
 
 from __future__ import annotations
@@ -21,10 +25,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from mimo_tui.memory.fts_query import TermStatistics, fetch_count, query_tokens, quote
+from mimo_tui.memory.term_lists import TermList, exact_top_k
 
 K1 = 1.2
 # Scoring every match costs about 1 µs per matching chunk; below this many, just do it.
-PLAIN_BUDGET = 1500
+PLAIN_BUDGET = 1000
 # Terms matching more chunks than this get their exact bound from the cached single-term list.
 TIGHT_FROM = PLAIN_BUDGET // 2
 # How long a cached single-term list is (enough for the 3 x limit fetched for a limit of 10 and more).
@@ -38,6 +43,8 @@ NEGLIGIBLE = 1e-4
 Runner = Callable[[str, int], list[tuple[int, float]]]
 # term_top(token) -> the cached best TERM_TOP (rowid, score) of that term alone over the whole index.
 TermTop = Callable[[str], list[tuple[int, float]]]
+# term_list(token) -> that term's cached bm25 for every chunk of the whole index (term_lists.TermList).
+TermLists = Callable[[str], TermList]
 
 
 def term_bound(frequency: int, rows: int) -> float:
@@ -55,20 +62,26 @@ def _all_of(terms: Sequence[str]) -> str:
 
 
 def top_k(terms: Sequence[tuple[str, int]], rows: int, k: int, run: Runner,
-          term_top: TermTop | None = None) -> tuple[list[tuple[int, float]], str]:
+          term_top: TermTop | None = None, term_list: TermLists | None = None) -> tuple[list[tuple[int, float]], str]:
     """The best `k` (rowid, score) for the terms OR'ed, as plain bm25 ranks them; and which path answered.
 
-    `terms` are (token, chunks matching it), every frequency > 0. `term_top` is given only when the search is
-    over the whole index (no filters), since its lists are.
+    `terms` are (token, chunks matching it) in query order, every frequency > 0. `term_top` and `term_list` are
+    given only when the search is over the whole index (no filters), since their lists are.
     """
+    in_query_order = [token for token, _ in terms]
     ordered = sorted(terms, key=lambda item: item[1])
     tokens = [token for token, _ in ordered]
     total = sum(frequency for _, frequency in ordered)
+    bounds = {token: term_bound(frequency, rows) for token, frequency in ordered}
+    weighty = [token for token in tokens if bounds[token] > NEGLIGIBLE]
+    if term_list is not None and weighty and total > PLAIN_BUDGET:
+        # One weighty term alone is its list's head; a term in over half the chunks (a few per query at most)
+        # is ranked by FTS5 or its cached head rather than listing most of the index.
+        return exact_top_k([term_list(token) for token in in_query_order if token in weighty], k), "lists"
     if len(ordered) == 1 and term_top is not None and k <= TERM_TOP and total > PLAIN_BUDGET:
         return term_top(tokens[0])[:k], "term-cache"
     if len(ordered) == 1 or total <= PLAIN_BUDGET:
         return run(any_of(tokens), k), "plain"
-    bounds = {token: term_bound(frequency, rows) for token, frequency in ordered}
     if term_top is not None:
         for token, frequency in ordered:
             if frequency > TIGHT_FROM:
@@ -105,7 +118,7 @@ def rank_query(stats: TermStatistics, query: str, limit: int, run: Runner,
     """Every word of `query` ranked as plain FTS5 bm25 ranks them OR'ed; None when no word occurs in the index.
 
     `run` answers over the rows being searched (with any filters); `run_whole_index` is given only when that is
-    the whole index, so that single-term lists can be cached in `stats` and serve as exact bounds.
+    the whole index, so that per-term lists can be cached in `stats` and serve as exact bounds and scores.
     """
     tokens = query_tokens(query)
     if not tokens or limit <= 0:
@@ -114,11 +127,13 @@ def rank_query(stats: TermStatistics, query: str, limit: int, run: Runner,
     if not terms:
         return None
     term_top: TermTop | None = None
+    term_list: TermLists | None = None
     if run_whole_index is not None:
+        term_list = stats.term_list
         whole = run_whole_index
 
         def term_top(token: str) -> list[tuple[int, float]]:
             return stats.remembered(("top", token.casefold()), lambda: whole(quote(token), TERM_TOP))
 
-    scored, path = top_k(terms, stats.rows(), fetch_count(limit), run, term_top)
+    scored, path = top_k(terms, stats.rows(), fetch_count(limit), run, term_top, term_list)
     return Ranked(any_of([token for token, _ in terms]), scored, path)

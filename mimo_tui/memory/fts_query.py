@@ -1,13 +1,18 @@
-"""Safe FTS5 queries: word tokens quoted and OR'ed, exact per-term counts cached until the index changes, bm25
-with a relative floor. Every term is ranked exactly (bm25_topk.py), in memory and history search alike."""
+"""Safe FTS5 queries: word tokens quoted and OR'ed, exact per-term counts and score lists cached until the index
+changes (score lists also in the database, for the next process), bm25 with a relative floor. Every term is ranked
+exactly (bm25_topk.py, term_lists.py), in memory and history search alike."""
 
 from __future__ import annotations
 
 import re
 import sqlite3
 import threading
+from array import array
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import TypeVar
+
+from mimo_tui.memory.term_lists import TermList
 
 TOKENIZER = "porter unicode61 remove_diacritics 2"
 MARK_OPEN = "\x02"
@@ -15,6 +20,11 @@ MARK_CLOSE = "\x03"
 MAX_TERMS = 16
 RELATIVE_FLOOR = 0.15
 TERM_CACHE_SIZE = 4096
+# Score lists kept in memory, in chunks listed (~80 bytes each): about 1.6 M, ~130 MB at most, for a 100k-chunk index.
+LIST_BUDGET_MIN = 400_000
+LIST_BUDGET_PER_ROW = 16
+# Lists at least this long are also stored in the database: reading one back is ~10x cheaper than FTS5 scoring it.
+PERSIST_FROM = 400
 T = TypeVar("T")
 _WORD = re.compile(r"[^\W_]+")
 
@@ -34,8 +44,9 @@ def quote(term: str) -> str:
 
 
 def fetch_count(limit: int) -> int:
-    """How many candidates to rank before applying the relative floor: min(3 x limit, 50)."""
-    return max(1, min(3 * limit, 50))
+    """How many best candidates to rank before applying the relative floor: the floor only removes hits, so
+    `limit` (at most 50) is enough."""
+    return max(1, min(limit, 50))
 
 
 def apply_floor(scored: list[tuple[int, float]], limit: int) -> list[tuple[int, float]]:
@@ -50,7 +61,8 @@ def apply_floor(scored: list[tuple[int, float]], limit: int) -> list[tuple[int, 
 class TermStatistics:
     """How many rows match each query token, the index's row count and per-term lists, cached until it changes."""
 
-    def __init__(self, db: sqlite3.Connection, fts_table: str) -> None:
+    def __init__(self, db: sqlite3.Connection, fts_table: str, lists_table: str | None = None) -> None:
+        """`lists_table`, when given, is where score lists are kept between processes (created on first use)."""
         self._db = db
         self._lock = threading.RLock()
         self._table = fts_table
@@ -61,12 +73,19 @@ class TermStatistics:
         self._memo: dict[object, object] = {}
         self._rows: int | None = None
         self._data_version = -1
+        self._lists: OrderedDict[str, TermList] = OrderedDict()
+        self._listed = 0
+        self._lists_table = lists_table
+        self._fingerprint: bytes | None = None
 
     def invalidate(self) -> None:
         with self._lock:
             self._exact.clear()
             self._memo.clear()
             self._rows = None
+            self._lists.clear()
+            self._listed = 0
+            self._fingerprint = None
 
     def _check_version(self) -> None:
         # Another connection's commit changes data_version; cached counts may be stale then.
@@ -94,6 +113,104 @@ class TermStatistics:
                 self._memo[key] = compute()
             return self._memo[key]  # type: ignore[return-value]
 
+    def term_list(self, token: str) -> TermList:
+        """Every chunk's bm25 for `token` searched alone over the whole index, best first; cached until it changes."""
+        key = token.casefold()
+        with self._lock:
+            self._check_version()
+            found = self._lists.get(key)
+            if found is not None:
+                self._lists.move_to_end(key)
+                return found
+            found = self._stored_list(key)
+            if found is None:
+                found, fingerprint = self._scored_list(token)
+                if len(found) >= PERSIST_FROM:
+                    self._store_list(key, found, fingerprint)
+            self._lists[key] = found
+            self._listed += len(found)
+            budget = max(LIST_BUDGET_MIN, LIST_BUDGET_PER_ROW * (self._rows or 0))
+            while self._listed > budget and len(self._lists) > 1:
+                _, dropped = self._lists.popitem(last=False)
+                self._listed -= len(dropped)
+            return found
+
+    def _read_fingerprint(self) -> bytes:
+        """FTS5's structure record (its write counter moves on every write) and its totals: equal means unchanged."""
+        blocks = self._db.execute(f"SELECT block FROM {self._table}_data WHERE id IN (1, 10) ORDER BY id").fetchall()
+        return b"|".join(bytes(block) for (block,) in blocks)
+
+    def _index_fingerprint(self) -> bytes:
+        if self._fingerprint is None:
+            self._fingerprint = self._read_fingerprint()
+        return self._fingerprint
+
+    def _scored_list(self, token: str) -> tuple[TermList, bytes]:
+        """FTS5's bm25 of `token` alone for every chunk, and the fingerprint of the index it was read from."""
+        own = not self._db.in_transaction
+        if own:
+            self._db.execute("BEGIN")  # one snapshot for both
+        try:
+            fingerprint = self._read_fingerprint()
+            found = TermList(self._db.execute(
+                f"SELECT rowid, -rank FROM {self._table} WHERE {self._table} MATCH ? ORDER BY rank", (quote(token),)))
+        finally:
+            if own:
+                self._db.execute("COMMIT")
+        return found, fingerprint
+
+    def _stored_list(self, key: str) -> TermList | None:
+        if self._lists_table is None:
+            return None
+        try:
+            row = self._db.execute(f"SELECT rowids, scores FROM {self._lists_table} WHERE term = ? AND fingerprint = ?",
+                                   (key, self._index_fingerprint())).fetchone()
+        except sqlite3.OperationalError:
+            return None  # not created yet
+        if row is None:
+            return None
+        rowids, scores = array("q"), array("d")
+        rowids.frombytes(row[0])
+        scores.frombytes(row[1])
+        return TermList.from_arrays(rowids, scores)
+
+    def _stored_count(self, key: str) -> int | None:
+        """How many rows a stored, current list holds (one per row matching the term), without reading it."""
+        if self._lists_table is None:
+            return None
+        try:
+            row = self._db.execute(f"SELECT length(rowids) / 8 FROM {self._lists_table} WHERE term = ? AND fingerprint = ?",
+                                   (key, self._index_fingerprint())).fetchone()
+        except sqlite3.OperationalError:
+            return None  # not created yet
+        return int(row[0]) if row is not None else None
+
+    def _store_list(self, key: str, found: TermList, fingerprint: bytes) -> None:
+        """Keep the list for the next process; skipped, never waited for, when another process is writing."""
+        if self._lists_table is None or self._db.in_transaction:
+            return
+        scores = array("d", map(found.scores.__getitem__, found.order))
+        waited = self._db.execute("PRAGMA busy_timeout").fetchone()[0]
+        synchronous = self._db.execute("PRAGMA synchronous").fetchone()[0]
+        self._db.execute("PRAGMA busy_timeout = 0")
+        self._db.execute("PRAGMA synchronous = OFF")  # a cache: losing it in a crash costs one recomputation
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.execute(f"CREATE TABLE IF NOT EXISTS {self._lists_table}("
+                                 "term TEXT PRIMARY KEY, fingerprint BLOB NOT NULL, rowids BLOB NOT NULL, scores BLOB NOT NULL)")
+                self._db.execute(f"DELETE FROM {self._lists_table} WHERE fingerprint != ?", (fingerprint,))
+                self._db.execute(f"INSERT OR REPLACE INTO {self._lists_table} VALUES (?, ?, ?, ?)",
+                                 (key, fingerprint, found.order.tobytes(), scores.tobytes()))
+                self._db.execute("COMMIT")
+            except sqlite3.Error:
+                self._db.execute("ROLLBACK")
+        except sqlite3.Error:
+            pass  # busy, read-only or full: the list is only a cache
+        finally:
+            self._db.execute(f"PRAGMA busy_timeout = {int(waited)}")
+            self._db.execute(f"PRAGMA synchronous = {int(synchronous)}")
+
     def exact_frequencies(self, tokens: list[str]) -> list[tuple[str, int]]:
         """(token, rows matching it) for each token, counted exactly and cached until the index changes."""
         with self._lock:
@@ -104,7 +221,9 @@ class TermStatistics:
                 if key not in self._exact:
                     if len(self._exact) > TERM_CACHE_SIZE:
                         self._exact.clear()
-                    self._exact[key] = int(self._db.execute(
+                    listed = self._lists.get(key)
+                    count = len(listed) if listed is not None else self._stored_count(key)
+                    self._exact[key] = count if count is not None else int(self._db.execute(
                         f"SELECT count(*) FROM {self._table} WHERE {self._table} MATCH ?", (quote(token),)).fetchone()[0])
                 counted.append((token, self._exact[key]))
             return counted

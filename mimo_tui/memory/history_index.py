@@ -66,7 +66,7 @@ class HistoryIndex:
                 return None
             db.execute(_SCHEMA)
         self._db = db
-        self._stats = TermStatistics(db, "history_fts")
+        self._stats = TermStatistics(db, "history_fts", "history_term_lists")
         return db
 
     def add(self, session_id: str, message_id: str | int, role: str, kind: str, text: str,

@@ -161,7 +161,7 @@ class MemoryIndex:
         self.roots = dict(roots)
         self._lock = threading.RLock()
         self._db = self._open()
-        self._stats = TermStatistics(self._db, "chunks_fts")
+        self._stats = TermStatistics(self._db, "chunks_fts", "term_lists_cache")
         self._last_path = "none"
         # Every write bumps the generation and logs the files it touched, so derived views update only those.
         self.generation = 0

@@ -15,8 +15,6 @@ from mimo_tui.memory.index import MemoryHit
 from mimo_tui.memory.service import MemoryService
 from mimo_tui.ui.worker_results import ShowsWorkerFailures, deliver
 
-SEARCH_DELAY = 0.15
-
 
 class MemorySearch(ShowsWorkerFailures, Vertical):
     """Type to search memory; Enter or a click on a result jumps to its line."""
@@ -55,7 +53,9 @@ class MemorySearch(ShowsWorkerFailures, Vertical):
         if not query or self.memory is None:
             results.display = False
             return
-        self.set_timer(SEARCH_DELAY, lambda: self._search_if_current(query))
+        # A search takes milliseconds now: no pause is waited for; keys already queued are handled first, so a
+        # burst of typing searches once, for the text it ends with.
+        self.call_later(self._search_if_current, query)
 
     def _search_if_current(self, query: str) -> None:
         if self.query_one("#memory-search-input", Input).value.strip() == query:
