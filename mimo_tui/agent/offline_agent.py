@@ -183,6 +183,17 @@ def answer_edit(view: TurnView, old: str, new: str, path: str) -> OfflineReply:
     return _reply(f"The edit did not happen: {result}")
 
 
+TOUR_STEPS = {"start": ("started", "[in_progress"), "progress": ("progress log written", "wrote "), "done": ("done", "[done")}
+
+
+def _step_state(op: str, result: str | None) -> str:
+    """How one task step of the tour went, read from the tool's real result."""
+    label, success = TOUR_STEPS[op]
+    if result is None:
+        return f"not {label}"
+    return f"{label} ok" if success in result else f"{op} failed ({result.splitlines()[0][:100]})"
+
+
 def answer_demo(view: TurnView) -> OfflineReply:
     """The guided tour: a task, a listing, a command behind a permission ask, a memory note, a summary."""
     created = view.result_of("task", op="create")
@@ -217,16 +228,20 @@ def answer_demo(view: TurnView) -> OfflineReply:
     noted = view.result_of("memory")
     if noted is None:
         note = f"Offline demo looked at the project: {describe_listing(listing)} The shell count gave {file_count}."
+        progress = {
+            "op": "progress", "id": task_id,
+            "intent": "Show how the agent works: plan with a task, look at the project, run a command, keep memory.",
+            "files": f"- `.` (listed with list_dir): {describe_listing(listing)}",
+            "commands": f"- `{SIZE_COMMAND}`: {file_count}",
+            "outcome": f"Tour finished. {describe_listing(listing)} The project has {file_count}; "
+                       "the findings are in this session's notes.",
+        }
         return _reply(
-            "Writing what I found to this session's notes.\n",
-            [("memory", {"op": "note", "text": note}), ("task", {"op": "done", "id": task_id, "note": "demo tour finished"})],
+            "Writing what I found to this session's notes and the task's progress log, then closing the task.\n",
+            [("memory", {"op": "note", "text": note}), ("task", progress),
+             ("task", {"op": "done", "id": task_id, "note": "demo tour finished"})],
         )
-    steps = [(op, view.result_of("task", op=op, id=task_id)) for op in ("start", "done")]
-    task_state = ", ".join(
-        f"{op} failed ({result.splitlines()[0][:80]})" if result is not None and _failed(result) else
-        f"{op}{'ed' if op == 'start' else ''} ok" if result is not None else f"not {op}"
-        for op, result in steps
-    )
+    task_state = "; ".join(_step_state(op, view.result_of("task", op=op, id=task_id)) for op in ("start", "progress", "done"))
     return _reply(
         f"Summary of the tour:\n\n- **{task_id}** `{DEMO_TASK}`: created; {task_state} (see the task tree).\n"
         f"- Project root: {describe_listing(listing)}\n- Shell: {file_count}.\n- Memory: {noted}.\n\n"
