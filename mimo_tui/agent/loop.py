@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mimo_tui.agent import events as ev
-from mimo_tui.agent.modes import BUILD, MODES, plan_mode_refusal
+from mimo_tui.agent.modes import BUILD, MODES, READ_ONLY_MODES, plan_mode_refusal
 from mimo_tui.agent.off_loop import finish_in_thread
 from mimo_tui.agent.file_policy import PathRefused, check_read, check_write, display_path
 from mimo_tui.agent.permissions import ALLOW, ASK, DENY, PermissionPolicy, PermissionRule, exact_pattern
@@ -373,7 +373,7 @@ class AgentSession:
             subject = self._subject(tool, name, args)
         except PathRefused as exc:
             return ToolResult(str(exc), is_error=True), "refused"
-        if self.mode != BUILD:
+        if self.mode in READ_ONLY_MODES:
             refusal = plan_mode_refusal(name, is_read_only_call(tool, args), subject if name in PATH_TOOLS else None)
             if refusal:
                 return ToolResult(refusal, is_error=True), "refused"

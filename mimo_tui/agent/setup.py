@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from mimo_tui.agent.goal import OFFLINE_JUDGE, GoalSettings, register_offline_judge
 from mimo_tui.agent.loop import AgentSession, AgentSettings, ContextBlock, Subscriber
 from mimo_tui.agent.mcp import McpServers
 from mimo_tui.agent.modes import MODES
@@ -111,6 +112,19 @@ def model_spec(project: Project, name: str | None) -> ModelSpec:
         return resolve_model(chosen, project.config.table("models"))
     except Exception as exc:
         raise AgentSetupError(f"model {chosen!r}: {exc}") from exc
+
+
+def goal_settings(project: Project, agent_spec: ModelSpec) -> GoalSettings:
+    """`[goal]`: the judge model (default: the agent's own; the offline judge beside an offline agent) and caps."""
+    register_offline_judge()
+    name = str(project.config.get("goal.judge", "") or "").strip()
+    if not name and agent_spec.offline:
+        name = f"offline/{OFFLINE_JUDGE}"
+    judge = model_spec(project, name) if name else None
+    turns = project.config.get("goal.max_turns", 10)
+    cost = project.config.get("goal.max_cost_usd", 1.0)
+    return GoalSettings(judge, int(turns) if isinstance(turns, int) and turns > 0 else 10,
+                        float(cost) if isinstance(cost, (int, float)) else 1.0)
 
 
 def permission_policy(project: Project) -> PermissionPolicy:

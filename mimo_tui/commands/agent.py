@@ -16,7 +16,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     run.add_argument("--json", action="store_true", help="print one JSON object (the turn's record) as the last line")
     run.add_argument("--yes", action="store_true", help="answer permission asks with 'once' (default: reject them)")
     run.add_argument("--model", dest="run_model", help="model for this run (default: [model] default, offline/agent)")
-    run.add_argument("--mode", choices=("build", "plan"), help="agent mode")
+    run.add_argument("--mode", choices=("build", "plan", "compose"), help="agent mode")
     run.add_argument("--session", help="continue this session (id, id prefix, or 'last')")
     run.set_defaults(handler=run_prompt)
     sessions = subparsers.add_parser("sessions", help="list the stored agent sessions, newest first")
@@ -42,6 +42,7 @@ class HeadlessPrinter:
         self.asks: list[dict[str, Any]] = []
         self.usage: dict[str, Any] = {}
         self.status = ""
+        self.work: list[str] = []  # goal, compose and subagent lines
         self._at_line_start = True
 
     def _out(self, text: str) -> None:
@@ -55,8 +56,12 @@ class HeadlessPrinter:
 
     def __call__(self, event: Any) -> None:
         from mimo_tui.agent import events as ev
+        from mimo_tui.agent import work_events as wev
 
-        if isinstance(event, ev.TextDeltaEvent):
+        if isinstance(event, wev.WorkEvent):
+            self.work.append(wev.describe(event))
+            self._line(wev.describe(event))
+        elif isinstance(event, ev.TextDeltaEvent):
             self.text.append(event.text)
             self._out(event.text)
         elif isinstance(event, ev.AssistantMessageDone):
@@ -124,7 +129,7 @@ def run_prompt(args: argparse.Namespace) -> int:
     if not args.json:
         print(f"[{agent.spec.label} · {agent.mode} · session {agent.session_id}]")
     started = time.perf_counter()
-    status, servers = asyncio.run(_run_with_servers(agent, services.mcp, prompt))
+    status, servers = asyncio.run(_run_with_servers(agent, services.mcp, prompt, services.tasks))
     services.close()
     if args.json:
         record = {
@@ -139,6 +144,7 @@ def run_prompt(args: argparse.Namespace) -> int:
             "errors": printer.errors,
             "failed_writes": printer.failed_writes,
             "usage": printer.usage,
+            "work": printer.work,
             "mcp_servers": [
                 {"name": s.name, "state": s.state, "tools": list(s.tool_names), "error": s.error}
                 for s in servers
@@ -155,13 +161,16 @@ def run_prompt(args: argparse.Namespace) -> int:
     return 1 if code == 0 and printer.failed_writes else code
 
 
-async def _run_with_servers(agent: Any, servers: Any, prompt: str) -> tuple[str, list[Any]]:
-    """Start the MCP servers, wait (up to their startup timeout) so their tools are offered, run the turn, stop them.
+async def _run_with_servers(agent: Any, servers: Any, prompt: str, tasks: Any) -> tuple[str, list[Any]]:
+    """Start the MCP servers, wait (up to their startup timeout) so their tools are offered, run the request, stop them.
 
-    Returns how the turn ended and each server's status as the turn ended.
+    Returns how the (last) turn ended and each server's status as it ended. In compose mode the request is a
+    whole compose run: spec, plan, then the tasks one by one.
     """
+    from mimo_tui.agent.compose import run_user_request
+
     if servers is None or not servers.names:
-        return await agent.run_turn(prompt), []
+        return await run_user_request(agent, prompt, tasks), []
     servers.start_all()
     try:
         longest = max(servers.connection(name).startup_timeout_s for name in servers.names)
@@ -174,7 +183,7 @@ async def _run_with_servers(agent: Any, servers: Any, prompt: str) -> tuple[str,
                     print(f"mimo:   {line}", file=sys.stderr)
             elif status.state == "starting":
                 print(f"mimo: MCP server '{status.name}' is still starting; its tools come when it is ready", file=sys.stderr)
-        status = await agent.run_turn(prompt)
+        status = await run_user_request(agent, prompt, tasks)
         return status, servers.status()
     finally:
         await servers.stop_all()
