@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import fnmatch
 import json
 import logging
 import time
@@ -42,6 +43,16 @@ class AgentSettings:
     context_window: int = 128_000
     max_steps: int = 40
     temperature: float | None = None
+    write_scope: tuple[str, ...] | None = None  # a subagent's sandbox: project paths (globs) it may write; None: any
+
+
+def sandbox_refusal(scope: tuple[str, ...] | None, tool: str, subject: str) -> str | None:
+    """Why a subagent's write is outside the sandbox it was started with, or None."""
+    if scope is None or tool not in WRITE_TOOLS or any(fnmatch.fnmatchcase(subject, glob) for glob in scope):
+        return None
+    allowed = ", ".join(scope) if scope else "nothing (this subagent is read-only)"
+    return (f"{subject} is outside this subagent's write sandbox; it may write only: {allowed}. "
+            "Report what should change in your answer instead")
 
 
 def messages_for_model(stored: list[StoredMessage]) -> list[dict[str, Any]]:
@@ -373,6 +384,9 @@ class AgentSession:
             subject = self._subject(tool, name, args)
         except PathRefused as exc:
             return ToolResult(str(exc), is_error=True), "refused"
+        refusal = sandbox_refusal(self.settings.write_scope, name, subject)
+        if refusal:
+            return ToolResult(refusal, is_error=True), "refused"
         if self.mode in READ_ONLY_MODES:
             refusal = plan_mode_refusal(name, is_read_only_call(tool, args), subject if name in PATH_TOOLS else None)
             if refusal:

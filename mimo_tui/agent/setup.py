@@ -12,6 +12,8 @@ from mimo_tui.agent.modes import MODES
 from mimo_tui.agent.offline_agent import register_offline_agent
 from mimo_tui.agent.permissions import PermissionConfigError, PermissionPolicy, PermissionRule, config_with_rule
 from mimo_tui.agent.prompt import build_system_prompt
+from mimo_tui.agent.subagents import SubagentRegistry
+from mimo_tui.agent.tools.agent_tool import AgentTool
 from mimo_tui.agent.tools.base import ToolContext
 from mimo_tui.agent.tools.history_tool import HistoryIndexSearch, HistorySearch, MessageTableSearch
 from mimo_tui.agent.tools.memory_access import MemoryAccess, SurfaceMemoryAccess
@@ -197,12 +199,13 @@ def open_agent_session(
     )
     window = project.config.get("model.context_window", 128000)
     effective = settings or AgentSettings(context_window=int(window) if isinstance(window, int) else 128000)
-    return AgentSession(
+    tools = default_tools(int(project.config.get("agent.bash_timeout_s", 120)))
+    agent = AgentSession(
         gateway=gateway,
         spec=spec,
         sessions=services.sessions,
         session=session,
-        tools=default_tools(int(project.config.get("agent.bash_timeout_s", 120))),
+        tools={**tools, "agent": AgentTool()},
         policy=permission_policy(project),
         context=context,
         system_prompt=build_system_prompt(project.root, services.skills),
@@ -212,3 +215,5 @@ def open_agent_session(
         remember_rule=rule_saver(project),
         tool_source=services.mcp.tools if services.mcp is not None else None,
     )
+    context.services["subagents"] = SubagentRegistry(agent, services.tasks, services.sessions, tools)
+    return agent

@@ -132,6 +132,14 @@ class TaskStore:
             self._set(session_id, task.id, status=IN_PROGRESS, focus=1, note="")
         return self._changed(session_id, task.id, "start")
 
+    def assign(self, session_id: str, task_id: str, note: str) -> Task:
+        """Show who works on a task (a subagent): in progress with a note, without taking the session's focus."""
+        task = self.get(session_id, task_id)
+        if task.status in TERMINAL:
+            raise TaskError(f"{task.id} is already {task.status}")
+        self._set(session_id, task.id, status=IN_PROGRESS if task.status == OPEN else task.status, note=note.strip())
+        return self._changed(session_id, task.id, "assign")
+
     def block(self, session_id: str, task_id: str, reason: str = "") -> Task:
         task = self.get(session_id, task_id)
         if task.status in TERMINAL:

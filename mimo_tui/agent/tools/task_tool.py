@@ -58,13 +58,23 @@ class TaskTool(BlockingTool):
                 body = "\n".join(t.line() for t in listed) if listed else "no tasks yet"
                 return ToolResult(body, summary=f"{len(listed)} task(s)")
             if op == "create":
-                task = tasks.create(sid, text_arg(args, "title"), text_arg(args, "parent", required=False) or None)
+                parent = text_arg(args, "parent", required=False) or None
+                scope = ctx.services.get("task_scope")
+                if scope and not (parent and _within(parent, scope)):
+                    return ToolResult(f"a subagent creates only subtasks of its task: pass parent={scope}", is_error=True)
+                task = tasks.create(sid, text_arg(args, "title"), parent)
                 return ToolResult(f"created {task.id}: {task.title}", summary=f"created {task.id}")
             task_id = text_arg(args, "id")
+            scope = ctx.services.get("task_scope")  # a subagent may change only its own task and its subtasks
+            if scope and op != "get" and not _within(task_id, scope):
+                return ToolResult(f"{task_id} is not yours: this subagent works on {scope} and its subtasks only",
+                                  is_error=True)
             if op == "get":
                 task = tasks.get(sid, task_id)
                 return ToolResult(f"{task.line().strip()}\nprogress file: .mimo/{tasks.progress_relpath(sid, task.id)}")
-            if op == "start":
+            if op == "start" and scope:  # a subagent's task shows it is being worked on without taking the focus
+                task = tasks.assign(sid, task_id, "subagent working")
+            elif op == "start":
                 task = tasks.start(sid, task_id)
             elif op == "block":
                 task = tasks.block(sid, task_id, text_arg(args, "reason", required=False))
@@ -92,3 +102,8 @@ class TaskTool(BlockingTool):
         writer = ctx.services.get("writer") or Writer("agent", session_id=sid)
         relpath = tasks.write_progress(sid, task_id, log, writer)
         return ToolResult(f"wrote .mimo/{relpath}", summary=f"progress {task_id.upper()}")
+
+
+def _within(task_id: str, scope: str) -> bool:
+    task_id = task_id.strip().upper()
+    return task_id == scope or task_id.startswith(scope + ".")
