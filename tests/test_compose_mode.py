@@ -92,3 +92,29 @@ async def test_compose_does_not_spin_on_a_task_the_model_ignores(agent_project: 
     outcome = await ComposeDriver(agent, agent_project.services.tasks).run("add tests")
     assert outcome == wev.BLOCKED and "T1 is still open after 2 turns" in events.of(wev.ComposeEnded)[-1].reason
     assert len(openai_server.requests) == 4
+
+
+async def test_system_prompt_is_byte_stable_across_turns_modes_and_memory(agent_project: AgentProject,
+                                                                         openai_server: LocalOpenAIServer) -> None:
+    """Providers cache the prompt prefix: the first message never changes; memory and mode ride after it."""
+    agent_project.use_server(openai_server.base_url)
+    openai_server.queue(
+        Reply(tool_calls=[ToolCall("memory", json.dumps({"op": "append", "text": "The build uses make."}))]),
+        Reply(text="Noted."),
+        Reply(tool_calls=[task(op="create", title="Write the spec")]),
+        Reply(text="Planned."),
+        Reply(text="Plan mode now."),
+    )
+    agent = agent_project.open(RecordedEvents())
+    await agent.run_turn("remember the build")
+    agent.set_mode("compose")
+    await agent.run_turn("plan it")
+    agent.set_mode("plan")
+    await agent.run_turn("look only")
+    firsts = {r["messages"][0]["content"] for r in openai_server.requests}
+    assert len(firsts) == 1 and all(r["messages"][0]["role"] == "system" for r in openai_server.requests)
+    stable = firsts.pop()
+    assert "The build uses make." not in stable and "Mode:" not in stable and len(stable) < 2000
+    seconds = [r["messages"][1]["content"] for r in openai_server.requests]
+    assert "The build uses make." in seconds[-1] and "The build uses make." not in seconds[0]
+    assert "Mode: compose." in seconds[2] and "Mode: plan." in seconds[-1]

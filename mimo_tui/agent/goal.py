@@ -80,6 +80,7 @@ class GoalRunner:
         self.agent = agent
         self.settings = settings
         self.judge_cost = 0.0
+        self.last_status = ev.TURN_DONE
 
     @property
     def judge_spec(self) -> ModelSpec:
@@ -95,7 +96,7 @@ class GoalRunner:
                   "Keep going without asking me; a judge checks the condition after each of your turns.")
         turns = 0
         while True:
-            status = await agent.run_turn(prompt)
+            status = self.last_status = await agent.run_turn(prompt)
             turns += 1
             spent = agent.cost_usd - start_cost + self.judge_cost
             if status != ev.TURN_DONE:

@@ -18,6 +18,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     run.add_argument("--model", dest="run_model", help="model for this run (default: [model] default, offline/agent)")
     run.add_argument("--mode", choices=("build", "plan", "compose"), help="agent mode")
     run.add_argument("--session", help="continue this session (id, id prefix, or 'last')")
+    run.add_argument("--goal", action="store_true",
+                     help="the prompt is a goal condition: work until the judge model ([goal] judge) says it holds")
     run.set_defaults(handler=run_prompt)
     sessions = subparsers.add_parser("sessions", help="list the stored agent sessions, newest first")
     sessions.add_argument("-n", "--limit", type=int, default=20)
@@ -102,7 +104,7 @@ class HeadlessPrinter:
 
 
 def run_prompt(args: argparse.Namespace) -> int:
-    from mimo_tui.agent.setup import AgentServices, AgentSetupError, open_agent_session
+    from mimo_tui.agent.setup import AgentServices, AgentSetupError, goal_settings, open_agent_session
     from mimo_tui.llm import Gateway
     from mimo_tui.project import Project
 
@@ -129,7 +131,8 @@ def run_prompt(args: argparse.Namespace) -> int:
     if not args.json:
         print(f"[{agent.spec.label} · {agent.mode} · session {agent.session_id}]")
     started = time.perf_counter()
-    status, servers = asyncio.run(_run_with_servers(agent, services.mcp, prompt, services.tasks))
+    goal = goal_settings(project, agent.spec) if args.goal else None
+    status, servers = asyncio.run(_run_with_servers(agent, services.mcp, prompt, services.tasks, goal))
     services.close()
     if args.json:
         record = {
@@ -161,16 +164,29 @@ def run_prompt(args: argparse.Namespace) -> int:
     return 1 if code == 0 and printer.failed_writes else code
 
 
-async def _run_with_servers(agent: Any, servers: Any, prompt: str, tasks: Any) -> tuple[str, list[Any]]:
+async def _run_with_servers(agent: Any, servers: Any, prompt: str, tasks: Any, goal: Any = None) -> tuple[str, list[Any]]:
     """Start the MCP servers, wait (up to their startup timeout) so their tools are offered, run the request, stop them.
 
     Returns how the (last) turn ended and each server's status as it ended. In compose mode the request is a
-    whole compose run: spec, plan, then the tasks one by one.
+    whole compose run: spec, plan, then the tasks one by one; with `goal` (GoalSettings) a /goal run.
     """
     from mimo_tui.agent.compose import run_user_request
+    from mimo_tui.agent.goal import GoalRunner
+
+    async def request() -> str:
+        if goal is not None:
+            runner = GoalRunner(agent, goal)
+            await runner.run(prompt)
+            status = runner.last_status
+        else:
+            status = await run_user_request(agent, prompt, tasks)
+        subagents = agent.context.services.get("subagents")
+        if subagents is not None:  # background subagents started by the turn finish before the process ends
+            await subagents.wait_all()
+        return status
 
     if servers is None or not servers.names:
-        return await run_user_request(agent, prompt, tasks), []
+        return await request(), []
     servers.start_all()
     try:
         longest = max(servers.connection(name).startup_timeout_s for name in servers.names)
@@ -183,7 +199,7 @@ async def _run_with_servers(agent: Any, servers: Any, prompt: str, tasks: Any) -
                     print(f"mimo:   {line}", file=sys.stderr)
             elif status.state == "starting":
                 print(f"mimo: MCP server '{status.name}' is still starting; its tools come when it is ready", file=sys.stderr)
-        status = await run_user_request(agent, prompt, tasks)
+        status = await request()
         return status, servers.status()
     finally:
         await servers.stop_all()
