@@ -37,7 +37,7 @@ async def test_a_key_pressed_during_a_burst_is_handled_before_the_burst_is_drawn
         await wait_until(pilot, lambda: prompt.value == "x", what="the key press")
         assert len(shown_text(app)) < len(burst) / 4, "the key waited until most of the burst was drawn"
 
-        await wait_until(pilot, lambda: pane._assistant is None and not pane._event_queue, timeout=60, what="the answer to finish")
+        await wait_until(pilot, lambda: pane.stream.idle, timeout=60, what="the answer to finish")
         message = app.query_one(AssistantMessage)
         assert message.finished and message.source == burst
         segments = list(message.query(AnswerSegment))
@@ -52,7 +52,7 @@ async def test_a_long_code_block_streaming_fast_is_plain_until_the_stream_pauses
     async with app.run_test(size=SIZE) as pilot:
         pane = await wait_for_agent(pilot)
         pane.agent.subscriber(ev.TextDeltaEvent(1, block))
-        await wait_until(pilot, lambda: shown_text(app) == block and not pane._event_queue, what="the block to be written")
+        await wait_until(pilot, lambda: shown_text(app) == block and not pane.stream.pending, what="the block to be written")
         live = app.query_one(AssistantMessage).query_one(AnswerSegment)
         assert live.plain, "a long live code block is redrawn as markdown on every write"
         await pilot.pause()
