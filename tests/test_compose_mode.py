@@ -118,3 +118,15 @@ async def test_system_prompt_is_byte_stable_across_turns_modes_and_memory(agent_
     seconds = [r["messages"][1]["content"] for r in openai_server.requests]
     assert "The build uses make." in seconds[-1] and "The build uses make." not in seconds[0]
     assert "Mode: compose." in seconds[2] and "Mode: plan." in seconds[-1]
+
+
+def test_offline_model_runs_a_compose_run_headless(agent_project: AgentProject, capsys, monkeypatch) -> None:
+    from mimo_tui.cli import main
+
+    monkeypatch.chdir(agent_project.root)
+    code = main(["run", "--json", "--mode", "compose", "add a changelog"])
+    record = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert code == 0 and record["mode"] == "compose"
+    assert record["work"][0] == "▣ compose: spec and plan" and record["work"][-1].startswith("▣ compose done")
+    assert (agent_project.root / ".mimo" / "plans" / "spec.md").read_text().count("add a changelog") == 1
+    assert main(["memory", "check"]) == 0

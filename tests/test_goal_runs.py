@@ -80,3 +80,15 @@ def test_verdict_parsing_is_strict_about_what_counts_as_met() -> None:
     assert parse_verdict("YES, the file exists").met
     assert not parse_verdict("I think so, probably").met
     assert not parse_verdict("").met
+
+
+def test_offline_judge_wants_evidence_not_an_echo_of_the_condition() -> None:
+    from mimo_tui.agent.goal import offline_judge
+
+    def judge(last_reply: str) -> bool:
+        prompt = f"Goal condition: tests pass\n\nEnd of the conversation:\n\n### user\nhi\n\n### assistant\n{last_reply}"
+        return json.loads(offline_judge([{"role": "user", "content": prompt}], None, {}).text)["met"]
+
+    assert not judge('I received: "work until tests pass". I cannot act on that.')
+    assert judge("pytest ran: the tests now pass (12 passed).")
+    assert not judge("I will make the tests green.")

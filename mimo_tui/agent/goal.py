@@ -106,7 +106,7 @@ class GoalRunner:
             except ModelError as exc:
                 return self._end(wev.STOPPED, turns, spent, f"the judge {self.judge_spec.name} failed: {exc}")
             spent = agent.cost_usd - start_cost + self.judge_cost
-            agent.emit(wev.GoalJudged(agent.turn, verdict.met, verdict.reason, self.judge_cost))
+            agent.emit(wev.GoalJudged(turns, verdict.met, verdict.reason, self.judge_cost))
             if verdict.met:
                 return self._end(wev.GOAL_MET, turns, spent, verdict.reason)
             if turns >= self.settings.max_turns:
@@ -142,6 +142,8 @@ def offline_judge(messages: list[dict[str, Any]], tools: list[dict[str, Any]] | 
     condition = prompt.partition("Goal condition: ")[2].partition("\n")[0].lower()
     replies = [part for part in prompt.split("### assistant\n")[1:]]
     last = replies[-1].split("\n### ")[0].lower() if replies else ""
+    if condition.strip():  # a reply that only repeats the condition is a claim, not evidence
+        last = last.replace(condition.strip(), " ")
     missing = [word for word in _WORD.findall(condition) if word not in last]
     verdict = {"met": not missing, "reason": "(offline judge: word match) " + (
         "the last reply names every word of the condition" if not missing else f"the last reply lacks {', '.join(missing[:5])}")}

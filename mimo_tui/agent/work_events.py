@@ -25,7 +25,7 @@ class GoalStarted:
 
 @dataclass(frozen=True)
 class GoalJudged:
-    """The judge's verdict after one working turn."""
+    """The judge's verdict after the run's `turn`-th working turn (1, 2 ...)."""
 
     turn: int
     met: bool
