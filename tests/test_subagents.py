@@ -103,3 +103,20 @@ async def test_background_subagent_shows_in_the_task_tree_and_can_be_cancelled(a
     assert tasks.get(agent.session_id, "T1").note.startswith("subagent a1 cancelled")
     assert [e.state for e in events.of(wev.SubagentChanged)] == ["running", "cancelled"]
     assert registry.active_block() == ""
+
+
+async def test_checkpoint_hook_hands_over_finished_progress_once(agent_project: AgentProject,
+                                                                openai_server: LocalOpenAIServer) -> None:
+    from mimo_tui.agent.subagents import progress_for_checkpoint
+
+    agent_project.use_server(openai_server.base_url)
+    progress = dict(op="progress", id="T1", intent="count files", files="-", commands="`ls`", outcome="PLANTED-FACT-7731")
+    openai_server.queue(Reply(tool_calls=[call("task", **progress), call("task", op="done", id="T1")]), Reply(text="ok"))
+    agent = agent_project.open(RecordedEvents())
+    agent_project.services.tasks.create(agent.session_id, "Count files")
+    assert progress_for_checkpoint(agent) == ""
+    registry = agent.context.services["subagents"]
+    await registry.start("T1", "count the files", (), background=False)
+    folded = progress_for_checkpoint(agent)
+    assert folded.startswith("Subagents finished since the last checkpoint") and "PLANTED-FACT-7731" in folded
+    assert progress_for_checkpoint(agent) == ""

@@ -229,3 +229,22 @@ def _child_policy(parent: PermissionPolicy) -> PermissionPolicy:
 
     return PermissionPolicy(list(parent.rules))
 
+
+
+def subagents_of(agent: AgentSession) -> SubagentRegistry | None:
+    """The registry of an agent session's subagents (None for a child, which cannot start any)."""
+    registry = agent.context.services.get("subagents")
+    return registry if isinstance(registry, SubagentRegistry) else None
+
+
+def progress_for_checkpoint(agent: AgentSession) -> str:
+    """Hook for the checkpoint writer: what subagents that finished since the last checkpoint wrote in their
+    progress logs (each handed over once), then the ones still running; '' when there is nothing."""
+    registry = subagents_of(agent)
+    if registry is None:
+        return ""
+    finished = registry.take_finished_progress()
+    running = registry.active_block()
+    parts = ([f"Subagents finished since the last checkpoint:\n\n{finished}"] if finished else []) + (
+        [f"Subagents still running:\n{running}"] if running else [])
+    return "\n\n".join(parts)
