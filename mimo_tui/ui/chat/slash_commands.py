@@ -48,7 +48,8 @@ async def _goal(pane: ChatPane, argument: str) -> None:
     if not argument:
         await pane.conversation.mount(AssistantMessage(
             "**/goal CONDITION** — the agent keeps working, turn after turn, until a judge model says the condition "
-            "holds (`[goal] judge` in the config; default: the agent's own model), or the turn cap "
+            "holds (`[goal] judge` in the config; default: the agent's own model, or an offline word-match judge beside "
+            "the offline agent), or the turn cap "
             "(`[goal] max_turns`) or the cost cap (`[goal] max_cost_usd`) is reached. Esc stops it."))
         return
     pane.run_goal(argument)
