@@ -130,3 +130,21 @@ def test_offline_model_runs_a_compose_run_headless(agent_project: AgentProject, 
     assert record["work"][0] == "▣ compose: spec and plan" and record["work"][-1].startswith("▣ compose done")
     assert (agent_project.root / ".mimo" / "plans" / "spec.md").read_text().count("add a changelog") == 1
     assert main(["memory", "check"]) == 0
+
+
+async def test_a_new_goal_after_finished_work_is_planned_afresh(agent_project: AgentProject,
+                                                              openai_server: LocalOpenAIServer) -> None:
+    agent_project.use_server(openai_server.base_url)
+    openai_server.queue(
+        Reply(tool_calls=[task(op="create", title="New work")]), Reply(text="Planned."),
+        Reply(tool_calls=[progress("T2", "new work done"), task(op="done", id="T2")]), Reply(text="Done."),
+    )
+    events = RecordedEvents()
+    agent = agent_project.open(events, mode="compose")
+    tasks = agent_project.services.tasks
+    tasks.create(agent.session_id, "Old work")
+    tasks.done(agent.session_id, "T1")
+    outcome = await ComposeDriver(agent, tasks).run("do the new thing")
+    assert outcome == wev.ALL_DONE
+    assert [(s.phase, s.task_id) for s in events.of(wev.ComposeStep)] == [("spec", ""), ("task", "T2")]
+    assert "Compose goal: do the new thing" in openai_server.requests[0]["messages"][-1]["content"]

@@ -57,13 +57,12 @@ class ComposeDriver:
         if agent.mode != COMPOSE:
             agent.set_mode(COMPOSE)
         sid = agent.session_id
-        had_tasks = bool(self.tasks.list(sid))
-        if not had_tasks:  # a goal given again on a planned session continues the plan
+        if next_task(self.tasks.list(sid)) is None:  # with unfinished tasks, a message continues the plan instead
             agent.emit(wev.ComposeStep("spec", "", goal.strip()[:80], agent.turn + 1))
             if not await self._turn(SPEC_PROMPT.format(goal=goal.strip())):
                 return self._end(wev.STOPPED, "the planning turn did not finish")
-            if not self.tasks.list(sid):
-                return self._end(wev.BLOCKED, "the plan has no tasks; say what to build, or plan it with /task")
+            if next_task(self.tasks.list(sid)) is None:
+                return self._end(wev.BLOCKED, "the plan has no open tasks; say what to build, or plan it with /task")
         attempts: dict[str, int] = {}
         while True:
             listed = self.tasks.list(sid)
