@@ -92,3 +92,17 @@ def test_offline_judge_wants_evidence_not_an_echo_of_the_condition() -> None:
     assert not judge('I received: "work until tests pass". I cannot act on that.')
     assert judge("pytest ran: the tests now pass (12 passed).")
     assert not judge("I will make the tests green.")
+
+
+async def test_a_failing_judge_stops_the_run_and_says_why(agent_project: AgentProject,
+                                                         openai_server: LocalOpenAIServer) -> None:
+    from tests.fixtures.openai_server import ErrorReply
+
+    use_server_with_judge(agent_project, openai_server.base_url)
+    openai_server.queue(Reply(text="worked"), ErrorReply(400, "model 'judge' does not exist"))
+    events = RecordedEvents()
+    agent = agent_project.open(events)
+    outcome = await GoalRunner(agent, goal_settings(agent_project.services.project, agent.spec)).run("x holds")
+    assert outcome == wev.STOPPED
+    reason = events.of(wev.GoalEnded)[-1].reason
+    assert reason.startswith("the judge openai/judge failed") and "does not exist" in reason
