@@ -99,6 +99,7 @@ class SubagentRegistry:
         await asyncio.to_thread(self.tasks.assign, parent_sid, task.id, f"subagent {agent_id} running")
         self._changed(record)
         record.runner = asyncio.create_task(self._run(record, prompt), name=f"subagent {agent_id}")
+        record.runner.add_done_callback(lambda runner: self._cancelled_early(record, runner))
         if not background:
             try:
                 await asyncio.shield(record.runner)
@@ -138,6 +139,8 @@ class SubagentRegistry:
         parent_sid = self.parent.session_id
         try:
             status = await record.session.run_turn(prompt)
+        except asyncio.CancelledError:  # cancelled before its turn began
+            status = ev.TURN_CANCELLED
         except Exception as exc:  # a bug in the child must not break the parent's turn
             log.exception("subagent %s failed", record.id)
             status, record.result = ev.TURN_FAILED, f"{type(exc).__name__}: {exc}"
@@ -154,6 +157,17 @@ class SubagentRegistry:
             await asyncio.to_thread(self.tasks.assign, parent_sid, record.task_id, note)
         self._changed(record)
         return record.state
+
+    def _cancelled_early(self, record: Subagent, runner: asyncio.Task[str]) -> None:
+        """A child cancelled before its coroutine ran never reached its own bookkeeping: do it here."""
+        if not runner.cancelled() or record.state != RUNNING:
+            return
+        record.state, record.result = CANCELLED, "cancelled before its turn began"
+        try:
+            self.tasks.assign(self.parent.session_id, record.task_id, f"subagent {record.id} {CANCELLED}")
+        except TaskError:
+            pass  # the task was finished meanwhile; its status says enough
+        self._changed(record)
 
     # -- asking about them ----------------------------------------------------------------------
     def get(self, agent_id: str) -> Subagent:
@@ -177,8 +191,8 @@ class SubagentRegistry:
 
     def cancel(self, agent_id: str) -> Subagent:
         record = self.get(agent_id)
-        if record.state == RUNNING:
-            record.session.cancel()
+        if record.state == RUNNING and not record.session.cancel() and record.session.turn == 0 and record.runner:
+            record.runner.cancel()  # its turn has not begun yet
         return record
 
     def report(self, record: Subagent) -> str:
