@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from mimo_tui.agent import events as ev
 from mimo_tui.ui.chat.answer_segment import AnswerSegment
+from mimo_tui.ui.chat import assistant_message
 from mimo_tui.ui.chat.assistant_message import AssistantMessage
 from tests.fixtures.chat_app import wait_for_agent, wait_until
 from tests.test_ui_chat_pilot import SIZE
@@ -45,7 +46,9 @@ async def test_a_key_pressed_during_a_burst_is_handled_before_the_burst_is_drawn
         assert not any(segment.plain for segment in segments), "a finished answer is all markdown"
 
 
-async def test_a_long_code_block_streaming_fast_is_plain_until_the_stream_pauses(agent_project, make_chat_app) -> None:
+async def test_a_long_code_block_streaming_fast_is_plain_until_the_stream_pauses(agent_project, make_chat_app, monkeypatch) -> None:
+    # A pause longer than a loaded machine's polling delay, so "plain while streaming" is observable.
+    monkeypatch.setattr(assistant_message, "PAUSE_BEFORE_MARKDOWN_S", 2.0)
     lines = "".join(f"    total += weight({index}) * value({index})\n" for index in range(200))
     block = "```python\ndef score(items):\n" + lines  # an open fence: the live segment cannot close
     app = make_chat_app()
@@ -57,6 +60,6 @@ async def test_a_long_code_block_streaming_fast_is_plain_until_the_stream_pauses
         assert live.plain, "a long live code block is redrawn as markdown on every write"
         await pilot.pause()
         assert "```python" in drawn_text(live)
-        await wait_until(pilot, lambda: not live.plain, timeout=3, what="markdown once the stream paused")
+        await wait_until(pilot, lambda: not live.plain, timeout=6, what="markdown once the stream paused")
         await pilot.pause()
         assert "def score" in drawn_text(live) and "```" not in drawn_text(live)
