@@ -7,8 +7,8 @@
 - The parent's permission ask covers the child: starting one asks the user with its task and sandbox shown.
 - Its task shows it in the task tree (in progress, "subagent a1 running" ...); typed `SubagentChanged`
   events go to the parent's subscriber. A child must write its progress log before its task is done (the
-  task store's contract), and what finished children wrote is handed to the next checkpoint
-  (`take_finished_progress`).
+  task store's contract), and what finished children wrote goes into the next checkpoint
+  (`progress_for_checkpoint`, then `checkpoint_written` once that checkpoint is committed).
 """
 
 from __future__ import annotations
@@ -210,20 +210,21 @@ class SubagentRegistry:
         """The running children, one line each (the rebuild's 'active subagents' block)."""
         return "\n".join(a.line() for a in self.agents.values() if a.state == RUNNING)
 
-    def take_finished_progress(self) -> str:
-        """The progress logs of children that finished since the last call, for the next checkpoint.
-
-        The checkpoint writer calls this as it starts; a log is handed over once.
-        """
+    def finished_progress(self) -> tuple[str, tuple[str, ...]]:
+        """The progress logs of children finished and not yet in a committed checkpoint, and their ids."""
         parent_sid = self.parent.session_id
-        parts = []
+        parts, ids = [], []
         for record in self.agents.values():
             if record.state == RUNNING or record.id in self._folded:
                 continue
-            self._folded.add(record.id)
+            ids.append(record.id)
             text = self.tasks.progress_text(parent_sid, record.task_id) or ""
             parts.append(f"### subagent {record.id} on {record.task_id} ({record.state})\n{text.strip()}")
-        return "\n\n".join(parts)
+        return "\n\n".join(parts), tuple(ids)
+
+    def folded(self, ids: tuple[str, ...]) -> None:
+        """These children's progress is in a committed checkpoint; a failed writer leaves them for the next."""
+        self._folded.update(ids)
 
     def _changed(self, record: Subagent) -> None:
         summary = record.result.strip().splitlines()[0][:160] if record.state != RUNNING and record.result.strip() else ""
@@ -251,14 +252,22 @@ def subagents_of(agent: AgentSession) -> SubagentRegistry | None:
     return registry if isinstance(registry, SubagentRegistry) else None
 
 
-def progress_for_checkpoint(agent: AgentSession) -> str:
-    """Hook for the checkpoint writer: what subagents that finished since the last checkpoint wrote in their
-    progress logs (each handed over once), then the ones still running; '' when there is nothing."""
+def progress_for_checkpoint(agent: AgentSession) -> tuple[str, tuple[str, ...]]:
+    """Hook for the checkpoint writer, as it builds its prompt: what subagents finished since the last committed
+    checkpoint wrote in their progress logs, then the ones still running ('' when nothing), and the ids to
+    pass to `checkpoint_written` once the checkpoint is committed (so a failed writer loses nothing)."""
     registry = subagents_of(agent)
     if registry is None:
-        return ""
-    finished = registry.take_finished_progress()
+        return "", ()
+    finished, ids = registry.finished_progress()
     running = registry.active_block()
     parts = ([f"Subagents finished since the last checkpoint:\n\n{finished}"] if finished else []) + (
         [f"Subagents still running:\n{running}"] if running else [])
-    return "\n\n".join(parts)
+    return "\n\n".join(parts), ids
+
+
+def checkpoint_written(agent: AgentSession, ids: tuple[str, ...]) -> None:
+    """Hook for the checkpoint writer after its commit: these children's progress is in the checkpoint now."""
+    registry = subagents_of(agent)
+    if registry is not None:
+        registry.folded(ids)
