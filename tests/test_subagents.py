@@ -123,3 +123,16 @@ async def test_checkpoint_hook_hands_over_finished_progress_until_a_checkpoint_h
     assert progress_for_checkpoint(agent) == (folded, ids)
     checkpoint_written(agent, ids)
     assert progress_for_checkpoint(agent) == ("", ())
+
+
+async def test_a_subagent_cancelled_before_its_turn_begins_is_cancelled(agent_project: AgentProject,
+                                                                       openai_server: LocalOpenAIServer) -> None:
+    agent_project.use_server(openai_server.base_url)
+    agent = agent_project.open(RecordedEvents())
+    agent_project.services.tasks.create(agent.session_id, "Never started")
+    registry = agent.context.services["subagents"]
+    record = await registry.start("T1", "anything", (), background=True)
+    registry.cancel(record.id)  # at once: the child's task has not run yet
+    await registry.wait(record.id, timeout_s=5)
+    assert record.state == "cancelled" and openai_server.requests == []
+    assert agent_project.services.tasks.get(agent.session_id, "T1").note.startswith("subagent a1 cancelled")
