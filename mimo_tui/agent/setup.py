@@ -166,6 +166,7 @@ def open_agent_session(
 ) -> AgentSession:
     """A new session, or a resumed one (`resume` is a session id or prefix, or "last")."""
     project = services.project
+    tools = default_tools(int(project.config.get("agent.bash_timeout_s", 120)))
     spec = model_spec(project, model)
     chosen_mode = mode or str(project.config.get("agent.mode", "build"))
     if chosen_mode not in MODES:
@@ -199,7 +200,6 @@ def open_agent_session(
     )
     window = project.config.get("model.context_window", 128000)
     effective = settings or AgentSettings(context_window=int(window) if isinstance(window, int) else 128000)
-    tools = default_tools(int(project.config.get("agent.bash_timeout_s", 120)))
     agent = AgentSession(
         gateway=gateway,
         spec=spec,

@@ -39,12 +39,12 @@ class HeadlessPrinter:
         self.yes = yes
         self.text: list[str] = []
         self.tool_calls: list[dict[str, Any]] = []
+        self.work: list[str] = []  # goal, compose and subagent lines
         self.failed_writes: list[str] = []
         self.errors: list[dict[str, Any]] = []
         self.asks: list[dict[str, Any]] = []
         self.usage: dict[str, Any] = {}
         self.status = ""
-        self.work: list[str] = []  # goal, compose and subagent lines
         self._at_line_start = True
 
     def _out(self, text: str) -> None:
@@ -143,11 +143,11 @@ def run_prompt(args: argparse.Namespace) -> int:
             "status": status,
             "text": "".join(printer.text).strip(),
             "tool_calls": printer.tool_calls,
+            "work": printer.work,
             "permission_asks": printer.asks,
             "errors": printer.errors,
             "failed_writes": printer.failed_writes,
             "usage": printer.usage,
-            "work": printer.work,
             "mcp_servers": [
                 {"name": s.name, "state": s.state, "tools": list(s.tool_names), "error": s.error}
                 for s in servers
