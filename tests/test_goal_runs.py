@@ -106,3 +106,18 @@ async def test_a_failing_judge_stops_the_run_and_says_why(agent_project: AgentPr
     assert outcome == wev.STOPPED
     reason = events.of(wev.GoalEnded)[-1].reason
     assert reason.startswith("the judge openai/judge failed") and "does not exist" in reason
+
+
+def test_mimo_run_goal_exits_1_when_the_goal_is_not_met(agent_project: AgentProject, openai_server: LocalOpenAIServer,
+                                                         capsys, monkeypatch) -> None:
+    from mimo_tui.cli import main
+
+    monkeypatch.chdir(agent_project.root)
+    use_server_with_judge(agent_project, openai_server.base_url, "max_turns = 1\n")
+    openai_server.queue(Reply(text="tried"), verdict(False, "no"), Reply(text="the docs are written"), verdict(True, "yes"))
+    code = main(["run", "--json", "--model", "test", "--goal", "the docs are written"])
+    record = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert code == 1 and record["work"][-1].startswith("◎ goal turn cap after 1 turn(s)")
+    code = main(["run", "--json", "--model", "test", "--goal", "the docs are written"])
+    record = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert code == 0 and record["status"] == "done" and record["work"][-1].startswith("◎ goal met")

@@ -128,11 +128,16 @@ def run_prompt(args: argparse.Namespace) -> int:
     except AgentSetupError as exc:
         print(f"mimo: {exc}", file=sys.stderr)
         return 2
+    if args.goal:  # the request is a /goal run toward the prompt, judged by [goal] judge
+        try:
+            agent.context.services["goal"] = goal_settings(project, agent.spec)
+        except AgentSetupError as exc:
+            print(f"mimo: [goal] judge: {exc}", file=sys.stderr)
+            return 2
     if not args.json:
         print(f"[{agent.spec.label} · {agent.mode} · session {agent.session_id}]")
     started = time.perf_counter()
-    goal = goal_settings(project, agent.spec) if args.goal else None
-    status, servers = asyncio.run(_run_with_servers(agent, services.mcp, prompt, services.tasks, goal))
+    status, servers = asyncio.run(_run_with_servers(agent, services.mcp, prompt))
     services.close()
     if args.json:
         record = {
@@ -164,20 +169,24 @@ def run_prompt(args: argparse.Namespace) -> int:
     return 1 if code == 0 and printer.failed_writes else code
 
 
-async def _run_with_servers(agent: Any, servers: Any, prompt: str, tasks: Any, goal: Any = None) -> tuple[str, list[Any]]:
-    """Start the MCP servers, wait (up to their startup timeout) so their tools are offered, run the request, stop them.
+async def _run_with_servers(agent: Any, servers: Any, prompt: str) -> tuple[str, list[Any]]:
+    """Start the MCP servers, wait (up to their startup timeout) so their tools are offered, run the turn, stop them.
 
     Returns how the (last) turn ended and each server's status as it ended. In compose mode the request is a
-    whole compose run: spec, plan, then the tasks one by one; with `goal` (GoalSettings) a /goal run.
+    whole compose run: spec, plan, then the tasks one by one; with --goal (services["goal"]) a /goal run.
     """
     from mimo_tui.agent.compose import run_user_request
     from mimo_tui.agent.goal import GoalRunner
+    from mimo_tui.agent.work_events import GOAL_MET
 
     async def request() -> str:
+        goal = agent.context.services.get("goal")
+        tasks = agent.context.services["tasks"]
         if goal is not None:
             runner = GoalRunner(agent, goal)
-            await runner.run(prompt)
-            status = runner.last_status
+            outcome = await runner.run(prompt)
+            # A goal that was not met is a failed request for a script (exit 1); the work lines say why.
+            status = runner.last_status if outcome == GOAL_MET or runner.last_status != "done" else "error"
         else:
             status = await run_user_request(agent, prompt, tasks)
         subagents = agent.context.services.get("subagents")
