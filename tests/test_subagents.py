@@ -97,12 +97,15 @@ async def test_background_subagent_shows_in_the_task_tree_and_can_be_cancelled(a
     task = tasks.get(agent.session_id, "T1")
     assert (task.status, task.note) == ("in_progress", "subagent a1 running")
     assert "a1 on T1 [running, background] writes: read-only" in registry.active_block()
+    # the parent's memory block (what each turn carries after the system prompt) lists it
+    block = agent.context_block(agent.session_id)
+    assert "a1 on T1 [running, background]" in block
     registry.cancel("a1")
     await registry.wait("a1", timeout_s=5)
     assert record.state == "cancelled"
     assert tasks.get(agent.session_id, "T1").note.startswith("subagent a1 cancelled")
     assert [e.state for e in events.of(wev.SubagentChanged)] == ["running", "cancelled"]
-    assert registry.active_block() == ""
+    assert registry.active_block() == "" and "a1 on T1" not in agent.context_block(agent.session_id)
 
 
 async def test_checkpoint_hook_hands_over_finished_progress_until_a_checkpoint_holds_it(
@@ -136,3 +139,29 @@ async def test_a_subagent_cancelled_before_its_turn_begins_is_cancelled(agent_pr
     await registry.wait(record.id, timeout_s=5)
     assert record.state == "cancelled" and openai_server.requests == []
     assert agent_project.services.tasks.get(agent.session_id, "T1").note.startswith("subagent a1 cancelled")
+
+
+async def test_the_checkpoint_writer_folds_in_a_finished_subagents_progress(agent_project: AgentProject,
+                                                                          openai_server: LocalOpenAIServer) -> None:
+    from mimo_tui.agent.subagents import progress_for_checkpoint
+    from tests.fixtures.scripted_long_session import checkpoint_reply, kind_of
+
+    agent_project.write_config(
+        '[model]\ncontext_window = 32000\n\n[llm]\nmax_retries = 1\n'
+        f'[models.test]\nmodel = "openai/test"\napi_base = "{openai_server.base_url}"\n')
+    progress = dict(op="progress", id="T1", intent="find the port", files="conf/app.toml", commands="`grep port`",
+                    outcome="SUBAGENT-FACT-4417: the port is 8443")
+    child = [Reply(tool_calls=[call("task", **progress), call("task", op="done", id="T1")]), Reply(text="found it")]
+    parent = [Reply(tool_calls=[call("agent", op="start", task="T1", prompt="find the port")]),
+              Reply(text="The subagent found the port.", prompt_tokens=6000)]
+    openai_server.responder = lambda body: (Reply(text=checkpoint_reply(body)) if kind_of(body) == "writer"
+                                            else child.pop(0) if is_child(body) else parent.pop(0))
+    events = RecordedEvents(answers=["once"])
+    agent = agent_project.open(events)
+    agent_project.services.tasks.create(agent.session_id, "Find the port")
+    assert await agent.run_turn("find the port with a subagent") == ev.TURN_DONE
+    assert await agent.keeper.finish(20)
+    writer = next(b for b in openai_server.requests if kind_of(b) == "writer")
+    prompt = writer["messages"][-1]["content"]
+    assert "Subagents' progress logs" in prompt and "SUBAGENT-FACT-4417: the port is 8443" in prompt
+    assert progress_for_checkpoint(agent) == ("", ())  # in a committed checkpoint now: not handed over again
