@@ -38,7 +38,8 @@ def test_demo_tour_uses_tasks_memory_and_an_asked_command(agent_project: AgentPr
     code, out = run_cli(capsys, "run", "--json", "--yes", "hello there")
     record = json.loads(out.strip().splitlines()[-1])
     tools = [(c["tool"], c["status"]) for c in record["tool_calls"]]
-    assert tools == [("task", "ok"), ("task", "ok"), ("list_dir", "ok"), ("bash", "ok"), ("memory", "ok"), ("task", "ok")]
+    assert tools == [("task", "ok"), ("task", "ok"), ("list_dir", "ok"), ("bash", "ok"), ("memory", "ok"), ("task", "ok"),
+                     ("task", "ok")]
     assert record["permission_asks"][0]["tool"] == "bash"
     # the file count in the answer is the one the real command printed (README.md, src/app.py, .env)
     assert "3 files in all" in record["text"]
@@ -47,6 +48,12 @@ def test_demo_tour_uses_tasks_memory_and_an_asked_command(agent_project: AgentPr
     assert [(t.id, t.status) for t in tasks] == [("T1", "done")]
     notes = project.store.read(f"sessions/{record['session_id']}/notes.md").text
     assert "shell count gave 3 files in all" in notes
+    # the tour wrote a real progress log before closing its task, and every file it made passes the check
+    progress = project.store.read(f"sessions/{record['session_id']}/tasks/T1/progress.md").text
+    assert "3 files in all" in progress.split("## Outcome and discoveries", 1)[1]
+    assert "progress log written ok; done ok" in record["text"]
+    code, out = run_cli(capsys, "memory", "check")
+    assert code == 0, out
     code, out = run_cli(capsys, "run", "--json", "hello there")
     denied = json.loads(out.strip().splitlines()[-1])
     assert ("bash", "denied") in [(c["tool"], c["status"]) for c in denied["tool_calls"]]

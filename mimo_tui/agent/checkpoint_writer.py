@@ -100,6 +100,8 @@ class CheckpointWriter:
         limits: ContextLimits,
         task_tree: Callable[[str], str],
         emit: Callable[[Any], None],
+        subagent_progress: Callable[[], tuple[str, tuple[str, ...]]] | None = None,
+        subagents_folded: Callable[[tuple[str, ...]], None] | None = None,
     ) -> None:
         self.gateway = gateway
         self.spec = spec
@@ -110,6 +112,10 @@ class CheckpointWriter:
         self.limits = limits
         self.task_tree = task_tree
         self.emit = emit
+        # What finished subagents wrote (agent/subagents.py), and the call that marks it checkpointed.
+        self.subagent_progress = subagent_progress
+        self.subagents_folded = subagents_folded
+        self._subagents_in_prompt: tuple[str, ...] = ()
         self.layout = SessionLayout(session_id)
         self.role = Writer("checkpoint-writer", session_id=session_id)
         self.refused: list[str] = []
@@ -215,11 +221,13 @@ class CheckpointWriter:
         kept.reverse()
         first_user = next((m.content for m in transcript if m.role == "user"), "")
         skipped = len(lines) - len(kept)
+        subagents, self._subagents_in_prompt = self.subagent_progress() if self.subagent_progress else ("", ())
         parts = [
             f"Session {self.session_id}. The user's first request, verbatim:\n> {_clip(first_user, 2000)}",
             f"Previous checkpoint:\n{previous}",
             f"Session notes (folded in by the app, byte for byte):\n{notes}" if "## [turn" in notes else "",
             f"Task tree (from the task store):\n{self.task_tree(self.session_id) or '(no tasks)'}",
+            f"Subagents' progress logs (fold what matters into the sections):\n{subagents}" if subagents else "",
             (f"[{skipped} older messages since the last checkpoint left out]\n" if skipped else "")
             + "Conversation since the last checkpoint:\n\n" + "\n\n".join(kept),
             "Write the checkpoint now.",
@@ -285,6 +293,8 @@ class CheckpointWriter:
                 self.store.write("MEMORY.md", text, self.role, base_digest=current.digest,
                                  message=f"memory: checkpoint-writer added {len(added)} durable facts")
         self.state.update(self.session_id, watermark=upto, last_checkpoint_at=now, failures=0)
+        if self.subagents_folded is not None and self._subagents_in_prompt:
+            self.subagents_folded(self._subagents_in_prompt)
         spilled = f", {len(files.spills)} sections spilled" if files.spills else ""
         return (f"checkpoint written (messages up to #{upto}{spilled}, {len(folded)} notes folded, "
                 f"{len(added)} facts added to MEMORY.md)")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import fnmatch
 import json
 import logging
 import time
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mimo_tui.agent import events as ev
-from mimo_tui.agent.modes import BUILD, MODES, plan_mode_refusal
+from mimo_tui.agent.modes import BUILD, MODES, READ_ONLY_MODES, plan_mode_refusal
 from mimo_tui.agent.off_loop import finish_in_thread
 from mimo_tui.agent.file_policy import PathRefused, check_read, check_write, display_path
 from mimo_tui.agent.permissions import ALLOW, ASK, DENY, PermissionPolicy, PermissionRule, exact_pattern
@@ -42,6 +43,16 @@ class AgentSettings:
     context_window: int = 128_000
     max_steps: int = 40
     temperature: float | None = None
+    write_scope: tuple[str, ...] | None = None  # a subagent's sandbox: project paths (globs) it may write; None: any
+
+
+def sandbox_refusal(scope: tuple[str, ...] | None, tool: str, subject: str) -> str | None:
+    """Why a subagent's write is outside the sandbox it was started with, or None."""
+    if scope is None or tool not in WRITE_TOOLS or any(fnmatch.fnmatchcase(subject, glob) for glob in scope):
+        return None
+    allowed = ", ".join(scope) if scope else "nothing (this subagent is read-only)"
+    return (f"{subject} is outside this subagent's write sandbox; it may write only: {allowed}. "
+            "Report what should change in your answer instead")
 
 
 def messages_for_model(stored: list[StoredMessage]) -> list[dict[str, Any]]:
@@ -393,7 +404,10 @@ class AgentSession:
             subject = self._subject(tool, name, args)
         except PathRefused as exc:
             return ToolResult(str(exc), is_error=True), "refused"
-        if self.mode != BUILD:
+        refusal = sandbox_refusal(self.settings.write_scope, name, subject)
+        if refusal:
+            return ToolResult(refusal, is_error=True), "refused"
+        if self.mode in READ_ONLY_MODES:
             refusal = plan_mode_refusal(name, is_read_only_call(tool, args), subject if name in PATH_TOOLS else None)
             if refusal:
                 return ToolResult(refusal, is_error=True), "refused"

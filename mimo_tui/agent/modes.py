@@ -1,4 +1,5 @@
-"""Agent modes: build may use every tool; plan is read-only except for plan files under `.mimo/plans/`."""
+"""Agent modes: build may use every tool; plan is read-only except for plan files under `.mimo/plans/`;
+compose may use every tool and works spec-first: a goal becomes a spec and a plan of tasks, done one by one."""
 
 from __future__ import annotations
 
@@ -6,7 +7,9 @@ import fnmatch
 
 BUILD = "build"
 PLAN = "plan"
-MODES = (BUILD, PLAN)
+COMPOSE = "compose"
+MODES = (BUILD, PLAN, COMPOSE)
+READ_ONLY_MODES = (PLAN,)
 PLAN_WRITABLE = ".mimo/plans/*"
 
 

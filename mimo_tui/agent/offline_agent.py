@@ -108,6 +108,8 @@ REMEMBER = re.compile(r"\bremember\s+(?:that\s+)?(.+)$", re.I | re.S)
 TASK = re.compile(r"^(?:task|todo|add (?:a )?task)\s*:?\s+(.+)$", re.I | re.S)
 EDIT = re.compile(r"\breplace\s+[\"'`](.+?)[\"'`]\s+with\s+[\"'`](.*?)[\"'`]\s+in\s+`?([\w./-]+)`?", re.I)
 GREETING = re.compile(r"^\s*(hi|hello|hey|demo|good (morning|afternoon|evening)|start|tour)\b", re.I)
+COMPOSE_GOAL = re.compile(r"^Compose goal:\s*(.+?)\n", re.S)
+COMPOSE_TASK = re.compile(r"^Next task of the plan:\s*(T\d+(?:\.\d+)*)\s+(.+?)\n")
 FOLDER = re.compile(r"\bin\s+`?([\w./-]+/?)`?\s*$", re.I)
 
 
@@ -183,6 +185,17 @@ def answer_edit(view: TurnView, old: str, new: str, path: str) -> OfflineReply:
     return _reply(f"The edit did not happen: {result}")
 
 
+TOUR_STEPS = {"start": ("started", "[in_progress"), "progress": ("progress log written", "wrote "), "done": ("done", "[done")}
+
+
+def _step_state(op: str, result: str | None) -> str:
+    """How one task step of the tour went, read from the tool's real result."""
+    label, success = TOUR_STEPS[op]
+    if result is None:
+        return f"not {label}"
+    return f"{label} ok" if success in result else f"{op} failed ({result.splitlines()[0][:100]})"
+
+
 def answer_demo(view: TurnView) -> OfflineReply:
     """The guided tour: a task, a listing, a command behind a permission ask, a memory note, a summary."""
     created = view.result_of("task", op="create")
@@ -217,16 +230,20 @@ def answer_demo(view: TurnView) -> OfflineReply:
     noted = view.result_of("memory")
     if noted is None:
         note = f"Offline demo looked at the project: {describe_listing(listing)} The shell count gave {file_count}."
+        progress = {
+            "op": "progress", "id": task_id,
+            "intent": "Show how the agent works: plan with a task, look at the project, run a command, keep memory.",
+            "files": f"- `.` (listed with list_dir): {describe_listing(listing)}",
+            "commands": f"- `{SIZE_COMMAND}`: {file_count}",
+            "outcome": f"Tour finished. {describe_listing(listing)} The project has {file_count}; "
+                       "the findings are in this session's notes.",
+        }
         return _reply(
-            "Writing what I found to this session's notes.\n",
-            [("memory", {"op": "note", "text": note}), ("task", {"op": "done", "id": task_id, "note": "demo tour finished"})],
+            "Writing what I found to this session's notes and the task's progress log, then closing the task.\n",
+            [("memory", {"op": "note", "text": note}), ("task", progress),
+             ("task", {"op": "done", "id": task_id, "note": "demo tour finished"})],
         )
-    steps = [(op, view.result_of("task", op=op, id=task_id)) for op in ("start", "done")]
-    task_state = ", ".join(
-        f"{op} failed ({result.splitlines()[0][:80]})" if result is not None and _failed(result) else
-        f"{op}{'ed' if op == 'start' else ''} ok" if result is not None else f"not {op}"
-        for op, result in steps
-    )
+    task_state = "; ".join(_step_state(op, view.result_of("task", op=op, id=task_id)) for op in ("start", "progress", "done"))
     return _reply(
         f"Summary of the tour:\n\n- **{task_id}** `{DEMO_TASK}`: created; {task_state} (see the task tree).\n"
         f"- Project root: {describe_listing(listing)}\n- Shell: {file_count}.\n- Memory: {noted}.\n\n"
@@ -235,12 +252,46 @@ def answer_demo(view: TurnView) -> OfflineReply:
     )
 
 
+def answer_compose_plan(view: TurnView, goal: str) -> OfflineReply:
+    """Compose mode's planning turn: a spec file and a one-task plan (the offline model cannot split a goal)."""
+    goal = " ".join(goal.split())[:120]
+    written = view.result_of("write_file")
+    if written is None:
+        spec = (f"# Spec\n\nGoal, as the user gave it: {goal}\n\nDone when: the task below is done and its progress "
+                "log says what was found.\n\n_Written by the offline demo model, which cannot design a real spec._\n")
+        return _reply(f"{LABEL}\n\nWriting the spec and a one-task plan.\n",
+                      [("write_file", {"path": ".mimo/plans/spec.md", "content": spec}), ("task", {"op": "create", "title": goal})])
+    created = view.result_of("task", op="create") or "no task created"
+    return _reply(f"Spec: `.mimo/plans/spec.md` ({written.splitlines()[0]}). Plan: {created}.")
+
+
+def answer_compose_task(view: TurnView, task_id: str, title: str) -> OfflineReply:
+    """One task of a compose plan: start it, look at the project, write its progress log, mark it done."""
+    listing = view.result_of("list_dir")
+    if listing is None:
+        return _reply(f"Working on **{task_id}**: {title}.\n", [("task", {"op": "start", "id": task_id}), ("list_dir", {"path": "."})])
+    if view.result_of("task", op="done", id=task_id) is None:
+        progress = {
+            "op": "progress", "id": task_id, "intent": title, "files": f"- `.`: {describe_listing(listing)}",
+            "commands": "none", "outcome": f"Offline demo: looked at the project ({describe_listing(listing)}). "
+                                           "A real model would implement the task here; nothing was changed.",
+        }
+        return _reply("Writing the progress log and closing the task.\n",
+                      [("task", progress), ("task", {"op": "done", "id": task_id})])
+    state = _step_state("done", view.result_of("task", op="done", id=task_id))
+    return _reply(f"**{task_id}** {title}: {state}. (Offline demo: nothing in the project was changed.)")
+
+
 def offline_agent(messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None, params: dict[str, Any]) -> OfflineReply:
     """Decide the next step of the turn from the request and the real tool results in `messages`."""
     view = view_turn(messages, tools)
     request = view.request
     if not view.offered:
         return _reply(f"{LABEL}\n\nNo tools were offered, so I can only say that I received: {request[:200]}")
+    if (match := COMPOSE_GOAL.match(request + "\n")) and "task" in view.offered:
+        return answer_compose_plan(view, match.group(1))
+    if (match := COMPOSE_TASK.match(request + "\n")) and "task" in view.offered:
+        return answer_compose_task(view, match.group(1), match.group(2))
     if (match := EDIT.search(request)) and "edit_file" in view.offered:
         return answer_edit(view, match.group(1), match.group(2), match.group(3))
     if (match := REMEMBER.search(request)) and "memory" in view.offered:

@@ -32,6 +32,7 @@ DEFAULT_RULES: tuple[tuple[str, str, str], ...] = (
     ("history", "*", ALLOW),
     ("task", "*", ALLOW),
     ("skill", "*", ALLOW),
+    *(("agent", op, ALLOW) for op in ("status", "wait", "cancel")),  # starting a subagent asks (its sandbox shown)
     ("write_file", ".mimo/plans/*", ALLOW),
     # Each simple command of a bash line is judged on its own (see judge_command); `ls` but not `lsof`.
     *(("bash", pattern, ALLOW) for command in ("ls", "git status", "git diff", "git log") for pattern in (command, f"{command} *")),

@@ -49,4 +49,15 @@ def mode_reminder(mode: str) -> str:
             "Mode: plan. You may read and search but not change project files or run commands; "
             "write your plan to .mimo/plans/<name>.md."
         )
+    if mode == "compose":
+        return COMPOSE_REMINDER
     return "Mode: build. All tools are available."
+
+
+# Compose mode's working method; it rides in the per-turn block so the system prompt stays the same in every mode.
+COMPOSE_REMINDER = """Mode: compose. All tools are available. Work spec-first on the user's goal, without asking them to re-explain it:
+1. Spec: write .mimo/plans/spec.md (what done means, constraints, acceptance checks).
+2. Plan: create one task per step with the task tool (op=create; subtasks with parent).
+3. Then task by task, in order: start it, implement, test (run the checks), review your own diff,
+   write its progress log (task op=progress), and mark it done. A task you cannot finish: block it with the reason.
+4. Stop when every task is done, or when you are blocked and need the user; say which."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from mimo_tui.agent.goal import OFFLINE_JUDGE, GoalSettings, register_offline_judge
 from mimo_tui.agent.loop import AgentSession, AgentSettings, ContextBlock, Subscriber
 from mimo_tui.agent.checkpoint_writer import CheckpointWriter
 from mimo_tui.agent.context_keeper import ContextKeeper, KeeperSources
@@ -14,6 +15,8 @@ from mimo_tui.agent.modes import MODES
 from mimo_tui.agent.offline_agent import register_offline_agent
 from mimo_tui.agent.permissions import PermissionConfigError, PermissionPolicy, PermissionRule, config_with_rule
 from mimo_tui.agent.prompt import build_system_prompt
+from mimo_tui.agent.subagents import SubagentRegistry, checkpoint_written, progress_for_checkpoint
+from mimo_tui.agent.tools.agent_tool import AgentTool
 from mimo_tui.agent.tools.base import ToolContext
 from mimo_tui.agent.tools.history_tool import HistoryIndexSearch, HistorySearch, MessageTableSearch
 from mimo_tui.agent.tools.memory_access import MemoryAccess, SurfaceMemoryAccess
@@ -53,6 +56,7 @@ class AgentServices:
     context_block: ContextBlock | None = None
     problems: list[str] = field(default_factory=list)
     mcp: McpServers | None = None
+    subagents: dict[str, SubagentRegistry] = field(default_factory=dict)  # by parent session id
     context_state: ContextStateStore | None = None
     _owns_memory: bool = field(default=False, repr=False)
 
@@ -92,6 +96,7 @@ class AgentServices:
         sources.task_ledger = lambda sid: "\n".join(task.line() for task in tasks.list(sid))
         sources.focus_task = lambda sid: _focus_text(self.project, tasks, sid)
         sources.has_open_work = lambda sid: any(task.status in ACTIVE_STATUSES for task in tasks.list(sid))
+        sources.active_subagents = lambda sid: registry.active_block() if (registry := self.subagents.get(sid)) else ""
         mimo_dir = self.project.workspace.mimo_dir
         sources.previous_checkpoint = lambda sid: last_checkpoint_excerpt(mimo_dir, sid)
         self.context_block = lambda sid: self.memory.preview(sid).text
@@ -135,6 +140,19 @@ def model_spec(project: Project, name: str | None) -> ModelSpec:
         raise AgentSetupError(f"model {chosen!r}: {exc}") from exc
 
 
+def goal_settings(project: Project, agent_spec: ModelSpec) -> GoalSettings:
+    """`[goal]`: the judge model (default: the agent's own; the offline judge beside an offline agent) and caps."""
+    register_offline_judge()
+    name = str(project.config.get("goal.judge", "") or "").strip()
+    if not name and agent_spec.offline:
+        name = f"offline/{OFFLINE_JUDGE}"
+    judge = model_spec(project, name) if name else None
+    turns = project.config.get("goal.max_turns", 10)
+    cost = project.config.get("goal.max_cost_usd", 1.0)
+    return GoalSettings(judge, int(turns) if isinstance(turns, int) and turns > 0 else 10,
+                        float(cost) if isinstance(cost, (int, float)) else 1.0)
+
+
 def permission_policy(project: Project) -> PermissionPolicy:
     try:
         return PermissionPolicy.from_config(project.config.get("permissions.rules"), "permissions in " + _config_names(project))
@@ -172,6 +190,7 @@ def open_agent_session(
 ) -> AgentSession:
     """A new session, or a resumed one (`resume` is a session id or prefix, or "last")."""
     project = services.project
+    tools = default_tools(int(project.config.get("agent.bash_timeout_s", 120)))
     spec = model_spec(project, model)
     chosen_mode = mode or str(project.config.get("agent.mode", "build"))
     if chosen_mode not in MODES:
@@ -214,7 +233,7 @@ def open_agent_session(
         spec=spec,
         sessions=services.sessions,
         session=session,
-        tools=default_tools(int(project.config.get("agent.bash_timeout_s", 120))),
+        tools={**tools, "agent": AgentTool()},
         policy=permission_policy(project),
         context=context,
         system_prompt=build_system_prompt(project.root, services.skills),
@@ -224,6 +243,8 @@ def open_agent_session(
         remember_rule=rule_saver(project),
         tool_source=services.mcp.tools if services.mcp is not None else None,
     )
+    registry = SubagentRegistry(agent, services.tasks, services.sessions, tools)
+    context.services["subagents"] = services.subagents[agent.session_id] = registry
     if services.context_state is not None and not spec.offline:
         agent.keeper = context_keeper(services, agent, gateway, limits)
     return agent
@@ -238,6 +259,8 @@ def context_keeper(services: AgentServices, agent: AgentSession, gateway: Any, l
         gateway=gateway, spec=agent.spec, store=project.store, sessions=services.sessions, state=services.context_state,
         session_id=agent.session_id, limits=limits,
         task_tree=lambda sid: "\n".join(task.line() for task in tasks.list(sid)), emit=agent.emit,
+        subagent_progress=lambda: progress_for_checkpoint(agent),
+        subagents_folded=lambda ids: checkpoint_written(agent, ids),
     )
     holder: list[ContextKeeper] = []
     sources = KeeperSources(services.memory.sources, lambda: holder[0] if holder else None)

@@ -16,8 +16,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     run.add_argument("--json", action="store_true", help="print one JSON object (the turn's record) as the last line")
     run.add_argument("--yes", action="store_true", help="answer permission asks with 'once' (default: reject them)")
     run.add_argument("--model", dest="run_model", help="model for this run (default: [model] default, offline/agent)")
-    run.add_argument("--mode", choices=("build", "plan"), help="agent mode")
+    run.add_argument("--mode", choices=("build", "plan", "compose"), help="agent mode")
     run.add_argument("--session", help="continue this session (id, id prefix, or 'last')")
+    run.add_argument("--goal", action="store_true",
+                     help="the prompt is a goal condition: work until the judge model ([goal] judge) says it holds")
     run.set_defaults(handler=run_prompt)
     sessions = subparsers.add_parser("sessions", help="list the stored agent sessions, newest first")
     sessions.add_argument("-n", "--limit", type=int, default=20)
@@ -37,6 +39,7 @@ class HeadlessPrinter:
         self.yes = yes
         self.text: list[str] = []
         self.tool_calls: list[dict[str, Any]] = []
+        self.work: list[str] = []  # goal, compose and subagent lines
         self.failed_writes: list[str] = []
         self.errors: list[dict[str, Any]] = []
         self.asks: list[dict[str, Any]] = []
@@ -57,8 +60,12 @@ class HeadlessPrinter:
 
     def __call__(self, event: Any) -> None:
         from mimo_tui.agent import events as ev
+        from mimo_tui.agent import work_events as wev
 
-        if isinstance(event, ev.TextDeltaEvent):
+        if isinstance(event, wev.WorkEvent):
+            self.work.append(wev.describe(event))
+            self._line(wev.describe(event))
+        elif isinstance(event, ev.TextDeltaEvent):
             self.text.append(event.text)
             self._out(event.text)
         elif isinstance(event, ev.AssistantMessageDone):
@@ -112,7 +119,7 @@ class HeadlessPrinter:
 
 
 def run_prompt(args: argparse.Namespace) -> int:
-    from mimo_tui.agent.setup import AgentServices, AgentSetupError, open_agent_session
+    from mimo_tui.agent.setup import AgentServices, AgentSetupError, goal_settings, open_agent_session
     from mimo_tui.llm import Gateway
     from mimo_tui.project import Project
 
@@ -136,6 +143,12 @@ def run_prompt(args: argparse.Namespace) -> int:
     except AgentSetupError as exc:
         print(f"mimo: {exc}", file=sys.stderr)
         return 2
+    if args.goal:  # the request is a /goal run toward the prompt, judged by [goal] judge
+        try:
+            agent.context.services["goal"] = goal_settings(project, agent.spec)
+        except AgentSetupError as exc:
+            print(f"mimo: [goal] judge: {exc}", file=sys.stderr)
+            return 2
     if not args.json:
         print(f"[{agent.spec.label} · {agent.mode} · session {agent.session_id}]")
     started = time.perf_counter()
@@ -150,6 +163,7 @@ def run_prompt(args: argparse.Namespace) -> int:
             "status": status,
             "text": "".join(printer.text).strip(),
             "tool_calls": printer.tool_calls,
+            "work": printer.work,
             "permission_asks": printer.asks,
             "errors": printer.errors,
             "failed_writes": printer.failed_writes,
@@ -190,10 +204,30 @@ async def _run_and_settle(agent: Any, servers: Any, prompt: str, printer: Headle
 async def _run_with_servers(agent: Any, servers: Any, prompt: str) -> tuple[str, list[Any]]:
     """Start the MCP servers, wait (up to their startup timeout) so their tools are offered, run the turn, stop them.
 
-    Returns how the turn ended and each server's status as the turn ended.
+    Returns how the (last) turn ended and each server's status as it ended. In compose mode the request is a
+    whole compose run: spec, plan, then the tasks one by one; with --goal (services["goal"]) a /goal run.
     """
+    from mimo_tui.agent.compose import run_user_request
+    from mimo_tui.agent.goal import GoalRunner
+    from mimo_tui.agent.work_events import GOAL_MET
+
+    async def request() -> str:
+        goal = agent.context.services.get("goal")
+        tasks = agent.context.services["tasks"]
+        if goal is not None:
+            runner = GoalRunner(agent, goal)
+            outcome = await runner.run(prompt)
+            # A goal that was not met is a failed request for a script (exit 1); the work lines say why.
+            status = runner.last_status if outcome == GOAL_MET or runner.last_status != "done" else "error"
+        else:
+            status = await run_user_request(agent, prompt, tasks)
+        subagents = agent.context.services.get("subagents")
+        if subagents is not None:  # background subagents started by the turn finish before the process ends
+            await subagents.wait_all()
+        return status
+
     if servers is None or not servers.names:
-        return await agent.run_turn(prompt), []
+        return await request(), []
     servers.start_all()
     try:
         longest = max(servers.connection(name).startup_timeout_s for name in servers.names)
@@ -206,7 +240,7 @@ async def _run_with_servers(agent: Any, servers: Any, prompt: str) -> tuple[str,
                     print(f"mimo:   {line}", file=sys.stderr)
             elif status.state == "starting":
                 print(f"mimo: MCP server '{status.name}' is still starting; its tools come when it is ready", file=sys.stderr)
-        status = await agent.run_turn(prompt)
+        status = await request()
         return status, servers.status()
     finally:
         await servers.stop_all()

@@ -100,7 +100,8 @@ class SessionStore:
         return rows[0] if rows else None
 
     def last(self) -> Session | None:
-        rows = self._sessions("", (), 1)
+        """The session to resume: the newest one a person talked to (a subagent's child session is not one)."""
+        rows = self._sessions("WHERE s.mode != 'subagent'", (), 1)
         return rows[0] if rows else None
 
     def list(self, limit: int = 50) -> list[Session]:

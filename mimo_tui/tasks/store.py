@@ -12,7 +12,7 @@ from pathlib import Path
 
 from mimo_tui.sessions.database import open_state_db
 from mimo_tui.store import StoreError, VersionedStore, Writer
-from mimo_tui.tasks.progress import progress_template
+from mimo_tui.tasks.progress import ProgressLog, progress_template, render_progress, unwritten_sections
 from mimo_tui.tasks.records import (
     ABANDONED,
     BLOCKED,
@@ -119,7 +119,7 @@ class TaskStore:
                     continue
             else:
                 raise TaskError(f"could not number a new task in session {session_id}; try again")
-        self._write_progress(session_id, task_id, title, by)
+        self._write_progress(session_id, task_id, title, by, parent_id)
         self._publish(TaskChanged(session_id, task_id, "create"))
         return self.get(session_id, task_id)
 
@@ -131,6 +131,14 @@ class TaskStore:
             self._db.execute("UPDATE tasks SET focus=0 WHERE session_id=?", (session_id,))
             self._set(session_id, task.id, status=IN_PROGRESS, focus=1, note="")
         return self._changed(session_id, task.id, "start")
+
+    def assign(self, session_id: str, task_id: str, note: str) -> Task:
+        """Show who works on a task (a subagent): in progress with a note, without taking the session's focus."""
+        task = self.get(session_id, task_id)
+        if task.status in TERMINAL:
+            raise TaskError(f"{task.id} is already {task.status}")
+        self._set(session_id, task.id, status=IN_PROGRESS if task.status == OPEN else task.status, note=note.strip())
+        return self._changed(session_id, task.id, "assign")
 
     def block(self, session_id: str, task_id: str, reason: str = "") -> Task:
         task = self.get(session_id, task_id)
@@ -146,8 +154,43 @@ class TaskStore:
         self._set(session_id, task.id, status=OPEN, note="")
         return self._changed(session_id, task.id, "unblock")
 
-    def done(self, session_id: str, task_id: str, note: str = "") -> Task:
+    def done(self, session_id: str, task_id: str, note: str = "", *, require_progress: bool = False) -> Task:
+        """Mark a task done; with `require_progress` (the agent's path) only once its progress.md is written."""
+        if require_progress:
+            self._check_progress_written(session_id, self.get(session_id, task_id))
         return self._finish(session_id, task_id, DONE, note, "done")
+
+    def progress_text(self, session_id: str, task_id: str) -> str | None:
+        """The task's progress.md, or None when there is none (no memory repo, or never created)."""
+        if self.memory is None:
+            return None
+        return self.memory.read(self.progress_relpath(session_id, task_id)).text
+
+    def write_progress(self, session_id: str, task_id: str, log: ProgressLog, writer: Writer) -> str:
+        """Write the task's progress.md (the five sections) as one commit by `writer`; returns its relpath."""
+        task = self.get(session_id, task_id)
+        if self.memory is None:
+            raise TaskError("this task tree has no memory repo, so progress.md cannot be written")
+        relpath = self.progress_relpath(session_id, task.id)
+        text = render_progress(task.id, task.title, log, parent=task.parent, author=writer.role)
+        try:
+            self.memory.write(relpath, text, writer, message=f"tasks: {writer.role} wrote the progress of {task.id}")
+        except StoreError as exc:
+            raise TaskError(f"progress.md of {task.id} was not written: {exc}") from exc
+        self._publish(TaskChanged(session_id, task.id, "progress"))
+        return relpath
+
+    def _check_progress_written(self, session_id: str, task: Task) -> None:
+        if self.memory is None:
+            return
+        missing = unwritten_sections(self.progress_text(session_id, task.id))
+        if missing:
+            raise TaskError(
+                f"{task.id} cannot be marked done yet: its progress log (.mimo/{self.progress_relpath(session_id, task.id)}) "
+                f"has no {' and no '.join(repr(m) for m in missing)}. Write it first with the task tool, "
+                f"op=progress, id={task.id}, intent, files, commands and outcome (what was achieved and learned), "
+                "then mark it done again"
+            )
 
     def abandon(self, session_id: str, task_id: str, reason: str = "") -> Task:
         return self._finish(session_id, task_id, ABANDONED, reason, "abandon")
@@ -181,7 +224,7 @@ class TaskStore:
         self._publish(TaskChanged(session_id, task_id, operation))
         return self.get(session_id, task_id)
 
-    def _write_progress(self, session_id: str, task_id: str, title: str, by: str) -> None:
+    def _write_progress(self, session_id: str, task_id: str, title: str, by: str, parent: str | None) -> None:
         if self.memory is None:
             return
         relpath = self.progress_relpath(session_id, task_id)
@@ -189,7 +232,7 @@ class TaskStore:
             if not self.memory.read(relpath).exists:
                 self.memory.write(
                     relpath,
-                    progress_template(task_id, title),
+                    progress_template(task_id, title, parent),
                     Writer(by, session_id=session_id),
                     message=f"tasks: created {task_id} in session {session_id}",
                 )

@@ -233,8 +233,35 @@ class ChatPane(ShowsWorkerFailures, Vertical):
 
     @work(group="agent-turn", exit_on_error=False)
     async def _run_turn(self, text: str) -> None:
-        if self.agent is not None:
-            await self.agent.run_turn(text)
+        from mimo_tui.agent.compose import run_user_request
+
+        if self.agent is not None:  # in compose mode one request is a whole compose run
+            await run_user_request(self.agent, text, self.services.tasks)
+
+    def run_goal(self, condition: str) -> None:
+        """`/goal CONDITION`: shown as the user's request, then worked until the judge says it holds."""
+        if self.agent is None or self.agent.is_running:
+            self.notify("the agent is busy or not ready; /goal waits for an idle session", severity="warning")
+            return
+        self.conversation.mount(UserMessage(f"/goal {condition}"))
+        self._run_goal(condition)
+
+    @work(group="agent-turn", exit_on_error=False)
+    async def _run_goal(self, condition: str) -> None:
+        import asyncio
+
+        from mimo_tui.agent.goal import GoalRunner
+        from mimo_tui.agent.setup import AgentSetupError, goal_settings
+
+        agent = self.agent
+        if agent is None:
+            return
+        try:
+            settings = await asyncio.to_thread(goal_settings, self.services.require_project(), agent.spec)
+        except AgentSetupError as exc:
+            self.notify(f"/goal: the judge model cannot be used: {exc}", severity="error", timeout=10)
+            return
+        await GoalRunner(agent, settings).run(condition)
 
     @work(group="agent-turn", exit_on_error=False)
     async def _retry_turn(self) -> None:

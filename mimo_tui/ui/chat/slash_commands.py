@@ -27,7 +27,7 @@ async def _help(pane: ChatView, argument: str) -> None:
     from mimo_tui.ui.chat.assistant_message import AssistantMessage
 
     lines = "\n".join(f"- `{command.name}` — {command.help}" for command in COMMANDS)
-    await pane.conversation.mount(AssistantMessage(f"**Commands**\n\n{lines}\n\nEsc cancels a running turn; Tab switches build/plan."))
+    await pane.conversation.mount(AssistantMessage(f"**Commands**\n\n{lines}\n\nEsc cancels a running turn; Tab cycles build / plan / compose."))
 
 
 async def _mode(pane: ChatView, argument: str) -> None:
@@ -39,6 +39,19 @@ async def _mode(pane: ChatView, argument: str) -> None:
         pane.notify(f"unknown mode {mode!r}; modes: {', '.join(MODES)}", severity="error")
     else:
         agent.set_mode(mode)
+
+
+async def _goal(pane: ChatView, argument: str) -> None:
+    from mimo_tui.ui.chat.assistant_message import AssistantMessage
+
+    if not argument:
+        await pane.conversation.mount(AssistantMessage(
+            "**/goal CONDITION** — the agent keeps working, turn after turn, until a judge model says the condition "
+            "holds (`[goal] judge` in the config; default: the agent's own model, or an offline word-match judge beside "
+            "the offline agent), or the turn cap "
+            "(`[goal] max_turns`) or the cost cap (`[goal] max_cost_usd`) is reached. Esc stops it."))
+        return
+    pane.run_goal(argument)
 
 
 async def _model(pane: ChatView, argument: str) -> None:
@@ -96,7 +109,8 @@ async def _compact(pane: ChatView, argument: str) -> None:
 
 COMMANDS: list[SlashCommand] = [
     SlashCommand("/help", "list the commands", _help),
-    SlashCommand("/mode", "switch mode: /mode build | /mode plan (or press Tab)", _mode),
+    SlashCommand("/mode", "switch mode: /mode build | plan | compose (or press Tab)", _mode),
+    SlashCommand("/goal", "work until a judge model says CONDITION holds: /goal CONDITION", _goal),
     SlashCommand("/model", "use another model: /model openai/gpt-4o-mini", _model),
     SlashCommand("/new", "start a new session", _new),
     SlashCommand("/sessions", "pick a session to resume", _sessions),

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from mimo_tui.agent import events as ev
+from mimo_tui.agent import work_events as wev
 
 if TYPE_CHECKING:
     from mimo_tui.ui.chat.assistant_message import AssistantMessage
@@ -192,6 +193,11 @@ class StreamRenderer:
         elif isinstance(event, ev.ModelFailed):
             await self._close_assistant(interrupted=bool(event.partial_text))
             await conversation.mount(ErrorBlock(event.message, event.provider_message, event.status))
+        elif isinstance(event, wev.WorkEvent):  # /goal, compose and subagent progress: one line each
+            from textual.widgets import Static
+
+            await self._close_assistant()
+            await conversation.mount(Static(wev.describe(event), markup=False, classes="work-line"))
         elif isinstance(event, ev.ModeChanged):
             pane.update_status()
             pane.notify(f"mode: {event.mode}", timeout=2)
