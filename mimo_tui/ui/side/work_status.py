@@ -1,0 +1,59 @@
+"""One line under every pane: the chat session's current task and any training run in progress."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual import work
+from textual.widgets import Static
+
+from mimo_tui.ui.worker_results import deliver
+
+REFRESH_S = 1.0
+
+
+class WorkStatus(Static):
+    """`task T2 ◐ write the docs · training date-normalizer (running, step 3)`; hidden when there is neither."""
+
+    DEFAULT_CSS = """
+    WorkStatus { height: 1; padding: 0 1; background: $panel; color: $text-muted; }
+    """
+
+    def on_mount(self) -> None:
+        self.display = False
+        self.set_interval(REFRESH_S, self.reload)
+
+    def reload(self) -> None:
+        project = getattr(self.app, "project", None)
+        chat = self.app.query("#chat-pane")
+        current = chat.first().current_session() if chat else None
+        if project is not None:
+            self._load(project, current)
+
+    @work(thread=True, exit_on_error=False, exclusive=True, group="work-status")
+    def _load(self, project: Any, current: tuple[Any, str] | None) -> None:
+        from mimo_tui.skillopt.run_folder import list_runs
+
+        task = None
+        if current is not None:
+            services, session_id = current
+            tasks = services.tasks.list(session_id)
+            task = next((t for t in tasks if t.focus), None) or next((t for t in tasks if t.status == "in_progress"), None)
+        running = [run for run in list_runs(project.workspace.runs_dir)[:5] if run.status == "running"]
+        deliver(self, self._show, task, running)
+
+    def _show(self, task: Any, running: list[Any]) -> None:
+        text = Text()
+        if task is not None:
+            text.append("task ", style="dim")
+            text.append(f"{task.icon} {task.id} ", style="bold")
+            text.append(task.title)
+        for run in running:
+            if text:
+                text.append("  ·  ")
+            text.append("training ", style="dim")
+            text.append(run.skill, style="bold")
+            text.append(f" (running, step {run.steps}, F4)")
+        self.display = bool(text)
+        self.update(text)
