@@ -1,0 +1,49 @@
+"""Views that stay true: after /new, after a skill appears on disk, after config and .mcp.json change."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.fixtures.ui import make_app, wait_until
+
+SIZE = (120, 40)
+
+
+async def open_chat(pilot) -> None:
+    app = pilot.app
+    await wait_until(pilot, lambda: app.project is not None, timeout=10)
+    await wait_until(pilot, lambda: app.query_one("#chat-pane").agent is not None, timeout=10)
+    await pilot.pause()
+
+
+def tree_labels(tree) -> list[str]:
+    found, stack = [], list(tree.root.children)
+    while stack:
+        node = stack.pop()
+        found.append(str(node.label))
+        stack.extend(node.children)
+    return found
+
+
+async def test_after_new_the_tasks_views_show_nothing_of_the_old_session(git_project: Path) -> None:
+    app = make_app(git_project)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_chat(pilot)
+        chat = app.query_one("#chat-pane")
+        old = chat.agent.session_id
+        chat.services.tasks.create(old, "Zebra crossing audit", None, by="user")
+        await pilot.press("f3")
+        await wait_until(pilot, lambda: bool(app.query("#task-tree")))
+        tasks = app.query_one("#tasks-pane")
+        await wait_until(pilot, lambda: "Zebra crossing audit" in tasks.query_one("#task-progress").source)
+        await pilot.press("f1")
+        prompt = app.query_one("#prompt")
+        prompt.value = "/new"
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: chat.agent.session_id != old)
+        await wait_until(pilot, lambda: tasks.session_id == chat.agent.session_id)
+        await pilot.pause(0.3)
+        assert not tree_labels(tasks.query_one("#task-tree"))
+        assert "Zebra" not in tasks.query_one("#task-progress").source
+        side_tasks = app.query_one("#side-tasks")
+        assert "Zebra" not in str(side_tasks.query_one("#side-tasks-list").render())
