@@ -154,7 +154,8 @@ class MimoApp(App[int]):
         keymap = {k: v for k, v in project.config.table("keymap").items() if isinstance(v, str)}
         if keymap:
             self.set_keymap(keymap)
-        configured = self.layout_choice.with_config(project.config.table("ui"))
+        chosen = {k: v for k, v in project.config.table("ui").items() if project.config.sources.get(f"ui.{k}") != "default"}
+        configured = self.layout_choice.with_config(chosen)
         if configured != self.layout_choice:
             self.layout_choice = configured
             self.query_one(SideColumn).styles.width = configured.width

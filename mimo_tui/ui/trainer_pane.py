@@ -240,13 +240,10 @@ class TrainerPane(Horizontal):
 
     # -- starting and stopping ------------------------------------------------------------------
     def action_train(self) -> None:
-        catalogue = self.query_one(SkillCatalogue)
-        if not catalogue.has_focus:
-            catalogue.focus()
-            self.notify("Highlight a skill and press t (or enter) to train it")
-            return
-        if catalogue.highlighted_skill:
-            self.start_training(catalogue.highlighted_skill)
+        """Ask about training the highlighted skill (or the first trainable one): nothing starts before Start."""
+        skill = self.query_one(SkillCatalogue).highlighted_skill
+        trainable = [e.name for e in self.entries if e.eval_dir]
+        self.start_training(skill if skill in trainable else (trainable[0] if trainable else skill or ""))
 
     @on(OptionList.OptionSelected, "#trainer-skills")
     def _skill_selected(self, event: OptionList.OptionSelected) -> None:
@@ -255,19 +252,44 @@ class TrainerPane(Horizontal):
             self.start_training(skill)
 
     def start_training(self, skill: str, resume: str | None = None) -> None:
-        """Start `mimo skill train SKILL` (or `--resume RUN`) as a subprocess and follow its run folder."""
+        """Resume RUN at once (it keeps its recorded cap); a new run of SKILL first asks with the start form."""
         if self.project is None:
             self.notify("the project is still opening", severity="warning")
             return
         entry = next((e for e in self.entries if e.name == skill), None)
+        if resume is None and entry is None:
+            self.notify("no trainable skill: add one under .mimo/skills/<name>/SKILL.md with an eval/ dataset",
+                        severity="warning")
+            return
         if resume is None and entry is not None and entry.eval_dir is None:
             self.notify(f"{skill} has no eval/ dataset to train on ({entry.folder / 'eval'})", severity="error")
             return
         if any(p.alive and p.skill == skill for p in self.processes):
             self.notify(f"{skill} is already training from here: x stops it", severity="warning")
             return
-        args = ["--resume", resume] if resume else [skill]
-        self._launch(args, skill, resume)
+        if resume:
+            self._launch(["--resume", resume], skill, resume)
+            return
+        self._ask_before_training(skill)
+
+    def _ask_before_training(self, skill: str) -> None:
+        from mimo_tui.ui.trainer.start_form import DEFAULT_CAP_USD, StartTrainingForm, TrainingChoice
+
+        assert self.project is not None
+        table = self.project.config.table("trainer")
+        configured = table.get("max_usd")
+        cap = float(configured) if isinstance(configured, (int, float)) and configured > 0 else DEFAULT_CAP_USD
+        origin = ("cap from config [trainer] max_usd" if self.project.config.sources.get("trainer.max_usd") != "default"
+                  else f"default cap ${cap:g}: [trainer] max_usd in config changes it")
+        trainable = [e.name for e in self.entries if e.eval_dir]
+        form = StartTrainingForm(self.project.root, trainable, skill, str(table.get("target", "offline/target")),
+                                 str(table.get("optimizer", "offline/optimizer")), cap, origin)
+
+        def answered(choice: TrainingChoice | None) -> None:
+            if choice is not None:
+                self._launch([*choice.arguments(), "--yes"], choice.skill, None)
+
+        self.app.push_screen(form, answered)
 
     @work(thread=True, exit_on_error=False, group="trainer-launch")
     def _launch(self, args: list[str], skill: str, resume: str | None) -> None:
