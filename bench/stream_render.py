@@ -176,7 +176,7 @@ async def run_end_to_end(answer: str, project: Path) -> dict[str, float]:
         prompt = app.query_one("#prompt")
         prompt.value = "write it all"
         await pilot.press("enter")
-        while pane.agent.is_running or pane._event_queue or pane._drain_scheduled or pane._assistant is not None:
+        while pane.agent.is_running or not pane.stream.idle:
             await asyncio.sleep(0.002)
         done = time.perf_counter()
         ui_cpu = time.process_time() - cpu[0]
@@ -204,11 +204,11 @@ async def run_render_only(answer: str, project: Path) -> dict[str, float]:
         keys = asyncio.create_task(measure_keys(app, stop, latencies))
         started = time.perf_counter()
         for index, piece in enumerate(pieces):
-            pane._on_agent_event(ev.TextDeltaEvent(1, piece))
+            pane.stream.push(ev.TextDeltaEvent(1, piece))
             if index % 8 == 0:  # a provider's chunks arrive spread out; yield to the loop like a socket read would
                 await asyncio.sleep(0)
-        pane._on_agent_event(ev.TurnEnded(1, ev.TURN_DONE, ""))
-        while pane._event_queue or pane._drain_scheduled or pane._assistant is not None:
+        pane.stream.push(ev.TurnEnded(1, ev.TURN_DONE, ""))
+        while not pane.stream.idle:
             await asyncio.sleep(0.002)
         done = time.perf_counter()
         stop.set()

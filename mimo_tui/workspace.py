@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,23 +21,30 @@ def user_data_dir() -> Path:
     return Path(base) / "mimo"
 
 
-def _git_toplevel(start: Path) -> Path | None:
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "--show-toplevel"], cwd=start, capture_output=True, text=True, timeout=5
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return Path(out.stdout.strip()) if out.returncode == 0 and out.stdout.strip() else None
+CEILING_ENV = "MIMO_CEILING_DIRECTORIES"
+
+
+def _ceilings() -> set[Path]:
+    """Folders the root search never enters (like GIT_CEILING_DIRECTORIES): `MIMO_CEILING_DIRECTORIES`, colon-separated."""
+    return {Path(p).resolve() for p in os.environ.get(CEILING_ENV, "").split(os.pathsep) if p}
 
 
 def find_project_root(start: Path) -> Path:
-    """The nearest ancestor holding `.mimo/`; else the enclosing git repo's root; else `start` itself."""
+    """The nearest folder, from `start` up, holding `.mimo/` or a git repo (`.git`); else `start` itself.
+
+    A git repository bounds the search, so a stray `.mimo/` in a parent folder (the home folder, /tmp)
+    never captures the projects below it.
+    """
     start = start.resolve()
+    ceilings = _ceilings()
     for folder in (start, *start.parents):
-        if (folder / MIMO_DIR).is_dir():
+        if folder in ceilings:
+            break
+        if folder.name == MIMO_DIR:  # the memory repo's own .git is not a project
+            continue
+        if (folder / MIMO_DIR).is_dir() or (folder / ".git").exists():
             return folder
-    return _git_toplevel(start) or start
+    return start
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from textual.app import App, ComposeResult
 from textual.widgets import Static
 
+from mimo_tui.services import Services
 from mimo_tui.ui.chat.permission_prompt import PermissionPrompt
 from mimo_tui.ui.chat.user_message import UserMessage
 from mimo_tui.ui.chat_pane import ChatPane
@@ -18,7 +19,7 @@ class ChatHost(App):
     """The chat pane alone: its project arrives only when the test says, as after a slow cold start."""
 
     def compose(self) -> ComposeResult:
-        yield ChatPane(id="chat-pane")
+        yield ChatPane(Services(), id="chat-pane")
 
 
 def user_messages(app: App) -> list[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from mimo_tui.agent import events as ev
 from mimo_tui.ui.chat.answer_segment import AnswerSegment
+from mimo_tui.ui.chat import assistant_message
 from mimo_tui.ui.chat.assistant_message import AssistantMessage
 from tests.fixtures.chat_app import wait_for_agent, wait_until
 from tests.test_ui_chat_pilot import SIZE
@@ -37,7 +38,7 @@ async def test_a_key_pressed_during_a_burst_is_handled_before_the_burst_is_drawn
         await wait_until(pilot, lambda: prompt.value == "x", what="the key press")
         assert len(shown_text(app)) < len(burst) / 4, "the key waited until most of the burst was drawn"
 
-        await wait_until(pilot, lambda: pane._assistant is None and not pane._event_queue, timeout=60, what="the answer to finish")
+        await wait_until(pilot, lambda: pane.stream.idle, timeout=60, what="the answer to finish")
         message = app.query_one(AssistantMessage)
         assert message.finished and message.source == burst
         segments = list(message.query(AnswerSegment))
@@ -45,18 +46,20 @@ async def test_a_key_pressed_during_a_burst_is_handled_before_the_burst_is_drawn
         assert not any(segment.plain for segment in segments), "a finished answer is all markdown"
 
 
-async def test_a_long_code_block_streaming_fast_is_plain_until_the_stream_pauses(agent_project, make_chat_app) -> None:
+async def test_a_long_code_block_streaming_fast_is_plain_until_the_stream_pauses(agent_project, make_chat_app, monkeypatch) -> None:
+    # A pause longer than a loaded machine's polling delay, so "plain while streaming" is observable.
+    monkeypatch.setattr(assistant_message, "PAUSE_BEFORE_MARKDOWN_S", 2.0)
     lines = "".join(f"    total += weight({index}) * value({index})\n" for index in range(200))
     block = "```python\ndef score(items):\n" + lines  # an open fence: the live segment cannot close
     app = make_chat_app()
     async with app.run_test(size=SIZE) as pilot:
         pane = await wait_for_agent(pilot)
         pane.agent.subscriber(ev.TextDeltaEvent(1, block))
-        await wait_until(pilot, lambda: shown_text(app) == block and not pane._event_queue, what="the block to be written")
+        await wait_until(pilot, lambda: shown_text(app) == block and not pane.stream.pending, what="the block to be written")
         live = app.query_one(AssistantMessage).query_one(AnswerSegment)
         assert live.plain, "a long live code block is redrawn as markdown on every write"
         await pilot.pause()
         assert "```python" in drawn_text(live)
-        await wait_until(pilot, lambda: not live.plain, timeout=3, what="markdown once the stream paused")
+        await wait_until(pilot, lambda: not live.plain, timeout=6, what="markdown once the stream paused")
         await pilot.pause()
         assert "def score" in drawn_text(live) and "```" not in drawn_text(live)

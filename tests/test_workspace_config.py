@@ -19,6 +19,9 @@ def test_nearest_mimo_folder_wins(git_project: Path) -> None:
     inner = git_project / "pkg"
     (inner / ".mimo").mkdir(parents=True)
     assert find_project_root(inner / ".mimo") == inner.resolve()
+    subprocess.run(["git", "init", "-q"], cwd=inner / ".mimo", check=True)  # the memory repo is a git repo too
+    (inner / ".mimo" / "sessions").mkdir()
+    assert find_project_root(inner / ".mimo" / "sessions") == inner.resolve()
 
 
 def test_folders_outside_git_do_not_share_memory(tmp_path: Path) -> None:
@@ -70,3 +73,22 @@ def test_unknown_keys_are_reported_and_free_tables_accepted(tmp_path: Path) -> N
     config = load_config(path)
     assert config.table("keymap") == {"memory.save": "ctrl+w"}
     assert [p.key for p in config.problems] == ["ui.them"]
+
+
+def test_a_stray_mimo_folder_above_a_git_repo_does_not_capture_it(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.delenv("MIMO_CEILING_DIRECTORIES")
+    (tmp_path / ".mimo").mkdir()
+    repo = tmp_path / "repo"
+    (repo / "src").mkdir(parents=True)
+    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
+    assert find_project_root(repo / "src") == repo.resolve()
+
+
+def test_the_search_never_enters_a_ceiling_folder(tmp_path: Path, monkeypatch) -> None:
+    (tmp_path / ".mimo").mkdir()
+    plain = tmp_path / "plain" / "deep"
+    plain.mkdir(parents=True)
+    monkeypatch.setenv("MIMO_CEILING_DIRECTORIES", str(tmp_path))
+    assert find_project_root(plain) == plain.resolve()
+    monkeypatch.delenv("MIMO_CEILING_DIRECTORIES")
+    assert find_project_root(plain) == tmp_path.resolve()

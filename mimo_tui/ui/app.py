@@ -7,9 +7,9 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
@@ -18,10 +18,12 @@ from textual.theme import Theme
 from textual import events
 from textual.containers import Horizontal, Vertical
 from textual.widgets import ContentSwitcher, Footer
+from textual.widget import Widget
 from textual.worker import Worker, WorkerState
 
 from mimo_tui.collector import freeze_long_lived_objects, tune_for_interactive_use
 from mimo_tui.project import Project
+from mimo_tui.services import LaunchOptions, Services
 from mimo_tui.store import StoreError
 from mimo_tui.ui.chat.agent_status import AgentStatus
 from mimo_tui.ui.chat_pane import ChatPane
@@ -30,6 +32,9 @@ from mimo_tui.ui.pane_bar import PaneBar
 from mimo_tui.ui.side.layout import NARROW_WIDTH, SideLayout
 from mimo_tui.ui.side.side_column import SideColumn
 from mimo_tui.ui.side.work_status import WorkStatus
+
+if TYPE_CHECKING:
+    from mimo_tui.llm.worker_client import ModelWorker
 
 PANES = (("chat", "Chat", "f1"), ("memory", "Memory", "f2"), ("tasks", "Tasks", "f3"), ("trainer", "Trainer", "f4"))
 # The widget each pane gives the keyboard to when it is shown (else its first focusable widget).
@@ -65,16 +70,10 @@ class MimoApp(App[int]):
 
     def __init__(self, start_dir: Path, resume: bool = False, model: str | None = None, watch: bool = True) -> None:
         super().__init__()
-        self.start_dir = start_dir
-        self.resume = resume
-        self.model_override = model
+        self.services = Services(LaunchOptions(start_dir, resume, model))
         self.watch_memory = watch
-        self.project: Project | None = None
         self._stop_watching = threading.Event()
         self._mounted_panes: set[str] = {"chat"}
-        self._mcp_servers: Any = None
-        self._mcp_quiet: Callable[[], None] | None = None
-        self._model_worker: Any = None
         self.layout_choice = SideLayout.remembered()
         self.current_pane = "chat"
 
@@ -85,11 +84,11 @@ class MimoApp(App[int]):
                 for pane_id, _title, _key in PANES:
                     with Vertical(id=pane_id, classes="pane-slot"):
                         if pane_id == "chat":
-                            yield ChatPane(id="chat-pane")
-            side = SideColumn(f"side-{self.layout_choice.view}", id="side-column")
+                            yield ChatPane(self.services, id="chat-pane")
+            side = SideColumn(self.services, f"side-{self.layout_choice.view}", id="side-column")
             side.styles.width = self.layout_choice.width
             yield side
-        yield WorkStatus(id="work-status")
+        yield WorkStatus(self.services, id="work-status")
         yield AgentStatus("opening project…", id="agent-status")
         yield Footer()
 
@@ -122,31 +121,26 @@ class MimoApp(App[int]):
         path.write_text(json.dumps(facts))
 
     @property
-    def model_worker(self) -> Any:
+    def model_worker(self) -> ModelWorker:
         """The process that serves every model call of the app (created after the first frame, on first use)."""
-        if self._model_worker is None:
-            from mimo_tui.llm.worker_client import ModelWorker
-
-            self._model_worker = ModelWorker()
-        return self._model_worker
+        return self.services.model_worker
 
     @property
-    def session_id(self) -> str | None:
-        """The chat's current session, which the other panes follow."""
-        current = self.query_one(ChatPane).current_session()
-        return current[1] if current else None
+    def project(self) -> Project | None:
+        return self.services.project
 
     # -- project --------------------------------------------------------------------------------
     def _open_project(self) -> None:
         try:
-            project = Project.open(self.start_dir)
+            project = self.services.open_project()
         except StoreError as exc:
             self.call_from_thread(self.notify, str(exc), title="Memory repo", severity="error", timeout=30)
             return
         self.post_message(ProjectOpened(project))
 
     def on_project_opened(self, message: ProjectOpened) -> None:
-        project = self.project = message.project
+        project = message.project
+        self.services.use_project(project)
         for note in project.store.recovery_notes:
             self.notify(note, title="Recovered", severity="warning", timeout=10)
         for problem in project.config.problems:
@@ -165,7 +159,7 @@ class MimoApp(App[int]):
             self.run_worker(self._watch_memory, thread=True, exit_on_error=False, name="memory-watcher")
         from mimo_tui.llm.models import OFFLINE_PREFIX, ModelSpec
 
-        name = self.model_override or str(project.config.get("model.default", "offline/agent"))
+        name = self.services.options.model or str(project.config.get("model.default", "offline/agent"))
         model = ModelSpec(name, offline=name.startswith(OFFLINE_PREFIX))
         for status in self.query(AgentStatus):  # absent when the app is already closing
             status.show_project(project.root.name, model.label, str(project.config.get("agent.mode", "build")))
@@ -197,24 +191,10 @@ class MimoApp(App[int]):
         self._stop_watching.set()
         self.exit(0)
 
-    def register_mcp_servers(self, servers: Any, quiet: Callable[[], None]) -> None:
-        """The MCP servers the chat started: stopped when the app exits (`quiet` ends their notifications first)."""
-        self._mcp_servers = servers
-        self._mcp_quiet = quiet
-
     async def on_unmount(self) -> None:
         self._stop_watching.set()
-        if self._mcp_servers is not None:
-            if self._mcp_quiet is not None:
-                self._mcp_quiet()
-            # Awaited here, while the event loop still runs, so no server process outlives the app.
-            await self._mcp_servers.stop_all()
-        for chat in self.query(ChatPane):
-            chat.close_services()
-        if self._model_worker is not None:
-            await self._model_worker.stop()
-        if self.project is not None:
-            self.project.memory.close()
+        # Awaited here, while the event loop still runs, so no MCP server or model worker outlives the app.
+        await self.services.close()
 
     # -- panes ----------------------------------------------------------------------------------
     async def action_show_pane(self, pane_id: str) -> None:
@@ -233,18 +213,18 @@ class MimoApp(App[int]):
                 widget.post_message(ProjectOpened(self.project))
         self.call_after_refresh(self._focus_pane, pane_id)
 
-    def _make_pane(self, pane_id: str):
+    def _make_pane(self, pane_id: str) -> Widget:
         if pane_id == "memory":
             from mimo_tui.ui.memory_pane import MemoryPane
 
-            return MemoryPane(id="memory-pane")
+            return MemoryPane(self.services, id="memory-pane")
         if pane_id == "tasks":
             from mimo_tui.ui.tasks_pane import TasksPane
 
-            return TasksPane(id="tasks-pane")
+            return TasksPane(self.services, id="tasks-pane")
         from mimo_tui.ui.trainer_pane import TrainerPane
 
-        return TrainerPane(id="trainer-pane")
+        return TrainerPane(self.services, id="trainer-pane")
 
     def _focus_pane(self, pane_id: str) -> None:
         """Give the keyboard to the shown pane, so no key reaches a pane the user cannot see."""

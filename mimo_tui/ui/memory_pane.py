@@ -15,6 +15,7 @@ from textual.widgets import Static, TextArea, Tree
 
 from mimo_tui.memory.validators import Problem
 from mimo_tui.project import Project
+from mimo_tui.services import Services
 from mimo_tui.store import CommitInfo, ConflictError, FileSnapshot, RevertConflict, StoreError
 from mimo_tui.ui.conflict_dialog import ConflictDialog
 from mimo_tui.ui.memory_disk_change import DiskChangeBar
@@ -35,8 +36,9 @@ class MemoryPane(Horizontal):
         Binding("ctrl+t", "context_preview", "Context", id="memory.context"),
     ]
 
-    def __init__(self, id: str | None = None) -> None:
+    def __init__(self, services: Services, id: str | None = None) -> None:
         super().__init__(id=id)
+        self.services = services
         self.project: Project | None = None
         self.relpath: str | None = None
         self.loaded: FileSnapshot | None = None
@@ -158,7 +160,7 @@ class MemoryPane(Horizontal):
 
     def action_context_preview(self) -> None:
         if self.project is not None:
-            self.build_preview(getattr(self.app, "session_id", None))
+            self.build_preview(self.services.session_id)
 
     @work(thread=True, exit_on_error=False, exclusive=True, group="memory-preview")
     def build_preview(self, session_id: str | None) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
 from typing import Any
 
 from textual.app import ComposeResult
@@ -11,6 +12,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Input, Markdown, Static
 
+from mimo_tui.services import Services
 from mimo_tui.store import StoreError
 from mimo_tui.tasks import TaskError
 from mimo_tui.ui.chat.messages import SessionSwitched
@@ -46,11 +48,12 @@ class TasksPane(Vertical):
     TasksPane .empty-state { color: $text-muted; padding: 1 2; }
     """
 
-    def __init__(self, **kwargs: Any) -> None:
+    def __init__(self, services: Services, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.services: Any = None
+        self.services = services
         self.session_id: str | None = None
-        self._unsubscribe: Any = None
+        self._unsubscribe: Callable[[], None] | None = None
+        self._unfollow: Callable[[], None] | None = None
         self._input_purpose: tuple[str, str | None] | None = None
         self._select_next: str | None = None
         self._titles: dict[str, str] = {}
@@ -67,32 +70,32 @@ class TasksPane(Vertical):
         yield Input(id="task-input", select_on_focus=False)
 
     def on_mount(self) -> None:
-        chat = self.app.query("#chat-pane")
-        current = chat.first().current_session() if chat and hasattr(chat.first(), "current_session") else None
-        if current is not None:
-            self._follow(*current)
+        self._unfollow = self.services.follow_session(lambda session_id: self.post_message(SessionSwitched(session_id)))
+        if self.services.session_id is not None:
+            self._follow(self.services.session_id)
 
     def on_unmount(self) -> None:
+        if self._unfollow is not None:
+            self._unfollow()
         if self._unsubscribe is not None:
             self._unsubscribe()
         self._writer.shutdown(wait=False)
 
     def on_session_switched(self, message: SessionSwitched) -> None:
-        self._follow(message.services, message.session_id)
+        self._follow(message.session_id)
 
-    def _follow(self, services: Any, session_id: str) -> None:
+    def _follow(self, session_id: str) -> None:
         if self._unsubscribe is not None:
             self._unsubscribe()
-        self.services = services
         self.session_id = session_id
-        self._unsubscribe = services.tasks.subscribe(lambda change: self.post_message(TasksChanged()))
+        self._unsubscribe = self.services.tasks.subscribe(lambda change: self.post_message(TasksChanged()))
         self.refresh_tasks()
 
     def on_tasks_changed(self, message: TasksChanged) -> None:
         self.refresh_tasks()
 
     def refresh_tasks(self) -> None:
-        if self.services is None or self.session_id is None:
+        if self.session_id is None:
             return
         services, session_id = self.services, self.session_id
         self._loads += 1
@@ -124,7 +127,7 @@ class TasksPane(Vertical):
         task_id = self.query_one(TaskTree).selected_task_id
         if task_id not in self._titles:  # the tree still holds the previous list
             task_id = next(iter(self._titles), None)
-        if not task_id or self.services is None or self.session_id is None:
+        if not task_id or self.session_id is None:
             # No task (a new session): no log of another session's task may stay in view.
             self.query_one("#task-progress", Markdown).update("Select a task to see its `progress.md`.")
             return
@@ -150,7 +153,7 @@ class TasksPane(Vertical):
         return task_id
 
     def _ask(self, purpose: str, task_id: str | None, placeholder: str, value: str = "") -> None:
-        if self.services is None or self.session_id is None:
+        if self.session_id is None:
             self.notify("no session yet", severity="warning")
             return
         box = self.query_one("#task-input", Input)
@@ -171,7 +174,7 @@ class TasksPane(Vertical):
 
     def action_rename(self) -> None:
         task_id = self._selected()
-        if task_id and self.services is not None and self.session_id is not None:
+        if task_id and self.session_id is not None:
             self._ask("rename", task_id, f"new title of {task_id}", self._titles.get(task_id, ""))
 
     def action_block(self) -> None:
@@ -193,7 +196,7 @@ class TasksPane(Vertical):
 
     def _apply(self, operation: str, task_id: str | None = None, text: str = "") -> None:
         task_id = task_id or self._selected()
-        if not task_id or self.services is None or self.session_id is None:
+        if not task_id or self.session_id is None:
             return
         self._change(operation, self.services.tasks, self.session_id, task_id, text)
 
@@ -228,7 +231,7 @@ class TasksPane(Vertical):
         purpose, task_id = self._input_purpose
         text = event.value.strip()
         self._close_input()
-        if purpose == "add" and text and self.services is not None and self.session_id is not None:
+        if purpose == "add" and text and self.session_id is not None:
             self._change("add", self.services.tasks, self.session_id, task_id, text)
         elif purpose in ("rename", "block") and task_id:
             self._apply(purpose, task_id, text)

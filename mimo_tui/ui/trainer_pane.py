@@ -18,6 +18,7 @@ from textual.widgets import OptionList, Static
 from textual.worker import get_current_worker
 
 from mimo_tui.project import Project
+from mimo_tui.services import Services
 from mimo_tui.skillopt import list_runs
 from mimo_tui.skillopt.catalogue import SkillEntry, find_skills
 from mimo_tui.ui.messages import ProjectOpened
@@ -47,8 +48,9 @@ class TrainerPane(Horizontal):
         Binding("r", "resume", "Resume run", id="trainer.resume"),
     ]
 
-    def __init__(self, id: str | None = None) -> None:
+    def __init__(self, services: Services, id: str | None = None) -> None:
         super().__init__(id=id)
+        self.services = services
         self.project: Project | None = None
         self.rows: list[RunRow] = []
         self.entries: list[SkillEntry] = []

@@ -2,8 +2,21 @@
 
 from __future__ import annotations
 
+import json
+from typing import TYPE_CHECKING, Any
+
 from textual import events
 from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from mimo_tui.ui.chat.user_message import UserMessage
+
+if TYPE_CHECKING:
+    from mimo_tui.agent.loop import AgentSession
+    from mimo_tui.ui.chat.tool_call_block import ToolCallBlock
+
+# A resumed long session shows its tail; every block is a widget, and mounting thousands stalls the UI.
+RESUME_SHOWN_BLOCKS = 200
 
 
 class Conversation(VerticalScroll):
@@ -36,3 +49,41 @@ class Conversation(VerticalScroll):
         if prompt:
             # After the click is handled, so a collapsible title still toggles.
             self.call_after_refresh(prompt.first().focus)
+
+    async def show_transcript(self, agent: AgentSession) -> None:
+        """Replace the blocks with the session's stored transcript (its tail, when it is long)."""
+        from mimo_tui.ui.chat.assistant_message import AssistantMessage
+        from mimo_tui.ui.chat.tool_call_block import ToolCallBlock
+
+        await self.remove_children()
+        widgets: list[Any] = []
+        blocks: dict[str, ToolCallBlock] = {}
+        for message in agent.transcript:
+            if message.role == "user":
+                widgets.append(UserMessage(message.content))
+            elif message.role == "assistant":
+                if message.content:
+                    block = AssistantMessage(message.content)
+                    if message.status != "complete":
+                        block.add_class("interrupted")
+                    widgets.append(block)
+                for call in message.tool_calls:
+                    function = call.get("function", {})
+                    raw = function.get("arguments", "")
+                    try:
+                        arguments = json.loads(raw) if raw else {}
+                    except json.JSONDecodeError:
+                        arguments = {}
+                    tool_block = ToolCallBlock(call.get("id", ""), function.get("name", ""), arguments if isinstance(arguments, dict) else {}, raw)
+                    blocks[tool_block.call_id] = tool_block
+                    widgets.append(tool_block)
+            elif message.role == "tool" and message.tool_call_id in blocks:
+                blocks[message.tool_call_id].finish(message.content, "error" if message.is_error else "ok", message.duration_s or 0.0)
+        if not widgets:
+            widgets.append(Static(f"New session on {agent.spec.label}. Type a request, or /help.", id="chat-welcome"))
+        if len(widgets) > RESUME_SHOWN_BLOCKS:
+            hidden = len(widgets) - RESUME_SHOWN_BLOCKS
+            widgets = [Static(f"{hidden} earlier blocks not shown here: `mimo sessions --show {agent.session_id}` "
+                              "prints the whole transcript.", classes="empty-state"), *widgets[-RESUME_SHOWN_BLOCKS:]]
+        await self.mount_all(widgets)
+        self.scroll_end(animate=False)

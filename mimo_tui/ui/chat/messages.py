@@ -28,7 +28,6 @@ class SessionChosen(Message):
 class SessionSwitched(Message, bubble=False):
     """The chat now runs another session; panes showing per-session data follow it."""
 
-    def __init__(self, services: object, session_id: str) -> None:
+    def __init__(self, session_id: str) -> None:
         super().__init__()
-        self.services = services
         self.session_id = session_id

@@ -7,16 +7,8 @@ from collections.abc import Callable
 from textual.suggester import Suggester
 from textual.widgets import Input
 
-SLASH_COMMANDS = {
-    "/help": "list the commands",
-    "/mode": "switch mode: /mode build | /mode plan (or press Tab)",
-    "/model": "use another model: /model openai/gpt-4o-mini",
-    "/new": "start a new session",
-    "/sessions": "pick a session to resume",
-    "/memory": "open the memory pane",
-    "/task": "add a task: /task TITLE (or open the task pane)",
-    "/mcp": "MCP servers: state, tools, errors; /mcp restart NAME, /mcp stop NAME",
-}
+from mimo_tui.ui.chat import slash_commands
+
 
 
 class SlashSuggester(Suggester):
@@ -29,7 +21,7 @@ class SlashSuggester(Suggester):
     async def get_suggestion(self, value: str) -> str | None:
         if not value.startswith("/"):
             return None
-        candidates = list(SLASH_COMMANDS)
+        candidates = slash_commands.command_names()
         if " " in value and self.arguments is not None:
             candidates = self.arguments()
         lowered = value.lower()

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.events import Click
 from textual.widgets import ContentSwitcher, Static
+
+if TYPE_CHECKING:
+    from mimo_tui.services import Services
 
 SIDE_VIEWS = (("side-tasks", "Tasks"), ("side-memory", "Memory"), ("side-trainer", "Trainer"))
 SIDE_NAMES = {"tasks": "side-tasks", "memory": "side-memory", "trainer": "side-trainer"}
@@ -23,8 +26,9 @@ class SideColumn(Vertical):
     SideColumn ContentSwitcher { height: 1fr; }
     """
 
-    def __init__(self, current: str = "side-tasks", **kwargs: Any) -> None:
+    def __init__(self, services: Services, current: str = "side-tasks", **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self.services = services
         self._initial = current if current in dict(SIDE_VIEWS) else "side-tasks"
         self._mounted: set[str] = set()
         self._spans: list[tuple[int, int, str]] = []
@@ -45,8 +49,8 @@ class SideColumn(Vertical):
         switcher = self.query_one("#side-views", ContentSwitcher)
         if view_id not in self._mounted:
             self._mounted.add(view_id)
-            await switcher.mount(_make_view(view_id))
-            project = getattr(self.app, "project", None)
+            await switcher.mount(_make_view(view_id, self.services))
+            project = self.services.project
             widget = switcher.query_one(f"#{view_id}")
             if project is not None:
                 from mimo_tui.ui.messages import ProjectOpened
@@ -77,15 +81,15 @@ class SideColumn(Vertical):
                 self.app.call_later(self.app.action_side_view, view_id.removeprefix("side-"))
 
 
-def _make_view(view_id: str):
+def _make_view(view_id: str, services: Services):
     if view_id == "side-memory":
         from mimo_tui.ui.side.side_memory import SideMemory
 
-        return SideMemory(id=view_id)
+        return SideMemory(services, id=view_id)
     if view_id == "side-trainer":
         from mimo_tui.ui.side.side_trainer import SideTrainer
 
-        return SideTrainer(id=view_id)
+        return SideTrainer(services, id=view_id)
     from mimo_tui.ui.side.side_tasks import SideTasks
 
-    return SideTasks(id=view_id)
+    return SideTasks(services, id=view_id)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -13,6 +13,9 @@ from textual.widgets import Tree
 from mimo_tui.ui.memory_search import MemorySearch
 from mimo_tui.ui.messages import MemoryChanged, ProjectOpened
 from mimo_tui.ui.worker_results import deliver
+
+if TYPE_CHECKING:
+    from mimo_tui.services import Services
 
 
 class SideMemory(Vertical):
@@ -24,8 +27,9 @@ class SideMemory(Vertical):
     SideMemory #memory-results { max-height: 70%; }
     """
 
-    def __init__(self, **kwargs: Any) -> None:
+    def __init__(self, services: Services, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self.services = services
         self.project: Any = None
         self.files: list[str] = []
 

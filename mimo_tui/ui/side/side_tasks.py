@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import work
@@ -14,6 +15,9 @@ from textual.widgets import Static
 
 from mimo_tui.ui.chat.messages import SessionSwitched
 from mimo_tui.ui.worker_results import deliver
+
+if TYPE_CHECKING:
+    from mimo_tui.services import Services
 
 STATUS_STYLE = {"in_progress": "bold", "blocked": "yellow", "done": "dim", "abandoned": "dim strike"}
 
@@ -31,35 +35,37 @@ class SideTasks(VerticalScroll):
     SideTasks #side-tasks-list { width: 1fr; }
     """
 
-    def __init__(self, **kwargs: Any) -> None:
+    def __init__(self, services: Services, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.can_focus = False
-        self.services: Any = None
+        self.services = services
         self.session_id: str | None = None
-        self._unsubscribe: Any = None
+        self._unsubscribe: Callable[[], None] | None = None
+        self._unfollow: Callable[[], None] | None = None
         self._loads = 0
 
     def compose(self) -> ComposeResult:
         yield Static(Text("No tasks in this session yet.", style="dim"), id="side-tasks-list")
 
     def on_mount(self) -> None:
-        chat = self.app.query("#chat-pane")
-        current = chat.first().current_session() if chat else None
-        if current is not None:
-            self._follow(*current)
+        self._unfollow = self.services.follow_session(lambda session_id: self.post_message(SessionSwitched(session_id)))
+        if self.services.session_id is not None:
+            self._follow(self.services.session_id)
 
     def on_unmount(self) -> None:
+        if self._unfollow is not None:
+            self._unfollow()
         if self._unsubscribe is not None:
             self._unsubscribe()
 
     def on_session_switched(self, message: SessionSwitched) -> None:
-        self._follow(message.services, message.session_id)
+        self._follow(message.session_id)
 
-    def _follow(self, services: Any, session_id: str) -> None:
+    def _follow(self, session_id: str) -> None:
         if self._unsubscribe is not None:
             self._unsubscribe()
-        self.services, self.session_id = services, session_id
-        self._unsubscribe = services.tasks.subscribe(lambda change: self.post_message(SideTasksChanged()))
+        self.session_id = session_id
+        self._unsubscribe = self.services.tasks.subscribe(lambda change: self.post_message(SideTasksChanged()))
         self.query_one("#side-tasks-list", Static).update(Text("loading tasks…", style="dim"))
         self.reload()
 
@@ -67,7 +73,7 @@ class SideTasks(VerticalScroll):
         self.reload()
 
     def reload(self) -> None:
-        if self.services is not None and self.session_id is not None:
+        if self.session_id is not None:
             self._loads += 1
             self._load(self._loads, self.services, self.session_id)
 

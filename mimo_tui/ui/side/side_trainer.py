@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import work
@@ -14,6 +14,9 @@ from textual.widgets import Static
 from mimo_tui.ui.messages import ProjectOpened
 from mimo_tui.ui.trainer.numbers import pct
 from mimo_tui.ui.worker_results import deliver
+
+if TYPE_CHECKING:
+    from mimo_tui.services import Services
 
 REFRESH_S = 1.0
 STATUS_STYLE = {"running": "bold yellow", "finished": "green", "stopped": "red"}
@@ -27,9 +30,10 @@ class SideTrainer(VerticalScroll):
     SideTrainer { padding: 0 1; }
     """
 
-    def __init__(self, **kwargs: Any) -> None:
+    def __init__(self, services: Services, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.can_focus = False
+        self.services = services
         self.project: Any = None
 
     def compose(self):

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import work
 from textual.widgets import Static
 
 from mimo_tui.ui.worker_results import deliver
+
+if TYPE_CHECKING:
+    from mimo_tui.services import Services
 
 REFRESH_S = 1.0
 
@@ -24,21 +27,21 @@ class WorkStatus(Static):
         self.display = False
         self.set_interval(REFRESH_S, self.reload)
 
+    def __init__(self, services: Services, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.services = services
+
     def reload(self) -> None:
-        project = getattr(self.app, "project", None)
-        chat = self.app.query("#chat-pane")
-        current = chat.first().current_session() if chat else None
-        if project is not None:
-            self._load(project, current)
+        if self.services.project is not None:
+            self._load(self.services.project, self.services.session_id if self.services.ready else None)
 
     @work(thread=True, exit_on_error=False, exclusive=True, group="work-status")
-    def _load(self, project: Any, current: tuple[Any, str] | None) -> None:
+    def _load(self, project: Any, session_id: str | None) -> None:
         from mimo_tui.skillopt.run_folder import list_runs
 
         task = None
-        if current is not None:
-            services, session_id = current
-            tasks = services.tasks.list(session_id)
+        if session_id is not None:
+            tasks = self.services.tasks.list(session_id)
             task = next((t for t in tasks if t.focus), None) or next((t for t in tasks if t.status == "in_progress"), None)
         running = [run for run in list_runs(project.workspace.runs_dir)[:5] if run.status == "running"]
         deliver(self, self._show, task, running)

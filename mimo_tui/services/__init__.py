@@ -1,0 +1,209 @@
+"""The app-owned services object: what every pane works on, built once by the app and handed to the panes.
+
+Panes hold no engine state of their own: the project, its stores, the agent session, the model gateway and
+the model worker live here. Nothing in this package imports Textual; heavy modules load on first use, so
+building a `Services` costs nothing on the way to the first frame.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mimo_tui.agent.loop import AgentSession, Subscriber
+    from mimo_tui.agent.mcp import McpServerChanged, McpServers
+    from mimo_tui.agent.setup import AgentServices
+    from mimo_tui.llm.worker_client import ModelWorker, WorkerGateway
+    from mimo_tui.memory.service import MemoryService
+    from mimo_tui.project import Project
+    from mimo_tui.sessions import SessionStore
+    from mimo_tui.skills import SkillCatalogue
+    from mimo_tui.tasks import TaskStore
+
+SessionListener = Callable[[str], None]
+
+
+@dataclass
+class LaunchOptions:
+    """How the user started the workbench: where, whether to resume the last session, which model."""
+
+    start_dir: Path = field(default_factory=Path.cwd)
+    resume: bool = False
+    model: str | None = None
+
+
+class ServicesNotReady(RuntimeError):
+    """A pane asked for a service before the project (or the agent's stores) finished opening."""
+
+
+class Services:
+    """Project, memory, tasks, sessions, agent, gateway, model worker and trainer runs of one workbench."""
+
+    def __init__(self, options: LaunchOptions | None = None) -> None:
+        self.options = options or LaunchOptions()
+        self.project: Project | None = None
+        self.stores: AgentServices | None = None
+        self.agent: AgentSession | None = None
+        self.gateway: WorkerGateway | None = None
+        self._model_worker: ModelWorker | None = None
+        self._session_listeners: list[SessionListener] = []
+        self._mcp_unsubscribe: list[Callable[[], None]] = []
+        self._lock = threading.Lock()
+
+    # -- opening --------------------------------------------------------------------------------
+    def open_project(self) -> Project:
+        """Locate and open the project (memory repo, config); disk and git work, so call it off the event loop."""
+        from mimo_tui.project import Project
+
+        self.project = Project.open(self.options.start_dir)
+        return self.project
+
+    def use_project(self, project: Project) -> None:
+        """Adopt a project opened elsewhere (a test, or a host app that opened it itself)."""
+        self.project = project
+
+    def open_stores(self, project: Project) -> list[str]:
+        """Open the session and task databases, skills and MCP config, and the gateway; returns problems to show.
+
+        Disk work (state.db, the history index, the skill files): call it off the event loop.
+        """
+        from mimo_tui.agent.setup import AgentServices
+        from mimo_tui.llm.worker_client import WorkerGateway
+
+        self.project = project
+        stores = AgentServices.open(project)
+        llm = project.config.table("llm")
+        # Every model call runs in the model worker process: litellm never loads in the UI process.
+        self.gateway = WorkerGateway(
+            self.model_worker, max_concurrency=int(llm.get("max_concurrency", 8)),
+            max_retries=int(llm.get("max_retries", 4)), timeout_s=float(llm.get("timeout_s", 120.0)),
+        )
+        self.stores = stores
+        return list(stores.problems)
+
+    def open_session(self, subscriber: Subscriber, *, model: str | None = None, mode: str | None = None,
+                     resume: str | None = None) -> AgentSession:
+        """A new agent session, or a resumed one (id or "last"); a database write: call it off the event loop.
+
+        The session becomes current only when `make_current` is called, on the UI's thread.
+        """
+        from mimo_tui.agent.setup import open_agent_session
+
+        return open_agent_session(self.require_stores(), subscriber, self.gateway, model=model, mode=mode, resume=resume)
+
+    def make_current(self, agent: AgentSession) -> None:
+        """The chat now runs `agent`: cancel the old turn and tell every listener the new session id."""
+        if self.agent is not None and self.agent is not agent and self.agent.is_running:
+            self.agent.cancel()
+        self.agent = agent
+        for listener in list(self._session_listeners):
+            listener(agent.session_id)
+
+    def follow_session(self, listener: SessionListener) -> Callable[[], None]:
+        """Call `listener(session_id)` whenever the current session changes; returns the unsubscribe."""
+        self._session_listeners.append(listener)
+        return lambda: self._session_listeners.remove(listener) if listener in self._session_listeners else None
+
+    # -- what panes ask for ---------------------------------------------------------------------
+    @property
+    def model_worker(self) -> ModelWorker:
+        """The process that serves every model call of the app (created on first use)."""
+        with self._lock:
+            if self._model_worker is None:
+                from mimo_tui.llm.worker_client import ModelWorker
+
+                self._model_worker = ModelWorker()
+            return self._model_worker
+
+    @property
+    def has_model_worker(self) -> bool:
+        return self._model_worker is not None
+
+    @property
+    def session_id(self) -> str | None:
+        """The chat's current session, which the other panes follow."""
+        return self.agent.session_id if self.agent is not None else None
+
+    @property
+    def ready(self) -> bool:
+        """Whether the stores are open (sessions, tasks, skills, MCP)."""
+        return self.stores is not None
+
+    def require_stores(self) -> AgentServices:
+        if self.stores is None:
+            raise ServicesNotReady("the project's stores are not open yet")
+        return self.stores
+
+    def require_project(self) -> Project:
+        if self.project is None:
+            raise ServicesNotReady("the project is not open yet")
+        return self.project
+
+    @property
+    def memory(self) -> MemoryService:
+        return self.require_project().memory
+
+    @property
+    def sessions(self) -> SessionStore:
+        return self.require_stores().sessions
+
+    @property
+    def tasks(self) -> TaskStore:
+        return self.require_stores().tasks
+
+    @property
+    def skills(self) -> SkillCatalogue:
+        return self.require_stores().skills
+
+    @property
+    def mcp(self) -> McpServers | None:
+        return self.stores.mcp if self.stores is not None else None
+
+    @property
+    def problems(self) -> list[str]:
+        return list(self.stores.problems) if self.stores is not None else []
+
+    # -- MCP servers ----------------------------------------------------------------------------
+    def start_mcp_servers(self, on_change: Callable[[McpServerChanged], None]) -> bool:
+        """Start the project's MCP servers once; `on_change` hears each state change. False when none or started."""
+        servers = self.mcp
+        if servers is None or not servers.names or self._mcp_unsubscribe:
+            return False
+        self._mcp_unsubscribe.append(servers.subscribe(on_change))
+        servers.start_all()
+        return True
+
+    async def stop_mcp_servers(self) -> None:
+        """Stop every MCP server, after silencing their notifications (the app is closing)."""
+        for unsubscribe in self._mcp_unsubscribe:
+            unsubscribe()
+        self._mcp_unsubscribe.clear()
+        servers = self.mcp
+        if servers is not None:
+            await servers.stop_all()
+
+    # -- closing --------------------------------------------------------------------------------
+    def close_stores(self) -> None:
+        """Cancel a running turn and close the session and task databases."""
+        if self.agent is not None and self.agent.is_running:
+            self.agent.cancel()
+        if self.stores is not None:
+            self.stores.close()
+            self.stores = None
+
+    async def close(self) -> None:
+        """Everything the app opened: MCP servers, stores, the model worker, the memory index."""
+        await self.stop_mcp_servers()
+        self.close_stores()
+        if self._model_worker is not None:
+            await self._model_worker.stop()
+        if self.project is not None:
+            self.project.memory.close()
+
+
+__all__ = ["LaunchOptions", "Services", "ServicesNotReady", "SessionListener"]
+

@@ -1,0 +1,106 @@
+"""The chat's slash commands: one table of name, help and handler; add a command by adding an entry here."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from mimo_tui.agent.modes import MODES, next_mode
+
+if TYPE_CHECKING:
+    from mimo_tui.ui.chat_pane import ChatPane
+
+Handler = Callable[["ChatPane", str], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class SlashCommand:
+    """One `/name`: what `/help` says about it and what it does with the text after it."""
+
+    name: str
+    help: str
+    run: Handler
+
+
+async def _help(pane: ChatPane, argument: str) -> None:
+    from mimo_tui.ui.chat.assistant_message import AssistantMessage
+
+    lines = "\n".join(f"- `{command.name}` — {command.help}" for command in COMMANDS)
+    await pane.conversation.mount(AssistantMessage(f"**Commands**\n\n{lines}\n\nEsc cancels a running turn; Tab switches build/plan."))
+
+
+async def _mode(pane: ChatPane, argument: str) -> None:
+    agent = pane.agent
+    if agent is None:
+        return
+    mode = argument or next_mode(agent.mode)
+    if mode not in MODES:
+        pane.notify(f"unknown mode {mode!r}; modes: {', '.join(MODES)}", severity="error")
+    else:
+        agent.set_mode(mode)
+
+
+async def _model(pane: ChatPane, argument: str) -> None:
+    if not argument:
+        pane.notify(f"model: {pane.agent.spec.label if pane.agent else '?'}; /model NAME switches", timeout=6)
+    else:
+        await pane.switch_model(argument)
+
+
+async def _new(pane: ChatPane, argument: str) -> None:
+    await pane.start_session(model=pane.services.options.model)
+
+
+async def _sessions(pane: ChatPane, argument: str) -> None:
+    pane.open_session_picker()
+
+
+async def _memory(pane: ChatPane, argument: str) -> None:
+    await pane.show_pane("memory")
+
+
+async def _task(pane: ChatPane, argument: str) -> None:
+    services = pane.services
+    if argument and services.ready and services.session_id is not None:
+        task = await asyncio.to_thread(services.tasks.create, services.session_id, argument, by="user")
+        pane.notify(f"created {task.id}: {task.title}", timeout=4)
+    else:
+        await pane.show_pane("tasks")
+
+
+async def _mcp(pane: ChatPane, argument: str) -> None:
+    await pane.run_mcp_command(argument)
+
+
+COMMANDS: list[SlashCommand] = [
+    SlashCommand("/help", "list the commands", _help),
+    SlashCommand("/mode", "switch mode: /mode build | /mode plan (or press Tab)", _mode),
+    SlashCommand("/model", "use another model: /model openai/gpt-4o-mini", _model),
+    SlashCommand("/new", "start a new session", _new),
+    SlashCommand("/sessions", "pick a session to resume", _sessions),
+    SlashCommand("/memory", "open the memory pane", _memory),
+    SlashCommand("/task", "add a task: /task TITLE (or open the task pane)", _task),
+    SlashCommand("/mcp", "MCP servers: state, tools, errors; /mcp restart NAME, /mcp stop NAME", _mcp),
+]
+
+
+def find_command(name: str) -> SlashCommand | None:
+    return next((command for command in COMMANDS if command.name == name), None)
+
+
+def command_names() -> list[str]:
+    """The names the prompt completes."""
+    return [command.name for command in COMMANDS]
+
+
+async def run_slash_command(pane: ChatPane, text: str) -> None:
+    """Run `/name argument` typed into the chat's prompt."""
+    name, _, argument = text.partition(" ")
+    command = find_command(name)
+    if command is None:
+        pane.notify(f"unknown command {name}; /help lists them", severity="warning")
+    else:
+        await command.run(pane, argument.strip())
+    pane.conversation.scroll_end(animate=False)

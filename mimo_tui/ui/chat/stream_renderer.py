@@ -1,0 +1,193 @@
+"""Renders an agent's events into the conversation: streamed text coalesced per frame, tool calls, prompts."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from mimo_tui.agent import events as ev
+
+if TYPE_CHECKING:
+    from mimo_tui.ui.chat.assistant_message import AssistantMessage
+    from mimo_tui.ui.chat.permission_prompt import PermissionPrompt
+    from mimo_tui.ui.chat.tool_call_block import ToolCallBlock
+    from mimo_tui.ui.chat_pane import ChatPane
+
+# Streamed tokens are gathered this long and written to the markdown in one piece; when writing
+# falls behind, the wait grows (up to MAX_COALESCE_S) so each write carries more text.
+COALESCE_S = 0.05
+MAX_COALESCE_S = 0.25
+# Text arriving far faster than anyone reads (about 5x a fast provider) is drawn 5 times a second, not
+# 20: every write re-lays out the screen, and the stream got ~30 % more of the CPU (bench/stream_render.py).
+FAST_STREAM_CHARS_PER_S = 2_000
+FAST_COALESCE_S = 0.2
+# Each drain writes no more text than markdown can draw in about this long (RenderCost's running figure):
+# the rest waits BACKLOG_GAP_S, so layout, painting and key presses get the loop between pieces.
+FRAME_RENDER_BUDGET_S = 0.006
+MIN_CHARS_PER_DRAIN = 200
+BACKLOG_GAP_S = 0.004
+
+
+class StreamRenderer:
+    """Queues the agent's events as they come and draws them in order, a frame's worth of text at a time."""
+
+    def __init__(self, pane: ChatPane) -> None:
+        self.pane = pane
+        self.pending: list[ev.AgentEvent] = []
+        self._session_token: object | None = None
+        self._drain_scheduled = False
+        self._drain_lock = asyncio.Lock()
+        self._coalesce_s = COALESCE_S
+        self._drain_due = 0.0
+        self._last_drain = 0.0
+        self._assistant: AssistantMessage | None = None
+        self._tool_blocks: dict[str, ToolCallBlock] = {}
+        self._permission: tuple[PermissionPrompt, asyncio.Future[str]] | None = None
+
+    def subscriber_for_new_session(self) -> Callable[[ev.AgentEvent], None]:
+        """A subscriber that goes quiet once another session replaces this one, so a cancelled turn's
+        late events never render into the new conversation."""
+        token = object()
+        self._session_token = token
+        self.pending.clear()
+
+        def subscriber(event: ev.AgentEvent) -> None:
+            if self._session_token is token:
+                self._on_agent_event(event)
+
+        return subscriber
+
+    @property
+    def idle(self) -> bool:
+        """Nothing queued, no drain on its way, and no answer still streaming."""
+        return not self.pending and not self._drain_scheduled and self._assistant is None
+
+    def push(self, event: ev.AgentEvent) -> None:
+        """Render `event` as if the agent had sent it (benchmarks feed the renderer this way)."""
+        self._on_agent_event(event)
+
+    def forget_blocks(self) -> None:
+        """The conversation was redrawn from a transcript: no live answer or tool block remains."""
+        self._assistant = None
+        self._tool_blocks = {}
+
+    def answer_permission(self, answer: str) -> None:
+        if self._permission is not None:
+            _, future = self._permission
+            self._permission = None
+            if not future.done():
+                future.set_result(answer)
+
+    def _on_agent_event(self, event: ev.AgentEvent) -> None:
+        """The agent's subscriber: queue the event; a short timer renders the queue in order."""
+        self.pending.append(event)
+        if not self._drain_scheduled:
+            self._drain_scheduled = True
+            delay = self._coalesce_s if isinstance(event, ev.TextDeltaEvent) else 0.0
+            self._drain_due = time.perf_counter() + delay
+            self.pane.set_timer(delay, self._drain) if delay else self.pane.call_later(self._drain)
+
+    async def _drain(self) -> None:
+        from mimo_tui.ui.chat.answer_segment import RenderCost
+
+        async with self._drain_lock:
+            started = time.perf_counter()
+            # A timer that fires late means layout and painting kept the loop busy: gather more next time.
+            late = max(0.0, started - self._drain_due)
+            self._drain_scheduled = False
+            events, self.pending = self.pending, []
+            text: list[str] = []
+            written = 0
+            budget = max(MIN_CHARS_PER_DRAIN, int(FRAME_RENDER_BUDGET_S / RenderCost.seconds_per_char))
+            arrived = sum(len(event.text) for event in events if isinstance(event, ev.TextDeltaEvent))
+            # Text arriving faster than a frame draws: the live segment's markdown must be cheap to redraw.
+            hurried = arrived > budget or arrived > FAST_STREAM_CHARS_PER_S * (started - self._last_drain)
+            for index, event in enumerate(events):
+                if isinstance(event, ev.TextDeltaEvent):
+                    room = budget - written
+                    if len(event.text) > room:
+                        # Over this frame's budget: write what fits, the rest goes first next time.
+                        text.append(event.text[:room])
+                        written += room
+                        rest = [ev.TextDeltaEvent(event.turn, event.text[room:]), *events[index + 1:]]
+                        self.pending[:0] = rest
+                        break
+                    text.append(event.text)
+                    written += len(event.text)
+                    continue
+                if text:
+                    await self._write_text("".join(text), hurried)
+                    text = []
+                await self._show_event(event)
+            if text:
+                await self._write_text("".join(text), hurried)
+            if self.pending and not self._drain_scheduled:
+                self._drain_scheduled = True
+                self._drain_due = time.perf_counter() + BACKLOG_GAP_S
+                self.pane.set_timer(BACKLOG_GAP_S, self._drain)
+            busy = (time.perf_counter() - started) + late
+            window = max(COALESCE_S, 3 * busy)
+            if written > FAST_STREAM_CHARS_PER_S * (started - self._last_drain):
+                window = max(window, FAST_COALESCE_S)
+            self._coalesce_s = min(MAX_COALESCE_S, window)
+            self._last_drain = started
+
+    async def _write_text(self, text: str, hurried: bool = False) -> None:
+        from mimo_tui.ui.chat.assistant_message import AssistantMessage
+
+        if self._assistant is None or self._assistant.finished:
+            self._assistant = AssistantMessage()
+            await self.pane.conversation.mount(self._assistant)
+        await self._assistant.append(text, hurried)
+
+    async def _close_assistant(self, interrupted: bool = False) -> None:
+        if self._assistant is not None:
+            await self._assistant.finish(interrupted)
+            self._assistant = None
+
+    async def _show_event(self, event: ev.AgentEvent) -> None:
+        # Widgets that pull in markdown and syntax highlighting load with the first reply, not the first frame.
+        from mimo_tui.ui.chat.error_block import ErrorBlock
+        from mimo_tui.ui.chat.permission_prompt import PermissionPrompt
+        from mimo_tui.ui.chat.tool_call_block import ToolCallBlock
+
+        pane = self.pane
+        conversation = pane.conversation
+        if isinstance(event, ev.TurnStarted):
+            pane.update_status()
+        elif isinstance(event, ev.AssistantMessageDone):
+            await self._close_assistant()
+        elif isinstance(event, ev.ToolCallStarted):
+            await self._close_assistant()
+            block = ToolCallBlock(event.call_id, event.tool, event.arguments, event.raw_arguments)
+            self._tool_blocks[event.call_id] = block
+            await conversation.mount(block)
+        elif isinstance(event, ev.ToolCallFinished):
+            block = self._tool_blocks.get(event.call_id)
+            if block is not None:
+                block.finish(event.content, event.status, event.duration_s)
+        elif isinstance(event, ev.PermissionRequest):
+            agent = pane.agent
+            tool = agent.find_tool(event.tool) if agent is not None else None
+            server = getattr(tool, "server", None) if event.tool.startswith("mcp__") else None
+            prompt = PermissionPrompt(event.tool, event.subject, event.preview, server, getattr(tool, "tool", None) if server else None)
+            self._permission = (prompt, event.answer)
+            await conversation.mount(prompt)
+        elif isinstance(event, ev.UsageReported):
+            pane.update_status()
+        elif isinstance(event, ev.ModelFailed):
+            await self._close_assistant(interrupted=bool(event.partial_text))
+            await conversation.mount(ErrorBlock(event.message, event.provider_message, event.status))
+        elif isinstance(event, ev.ModeChanged):
+            pane.update_status()
+            pane.notify(f"mode: {event.mode}", timeout=2)
+        elif isinstance(event, ev.TurnEnded):
+            await self._close_assistant(interrupted=event.status == ev.TURN_CANCELLED)
+            if self._permission is not None:
+                prompt, _ = self._permission
+                prompt.action_answer("reject")
+                self._permission = None
+            pane.update_status()
+            pane.refocus_prompt()
