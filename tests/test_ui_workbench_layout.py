@@ -140,3 +140,22 @@ async def test_clicking_a_tool_block_leaves_the_keyboard_with_the_prompt(agent_p
         assert not block.collapsed
         await pilot.press("o", "k")
         assert app.query_one("#prompt").value == "ok"
+
+
+async def test_the_palette_offers_every_panes_commands_and_opens_the_pane(git_project: Path) -> None:
+    app = make_app(git_project)
+    async with app.run_test(size=WIDE) as pilot:
+        await open_chat(pilot)
+        titles = [command.title for command in app.get_system_commands(app.screen)]
+        for expected in ("Tasks: Add (a)", "Tasks: Done (d)", "Memory: Save (^s)", "Trainer: Train skill (t)",
+                         "Side column: memory", "Maximise or restore the pane (F11)"):
+            assert any(title.startswith(expected.split(" (")[0]) for title in titles), (expected, titles)
+        assert not app.query("#tasks-pane")
+        await pilot.press("ctrl+p")
+        await pilot.pause(0.3)
+        await pilot.press(*"Tasks: Add")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: bool(app.query("#tasks-pane")) and app.current_pane == "tasks")
+        box = app.query_one("#task-input")
+        await wait_until(pilot, lambda: box.has_class("shown") and box.has_focus)
