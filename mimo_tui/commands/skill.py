@@ -263,7 +263,10 @@ def run_train(args: argparse.Namespace) -> int:
         return await trainer.run(estimate, resumed=prepared.resumed)
 
     started = time.monotonic()
-    summary = asyncio.run(main())
+    from mimo_tui.skillopt.run_process import training_process
+
+    with training_process(prepared.run.path):
+        summary = asyncio.run(main())
     _print_report(summary, prepared.run.path)
     _say(f"({time.monotonic() - started:.1f} s)")
     return 0 if summary["completed"] else 3

@@ -21,6 +21,7 @@ from mimo_tui.project import Project
 from mimo_tui.services import Services
 from mimo_tui.skillopt import list_runs
 from mimo_tui.skillopt.catalogue import SkillEntry, find_skills
+from mimo_tui.skillopt.run_process import process_state
 from mimo_tui.ui.messages import ProjectOpened
 from mimo_tui.ui.trainer.event_tail import EventTail, TailBatch
 from mimo_tui.ui.trainer.run_dashboard import RunDashboard
@@ -35,6 +36,7 @@ REDRAW_INTERVAL_S = 0.25
 RUNS_INTERVAL_S = 2.0
 # A run without summary.json whose event log has been quiet this long is taken as crashed or killed.
 STALE_S = 120.0
+PROCESS_GONE_NOTE = "process gone: the trainer was killed or crashed before it finished; r resumes"
 EMPTY_TEXT = "No training runs yet: `mimo skill train <skill>`"
 
 
@@ -114,6 +116,12 @@ class TrainerPane(Horizontal):
         self._ui(self._show_runs, rows)
 
     def _show_runs(self, rows: list[RunRow]) -> None:
+        known = {r.run_id for r in self.rows}
+        fresh = [r for r in rows if r.run_id not in known]
+        if known and fresh and self._pending_select is None:
+            self._pending_select = fresh[0].run_id  # a run just started (here or from the shell): follow it
+            self.notify(f"following the new run {fresh[0].run_id} ({fresh[0].skill})", title="Trainer", timeout=4)
+            self._follow(fresh[0].run_id)
         self.rows = rows
         run_list = self.query_one(RunList)
         run_list.show_rows(rows)
@@ -415,6 +423,8 @@ def _row(info: Any, live: set[str]) -> RunRow:
         status = "running"
     elif last.get("type") == "run_finished":
         status = "finished" if last.get("stop_reason") == "finished" else "stopped"
+    elif (process := process_state(info.path)) is not None:
+        status, note = ("running", "") if process == "alive" else ("stopped", PROCESS_GONE_NOTE)
     elif events_mtime is not None and time.time() - events_mtime < STALE_S:
         status = "running"
     else:
