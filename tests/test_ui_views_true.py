@@ -37,6 +37,8 @@ async def test_after_new_the_tasks_views_show_nothing_of_the_old_session(git_pro
         tasks = app.query_one("#tasks-pane")
         await wait_until(pilot, lambda: "Zebra crossing audit" in tasks.query_one("#task-progress").source)
         await pilot.press("f1")
+        side_list = app.query_one("#side-tasks-list")
+        await wait_until(pilot, lambda: "T1 Zebra crossing audit" in str(side_list.render()))
         prompt = app.query_one("#prompt")
         prompt.value = "/new"
         await pilot.press("enter")

@@ -35,6 +35,11 @@ async def test_keys_typed_after_visiting_the_tasks_pane_reach_the_chat_input(git
         await pilot.pause(0.2)
         assert app.query_one("#prompt").value == "def"
         assert not [t for t in toasts(app) if "select a task" in t or "already" in t]
+        # And back: the keys go to the tasks pane again.
+        await pilot.press("f3")
+        await wait_until(pilot, lambda: app.query_one("#task-tree").has_focus)
+        await pilot.press("a")
+        await wait_until(pilot, lambda: app.query_one("#task-input").has_focus)
 
 
 async def test_the_prompt_keeps_the_focus_after_the_palette_closes(git_project: Path) -> None:

@@ -34,17 +34,13 @@ class Conversation(VerticalScroll):
     def on_mount(self) -> None:
         self.anchor()
 
-    def on_focus(self, event: events.Focus) -> None:
-        self._give_focus_back()
-
-    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+    def on_mouse_up(self, event: events.MouseUp) -> None:
+        """A click on a block (a tool call's title, Show all) leaves the keyboard with the prompt."""
         from mimo_tui.ui.chat.permission_prompt import PermissionPrompt
 
         # A permission prompt asks the user a question: it keeps the keyboard until answered.
-        if not any(isinstance(node, PermissionPrompt) for node in event.widget.ancestors_with_self):
-            self._give_focus_back()
-
-    def _give_focus_back(self) -> None:
+        if event.widget is not None and any(isinstance(node, PermissionPrompt) for node in event.widget.ancestors_with_self):
+            return
         prompt = self.screen.query("#prompt")
         if prompt:
             # After the click is handled, so a collapsible title still toggles.

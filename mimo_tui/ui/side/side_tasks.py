@@ -96,7 +96,8 @@ class SideTasks(VerticalScroll):
             text.append("\n")
         if not tasks:
             text = Text("No tasks in this session yet.\nF3 opens the tasks pane (a adds one).", style="dim")
-        self.query_one("#side-tasks-list", Static).update(text.rstrip() if tasks else text)
+        text.rstrip()
+        self.query_one("#side-tasks-list", Static).update(text)
 
     def on_click(self, event: Click) -> None:
         self.app.call_later(self.app.action_show_pane, "tasks")
