@@ -110,6 +110,14 @@ async def test_the_memory_editor_stays_usable_at_80x24(git_project: Path) -> Non
         await pilot.pause(0.2)
         editor = app.query_one("#memory-editor", TextArea)
         assert editor.region.width >= 40
+        # The history and diff, hidden beside it, take its place on ctrl+g and give it back.
+        assert not app.query_one("#memory-side").region.width
+        await pilot.press("ctrl+g")
+        await pilot.pause(0.2)
+        assert app.query_one("#memory-side").region.width >= 40 and not editor.region.width
+        await pilot.press("ctrl+g")
+        await pilot.pause(0.2)
+        assert editor.region.width >= 40
 
 
 async def test_maximise_and_restore_with_one_key(git_project: Path) -> None:

@@ -34,6 +34,7 @@ class MemoryPane(Horizontal):
         Binding("ctrl+r", "reload", "Reload", id="memory.reload"),
         Binding("ctrl+f", "focus_search", "Search", id="memory.search"),
         Binding("ctrl+t", "context_preview", "Context", id="memory.context"),
+        Binding("ctrl+g", "toggle_history", "History", id="memory.history"),
     ]
 
     def __init__(self, services: Services, id: str | None = None) -> None:
@@ -154,6 +155,14 @@ class MemoryPane(Horizontal):
         widget = self.query_one("#memory-problems", Static)
         widget.display = bool(found)
         widget.update(Text("\n".join(f"{'✖' if p.severity == 'error' else '⚠'} line {p.line}: {p.message}" for p in found[:6])))
+
+    def action_toggle_history(self) -> None:
+        """On a narrow screen the history and diff take the editor's place until toggled back."""
+        self.toggle_class("show-history")
+        if self.has_class("show-history"):
+            self.query_one(MemoryHistory).focus()
+        else:
+            self.editor.focus()
 
     def action_focus_search(self) -> None:
         self.query_one("#memory-search-input").focus()
