@@ -85,9 +85,6 @@ class MimoApp(App[int]):
                     with Vertical(id=pane_id, classes="pane-slot"):
                         if pane_id == "chat":
                             yield ChatPane(self.services, id="chat-pane")
-            side = SideColumn(self.services, f"side-{self.layout_choice.view}", id="side-column")
-            side.styles.width = self.layout_choice.width
-            yield side
         yield WorkStatus(self.services, id="work-status")
         yield AgentStatus("opening project…", id="agent-status")
         yield Footer()
@@ -99,8 +96,13 @@ class MimoApp(App[int]):
         self.run_worker(self._open_project, thread=True, exit_on_error=False, name="open-project")
         self.call_after_refresh(self._after_first_frame)
 
-    def _after_first_frame(self) -> None:
+    async def _after_first_frame(self) -> None:
         freeze_long_lived_objects()
+        # The side column mounts after the first frame: the first frame costs what the chat alone costs.
+        side = SideColumn(self.services, f"side-{self.layout_choice.view}", id="side-column")
+        side.styles.width = self.layout_choice.width
+        side.display = False
+        await self.query_one("#workbench", Horizontal).mount(side)
         self._update_side()
         # The worker imports litellm on the other core while the user starts typing.
         self.run_worker(self.model_worker.start, exit_on_error=False, name="model worker")
@@ -152,7 +154,8 @@ class MimoApp(App[int]):
         configured = self.layout_choice.with_config(chosen)
         if configured != self.layout_choice:
             self.layout_choice = configured
-            self.query_one(SideColumn).styles.width = configured.width
+            for side in self.query(SideColumn):
+                side.styles.width = configured.width
             self.call_later(self.action_side_view, configured.view)
         project.store.subscribe(lambda change: self.post_message(MemoryChanged(change)))
         if self.watch_memory and project.config.get("ui.watch_memory", True):
@@ -252,6 +255,8 @@ class MimoApp(App[int]):
 
     def _update_side(self) -> None:
         """The side column shows beside the chat when there is room and the user has not hidden it."""
+        if not self.query(SideColumn):
+            return  # mounted after the first frame
         side = self.query_one(SideColumn)
         shown = self.current_pane == "chat" and self.layout_choice.shown and self.size.width >= NARROW_WIDTH
         side.display = shown
@@ -260,6 +265,8 @@ class MimoApp(App[int]):
 
     async def action_side_view(self, view: str | None = None) -> None:
         """Show one side view (tasks, memory, trainer), or the next one; remembered."""
+        if not self.query(SideColumn):
+            return
         side = self.query_one(SideColumn)
         view_id = f"side-{view}" if view else side.next_view()
         self.layout_choice = self.layout_choice.but(view=view_id.removeprefix("side-"), shown=True)
@@ -277,7 +284,8 @@ class MimoApp(App[int]):
     def action_side_width(self, delta: int) -> None:
         self.layout_choice = self.layout_choice.but(width=self.layout_choice.width + delta)
         self.layout_choice.remember()
-        self.query_one(SideColumn).styles.width = self.layout_choice.width
+        for side in self.query(SideColumn):
+            side.styles.width = self.layout_choice.width
 
     def action_toggle_maximise(self) -> None:
         """Fill the screen with the pane that has the keyboard (or the side column), and back."""
@@ -285,9 +293,9 @@ class MimoApp(App[int]):
             self.screen.minimize()
             self.call_after_refresh(self._focus_pane, self.current_pane)
             return
-        side = self.query_one(SideColumn)
+        side = self.query(SideColumn).first() if self.query(SideColumn) else None
         focused = self.focused
-        if side.display and focused is not None and side in focused.ancestors:
+        if side is not None and side.display and focused is not None and side in focused.ancestors:
             self.screen.maximized = side
         else:
             self.screen.maximized = self.query_one(f"#{self.current_pane}", Vertical)

@@ -20,11 +20,10 @@ class WorkStatus(Static):
     """`task T2 ◐ write the docs · training date-normalizer (running, step 3)`; hidden when there is neither."""
 
     DEFAULT_CSS = """
-    WorkStatus { height: 1; padding: 0 1; background: $panel; color: $text-muted; }
+    WorkStatus { height: 1; padding: 0 1; background: $panel; color: $text-muted; display: none; }
     """
 
     def on_mount(self) -> None:
-        self.display = False
         self.set_interval(REFRESH_S, self.reload)
 
     def __init__(self, services: Services, **kwargs: Any) -> None:
