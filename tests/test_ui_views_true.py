@@ -49,3 +49,30 @@ async def test_after_new_the_tasks_views_show_nothing_of_the_old_session(git_pro
         assert "Zebra" not in tasks.query_one("#task-progress").source
         side_tasks = app.query_one("#side-tasks")
         assert "Zebra" not in str(side_tasks.query_one("#side-tasks-list").render())
+
+
+SKILL = "---\nname: {name}\ndescription: Use when the test needs a skill named {name}.\n---\n\n# {name}\n\nDo it well.\n"
+
+
+async def test_the_skills_list_follows_the_disk_and_shows_a_name_once_with_its_winner(git_project: Path) -> None:
+    from mimo_tui.ui.trainer.skill_catalogue import SkillCatalogue
+
+    app = make_app(git_project)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.project is not None, timeout=10)
+        await pilot.press("f4")
+        await wait_until(pilot, lambda: bool(app.query(SkillCatalogue)))
+        catalogue = app.query_one(SkillCatalogue)
+        await wait_until(pilot, lambda: "date-normalizer" in [e.name for e in catalogue.entries], timeout=10)
+        skills = app.project.workspace.mimo_dir / "skills"
+        for name in ("fresh-skill", "date-normalizer"):
+            (skills / name).mkdir(parents=True, exist_ok=True)
+            (skills / name / "SKILL.md").write_text(SKILL.format(name=name), encoding="utf-8")
+        await wait_until(pilot, lambda: "fresh-skill" in [e.name for e in catalogue.entries], timeout=1.5)
+        await wait_until(pilot, lambda: "date-normalizer" in catalogue.hidden, timeout=1.5)
+        names = [e.name for e in catalogue.entries]
+        assert names.count("date-normalizer") == 1
+        winner = next(e for e in catalogue.entries if e.name == "date-normalizer")
+        assert winner.origin == "project" and catalogue.hidden["date-normalizer"] == ["shipped"]
+        row = str(catalogue.get_option_at_index(names.index("date-normalizer")).prompt)
+        assert "wins over shipped" in row

@@ -34,6 +34,7 @@ from mimo_tui.ui.worker_results import deliver
 TAIL_INTERVAL_S = 0.3
 REDRAW_INTERVAL_S = 0.25
 RUNS_INTERVAL_S = 2.0
+CATALOGUE_INTERVAL_S = 0.8
 # A run without summary.json whose event log has been quiet this long is taken as crashed or killed.
 STALE_S = 120.0
 PROCESS_GONE_NOTE = "process gone: the trainer was killed or crashed before it finished; r resumes"
@@ -75,6 +76,8 @@ class TrainerPane(Horizontal):
         self.query_one(RunDashboard).display = False
         self.set_interval(REDRAW_INTERVAL_S, self._redraw)
         self.set_interval(RUNS_INTERVAL_S, self._refresh_if_open)
+        # Skills added, removed or overridden on disk show within a second.
+        self.set_interval(CATALOGUE_INTERVAL_S, lambda: self.load_catalogue() if self.project is not None else None)
 
     def on_unmount(self) -> None:
         for process in self.processes:
@@ -105,9 +108,11 @@ class TrainerPane(Horizontal):
         self._ui(self._show_catalogue, entries)
 
     def _show_catalogue(self, entries: list[SkillEntry]) -> None:
-        self.entries = entries
-        self.query_one(SkillCatalogue).show_entries(entries)
-        self._show_empty_state()
+        catalogue = self.query_one(SkillCatalogue)
+        catalogue.show_entries(entries)
+        if catalogue.entries != self.entries:
+            self.entries = catalogue.entries  # one per name: the skill that wins
+            self._show_empty_state()
 
     @work(thread=True, exit_on_error=False, exclusive=True, group="trainer-runs")
     def refresh_runs(self) -> None:
