@@ -76,3 +76,28 @@ async def test_the_skills_list_follows_the_disk_and_shows_a_name_once_with_its_w
         assert winner.origin == "project" and catalogue.hidden["date-normalizer"] == ["shipped"]
         row = str(catalogue.get_option_at_index(names.index("date-normalizer")).prompt)
         assert "wins over shipped" in row
+
+
+async def test_model_added_to_config_after_start_is_usable_with_slash_model(agent_project, openai_server, make_chat_app) -> None:
+    from tests.fixtures.chat_app import send, wait_for_agent, wait_idle
+    from tests.fixtures.openai_server import Reply
+    from tests.test_ui_chat_pilot import assistant_text, use_server
+
+    use_server(agent_project, openai_server)
+    openai_server.queue(Reply(text="answered by the later model"))
+    app = make_chat_app()
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await wait_for_agent(pilot)
+        config = agent_project.root / ".mimo" / "config.toml"
+        config.write_text(config.read_text() + f'\n[models.later]\nmodel = "openai/later"\napi_base = "{openai_server.base_url}"\n'
+                          'api_key = "env:MIMO_TEST_LATER_KEY"\n')
+        import os
+        os.environ["MIMO_TEST_LATER_KEY"] = "sk-later"
+        try:
+            await send(pilot, "/model later")
+            await wait_until(pilot, lambda: pane.agent.spec.api_base == openai_server.base_url, timeout=5)
+            await send(pilot, "hello")
+            await wait_idle(pilot)
+            assert "answered by the later model" in assistant_text(app)
+        finally:
+            del os.environ["MIMO_TEST_LATER_KEY"]
