@@ -28,8 +28,9 @@ DEFAULTS: dict[str, Any] = {
     "models": {},
     "permissions": {},
     "mcp": {},
+    "context": {},
 }
-FREE_TABLES = {"keymap", "models", "permissions", "mcp"}
+FREE_TABLES = {"keymap", "models", "permissions", "mcp", "context"}
 CONFIG_ENV = "MIMO_CONFIG"
 SECRETS_FILE = "secrets.toml"
 

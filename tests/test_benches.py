@@ -104,3 +104,10 @@ def test_mcp_startup_bench_prints_a_round_trip_beside_a_direct_call(tmp_path: Pa
 def test_a_bench_that_needs_tmux_says_so_when_it_is_missing(tmp_path: Path, name: str) -> None:
     out = run_bench(name, tmp_path, path_without_tmux=True)
     assert NO_TMUX in out
+
+
+def test_long_session_bench_prints_rebuilds_tokens_per_step_and_reachable_facts(tmp_path: Path) -> None:
+    out = run_bench("long_session.py", tmp_path)
+    assert re.search(r"rebuilds\s+mimo\s+[1-9]\d*", out), out
+    assert re.search(r"tokens sent per step \(requests\)\s+mimo\s+[\d,]+\s+baseline\s+[\d,]+\s+ratio \d\.\d\d", out), out
+    assert re.search(r"planted facts reachable at end\s+mimo 3/3 \(100 %\)\s+baseline \d/3", out), out

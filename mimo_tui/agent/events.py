@@ -118,7 +118,71 @@ class ModeChanged:
     mode: str
 
 
+@dataclass(frozen=True)
+class CheckpointStarted:
+    """The background checkpoint writer began a run (`reason`: the threshold crossed, or "on demand")."""
+
+    session_id: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class CheckpointFinished:
+    """A checkpoint writer run ended: "done" (committed), "failed" or "stopped" (3 failures in a row; no more runs).
+
+    `refused` lists writes the writer asked for outside its session's memory files; none was made.
+    """
+
+    session_id: str
+    status: str
+    message: str
+    written_at: float = 0.0
+    refused: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ContextRebuilt:
+    """The context sent to the model was rebuilt: memory injected, then a verbatim tail of the conversation.
+
+    `from_checkpoint` is False when a summarising compaction stood in for a missing checkpoint.
+    """
+
+    session_id: str
+    reason: str
+    from_checkpoint: bool
+    tokens_before: int
+    tokens_after: int
+    injected: str
+    tail_messages: int
+
+
+@dataclass(frozen=True)
+class ContextStatus:
+    """How full the context is against the model's thresholds, and what the checkpoint writer is doing."""
+
+    tokens: int
+    window: int
+    usable: int
+    first_threshold: int | None
+    top_threshold: int
+    writer_running: bool
+    last_checkpoint_at: float
+    writer_stopped: bool = False
+
+    @property
+    def warning(self) -> str:
+        """What the status line says beside the context figure ("" below the first threshold)."""
+        if self.writer_stopped:
+            return "checkpoint writer stopped"
+        if self.tokens > self.usable:
+            return "over the window: rebuild next"
+        if self.first_threshold is not None and self.tokens >= self.first_threshold:
+            return "rebuild near" if self.tokens >= self.top_threshold else "checkpointing"
+        return ""
+
+
 AgentEvent = (
     TurnStarted | TextDeltaEvent | AssistantMessageDone | ToolCallStarted | ToolCallFinished | PermissionRequest
-    | UsageReported | ModelFailed | TurnEnded | ModeChanged
+    | UsageReported | ModelFailed | TurnEnded | ModeChanged | CheckpointStarted | CheckpointFinished
+    | ContextRebuilt | ContextStatus
 )

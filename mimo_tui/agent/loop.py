@@ -79,6 +79,7 @@ class AgentSession:
         context_block: ContextBlock | None = None,
         remember_rule: Callable[[PermissionRule], None] | None = None,
         tool_source: ToolSource | None = None,
+        keeper: Any = None,
     ) -> None:
         self.gateway = gateway
         self.spec = spec
@@ -94,6 +95,8 @@ class AgentSession:
         self.context_block = context_block
         self.remember_rule = remember_rule
         self.tool_source = tool_source
+        self.keeper = keeper  # ContextKeeper: checkpoints at thresholds, rebuilds the context when it is full
+        self._mid_turn = False
         self.offered: dict[str, Tool] = dict(tools)
         self.mode = session.mode if session.mode in MODES else BUILD
         self.context.mode = self.mode
@@ -202,7 +205,8 @@ class AgentSession:
 
     async def _steps(self) -> tuple[str, str]:
         last_text = ""
-        for _ in range(self.settings.max_steps):
+        for step in range(self.settings.max_steps):
+            self._mid_turn = step > 0
             outcome = await self._one_reply()
             if outcome is None:
                 return ev.TURN_FAILED, ""
@@ -216,19 +220,29 @@ class AgentSession:
         self.emit(ev.ModelFailed(self.turn, note, note, None))
         return ev.TURN_DONE, last_text
 
+    def _memory_block(self) -> str:
+        if self.context_block is None:
+            return ""
+        try:
+            return self.context_block(self.session_id)
+        except Exception:
+            log.exception("context block failed")
+            return ""
+
     def _request_messages(self) -> list[dict[str, Any]]:
         system = [{"role": "system", "content": self.system_prompt}]
         extra = mode_reminder(self.mode)
-        if self.context_block is not None:
-            try:
-                block = self.context_block(self.session_id)
-            except Exception:
-                log.exception("context block failed")
-                block = ""
-            if block:
-                extra = f"{block}\n\n{extra}"
+        block = self._memory_block()
+        if block:
+            extra = f"{block}\n\n{extra}"
         system.append({"role": "system", "content": extra})
         return system + messages_for_model(self.transcript)
+
+    async def _prepared_messages(self) -> list[dict[str, Any]]:
+        if self.keeper is None:
+            return self._request_messages()
+        return await self.keeper.prepare(self.transcript, self.system_prompt, mode_reminder(self.mode),
+                                         mid_turn=self._mid_turn, plain_block=self._memory_block)
 
     async def _one_reply(self) -> tuple[str, list[dict[str, Any]]] | None:
         """Stream one model reply into the transcript; None when the provider failed."""
@@ -242,8 +256,9 @@ class AgentSession:
         pieces: list[str] = []
         last_save = time.monotonic()
         completion = None
+        request = await self._prepared_messages()
         try:
-            async with aclosing(self.gateway.stream(self.spec, self._request_messages(), tools, **params)) as stream:
+            async with aclosing(self.gateway.stream(self.spec, request, tools, **params)) as stream:
                 async for item in stream:
                     self._check_cancelled()
                     if isinstance(item, TextDelta):
@@ -260,6 +275,8 @@ class AgentSession:
             partial = "".join(pieces) or err.partial_text
             if message_id is not None:
                 self._record(self.sessions.finish_message(message_id, partial, status=FAILED))
+            if self.keeper is not None and not pieces and self.keeper.overflowed(err):
+                return await self._one_reply()  # rebuilt before the request is sent again (once: see overflowed)
             self.emit(ev.ModelFailed(self.turn, str(err), err.provider_message, err.status, partial))
             return None
         except asyncio.CancelledError:
@@ -289,7 +306,10 @@ class AgentSession:
                      completion.latency_s, message_id)
         )
         self.cost_usd += usage.cost_usd
+        before = self.context_tokens
         self.context_tokens = usage.prompt_tokens + usage.completion_tokens
+        if self.keeper is not None:
+            self.keeper.observe(before, self.context_tokens)
         self.emit(
             ev.UsageReported(
                 self.turn, completion.model, usage.prompt_tokens, usage.completion_tokens, usage.cost_usd,

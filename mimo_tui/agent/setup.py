@@ -6,6 +6,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mimo_tui.agent.loop import AgentSession, AgentSettings, ContextBlock, Subscriber
+from mimo_tui.agent.checkpoint_writer import CheckpointWriter
+from mimo_tui.agent.context_keeper import ContextKeeper, KeeperSources
+from mimo_tui.agent.context_limits import ContextConfigError, ContextLimits, limits_for
 from mimo_tui.agent.mcp import McpServers
 from mimo_tui.agent.modes import MODES
 from mimo_tui.agent.offline_agent import register_offline_agent
@@ -16,6 +19,10 @@ from mimo_tui.agent.tools.history_tool import HistoryIndexSearch, HistorySearch,
 from mimo_tui.agent.tools.memory_access import MemoryAccess, SurfaceMemoryAccess
 from mimo_tui.agent.tools.registry import default_tools
 from mimo_tui.llm import ModelSpec, resolve_model
+from mimo_tui.memory.context import ContextAssembler
+from mimo_tui.memory.last_checkpoint import last_checkpoint_excerpt
+from mimo_tui.memory.layers import GLOBAL_ROOT
+from mimo_tui.sessions.context_state import ContextStateStore
 from mimo_tui.project import Project
 from mimo_tui.sessions import HistorySink, SessionStore
 from mimo_tui.skills import SkillCatalogue, load_catalogue, skill_roots
@@ -44,6 +51,7 @@ class AgentServices:
     context_block: ContextBlock | None = None
     problems: list[str] = field(default_factory=list)
     mcp: McpServers | None = None
+    context_state: ContextStateStore | None = None
 
     @classmethod
     def open(cls, project: Project, history_sink: HistorySink | None = None) -> AgentServices:
@@ -61,7 +69,8 @@ class AgentServices:
         search = HistoryIndexSearch(history) if isinstance(history, HistoryIndex) else None
         mcp = McpServers.from_config(project.config, project.root)
         problems += [str(problem) for problem in mcp.problems]
-        services = cls(project, sessions, tasks, skills, history, history_search=search, problems=problems, mcp=mcp)
+        services = cls(project, sessions, tasks, skills, history, history_search=search, problems=problems, mcp=mcp,
+                       context_state=ContextStateStore(state_db))
         services.connect_memory_context()
         return services
 
@@ -76,6 +85,8 @@ class AgentServices:
         sources.task_ledger = lambda sid: "\n".join(task.line() for task in tasks.list(sid))
         sources.focus_task = lambda sid: _focus_text(self.project, tasks, sid)
         sources.has_open_work = lambda sid: any(task.status in ACTIVE_STATUSES for task in tasks.list(sid))
+        mimo_dir = self.project.workspace.mimo_dir
+        sources.previous_checkpoint = lambda sid: last_checkpoint_excerpt(mimo_dir, sid)
         self.context_block = lambda sid: self.project.memory.preview(sid).text
 
     def memory_for(self, session_id: str) -> MemoryAccess:
@@ -87,6 +98,8 @@ class AgentServices:
                                    self.project.store, session_id)
 
     def close(self) -> None:
+        if self.context_state is not None:
+            self.context_state.close()
         self.sessions.close()
         self.tasks.close()
         close_history = getattr(self.history_sink, "close", None)
@@ -186,8 +199,12 @@ def open_agent_session(
         },
     )
     window = project.config.get("model.context_window", 128000)
-    effective = settings or AgentSettings(context_window=int(window) if isinstance(window, int) else 128000)
-    return AgentSession(
+    try:
+        limits = limits_for(spec.name, int(window) if isinstance(window, int) else 128000, project.config.table("context"))
+    except ContextConfigError as exc:
+        raise AgentSetupError(f"{exc} (in {_config_names(project)})") from exc
+    effective = settings or AgentSettings(context_window=limits.window)
+    agent = AgentSession(
         gateway=gateway,
         spec=spec,
         sessions=services.sessions,
@@ -202,3 +219,27 @@ def open_agent_session(
         remember_rule=rule_saver(project),
         tool_source=services.mcp.tools if services.mcp is not None else None,
     )
+    if services.context_state is not None and not spec.offline:
+        agent.keeper = context_keeper(services, agent, gateway, limits)
+    return agent
+
+
+def context_keeper(services: AgentServices, agent: AgentSession, gateway: Any, limits: ContextLimits) -> ContextKeeper:
+    """The session's checkpoint writer and rebuilds, on the session's own model (through the same gateway)."""
+    project = services.project
+    assert services.context_state is not None
+    tasks = services.tasks
+    writer = CheckpointWriter(
+        gateway=gateway, spec=agent.spec, store=project.store, sessions=services.sessions, state=services.context_state,
+        session_id=agent.session_id, limits=limits,
+        task_tree=lambda sid: "\n".join(task.line() for task in tasks.list(sid)), emit=agent.emit,
+    )
+    holder: list[ContextKeeper] = []
+    sources = KeeperSources(project.memory.sources, lambda: holder[0] if holder else None)
+    assembler = ContextAssembler(project.workspace.mimo_dir, project.memory.roots.folders.get(GLOBAL_ROOT),
+                                 sources, project.root)  # type: ignore[arg-type]
+    keeper = ContextKeeper(session_id=agent.session_id, limits=limits, writer=writer, state=services.context_state,
+                           assembler=assembler, gateway=gateway, spec=agent.spec, emit=agent.emit)
+    keeper.tokens = agent.context_tokens
+    holder.append(keeper)
+    return keeper

@@ -42,6 +42,8 @@ class HeadlessPrinter:
         self.asks: list[dict[str, Any]] = []
         self.usage: dict[str, Any] = {}
         self.status = ""
+        self.checkpoints: list[dict[str, Any]] = []
+        self.rebuilds: list[dict[str, Any]] = []
         self._at_line_start = True
 
     def _out(self, text: str) -> None:
@@ -94,6 +96,19 @@ class HeadlessPrinter:
             self._line(f"✗ model error: {event.provider_message or event.message}")
         elif isinstance(event, ev.TurnEnded):
             self.status = event.status
+        elif isinstance(event, ev.CheckpointFinished):
+            self.checkpoints.append({"status": event.status, "message": event.message, "refused": list(event.refused)})
+            self.note(event.message)
+            if event.status == "stopped":
+                print(f"mimo: {event.message}", file=sys.stderr)
+        elif isinstance(event, ev.ContextRebuilt):
+            self.rebuilds.append({"reason": event.reason, "from_checkpoint": event.from_checkpoint,
+                                  "tokens_before": event.tokens_before, "tokens_after": event.tokens_after})
+            source = "checkpoint" if event.from_checkpoint else "summary (no checkpoint yet)"
+            self.note(f"context rebuilt from {source}: {event.tokens_before:,} -> {event.tokens_after:,} tokens")
+
+    def note(self, text: str) -> None:
+        self._line(f"· {text}")
 
 
 def run_prompt(args: argparse.Namespace) -> int:
@@ -124,7 +139,7 @@ def run_prompt(args: argparse.Namespace) -> int:
     if not args.json:
         print(f"[{agent.spec.label} · {agent.mode} · session {agent.session_id}]")
     started = time.perf_counter()
-    status, servers = asyncio.run(_run_with_servers(agent, services.mcp, prompt))
+    status, servers = asyncio.run(_run_and_settle(agent, services.mcp, prompt, printer))
     services.close()
     if args.json:
         record = {
@@ -139,6 +154,8 @@ def run_prompt(args: argparse.Namespace) -> int:
             "errors": printer.errors,
             "failed_writes": printer.failed_writes,
             "usage": printer.usage,
+            "checkpoints": printer.checkpoints,
+            "context_rebuilds": printer.rebuilds,
             "mcp_servers": [
                 {"name": s.name, "state": s.state, "tools": list(s.tool_names), "error": s.error}
                 for s in servers
@@ -153,6 +170,21 @@ def run_prompt(args: argparse.Namespace) -> int:
               f"not made: {printer.failed_writes[0][:300]}", file=sys.stderr)
     code = {"done": 0, "cancelled": 130}.get(status, 1)
     return 1 if code == 0 and printer.failed_writes else code
+
+
+CHECKPOINT_WAIT_S = 120.0
+
+
+async def _run_and_settle(agent: Any, servers: Any, prompt: str, printer: HeadlessPrinter) -> tuple[str, list[Any]]:
+    """Run the turn, then let a checkpoint the turn started finish before the process exits."""
+    result = await _run_with_servers(agent, servers, prompt)
+    keeper = getattr(agent, "keeper", None)
+    if keeper is not None and keeper.writer.running:
+        printer.note("waiting for the checkpoint writer to finish")
+        if not await keeper.finish(CHECKPOINT_WAIT_S):
+            print(f"mimo: the checkpoint writer did not finish within {CHECKPOINT_WAIT_S:.0f} s; the last "
+                  "checkpoint stays as it was", file=sys.stderr)
+    return result
 
 
 async def _run_with_servers(agent: Any, servers: Any, prompt: str) -> tuple[str, list[Any]]:

@@ -96,6 +96,8 @@ class ContextSources:
     active_subagents: Callable[[str], str] | None = None
     recent_user_messages: Callable[[str], list[str]] | None = None
     has_open_work: Callable[[str], bool] | None = None
+    # For a session without a checkpoint of its own: the relevant parts of the project's last one.
+    previous_checkpoint: Callable[[str], str] | None = None
 
 
 def scaled_caps(caps: dict[str, int], context_window: int) -> dict[str, int]:
@@ -164,7 +166,7 @@ class ContextAssembler:
         blocks = [
             self._provided("task_ledger", session_id, caps),
             self._provided("focus_task", session_id, caps),
-            self._file_block("checkpoint", checkpoint, caps),
+            self._checkpoint_block(session_id, checkpoint, caps),
             self._provided("active_subagents", session_id, caps),
             self._file_block("project_memory", self.memory_dir / "MEMORY.md", caps),
             self._file_block("global_memory", self.global_dir / "MEMORY.md" if self.global_dir else None, caps),
@@ -211,6 +213,20 @@ class ContextAssembler:
         inner = cap - self._wrapper_tokens(name, None)
         fitted = self._remember(name, text, inner, lambda: fit_markdown(text, inner, BLOCK_TITLES[name], count_tokens))
         return self._finish(name, fitted, cap, None)
+
+    def _checkpoint_block(self, session_id: str, path: Path, caps: dict[str, int]) -> MemoryBlock:
+        block = self._file_block("checkpoint", path, caps)
+        provider = self.sources.previous_checkpoint
+        if not block.empty or provider is None:
+            return block
+        text = (provider(session_id) or "").strip()
+        cap = caps["checkpoint"]
+        if not text or cap <= 0:
+            return block
+        inner = cap - self._wrapper_tokens("checkpoint", None)
+        fitted = self._remember("previous_checkpoint", text, inner,
+                                lambda: fit_markdown(text, inner, "the last checkpoint", count_tokens))
+        return self._finish("checkpoint", fitted, cap, None)
 
     def _counts(self, path: Path) -> _FileCounts | None:
         try:

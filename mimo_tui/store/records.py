@@ -34,6 +34,29 @@ class Writer:
     def may_write(self, relpath: str) -> bool:
         return any(fnmatch.fnmatchcase(relpath, pattern) for pattern in self.allowed_patterns())
 
+    def may_add_lines_to(self, relpath: str) -> bool:
+        """Files this role may only add lines to (see only_adds_lines): the checkpoint writer's durable facts."""
+        return self.role == "checkpoint-writer" and bool(self.session_id) and relpath == "MEMORY.md"
+
+
+DURABLE_HEADING = "## Discovered durable knowledge"
+
+
+def only_adds_lines(before: str, after: str, section: str = DURABLE_HEADING) -> bool:
+    """Whether `after` keeps every line of `before` in order and adds lines only inside `section` (a heading line)."""
+    old = before.rstrip("\n").split("\n") if before.strip() else []
+    new = after.rstrip("\n").split("\n")
+    heading = ""
+    at = 0
+    for line in new:
+        if at < len(old) and line == old[at]:
+            at += 1
+        elif heading.strip() != section and not (at == len(old) and (line == section or not line.strip())):
+            return False
+        if line.startswith("## "):
+            heading = line
+    return at == len(old)
+
 
 USER = Writer("user")
 EXTERNAL = Writer("external")

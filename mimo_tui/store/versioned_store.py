@@ -29,6 +29,7 @@ from mimo_tui.store.records import (
     StoreError,
     Writer,
     WriteFailed,
+    only_adds_lines,
 )
 from mimo_tui.store.repo_guard import damaged, index_problem
 from mimo_tui.store.repo_lock import LOCK_NAME, lock_for
@@ -184,11 +185,15 @@ class VersionedStore:
         With `base_digest` (from an earlier `read`) the write is refused if the file changed since.
         """
         rel = self.relpath(relpath)
-        self._check_sandbox(writer, rel)
+        adding_only = not writer.may_write(rel) and writer.may_add_lines_to(rel)
+        if not adding_only:
+            self._check_sandbox(writer, rel)
         data = text.encode("utf-8")
         check_commit(rel, data)
         with self._lock.hold():
             current = self.read(rel)
+            if adding_only and not only_adds_lines(current.text or "", text):
+                self._refuse(writer, rel, "it may only add lines to it")
             if base_digest is not None and current.digest != base_digest:
                 raise ConflictError(rel, current)
             if current.digest == digest_of(data):
@@ -225,10 +230,13 @@ class VersionedStore:
 
     def _check_sandbox(self, writer: Writer, rel: str) -> None:
         if not writer.may_write(rel):
-            note = f"refused: {writer.role} may not write {rel}"
-            self.refusals.append(note)
-            log.warning(note)
-            raise SandboxError(f"{writer.role} may not write {rel} (outside its write sandbox)")
+            self._refuse(writer, rel, "outside its write sandbox")
+
+    def _refuse(self, writer: Writer, rel: str, why: str) -> None:
+        note = f"refused: {writer.role} may not write {rel}"
+        self.refusals.append(note)
+        log.warning(note)
+        raise SandboxError(f"{writer.role} may not write {rel} ({why})")
 
     def _commit(self, rels: list[str], writer: Writer, message: str, add: bool) -> CommitInfo | None:
         """One `git commit -- paths` process; the CommitInfo is built from what we passed, not a `git log`."""

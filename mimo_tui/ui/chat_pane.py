@@ -15,7 +15,7 @@ from textual.widgets import Input, Static
 
 from mimo_tui.agent.modes import next_mode
 from mimo_tui.services import Services
-from mimo_tui.ui.chat.agent_status import AgentStatus
+from mimo_tui.ui.chat.agent_status import AgentStatus, checkpoint_label
 from mimo_tui.ui.chat.conversation import RESUME_SHOWN_BLOCKS, Conversation
 from mimo_tui.ui.chat.messages import PermissionAnswered, RetryRequested
 from mimo_tui.ui.chat.prompt_input import PromptInput
@@ -174,9 +174,17 @@ class ChatPane(Vertical):
         agent = self.agent
         if agent is None:
             return
+        note, checkpoint, used = "", "", agent.context_tokens
+        keeper = agent.keeper
+        if keeper is not None:
+            context = keeper.status()
+            note = context.warning
+            if note:  # past the first threshold the meter counts the request being sent, not the last usage
+                used = max(used, context.tokens)
+            checkpoint = checkpoint_label(context.writer_running, context.last_checkpoint_at, context.writer_stopped)
         for status in self.app.query(AgentStatus):  # gone while the app closes
-            status.show(agent.spec.label, agent.mode, agent.context_tokens, agent.settings.context_window,
-                        agent.cost_usd, busy=agent.is_running)
+            status.show(agent.spec.label, agent.mode, used, agent.settings.context_window,
+                        agent.cost_usd, busy=agent.is_running, context_note=note, checkpoint=checkpoint)
 
     # -- input ----------------------------------------------------------------------------------
     async def on_input_submitted(self, event: Input.Submitted) -> None:

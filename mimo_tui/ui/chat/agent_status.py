@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from rich.text import Text
 from textual.widgets import Static
 
@@ -17,10 +19,38 @@ def format_tokens(count: int) -> str:
     return str(count)
 
 
+def checkpoint_label(running: bool, last_at: float, stopped: bool = False) -> str:
+    """What the status line says about the checkpoint writer: writing now, stopped, or when it last wrote."""
+    if running:
+        return "✎ writing checkpoint"
+    if stopped:
+        return ""  # the context note says it
+    if last_at:
+        return "checkpoint " + time.strftime("%H:%M", time.localtime(last_at))
+    return ""
+
+
 def context_meter(used: int, window: int) -> str:
     """Like `33.0K/128K (26%)`."""
     share = round(100 * used / window) if window else 0
     return f"{format_tokens(used)}/{format_tokens(window)} ({share}%)"
+
+
+def status_line(project: str, model_label: str, mode: str, used: int, window: int, cost_usd: float,
+                busy: bool = False, context_note: str = "", checkpoint: str = "") -> Text:
+    """`context_note` warns beside the meter (from the first threshold on, and always past 100 %)."""
+    if not context_note and window and used > window:
+        context_note = "over the window"
+    return Text.assemble(
+        ("● " if busy else "○ ", "bold"),
+        (f"{project}  ·  " if project else ""),
+        (model_label, "bold"),
+        "  ·  mode ", (mode, "bold"), " (Tab)",
+        "  ·  ", (context_meter(used, window), "bold yellow" if context_note else ""),
+        (f" {context_note}" if context_note else "", "yellow"),
+        (f"  ·  {checkpoint}" if checkpoint else ""),
+        "  ·  ", f"${cost_usd:.4f}",
+    )
 
 
 class AgentStatus(Static):
@@ -32,16 +62,10 @@ class AgentStatus(Static):
     AgentStatus { height: 1; padding: 0 1; background: $panel; color: $text-muted; }
     """
 
-    def show(self, model_label: str, mode: str, used: int, window: int, cost_usd: float, busy: bool = False) -> None:
-        text = Text.assemble(
-            ("● " if busy else "○ ", "bold"),
-            (f"{self.project_name}  ·  " if self.project_name else ""),
-            (model_label, "bold"),
-            "  ·  mode ", (mode, "bold"), " (Tab)",
-            "  ·  ", context_meter(used, window),
-            "  ·  ", f"${cost_usd:.4f}",
-        )
-        self.update(text)
+    def show(self, model_label: str, mode: str, used: int, window: int, cost_usd: float, busy: bool = False,
+             context_note: str = "", checkpoint: str = "") -> None:
+        self.update(status_line(self.project_name, model_label, mode, used, window, cost_usd, busy, context_note,
+                                checkpoint))
 
     def show_project(self, name: str, model_label: str, mode: str) -> None:
         """Before a session is open: what the agent will run on."""

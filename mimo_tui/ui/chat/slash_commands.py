@@ -77,6 +77,28 @@ async def _mcp(pane: ChatPane, argument: str) -> None:
     await pane.run_mcp_command(argument)
 
 
+async def _checkpoint(pane: ChatPane, argument: str) -> None:
+    keeper = pane.agent.keeper if pane.agent is not None else None
+    if keeper is None:
+        pane.notify("no checkpoint writer here: the offline demo model keeps no context to checkpoint", timeout=6)
+        return
+    said = {"started": "writing a checkpoint now", "queued": "a checkpoint is queued behind the one being written"}
+    pane.notify(said.get(keeper.request_checkpoint(), "the checkpoint writer is stopped"), title="checkpoint", timeout=4)
+    pane.update_status()
+
+
+async def _compact(pane: ChatPane, argument: str) -> None:
+    keeper = pane.agent.keeper if pane.agent is not None else None
+    if keeper is None:
+        pane.notify("nothing to compact: the offline demo model keeps no context window", timeout=6)
+        return
+    keeper.request_checkpoint()
+    keeper.request_compact()
+    pane.notify("checkpointing now; the context is rebuilt from it before the next request", title="compact",
+                timeout=6)
+    pane.update_status()
+
+
 COMMANDS: list[SlashCommand] = [
     SlashCommand("/help", "list the commands", _help),
     SlashCommand("/mode", "switch mode: /mode build | /mode plan (or press Tab)", _mode),
@@ -85,6 +107,8 @@ COMMANDS: list[SlashCommand] = [
     SlashCommand("/sessions", "pick a session to resume", _sessions),
     SlashCommand("/memory", "open the memory pane", _memory),
     SlashCommand("/task", "add a task: /task TITLE (or open the task pane)", _task),
+    SlashCommand("/checkpoint", "write the session checkpoint now (in the background)", _checkpoint),
+    SlashCommand("/compact", "checkpoint, then rebuild the context from it before the next request", _compact),
     SlashCommand("/mcp", "MCP servers: state, tools, errors; /mcp restart NAME, /mcp stop NAME", _mcp),
 ]
 

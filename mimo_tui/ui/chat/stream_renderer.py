@@ -175,7 +175,19 @@ class StreamRenderer:
             prompt = PermissionPrompt(event.tool, event.subject, event.preview, server, getattr(tool, "tool", None) if server else None)
             self._permission = (prompt, event.answer)
             await conversation.mount(prompt)
-        elif isinstance(event, ev.UsageReported):
+        elif isinstance(event, (ev.UsageReported, ev.ContextStatus, ev.CheckpointStarted)):
+            pane.update_status()
+        elif isinstance(event, ev.CheckpointFinished):
+            pane.update_status()
+            if event.status != "done" or event.refused:
+                refused = f"; refused: {'; '.join(event.refused)}" if event.refused else ""
+                pane.notify(f"{event.message}{refused}", title="checkpoint", severity="warning", timeout=8)
+        elif isinstance(event, ev.ContextRebuilt):
+            from mimo_tui.ui.chat.context_divider import ContextDivider
+
+            await self._close_assistant()
+            await conversation.mount(ContextDivider(event.from_checkpoint, event.tokens_before, event.tokens_after,
+                                                    event.injected))
             pane.update_status()
         elif isinstance(event, ev.ModelFailed):
             await self._close_assistant(interrupted=bool(event.partial_text))

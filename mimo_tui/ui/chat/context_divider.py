@@ -1,0 +1,26 @@
+"""The divider a context rebuild leaves in the chat: it opens the memory block the model was given."""
+
+from __future__ import annotations
+
+from textual.widgets import Collapsible, Static
+
+from mimo_tui.ui.chat.agent_status import format_tokens
+
+
+def divider_title(from_checkpoint: bool, before: int, after: int) -> str:
+    source = "checkpoint" if from_checkpoint else "a summary (no checkpoint yet)"
+    return f"context rebuilt from {source} · {format_tokens(before)} → {format_tokens(after)} tokens"
+
+
+class ContextDivider(Collapsible):
+    """Collapsed: one line saying the context was rebuilt; opened: the injected block, as sent."""
+
+    DEFAULT_CSS = """
+    ContextDivider { margin: 1 0; border-top: heavy $accent; border-bottom: none; background: transparent; }
+    ContextDivider > Contents { padding: 0 1; color: $text-muted; }
+    """
+
+    def __init__(self, from_checkpoint: bool, before: int, after: int, injected: str) -> None:
+        super().__init__(Static(injected, markup=False, classes="injected-block"),
+                         title=divider_title(from_checkpoint, before, after), collapsed=True)
+        self.add_class("context-divider")

@@ -1,0 +1,73 @@
+"""The chat shows a long session's context work: the status line warns and names the checkpoint, a divider opens
+the injected block after a rebuild, and /checkpoint and /compact are commands."""
+
+from __future__ import annotations
+
+from mimo_tui.ui.chat.context_divider import ContextDivider
+from tests.fixtures.agent_project import AgentProject
+from tests.fixtures.chat_app import send, wait_for_agent, wait_idle, wait_until
+from tests.fixtures.openai_server import LocalOpenAIServer
+from tests.fixtures.scripted_long_session import LongSessionModel
+
+SIZE = (130, 36)
+
+
+def use_server(project: AgentProject, server: LocalOpenAIServer) -> None:
+    project.write_config(
+        '[model]\ndefault = "test"\ncontext_window = 32000\n\n'
+        f'[models.test]\nmodel = "openai/test"\napi_base = "{server.base_url}"\n\n[llm]\nmax_retries = 1\n'
+    )
+
+
+def status_text(app) -> str:
+    return str(app.query_one("#agent-status").render())
+
+
+async def test_status_line_and_divider_of_a_rebuilt_context(agent_project, openai_server, make_chat_app) -> None:
+    use_server(agent_project, openai_server)
+    model = LongSessionModel(answer_words=3000)
+    openai_server.responder = model
+    notes: list[str] = []
+    app = make_chat_app()
+    async with app.run_test(size=SIZE) as pilot:
+        original = app.notify
+        app.notify = lambda message, *a, **k: (notes.append(str(message)), original(message, *a, **k))[1]  # type: ignore[method-assign]
+        pane = await wait_for_agent(pilot)
+        await send(pilot, "TURN-1: read the parser")
+        await wait_idle(pilot, timeout=60)
+        assert "(" in status_text(app) and "checkpoint" not in status_text(app)  # under the first threshold: quiet
+        await send(pilot, "TURN-2: go on")
+        await wait_idle(pilot, timeout=60)
+        # Past 5,580 tokens: the meter warns and the writer runs, then the status line says when it wrote.
+        assert "checkpointing" in status_text(app)
+        await wait_until(pilot, lambda: not pane.agent.keeper.writer.running, 30, "the checkpoint writer")
+        pane.update_status()
+        assert "checkpoint " in status_text(app) and "✎" not in status_text(app)
+        turn = 3
+        while not app.query(ContextDivider) and turn < 9:
+            await send(pilot, f"TURN-{turn}: go on")
+            await wait_idle(pilot, timeout=60)
+            turn += 1
+        dividers = list(app.query(ContextDivider))
+        assert dividers, "no rebuild within 8 turns"
+        divider = dividers[0]
+        assert str(divider.title).startswith("context rebuilt from checkpoint")
+        assert divider.collapsed
+        divider.collapsed = False
+        await pilot.pause(0.1)
+        injected = str(divider.query_one(".injected-block").render())
+        assert 'block="checkpoint"' in injected and "TURN-1: read the parser" in injected
+        assert "%" in status_text(app) and "over the window" not in status_text(app)
+        for command in ("/checkpoint", "/compact"):
+            await send(pilot, command)
+            await pilot.pause(0.2)
+        assert not any("unknown command" in note for note in notes)
+        assert any("writing a checkpoint now" in note or "queued" in note for note in notes)
+        assert any("rebuilt from it before the next request" in note for note in notes)
+
+
+def test_the_context_meter_never_passes_100_percent_silently() -> None:
+    from mimo_tui.ui.chat.agent_status import status_line
+
+    line = str(status_line("p", "m", "build", 16_900, 4_000, 0.0))
+    assert "16.9K/4.0K (422%) over the window" in line
