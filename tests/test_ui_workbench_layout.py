@@ -172,3 +172,25 @@ async def test_the_palette_offers_every_panes_commands_and_opens_the_pane(git_pr
         await wait_until(pilot, lambda: bool(app.query("#tasks-pane")) and app.current_pane == "tasks")
         box = app.query_one("#task-input")
         await wait_until(pilot, lambda: box.has_class("shown") and box.has_focus)
+
+
+async def test_the_side_column_is_remembered_and_settable_in_config(git_project: Path) -> None:
+    app = make_app(git_project)
+    async with app.run_test(size=WIDE) as pilot:
+        await open_chat(pilot)
+        await wait_until(pilot, lambda: bool(app.query("#side-column")))
+        assert app.query_one("#side-column").current == "side-tasks"
+        await pilot.press("f6")  # memory, remembered for the next start
+        await pilot.pause(0.2)
+    again = make_app(git_project)
+    async with again.run_test(size=WIDE) as pilot:
+        await open_chat(pilot)
+        await wait_until(pilot, lambda: bool(again.query("#side-column")))
+        await wait_until(pilot, lambda: again.query_one("#side-column").current == "side-memory")
+    config = git_project / ".mimo" / "config.toml"
+    config.write_text('[ui]\nside = "trainer"\nside_width = 50\n', encoding="utf-8")
+    configured = make_app(git_project)
+    async with configured.run_test(size=WIDE) as pilot:
+        await open_chat(pilot)
+        side = configured.query_one("#side-column")
+        await wait_until(pilot, lambda: side.current == "side-trainer" and side.region.width == 50)
