@@ -74,7 +74,7 @@ async def run_mimo(project_root: Path, server: LocalOpenAIServer, steps: int, fa
     reachable = 0
     for fact in facts.values():
         port = fact.rsplit(" ", 1)[-1]
-        if fact in context or services.project.memory.search(port):
+        if fact in context or services.memory.search(port):
             reachable += 1
     result = {
         "turn_tokens": [request_tokens(b) for b in server.requests if kind_of(b) == "turn"],

@@ -170,6 +170,7 @@ def previous_pane_path(index: MemoryIndex, query: str) -> object:
 
 
 def pane(cache: Path, chunks: int, words: list[str], per_class: int) -> None:
+    from mimo_tui.memory.service import MemoryService
     from mimo_tui.project import Project
 
     base = cache / f"pane-{chunks}-v{CORPUS_VERSION}"
@@ -179,12 +180,13 @@ def pane(cache: Path, chunks: int, words: list[str], per_class: int) -> None:
         root.mkdir(parents=True)
         project = Project.open(root)
         written, _ = clock(lambda: write_project_corpus(project.workspace.mimo_dir, chunks, words))
-        indexed, _ = clock(lambda: project.memory.index.reconcile())
+        memory = MemoryService(project)
+        indexed, _ = clock(lambda: memory.index.reconcile())
         print(f"  built a {chunks:,}-chunk project: files written in {written / 1000:.1f} s, indexed in {indexed / 1000:.1f} s")
-        project.memory.close()
+        memory.close()
         (base / "ready").touch()
     project = Project.open(root)
-    memory = project.memory
+    memory = MemoryService(project)
     first, _ = clock(lambda: memory.search_as_typed("x"))
     files, stored = memory.index.counts()
     print(f"  pane: {files:,} files, {stored:,} chunks; first keystroke of the session (reconcile once, names "

@@ -1,7 +1,9 @@
 """Does the trainer learn from its training data, and can its gate be trusted? A simulated benchmark.
 
 Usage: python bench/skill_learning.py [--tiny] [--seeds 5] [--grader exact|python-feedback] [--samples K] [--alpha A]
-                                      [--gate-rounds R] [--epochs E] [--batch B] [--slip S] [--verbose]
+                                      [--gate-rounds R] [--gate-extra-samples N]
+                                      [--gate-temperature T] [--gate-resample flipped|unsettled]
+                                      [--gate-more-if any|gain] [--epochs E] [--batch B] [--slip S] [--verbose]
 
 The world (bench/skill_learning_sim.py): tasks that normalise one value (date, amount, company, time, phone,
 currency, plain word) under six hidden conventions; a simulated target that follows a convention only when the
@@ -38,6 +40,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--samples", type=int, help="trainer samples per task (default: the trainer's)")
     parser.add_argument("--alpha", type=float, help="gate alpha (default: the trainer's)")
     parser.add_argument("--gate-rounds", type=int, help="rounds of more samples (default: the trainer's)")
+    parser.add_argument("--gate-extra-samples", type=int, help="samples added per flipped item a round (default: the trainer's)")
+    parser.add_argument("--gate-temperature", type=float,
+                        help="temperature of the gate's extra samples (default: the trainer's)")
+    parser.add_argument("--gate-resample", choices=("flipped", "unsettled"), help="items given extra samples (default: the trainer's)")
+    parser.add_argument("--gate-more-if", choices=("any", "gain"), help="when a round of extra samples is run (default: the trainer's)")
     parser.add_argument("--margin", type=float, help="gate margin (default: the trainer's)")
     parser.add_argument("--epochs", type=int, help="epochs (default: the trainer's)")
     parser.add_argument("--batch", type=int, help="training items per step (default: the trainer's)")

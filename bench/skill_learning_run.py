@@ -69,6 +69,7 @@ class SeedResult:
     optimizer_calls: int = 0
     feedback_with_expected: int = 0
     decisions: list[str] = field(default_factory=list)
+    stop_reason: str = ""
 
 
 class World:
@@ -127,12 +128,17 @@ async def one_seed(seed: int, args: argparse.Namespace, server: LocalOpenAIServe
     folder = root / "skills" / SKILL
     _write_dataset(folder, splits, args.grader)
     (root / "proj").mkdir(parents=True)
+    # Its own .mimo/ marks the project root: else a stray .mimo/ in a parent folder (a /tmp/.mimo left by
+    # something else was seen) is taken as the project, and seeds and runs share its skill and cache.
+    (root / "proj" / ".mimo").mkdir()
     project = Project.open(root / "proj")
+    assert project.root == (root / "proj").resolve(), f"the benchmark's project resolved to {project.root}"
     endpoint = {"api_base": server.base_url, "api_key": "sk-bench"}
     models = {"bench-target": {"model": "openai/bench-target", **endpoint},
               "bench-optimizer": {"model": "openai/bench-optimizer", **endpoint}}
     config = TrainConfig(skill=SKILL, target="bench-target", optimizer="bench-optimizer", seed=seed)
-    for name in ("samples", "alpha", "gate_rounds", "margin", "epochs", "batch"):
+    for name in ("samples", "alpha", "gate_rounds", "gate_extra_samples", "gate_temperature", "gate_resample", "gate_more_if",
+                 "margin", "epochs", "batch"):
         if getattr(args, name) is not None:
             setattr(config, name, getattr(args, name))
     heldout, val = splits["heldout"], splits["val"]
@@ -193,6 +199,7 @@ async def one_seed(seed: int, args: argparse.Namespace, server: LocalOpenAIServe
     result.final_true = true_score(final, heldout, args.slip)
     result.reference_heldout = _measured(world.target, reference, heldout)
     result.reference_true = true_score(reference, heldout, args.slip)
+    result.stop_reason = str(summary.get("stop_reason"))
     result.target_calls, result.optimizer_calls = world.calls["target"], world.calls["optimizer"]
     result.feedback_with_expected = world.feedback_with_expected
     return result
@@ -204,16 +211,17 @@ def _line(r: SeedResult) -> str:
             f"vs all conventions {r.reference_heldout:.3f} (true {r.reference_true:.3f}); accepted regressions "
             f"{r.accepted_regressions} (harmful edits inside accepted steps {r.accepted_harmful_edits}); rejected "
             f"improvements {r.rejected_improvements}; calls: target {r.target_calls}, optimizer {r.optimizer_calls}; "
-            f"gate {' '.join(r.decisions)}")
+            f"gate {' '.join(r.decisions)}" + ("" if r.stop_reason == "finished" else f"; RUN STOPPED: {r.stop_reason}"))
 
 
 async def run_benchmark(args: argparse.Namespace) -> int:
     load_litellm()
     defaults = TrainConfig(skill=SKILL)
     shown = {n: getattr(args, n) if getattr(args, n) is not None else getattr(defaults, n)
-             for n in ("samples", "alpha", "gate_rounds", "margin", "epochs")}
+             for n in ("samples", "alpha", "gate_rounds", "gate_extra_samples", "gate_temperature", "gate_resample",
+                       "gate_more_if", "margin", "epochs")}
     print(f"skill_learning: grader {args.grader}, slip {args.slip}, settings {shown} "
-          f"(gate_extra_samples {defaults.gate_extra_samples}, batch {defaults.batch} capped at half the training split, edit budget {defaults.edit_budget})")
+          f"(batch {defaults.batch} capped at half the training split, edit budget {defaults.edit_budget})")
     results = []
     with LocalOpenAIServer(model_ids=("bench-target", "bench-optimizer")) as server, tempfile.TemporaryDirectory() as tmp:
         os.environ["XDG_CONFIG_HOME"] = str(Path(tmp) / "config")

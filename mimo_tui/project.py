@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from mimo_tui.config import Config, load_config
 from mimo_tui.memory.templates import PROJECT_MEMORY
 from mimo_tui.store import VersionedStore, open_memory_repo
 from mimo_tui.workspace import Workspace
-
-if TYPE_CHECKING:
-    from mimo_tui.memory.service import MemoryService
 
 
 @dataclass
@@ -22,7 +18,6 @@ class Project:
     workspace: Workspace
     store: VersionedStore
     config: Config
-    _memory: MemoryService | None = field(default=None, repr=False)
 
     @classmethod
     def open(cls, start: Path | None = None) -> Project:
@@ -34,12 +29,3 @@ class Project:
     @property
     def root(self) -> Path:
         return self.workspace.root
-
-    @property
-    def memory(self) -> MemoryService:
-        """Search, problems and context assembly of this project's memory, opened on first use."""
-        if self._memory is None:
-            from mimo_tui.memory.service import MemoryService
-
-            self._memory = MemoryService(self)
-        return self._memory

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from mimo_tui.store import atomic_write
+from mimo_tui.atomic_file import atomic_write
 from mimo_tui.workspace import user_data_dir
 
 

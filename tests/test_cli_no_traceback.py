@@ -232,3 +232,21 @@ def test_a_closed_pipe_ends_quietly(git_project: Path) -> None:
         err = proc.stderr.read().decode()
         proc.wait(60)
         assert first and "Traceback" not in err and "BrokenPipe" not in err, err
+
+
+def test_every_command_ends_quietly_when_its_reader_is_gone(git_project: Path) -> None:
+    """`mimo ... | head` for every command: the reader has gone before the first line, and no traceback follows."""
+    env = os.environ.copy()
+    noisy = []
+    for argv in COMMANDS:
+        read_end, write_end = os.pipe()
+        os.close(read_end)  # what `head` does once it has its lines: the pipe has no reader left
+        try:
+            out = subprocess.run([sys.executable, "-m", "mimo_tui", *argv], cwd=git_project, env=env, stdout=write_end,
+                                 stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True, errors="replace",
+                                 timeout=180)
+        finally:
+            os.close(write_end)
+        if "Traceback" in out.stderr or "BrokenPipe" in out.stderr:
+            noisy.append(f"mimo {' '.join(argv)}: {out.stderr[-600:]}")
+    assert noisy == []

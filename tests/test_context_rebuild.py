@@ -176,7 +176,7 @@ async def test_a_fact_planted_in_turn_3_is_reachable_at_turn_300(agent_project: 
     last = model.turn_bodies[-1]
     assert last["messages"][-1]["content"].startswith("TURN-300:")
     in_context = any("port 48213" in (m.get("content") or "") for m in last["messages"])
-    found = agent_project.services.project.memory.search("48213")
+    found = agent_project.services.memory.search("48213")
     assert in_context or found
     assert in_context  # the checkpoint carried it forward, so it is in the context itself
     usable_chars = (32000 - 4096) * 4

@@ -46,3 +46,14 @@ def test_the_app_module_loads_without_litellm() -> None:
     code = "import sys, mimo_tui.cli, mimo_tui.ui.app; print('litellm' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_ui_imports_no_store_and_no_run_folder_internals() -> None:
+    """Panes call services (MemoryService, the run-folder reader); they never open the store or parse run folders."""
+    ui = PACKAGE / "ui"
+    imports = re.compile(r"^\s*(from|import)\s+mimo_tui\.(store\b|skillopt\.run_folder\b|skillopt\s+import)", re.M)
+    offenders = [str(path.relative_to(PACKAGE)) for path in ui.rglob("*.py") if imports.search(path.read_text())]
+    trainer = [ui / "trainer_pane.py", *sorted((ui / "trainer").rglob("*.py"))]
+    parsing = re.compile(r"json\.loads|\.read_text\(|\bopen\(|\.iterdir\(|\bdifflib\b")
+    offenders += [str(path.relative_to(PACKAGE)) for path in trainer if parsing.search(path.read_text())]
+    assert offenders == []

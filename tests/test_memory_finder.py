@@ -7,13 +7,14 @@ from pathlib import Path
 
 from mimo_tui.memory.finder import MAX_CANDIDATES, NameFinder, label_of
 from mimo_tui.memory.layers import PROJECT_ROOT
+from mimo_tui.memory.service import MemoryService
 from mimo_tui.project import Project
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 
 
 def test_a_commit_updates_the_names_of_that_file_only(memory_project: Project) -> None:
-    memory = memory_project.memory
+    memory = MemoryService(memory_project)
     memory_project.store.write("plans/a.md", "# A\n\n## Billing service\nx\n")
     names, _ = memory.search_as_typed("billing")
     assert [(n.relpath, n.heading) for n in names][:1] == [("plans/a.md", "Billing service")]

@@ -83,11 +83,14 @@ def test_service_search_filters_by_scope_and_type_words(tmp_path) -> None:
     from mimo_tui.project import Project
 
     subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    from mimo_tui.memory.service import MemoryService
+
     project = Project.open(tmp_path)
+    memory = MemoryService(project)
     project.store.write("MEMORY.md", "# Project memory\n\n## Rules\n\n- quokkafilter in memory\n")
     project.store.write("sessions/s1/notes.md", "# Notes\n\n## [turn 1 · 2026-01-01T00:00:00]\n\nquokkafilter in notes\n")
-    both = {hit.relpath for hit in project.memory.search("quokkafilter")}
+    both = {hit.relpath for hit in memory.search("quokkafilter")}
     assert both == {"MEMORY.md", "sessions/s1/notes.md"}
-    assert {hit.relpath for hit in project.memory.search("quokkafilter scope:session")} == {"sessions/s1/notes.md"}
-    assert {hit.relpath for hit in project.memory.search("type:memory quokkafilter")} == {"MEMORY.md"}
-    project.memory.close()
+    assert {hit.relpath for hit in memory.search("quokkafilter scope:session")} == {"sessions/s1/notes.md"}
+    assert {hit.relpath for hit in memory.search("type:memory quokkafilter")} == {"MEMORY.md"}
+    memory.close()

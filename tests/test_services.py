@@ -102,3 +102,33 @@ async def test_a_slash_command_added_to_the_table_is_completed_listed_and_run(ag
         await send(pilot, "/help")
         await wait_until(pilot, lambda: any("/echo" in block.source for block in app.query("AssistantMessage")),
                          what="/help to list the new command")
+
+
+def test_background_work_in_the_ui_is_one_style() -> None:
+    """`@work` (thread or async) everywhere: no private executors, no asyncio.to_thread, no run_worker(lambda)."""
+    styles = re.compile(r"ThreadPoolExecutor|ProcessPoolExecutor|asyncio\.to_thread|run_worker\(|run_in_executor")
+    offenders = [name for name, text in ui_sources().items() if styles.search(text)]
+    assert offenders == []
+
+
+async def test_a_background_failure_in_a_pane_reaches_the_user(agent_project, make_chat_app) -> None:
+    """A worker that fails for a reason nobody planned for is shown, named, and the workbench goes on."""
+    app = make_chat_app()
+    async with app.run_test(size=(110, 36)) as pilot:
+        await wait_for_agent(pilot)
+        await pilot.press("f3")
+        await wait_until(pilot, lambda: bool(app.query("#tasks-pane")), what="the tasks pane")
+        tasks = app.query_one("#tasks-pane")
+        await wait_until(pilot, lambda: tasks.session_id is not None, what="the tasks pane's session")
+        app.services.tasks.close()  # the task database is gone from under the pane
+        tasks.refresh_tasks()
+        await wait_until(pilot, lambda: any("task list failed" in (n.title or "") for n in app._notifications),
+                         what="the failure to be shown")
+        assert app.is_running
+
+
+def test_every_widget_that_runs_workers_shows_their_failures() -> None:
+    """Textual tells only the widget that ran a worker about its failure: each such widget passes it on."""
+    missing = [name for name, text in ui_sources().items()
+               if re.search(r"^\s*@work", text, re.M) and name != "app.py" and "ShowsWorkerFailures, " not in text]
+    assert missing == []

@@ -52,7 +52,7 @@ async def test_context_preview_matches_assembly(git_project: Path) -> None:
         await pilot.press("ctrl+t")
         await wait_until(pilot, lambda: isinstance(app.screen, ContextPreview))
         shown = app.screen.block
-        expected = app.project.memory.preview("none")
+        expected = app.services.memory.preview("none")
         assert shown.text == expected.text and shown.tokens == expected.tokens
         assert [b.name for b in shown.blocks] == [b.name for b in expected.blocks]
         assert "Project memory" in shown.text

@@ -9,7 +9,10 @@ from pathlib import Path
 
 from textual.widgets import DataTable, Static
 
+from mimo_tui.skillopt.prompts import Trajectory
+from mimo_tui.skillopt.step_report import no_edit_reason
 from mimo_tui.ui.trainer.numbers import pct
+from mimo_tui.ui.trainer.edits_panel import EditsPanel
 from mimo_tui.ui.trainer.run_list import RunList
 from mimo_tui.ui.trainer.held_out_report import HeldOutReport
 from mimo_tui.ui.trainer_pane import EMPTY_TEXT, TrainerPane
@@ -46,7 +49,8 @@ async def test_finished_run_is_listed_with_its_steps_and_test_report(git_project
             assert (shown.applied, shown.skipped, shown.refused) == (record["applied"], record["skipped"], record["refused"])
             assert (shown.improved, shown.regressed) == (record.get("flips", {}).get("improved", 0), record.get("flips", {}).get("regressed", 0))
         table = pane.query_one(DataTable)
-        assert [str(table.get_row_at(i)[2]) for i in range(table.row_count)] == [r["action"] for r in records]
+        shown_actions = [str(table.get_row_at(i)[2]) for i in range(table.row_count)]
+        assert shown_actions == ["all pass" if r["action"] == "no_edits" else r["action"] for r in records]
         for label in ("baseline", "best", "final"):
             assert view.test[label]["score"] == summary["test"][label]["score"]
         report = str(pane.query_one(HeldOutReport).render())
@@ -55,6 +59,71 @@ async def test_finished_run_is_listed_with_its_steps_and_test_report(git_project
         assert view.best_version == summary["val"]["best"]["version"]
         assert view.diff.startswith("--- v0001 (start)") and "+++ v0002 (best)" in view.diff
         assert view.problems == []
+
+
+def _no_edit_steps(records: list[dict]) -> list[dict]:
+    steps = [r for r in records if r["action"] == "no_edits"]
+    assert steps, "the demo run has a step without an edit"
+    return steps
+
+
+async def test_the_dashboard_says_why_a_step_made_no_edit(git_project: Path, demo_run: Path) -> None:
+    # What was seen: the progress line and the step record said why a step made no edit; the dashboard said "no_edits".
+    run_dir = install_run(git_project, demo_run)
+    (quiet,) = _no_edit_steps(step_records(run_dir))
+    assert quiet["no_edit_reason"].startswith("nothing to fix: all ")
+    app = make_app(git_project)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await open_trainer(app, pilot)
+        await wait_until(pilot, lambda: pane.view is not None and pane.view.finished)
+        table = pane.query_one(DataTable)
+        await wait_until(pilot, lambda: table.row_count == len(pane.view.steps))
+        row = table.get_row_at(table.get_row_index(str(quiet["step"])))
+        assert str(row[2]) == "all pass"
+        panel = str(pane.query_one(EditsPanel).render())
+        assert f"Latest step without an edit: step {quiet['step']}" in panel and quiet["no_edit_reason"] in panel
+
+
+async def test_a_step_whose_edits_were_all_refused_shows_the_top_reason(git_project: Path, demo_run: Path) -> None:
+    run_dir = install_run(git_project, demo_run)
+    (quiet,) = _no_edit_steps(step_records(run_dir))
+    failing = [Trajectory("t1", "in", "out", 0.0, False, "expected 'a', got 'b'")]
+    limit = "max_tokens limit: the skill would grow to 2100 tokens (max 2000)"
+    reason = no_edit_reason(failing, 2, [], [], [{"status": "refused", "reason": limit}, {"status": "refused", "reason": limit}])
+    lines = []
+    for line in (run_dir / "events.jsonl").read_text().splitlines():
+        event = json.loads(line)
+        if event["type"] == "step_finished" and event["step"] == quiet["step"]:
+            event["record"]["no_edit_reason"] = reason
+        lines.append(json.dumps(event))
+    (run_dir / "events.jsonl").write_text("\n".join(lines) + "\n")
+    app = make_app(git_project)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await open_trainer(app, pilot)
+        await wait_until(pilot, lambda: pane.view is not None and pane.view.finished)
+        table = pane.query_one(DataTable)
+        await wait_until(pilot, lambda: table.row_count == len(pane.view.steps))
+        assert str(table.get_row_at(table.get_row_index(str(quiet["step"])))[2]) == "refused"
+        panel = str(pane.query_one(EditsPanel).render())
+        assert f"top reason: {limit} (2 of 2)" in panel
+
+
+async def test_each_edit_shows_its_credit_once_it_is_scored(git_project: Path, demo_run: Path) -> None:
+    run_dir = install_run(git_project, demo_run)
+    events = [json.loads(line) for line in (run_dir / "events.jsonl").read_text().splitlines()]
+    (scored,) = [e for e in events if e["type"] == "credit_scored"]
+    last_step = max(i for i, e in enumerate(events) if e["type"] == "step_finished")
+    assert events.index(scored) > last_step  # scored after the steps, not inside the accepted one
+    app = make_app(git_project)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await open_trainer(app, pilot)
+        await wait_until(pilot, lambda: pane.view is not None and pane.view.finished)
+        assert pane.view.last_accepted is not None and pane.view.last_accepted.step == scored["step"]
+        assert pane.view.last_accepted.credit == scored["credit"]
+        await wait_until(pilot, lambda: "[fixed " in str(pane.query_one(EditsPanel).render()))
+        panel = str(pane.query_one(EditsPanel).render())
+        first = scored["credit"][0]
+        assert f"[fixed {len(first['fixed'])}, broke {len(first['broke'])}]" in panel
 
 
 async def test_dashboard_follows_a_growing_event_log(git_project: Path, demo_run: Path) -> None:

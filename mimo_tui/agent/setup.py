@@ -22,6 +22,7 @@ from mimo_tui.llm import ModelSpec, resolve_model
 from mimo_tui.memory.context import ContextAssembler
 from mimo_tui.memory.last_checkpoint import last_checkpoint_excerpt
 from mimo_tui.memory.layers import GLOBAL_ROOT
+from mimo_tui.memory.service import MemoryService
 from mimo_tui.sessions.context_state import ContextStateStore
 from mimo_tui.project import Project
 from mimo_tui.sessions import HistorySink, SessionStore
@@ -43,6 +44,7 @@ class AgentServices:
     """The stores and catalogues an agent session (and the panes beside it) share."""
 
     project: Project
+    memory: MemoryService
     sessions: SessionStore
     tasks: TaskStore
     skills: SkillCatalogue
@@ -52,10 +54,15 @@ class AgentServices:
     problems: list[str] = field(default_factory=list)
     mcp: McpServers | None = None
     context_state: ContextStateStore | None = None
+    _owns_memory: bool = field(default=False, repr=False)
 
     @classmethod
-    def open(cls, project: Project, history_sink: HistorySink | None = None) -> AgentServices:
-        """Open the state database (messages also go to the history index), the skill catalogue and memory."""
+    def open(cls, project: Project, history_sink: HistorySink | None = None,
+             memory: MemoryService | None = None) -> AgentServices:
+        """Open the state database (messages also go to the history index), the skill catalogue and memory.
+
+        `memory` is the app's memory service when the workbench shares one; without it the session opens its own.
+        """
         from mimo_tui.memory.history_index import HistoryIndex
 
         state_db = project.workspace.state_db
@@ -69,8 +76,8 @@ class AgentServices:
         search = HistoryIndexSearch(history) if isinstance(history, HistoryIndex) else None
         mcp = McpServers.from_config(project.config, project.root)
         problems += [str(problem) for problem in mcp.problems]
-        services = cls(project, sessions, tasks, skills, history, history_search=search, problems=problems, mcp=mcp,
-                       context_state=ContextStateStore(state_db))
+        services = cls(project, memory or MemoryService(project), sessions, tasks, skills, history, history_search=search,
+                       problems=problems, mcp=mcp, context_state=ContextStateStore(state_db), _owns_memory=memory is None)
         services.connect_memory_context()
         return services
 
@@ -81,19 +88,19 @@ class AgentServices:
         left out here: on an ordinary turn they are already in the transcript (they matter at a rebuild).
         """
         tasks = self.tasks
-        sources = self.project.memory.sources  # shared with the assembler, so filled in place
+        sources = self.memory.sources  # shared with the assembler, so filled in place
         sources.task_ledger = lambda sid: "\n".join(task.line() for task in tasks.list(sid))
         sources.focus_task = lambda sid: _focus_text(self.project, tasks, sid)
         sources.has_open_work = lambda sid: any(task.status in ACTIVE_STATUSES for task in tasks.list(sid))
         mimo_dir = self.project.workspace.mimo_dir
         sources.previous_checkpoint = lambda sid: last_checkpoint_excerpt(mimo_dir, sid)
-        self.context_block = lambda sid: self.project.memory.preview(sid).text
+        self.context_block = lambda sid: self.memory.preview(sid).text
 
     def memory_for(self, session_id: str) -> MemoryAccess:
         """The memory tool's access for one session: the memory layer's surface over the shared index."""
         from mimo_tui.memory.surface import MemorySurface
 
-        service = self.project.memory
+        service = self.memory
         return SurfaceMemoryAccess(MemorySurface(self.project, service.roots.global_store, service.index),
                                    self.project.store, session_id)
 
@@ -105,6 +112,8 @@ class AgentServices:
         close_history = getattr(self.history_sink, "close", None)
         if close_history is not None:
             close_history()
+        if self._owns_memory:
+            self.memory.close()
 
 
 def _focus_text(project: Project, tasks: TaskStore, session_id: str) -> str:
@@ -235,8 +244,8 @@ def context_keeper(services: AgentServices, agent: AgentSession, gateway: Any, l
         task_tree=lambda sid: "\n".join(task.line() for task in tasks.list(sid)), emit=agent.emit,
     )
     holder: list[ContextKeeper] = []
-    sources = KeeperSources(project.memory.sources, lambda: holder[0] if holder else None)
-    assembler = ContextAssembler(project.workspace.mimo_dir, project.memory.roots.folders.get(GLOBAL_ROOT),
+    sources = KeeperSources(services.memory.sources, lambda: holder[0] if holder else None)
+    assembler = ContextAssembler(project.workspace.mimo_dir, services.memory.roots.folders.get(GLOBAL_ROOT),
                                  sources, project.root)  # type: ignore[arg-type]
     keeper = ContextKeeper(session_id=agent.session_id, limits=limits, writer=writer, state=services.context_state,
                            assembler=assembler, gateway=gateway, spec=agent.spec, emit=agent.emit)

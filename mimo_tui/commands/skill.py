@@ -301,7 +301,9 @@ def _skill_text_at(project: Any, name: str, version: str | None) -> str:
     if ":" in version:
         run_ref, _, number = version.rpartition(":")
         run_dir = resolve_run_dir(project.workspace.runs_dir, run_ref)
-        path = run_dir / "skills" / f"skill_v{int(number.lstrip('v') or 0):04d}.md"
+        from mimo_tui.skillopt.run_folder import skill_version_path
+
+        path = skill_version_path(run_dir, int(number.lstrip("v") or 0))
         if not path.exists():
             raise SetupError(f"{path} does not exist")
         return path.read_text(encoding="utf-8")

@@ -9,7 +9,7 @@ from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
-from mimo_tui.store.versioned_store import atomic_write
+from mimo_tui.atomic_file import atomic_write
 
 from .types import Completion, ToolCallRequest, Usage
 

@@ -11,7 +11,7 @@ from mimo_tui.memory.layers import GLOBAL_ROOT, PROJECT_ROOT, open_global_memory
 from mimo_tui.store import StoreError, VersionedStore
 
 if TYPE_CHECKING:
-    from mimo_tui.project import Project
+    from mimo_tui.memory.project_files import ProjectFiles
 
 
 @dataclass
@@ -23,7 +23,7 @@ class MemoryRoots:
     notes: list[str] = field(default_factory=list)
 
 
-def memory_roots(project: Project) -> MemoryRoots:
+def memory_roots(project: ProjectFiles) -> MemoryRoots:
     """The project's memory repos; a global repo that cannot be opened is skipped with a note."""
     roots = MemoryRoots({PROJECT_ROOT: project.workspace.mimo_dir})
     if not project.config.get("memory.global", True):
@@ -37,7 +37,7 @@ def memory_roots(project: Project) -> MemoryRoots:
     return roots
 
 
-def open_memory_index(project: Project, roots: MemoryRoots | None = None) -> MemoryIndex:
+def open_memory_index(project: ProjectFiles, roots: MemoryRoots | None = None) -> MemoryIndex:
     """The project's FTS5 index over all its memory repos."""
     roots = roots or memory_roots(project)
     return MemoryIndex(project.workspace.index_db, roots.folders)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from mimo_tui.memory.context import ContextAssembler, ContextBlock, ContextSources
@@ -11,15 +12,25 @@ from mimo_tui.memory.index import MemoryHit, MemoryIndex
 from mimo_tui.memory.layers import GLOBAL_ROOT, PROJECT_ROOT
 from mimo_tui.memory.roots import MemoryRoots, memory_roots
 from mimo_tui.memory.validators import Problem, validate_repo
+from mimo_tui.store import (
+    USER,
+    CommitInfo,
+    ConflictError,
+    FileChanged,
+    FileSnapshot,
+    RevertConflict,
+    StoreError,
+    Writer,
+)
 
 if TYPE_CHECKING:
-    from mimo_tui.project import Project
+    from mimo_tui.memory.project_files import ProjectFiles
 
 
 class MemoryService:
     """The project's memory index, validators and context assembler, opened once and shared by panes and agent."""
 
-    def __init__(self, project: Project) -> None:
+    def __init__(self, project: ProjectFiles) -> None:
         self.project = project
         self._lock = threading.Lock()
         self._roots: MemoryRoots | None = None
@@ -107,8 +118,56 @@ class MemoryService:
         window = context_window or int(self.project.config.get("model.context_window", 128000))
         return self.assembler.build(session_id, window)
 
+    # -- files and their history: what the memory pane shows and does -------------------------------
+    def files(self) -> list[str]:
+        """The memory repo's files (run folders and the cache left out), as paths relative to `.mimo/`."""
+        return self.project.store.list_files()
+
+    def read(self, relpath: str) -> FileSnapshot:
+        return self.project.store.read(relpath)
+
+    def history(self, relpath: str | None = None, limit: int = 200) -> list[CommitInfo]:
+        """Commits touching `relpath` (or any file), newest first."""
+        return self.project.store.log(relpath, limit=limit)
+
+    def diff(self, sha: str, relpath: str | None = None) -> str:
+        """What commit `sha` changed (in `relpath` only, when given), as a unified diff."""
+        return self.project.store.diff(sha, relpath)
+
+    def save(self, relpath: str, text: str, base_digest: str | None, writer: Writer = USER) -> CommitInfo | None:
+        """Write and commit `relpath`; refused with ConflictError when the file changed since `base_digest` was read.
+
+        None when the text is what the file already holds (nothing to commit).
+        """
+        return self.project.store.write(relpath, text, writer, message=f"memory: {writer.role} edited {relpath}",
+                                        base_digest=base_digest)
+
+    def revert(self, sha: str, writer: Writer = USER) -> CommitInfo:
+        """Undo commit `sha` with a new commit; RevertConflict when later edits overlap it."""
+        return self.project.store.revert(sha, writer)
+
+    def subscribe(self, callback: Callable[[FileChanged], None]) -> Callable[[], None]:
+        """Call `callback` after every commit to the memory repo, by anyone; returns the unsubscribe."""
+        return self.project.store.subscribe(callback)
+
+    @property
+    def recovery_notes(self) -> list[str]:
+        """What opening the memory repo had to repair, to tell the user."""
+        return list(self.project.store.recovery_notes)
+
+    def watch_external_edits(self, stop: threading.Event, on_error: Callable[[str], None]) -> None:
+        """Commit edits made outside mimo as they land, until `stop` is set (blocks: run it in a worker)."""
+        from mimo_tui.store.watcher import watch_external_edits
+
+        watch_external_edits(self.project.store, stop, on_error)
+
     def close(self) -> None:
         with self._lock:
             if self._index is not None:
                 self._index.close()
                 self._index = None
+
+
+__all__ = [
+    "CommitInfo", "ConflictError", "FileChanged", "FileSnapshot", "MemoryService", "RevertConflict", "StoreError",
+]

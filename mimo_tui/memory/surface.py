@@ -15,7 +15,7 @@ from mimo_tui.memory.validators import Problem, validate_file
 from mimo_tui.store import CommitInfo, StoreError, VersionedStore, Writer
 
 if TYPE_CHECKING:
-    from mimo_tui.project import Project
+    from mimo_tui.memory.project_files import ProjectFiles
 
 _NUMBER = re.compile(r"^§\s*(\d+)\b")
 
@@ -67,7 +67,7 @@ def find_section(text: str, heading: str) -> tuple[int, int, str, int] | None:
 class MemorySurface:
     """What the agent may do with memory; writes go through the versioned store and are re-indexed on commit."""
 
-    def __init__(self, project: Project, global_store: VersionedStore | None = None, index: MemoryIndex | None = None) -> None:
+    def __init__(self, project: ProjectFiles, global_store: VersionedStore | None = None, index: MemoryIndex | None = None) -> None:
         self.project = project
         self.global_store = global_store
         roots = {PROJECT_ROOT: project.workspace.mimo_dir}

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from mimo_tui.store.records import StoreError
+
 if TYPE_CHECKING:
     from mimo_tui.agent.loop import AgentSession, Subscriber
     from mimo_tui.agent.mcp import McpServerChanged, McpServers
@@ -21,6 +23,7 @@ if TYPE_CHECKING:
     from mimo_tui.memory.service import MemoryService
     from mimo_tui.project import Project
     from mimo_tui.sessions import SessionStore
+    from mimo_tui.skillopt.run_reader import RunFollower, RunStatus
     from mimo_tui.skills import SkillCatalogue
     from mimo_tui.tasks import TaskStore
 
@@ -46,6 +49,7 @@ class Services:
     def __init__(self, options: LaunchOptions | None = None) -> None:
         self.options = options or LaunchOptions()
         self.project: Project | None = None
+        self._memory: MemoryService | None = None
         self.stores: AgentServices | None = None
         self.agent: AgentSession | None = None
         self.gateway: WorkerGateway | None = None
@@ -59,12 +63,21 @@ class Services:
         """Locate and open the project (memory repo, config); disk and git work, so call it off the event loop."""
         from mimo_tui.project import Project
 
-        self.project = Project.open(self.options.start_dir)
-        return self.project
+        project = Project.open(self.options.start_dir)
+        self.use_project(project)
+        return project
 
     def use_project(self, project: Project) -> None:
-        """Adopt a project opened elsewhere (a test, or a host app that opened it itself)."""
-        self.project = project
+        """Adopt an opened project; its memory service (index, search, context) is shared by every pane."""
+        from mimo_tui.memory.service import MemoryService
+
+        with self._lock:
+            if self.project is project:
+                return
+            if self._memory is not None:
+                self._memory.close()
+            self.project = project
+            self._memory = MemoryService(project)
 
     def open_stores(self, project: Project) -> list[str]:
         """Open the session and task databases, skills and MCP config, and the gateway; returns problems to show.
@@ -74,8 +87,8 @@ class Services:
         from mimo_tui.agent.setup import AgentServices
         from mimo_tui.llm.worker_client import WorkerGateway
 
-        self.project = project
-        stores = AgentServices.open(project)
+        self.use_project(project)
+        stores = AgentServices.open(project, memory=self.memory)
         llm = project.config.table("llm")
         # Every model call runs in the model worker process: litellm never loads in the UI process.
         self.gateway = WorkerGateway(
@@ -145,7 +158,10 @@ class Services:
 
     @property
     def memory(self) -> MemoryService:
-        return self.require_project().memory
+        """Search, problems, context preview and history of the project's memory."""
+        if self._memory is None:
+            raise ServicesNotReady("the project is not open yet")
+        return self._memory
 
     @property
     def sessions(self) -> SessionStore:
@@ -167,6 +183,23 @@ class Services:
     def problems(self) -> list[str]:
         return list(self.stores.problems) if self.stores is not None else []
 
+    # -- trainer runs ---------------------------------------------------------------------------
+    @property
+    def runs_dir(self) -> Path:
+        return self.require_project().workspace.runs_dir
+
+    def run_statuses(self, live: set[str]) -> list[RunStatus]:
+        """The project's training runs, newest first; `live` names runs whose process this app watches."""
+        from mimo_tui.skillopt.run_reader import run_statuses
+
+        return run_statuses(self.runs_dir, live)
+
+    def follow_run(self, run_id: str) -> RunFollower:
+        """A reader that polls one run folder for new events, its summary and the best skill's diff."""
+        from mimo_tui.skillopt.run_reader import RunFollower
+
+        return RunFollower(self.runs_dir / run_id)
+
     # -- MCP servers ----------------------------------------------------------------------------
     def start_mcp_servers(self, on_change: Callable[[McpServerChanged], None]) -> bool:
         """Start the project's MCP servers once; `on_change` hears each state change. False when none or started."""
@@ -187,6 +220,11 @@ class Services:
             await servers.stop_all()
 
     # -- closing --------------------------------------------------------------------------------
+    def task_progress(self, session_id: str, task_id: str) -> str | None:
+        """The text of a task's progress.md, or None when it does not exist (a read of the memory repo)."""
+        snapshot = self.memory.read(self.tasks.progress_relpath(session_id, task_id))
+        return snapshot.text
+
     def close_stores(self) -> None:
         """Cancel a running turn and close the session and task databases."""
         if self.agent is not None and self.agent.is_running:
@@ -201,9 +239,9 @@ class Services:
         self.close_stores()
         if self._model_worker is not None:
             await self._model_worker.stop()
-        if self.project is not None:
-            self.project.memory.close()
+        if self._memory is not None:
+            self._memory.close()
 
 
-__all__ = ["LaunchOptions", "Services", "ServicesNotReady", "SessionListener"]
+__all__ = ["LaunchOptions", "Services", "ServicesNotReady", "SessionListener", "StoreError"]
 

@@ -73,6 +73,7 @@ class RunShape:
     test_versions: int = 3  # distinct skill versions scored on test (baseline, best, final)
     edits_per_accept: int = 0  # edits in an accepted candidate, each scored for credit on the items it changed
     accepted_this_epoch: bool = False  # the epoch under way has accepted a candidate already
+    pending_credit: int = 0  # target answers the credit of steps already accepted still needs (known exactly)
 
 
 def expected_candidates(shape: RunShape) -> int:
@@ -101,6 +102,7 @@ def estimate_calls(shape: RunShape, every_step: bool = False) -> tuple[int, int,
     accepts = candidates if every_step else min(candidates, max(0, shape.epochs - shape.accepted_this_epoch))
     if shape.edits_per_accept > 1:
         target += accepts * shape.edits_per_accept * math.ceil(shape.val_items * k / 2)
+    target += shape.pending_credit
     target = max(0, target - shape.cached)
     optimizer = candidates * reflect_groups + shape.epochs
     target_prompt = target * (shape.skill_tokens + shape.input_tokens + 30)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from mimo_tui.llm import ModelSpec, count_tokens
 from mimo_tui.skillopt.budget import CostEstimate, RunShape, estimate_calls
 from mimo_tui.skillopt.dataset import Task
+from mimo_tui.skillopt.edits import Edit, apply_edits
 from mimo_tui.skillopt.prompts import rollout_messages
 
 if TYPE_CHECKING:
@@ -57,7 +58,26 @@ def remaining_shape(trainer: Trainer) -> RunShape:
         output_tokens=max(20, input_tokens), cached=cached, test_versions=test_versions,
         edits_per_accept=config.edit_budget,
         accepted_this_epoch=state.phase == "steps" and any(_epoch_of(trainer, a["step"]) == state.epoch for a in state.accepted),
+        pending_credit=pending_credit_answers(trainer) if state.phase != "done" else 0,
     )
+
+
+def pending_credit_answers(trainer: Trainer) -> int:
+    """The target answers still to get for the credit of steps already accepted (a stop may have cached some)."""
+    config = trainer.config
+    tasks = {task.id: task for task in trainer.splits.val}
+    needed = 0
+    for entry in trainer.state.pending_credit:
+        edits = [Edit(e["op"], e.get("text", ""), e.get("target")) for e in entry["edits"]]
+        previous = trainer.run_folder.read_skill_version(int(entry["previous_version"]))
+        for index in range(len(edits)):
+            without = apply_edits(previous, [e for i, e in enumerate(edits) if i != index]).text
+            for item, scored in entry["items"].items():
+                if item in tasks:
+                    messages = rollout_messages(without, tasks[item].input)
+                    needed += sum(1 for k in scored["indices"]
+                                  if not trainer.calls.is_cached(trainer.target, messages, k, **config.target_params(k)))
+    return needed
 
 
 def _epoch_of(trainer: Trainer, step: int) -> int:

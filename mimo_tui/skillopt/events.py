@@ -19,12 +19,16 @@ class name), `t` (unix time) and the fields below.
 - gate_decided(step, action, incumbent, candidate, coverage, flips, items, reason, evidence): action
   is accept, reject or undecided; flips counts improved/regressed/still_failing/stable; `items` maps
   item id to its flip; `evidence` holds improved, regressed, items, paired_samples, p_value, alpha
-  and the rounds of more samples on flipped items (see gate.py).
+  and the rounds of more samples on unsettled items (see gate_runner.py).
 - skill_accepted(step, version, val_before, val_after, commit): a new incumbent, committed.
 - edits_rejected(step, edits, delta): fed back to the optimizer for the rest of the epoch.
 - slow_update(epoch, guidance, version, compared): the protected guidance block was rewritten.
 - step_finished(step, action, seconds, record): the per-step record also written to steps/; an
-  accepted step of several edits has `credit`: per edit, the validation items it fixed and broke.
+  accepted step of several edits has `credit_pending: true` until its credit_scored event.
+- credit_scored(step, version, credit): per edit of an accepted step of several edits, the validation
+  items it fixed and broke (each edit left out in turn, paired). Scored once the run's steps are done,
+  before the test (it decides nothing, so it does not delay the next step); the step record is rewritten
+  with `credit`. A stop before it leaves it pending in runtime_state.json, and a resume does it.
 - budget(calls, cache_hits, prompt_tokens, completion_tokens, usd, max_calls, max_usd).
 - test_scored(label, version, score, coverage): baseline, best or final on the test split.
 - error(stage, message): something went wrong but the run goes on (or the run_finished follows).
@@ -166,6 +170,13 @@ class StepFinished:
 
 
 @dataclass(frozen=True)
+class CreditScored:
+    step: int
+    version: int
+    credit: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
 class BudgetUpdate:
     calls: int
     cache_hits: int
@@ -199,7 +210,7 @@ class RunFinished:
 TrainerEvent = (
     RunStarted | EpochStarted | EpochFinished | StepStarted | RolloutProgress | ProposalsReceived | MergeDone
     | SelectionDone | CandidateBuilt | GateDecided | SkillAccepted | EditsRejected | SlowUpdate | StepFinished
-    | BudgetUpdate | TestScored | ErrorRaised | RunFinished
+    | CreditScored | BudgetUpdate | TestScored | ErrorRaised | RunFinished
 )
 EventSubscriber = Callable[[Any], None]
 
@@ -210,7 +221,7 @@ _TYPE_NAMES = {
 EVENT_CLASSES: tuple[type, ...] = (
     RunStarted, EpochStarted, EpochFinished, StepStarted, RolloutProgress, ProposalsReceived, MergeDone,
     SelectionDone, CandidateBuilt, GateDecided, SkillAccepted, EditsRejected, SlowUpdate, StepFinished,
-    BudgetUpdate, TestScored, ErrorRaised, RunFinished,
+    CreditScored, BudgetUpdate, TestScored, ErrorRaised, RunFinished,
 )
 
 

@@ -1,5 +1,5 @@
 """One step's gate, run: incumbent and candidate scored in the same step on the same items and sample indices,
-more samples on the flipped items while the gain is within the noise, and each edit's credit by ablation."""
+more samples on the unsettled items while the gain is within the noise, and each edit's credit by ablation."""
 
 from __future__ import annotations
 
@@ -33,6 +33,12 @@ class GateOutcome:
         return self.decision.evidence() | {"rounds": self.rounds}
 
 
+def _more_samples(config: TrainConfig, decision: GateDecision) -> bool:
+    if decision.action == "accept" or not decision.more_samples_help:
+        return False
+    return config.gate_more_if == "any" or (decision.delta or 0.0) > 0
+
+
 def _decide(config: TrainConfig, incumbent: Scores, candidate: Scores) -> GateDecision:
     return evaluate_gate(incumbent, candidate, config.margin, config.no_regression, config.min_coverage, config.alpha)
 
@@ -40,28 +46,30 @@ def _decide(config: TrainConfig, incumbent: Scores, candidate: Scores) -> GateDe
 async def paired_gate(score: Scorer, incumbent_text: str, candidate_text: str, tasks: list[Task],
                       config: TrainConfig) -> GateOutcome:
     """Score both skills on the same samples (the incumbent's come from the cache where it is unchanged) and
-    decide; while the gain is within the noise, add samples to the flipped items, up to config.gate_rounds."""
+    decide; while the gain is within the noise, add samples (fresh draws, see TrainConfig.target_params) to the
+    flipped items, and by default to those both failed, up to config.gate_rounds."""
     indices = {task.id: list(range(config.samples)) for task in tasks}
     incumbent = await score(incumbent_text, tasks, indices, "val:incumbent")
     candidate = await score(candidate_text, tasks, indices, "val:candidate")
     decision = _decide(config, incumbent, candidate)
     rounds: list[dict[str, Any]] = []
-    while decision.action != "accept" and decision.more_samples_help and len(rounds) < config.gate_rounds:
-        flipped = [task for task in tasks if decision.flips.get(task.id) in CHANGED]
-        more = {t.id: list(range(len(indices[t.id]), len(indices[t.id]) + config.gate_extra_samples)) for t in flipped}
-        inc_more = await score(incumbent_text, flipped, more, "val:incumbent+")
-        cand_more = await score(candidate_text, flipped, more, "val:candidate+")
-        for task in flipped:
+    while _more_samples(config, decision) and len(rounds) < config.gate_rounds:
+        resampled = CHANGED + (("still_failing",) if config.gate_resample == "unsettled" else ())
+        unsettled = [task for task in tasks if decision.flips.get(task.id) in resampled]
+        more = {t.id: list(range(len(indices[t.id]), len(indices[t.id]) + config.gate_extra_samples)) for t in unsettled}
+        inc_more = await score(incumbent_text, unsettled, more, "val:incumbent+")
+        cand_more = await score(candidate_text, unsettled, more, "val:candidate+")
+        for task in unsettled:
             indices[task.id] += more[task.id]
             incumbent[task.id] += inc_more[task.id]
             candidate[task.id] += cand_more[task.id]
         before = decision.p_value
         decision = _decide(config, incumbent, candidate)
-        rounds.append({"items": len(flipped), "samples_added": config.gate_extra_samples, "p_before": before,
+        rounds.append({"items": len(unsettled), "samples_added": config.gate_extra_samples, "p_before": before,
                        "p_after": decision.p_value, "action": decision.action})
     if decision.action != "accept" and decision.more_samples_help and rounds:
         decision = GateDecision(decision.action, decision.flips,
-                                decision.reason + f" after {len(rounds)} round(s) of more samples on the flipped items",
+                                decision.reason + f" after {len(rounds)} round(s) of more samples on the unsettled items",
                                 decision.incumbent, decision.candidate, decision.coverage, decision.counts,
                                 decision.p_value, decision.samples, decision.alpha, decision.more_samples_help)
     return GateOutcome(decision, incumbent, candidate, indices, rounds)
@@ -72,13 +80,26 @@ def _item_mean(samples: list[float | None]) -> float | None:
     return sum(values) / len(values) if values else None
 
 
-async def edit_credit(score: Scorer, incumbent_text: str, edits: list[Edit], outcome: GateOutcome,
-                      tasks: list[Task]) -> list[dict[str, Any]]:
-    """For a candidate of several edits: leave each edit out in turn and score that skill on the items the step
-    changed, on the same samples; the items that get worse without the edit are the ones it fixed, those that
-    get better are the ones it broke."""
-    changed = [t for t in tasks if outcome.decision.flips.get(t.id) in CHANGED]
-    indices = {t.id: outcome.indices[t.id] for t in changed}
+def pending_credit(step: int, version: int, previous_version: int, edits: list[Edit], outcome: GateOutcome) -> dict[str, Any]:
+    """What the credit of an accepted step of several edits needs later (kept in the run state, so a resumed run
+    still does it): the two versions, the edits, and the items the step changed with their sample indices and the
+    candidate's scores on them."""
+    changed = sorted(item for item, flip in outcome.decision.flips.items() if flip in CHANGED)
+    return {"step": step, "version": version, "previous_version": previous_version,
+            "edits": [edit.to_dict() for edit in edits],
+            "items": {item: {"indices": list(outcome.indices[item]), "candidate": list(outcome.candidate[item])}
+                      for item in changed}}
+
+
+async def edit_credit(score: Scorer, incumbent_text: str, pending: dict[str, Any], tasks: list[Task]) -> list[dict[str, Any]]:
+    """Leave each edit of an accepted step out in turn and score that skill on the items the step changed, on the
+    same samples; the items that get worse without the edit are the ones it fixed, those that get better are the
+    ones it broke. Scored after the run's steps (see Trainer._settle_credit): it decides nothing, so it waits."""
+    items: dict[str, dict[str, Any]] = pending["items"]
+    changed = [t for t in tasks if t.id in items]
+    indices = {t.id: list(items[t.id]["indices"]) for t in changed}
+    edits = [Edit(e["op"], e.get("text", ""), e.get("target"), e.get("rationale", ""), e.get("support", 1))
+             for e in pending["edits"]]
     credit = []
     for index, edit in enumerate(edits):
         without = apply_edits(incumbent_text, [e for i, e in enumerate(edits) if i != index]).text
@@ -87,7 +108,7 @@ async def edit_credit(score: Scorer, incumbent_text: str, edits: list[Edit], out
         if changed:
             ablated = await score(without, changed, indices, "val:credit")
             for task in changed:
-                kept, left_out = _item_mean(outcome.candidate[task.id]), _item_mean(ablated[task.id])
+                kept, left_out = _item_mean(items[task.id]["candidate"]), _item_mean(ablated[task.id])
                 if kept is None or left_out is None:
                     continue
                 if kept > left_out + 1e-12:

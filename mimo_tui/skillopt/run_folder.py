@@ -11,10 +11,22 @@ from pathlib import Path
 from typing import Any
 
 from mimo_tui.skillopt.events import event_to_dict
-from mimo_tui.store import atomic_write
+from mimo_tui.atomic_file import atomic_write
 
 # Bulk run artefacts stay out of the memory repo's history; accepted skills are committed as SKILL.md.
 RUN_GITIGNORE = "*\n"
+
+
+SKILLS_FOLDER = "skills"
+
+
+def skill_version_file(version: int) -> str:
+    """The file name of skill version `version` inside a run's skills/ folder (the one place it is spelled)."""
+    return f"skill_v{version:04d}.md"
+
+
+def skill_version_path(run_dir: Path, version: int) -> Path:
+    return run_dir / SKILLS_FOLDER / skill_version_file(version)
 
 
 def _dump(data: Any) -> bytes:
@@ -81,12 +93,12 @@ class RunFolder:
                 os.close(fd)
 
     def write_skill_version(self, version: int, text: str) -> Path:
-        path = self.path / "skills" / f"skill_v{version:04d}.md"
+        path = skill_version_path(self.path, version)
         atomic_write(path, text.encode("utf-8"))
         return path
 
     def read_skill_version(self, version: int) -> str:
-        return (self.path / "skills" / f"skill_v{version:04d}.md").read_text(encoding="utf-8")
+        return skill_version_path(self.path, version).read_text(encoding="utf-8")
 
     def write_step(self, step: int, record: dict[str, Any], extras: dict[str, Any] | None = None) -> None:
         folder = f"steps/step_{step:04d}"

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from mimo_tui.store import atomic_write
+from mimo_tui.atomic_file import atomic_write
 
 PROCESS_FILE = "process.json"
 

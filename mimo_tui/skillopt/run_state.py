@@ -36,6 +36,8 @@ class RunState:
     rejected: list[dict[str, Any]] = field(default_factory=list)
     accepted: list[dict[str, Any]] = field(default_factory=list)
     history: list[dict[str, Any]] = field(default_factory=list)
+    # accepted steps of several edits whose per-edit credit is still to score (gate_runner.pending_credit)
+    pending_credit: list[dict[str, Any]] = field(default_factory=list)
     spent_calls: int = 0
     spent_usd: float = 0.0
     spent_prompt_tokens: int = 0

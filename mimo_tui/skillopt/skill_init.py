@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from mimo_tui.store import VersionedStore, atomic_write
+from mimo_tui.atomic_file import atomic_write
+from mimo_tui.store import VersionedStore
 from mimo_tui.store.records import USER
 
 

@@ -17,23 +17,23 @@ from mimo_tui.skillopt.config import TrainConfig
 from mimo_tui.skillopt.dataset import Splits, Task
 from mimo_tui.skillopt.edits import Edit, apply_edits, guidance_text, merge_edits, rank_edits, set_guidance
 from mimo_tui.skillopt.events import (
-    BudgetUpdate, CandidateBuilt, EditsRejected, EpochFinished, EpochStarted, ErrorRaised, GateDecided, MergeDone,
+    BudgetUpdate, CandidateBuilt, CreditScored, EditsRejected, EpochFinished, EpochStarted, ErrorRaised, GateDecided, MergeDone,
     ProposalsReceived, RolloutProgress, RunFinished, RunStarted, SelectionDone, SkillAccepted, SlowUpdate,
     StepFinished, StepStarted, TestScored,
 )
 from mimo_tui.skillopt.gate import evaluate_gate
-from mimo_tui.skillopt.gate_runner import edit_credit, paired_gate
+from mimo_tui.skillopt.gate_runner import edit_credit, paired_gate, pending_credit
 from mimo_tui.skillopt.graders import GraderError, grade, judge_messages
 from mimo_tui.skillopt.leaks import LeakGuard
 from mimo_tui.skillopt.prompts import (
     ReplyError, Trajectory, parse_edits, parse_guidance, reflection_messages, rollout_messages, slow_update_messages,
 )
 from mimo_tui.skillopt.metered_calls import MeteredCalls, StopRequested, note_call
-from mimo_tui.skillopt.run_folder import RunFolder
+from mimo_tui.skillopt.run_folder import RunFolder, skill_version_path
 from mimo_tui.skillopt.run_state import RunState, Scores, build_summary, mean_score
 from mimo_tui.skillopt.spend import SpendLedger
 from mimo_tui.skillopt.step_report import no_edit_reason
-from mimo_tui.store import atomic_write
+from mimo_tui.atomic_file import atomic_write
 
 log = logging.getLogger(__name__)
 _stage: contextvars.ContextVar[str] = contextvars.ContextVar("skillopt_stage", default="other")
@@ -169,11 +169,10 @@ class Trainer:
         total = sum(len(ks) for ks in plan.values())
         progress = {"done": 0, "errors": 0}
         every = max(1, total // 20)
-        params = self.config.target_params()
-
         async def one(task: Task, k: int) -> Trajectory | None:
             try:
-                completion = await self._call(self.target, rollout_messages(skill_text, task.input), k, **params)
+                completion = await self._call(self.target, rollout_messages(skill_text, task.input), k,
+                                              **self.config.target_params(k))
 
                 async def judge(rubric: str, task_input: str, output: str) -> str:
                     return await self._judge(rubric, task_input, output, k)
@@ -325,13 +324,13 @@ class Trainer:
                               "incumbent": outcome.incumbent, "candidate": outcome.candidate}
             if decision.action == "accept":
                 new_text, new_val = result.text, cand_val
-                if len(result.applied) > 1:  # before the accept: a stop in here redoes the whole step
-                    clock = time.monotonic()
-                    record["credit"] = await edit_credit(self._score, incumbent, [r.edit for r in result.applied], outcome,
-                                                         self.splits.val)
-                    timings["credit"] = time.monotonic() - clock
-                self._accept(step, result.text, incumbent, mean_score(inc_val) or 0.0, mean_score(cand_val) or 0.0, applied,
-                             record.get("credit"))
+                previous = self.state.incumbent_version
+                self._accept(step, result.text, incumbent, mean_score(inc_val) or 0.0, mean_score(cand_val) or 0.0, applied)
+                if len(result.applied) > 1:
+                    # Credit decides nothing: it is scored once the steps are done, not before the next step.
+                    self.state.pending_credit.append(pending_credit(step, self.state.incumbent_version, previous,
+                                                                    [r.edit for r in result.applied], outcome))
+                    record["credit_pending"] = True
             else:
                 new_text, new_val = incumbent, inc_val
                 entries = [{**a, "delta": decision.delta} for a in applied]
@@ -345,11 +344,10 @@ class Trainer:
         try:
             return self.commit_skill(text, message, previous)
         except SkillChanged as exc:
-            raise RunAborted(f"{exc}; the new version is kept as {self.run_folder.path / 'skills'}/skill_v{version:04d}.md "
+            raise RunAborted(f"{exc}; the new version is kept as {skill_version_path(self.run_folder.path, version)} "
                              "and the run can resume once the file is restored or the edit committed") from exc
 
-    def _accept(self, step: int, text: str, previous: str, before: float, after: float, applied: list[dict[str, Any]],
-                credit: list[dict[str, Any]] | None = None) -> None:
+    def _accept(self, step: int, text: str, previous: str, before: float, after: float, applied: list[dict[str, Any]]) -> None:
         version = self.state.version + 1
         self.run_folder.write_skill_version(version, text)
         commit = self._commit(text, f"skillopt: accept step {step} (val {before:.2f} -> {after:.2f})", previous, version)
@@ -357,7 +355,7 @@ class Trainer:
         self.state.incumbent_version = version
         self.state.versions[str(version)] = {"val": after, "step": step, "kind": "accept"}
         self.state.accepted.append({"step": step, "version": version, "val_before": before, "val_after": after,
-                                    "commit": commit, "edits": applied} | ({"credit": credit} if credit else {}))
+                                    "commit": commit, "edits": applied})
         # It beat the incumbent in a paired test on the same samples: better evidence than a higher score
         # measured on other samples at another time (which may have been a lucky draw).
         self.state.best_val, self.state.best_version = after, version
@@ -542,7 +540,32 @@ class Trainer:
             state.phase = "steps" if state.epoch <= self.config.epochs else "test"
             self.save_state()
         state.phase = "test"
+        await self._settle_credit()
         return await self._test()
+
+    async def _settle_credit(self) -> None:
+        """Score the credit of each accepted step of several edits still pending (in step order), record it in the
+        step record and the accepted entry, and save the state after each, so a stop loses at most one."""
+        state = self.state
+        while state.pending_credit:
+            entry = state.pending_credit[0]
+            step = int(entry["step"])
+            previous = self.run_folder.read_skill_version(int(entry["previous_version"]))
+            credit = await edit_credit(self._score, previous, entry, self.splits.val)
+            for accepted in state.accepted:
+                if accepted["step"] == step:
+                    accepted["credit"] = credit
+            folder = f"steps/step_{step:04d}"
+            try:
+                record = self.run_folder.read_json(f"{folder}/record.json")
+            except (OSError, ValueError):  # the event and the state still carry it
+                record = None
+            if isinstance(record, dict):
+                record.pop("credit_pending", None)
+                self.run_folder.write_json(f"{folder}/record.json", record | {"credit": credit})
+            state.pending_credit.pop(0)
+            self.emit(CreditScored(step, int(entry["version"]), credit))
+            self.save_state()
 
     async def _test(self) -> dict[str, Any]:
         labels = {"baseline": 1, "best": self.state.best_version, "final": self.state.incumbent_version}

@@ -10,7 +10,8 @@ from mimo_tui.store.repo_guard import ensure_own_git_dir
 from mimo_tui.store.repo_lock import LOCK_NAME
 from mimo_tui.store.records import StoreError, Writer
 from mimo_tui.store.secret_guard import stage_all
-from mimo_tui.store.versioned_store import VersionedStore, atomic_write
+from mimo_tui.atomic_file import atomic_write
+from mimo_tui.store.versioned_store import VersionedStore
 
 GITIGNORE = "state.db\nstate.db-*\nindex.db\nindex.db-*\ncache/\n*.tmp\n"
 # Kept out of history through .git/info/exclude (untracked, so no commit or revert can touch them).

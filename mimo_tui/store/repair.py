@@ -20,7 +20,8 @@ from mimo_tui.store.memory_repo import DAMAGED_PREFIX, GITIGNORE, _keep_derived_
 from mimo_tui.store.records import StoreError
 from mimo_tui.store.repo_guard import git_dir_problem, index_problem
 from mimo_tui.store.secret_guard import stage_all
-from mimo_tui.store.versioned_store import VersionedStore, atomic_write
+from mimo_tui.atomic_file import atomic_write
+from mimo_tui.store.versioned_store import VersionedStore
 
 
 @dataclass

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from textual import work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
@@ -22,9 +23,8 @@ from textual.widget import Widget
 from textual.worker import Worker, WorkerState
 
 from mimo_tui.collector import freeze_long_lived_objects, tune_for_interactive_use
-from mimo_tui.project import Project
 from mimo_tui.services import LaunchOptions, Services
-from mimo_tui.store import StoreError
+from mimo_tui.services import StoreError
 from mimo_tui.ui.chat.agent_status import AgentStatus
 from mimo_tui.ui.chat_pane import ChatPane
 from mimo_tui.ui.messages import MemoryChanged, ProjectOpened
@@ -32,9 +32,11 @@ from mimo_tui.ui.pane_bar import PaneBar
 from mimo_tui.ui.side.layout import NARROW_WIDTH, SideLayout
 from mimo_tui.ui.side.side_column import SideColumn
 from mimo_tui.ui.side.work_status import WorkStatus
+from mimo_tui.ui.worker_results import show_worker_failure
 
 if TYPE_CHECKING:
     from mimo_tui.llm.worker_client import ModelWorker
+    from mimo_tui.project import Project
 
 PANES = (("chat", "Chat", "f1"), ("memory", "Memory", "f2"), ("tasks", "Tasks", "f3"), ("trainer", "Trainer", "f4"))
 # The widget each pane gives the keyboard to when it is shown (else its first focusable widget).
@@ -93,7 +95,7 @@ class MimoApp(App[int]):
         tune_for_interactive_use()
         self._register_themes()
         # Opening runs beside the first render (git init + commit on a first run take ~50 ms of subprocesses).
-        self.run_worker(self._open_project, thread=True, exit_on_error=False, name="open-project")
+        self._open_project()
         self.call_after_refresh(self._after_first_frame)
 
     async def _after_first_frame(self) -> None:
@@ -105,17 +107,25 @@ class MimoApp(App[int]):
         await self.query_one("#workbench", Horizontal).mount(side)
         self._update_side()
         # The worker imports litellm on the other core while the user starts typing.
-        self.run_worker(self.model_worker.start, exit_on_error=False, name="model worker")
+        self._start_model_worker()
         # Context assembly counts tokens here: load the tokenizer (~0.4 s) once the frame is out, not on the first send.
-        self.set_timer(TOKENIZER_WARM_DELAY_S, lambda: self.run_worker(_load_tokenizer, thread=True, exit_on_error=False,
-                                                                       name="tokenizer warm-up"))
+        self.set_timer(TOKENIZER_WARM_DELAY_S, self._warm_tokenizer)
         # For bench/startup_frame.py: whether litellm was imported by the first frame.
         report = os.environ.get("MIMO_BENCH_REPORT")
         if report:
             facts = {"litellm_imported": "litellm" in sys.modules, "t": time.time(), "cpu_s": time.process_time()}
             Path(report).write_text(json.dumps(facts))
-            self.run_worker(self._report_end_of_start_up(Path(report + ".end")), exit_on_error=False, name="bench report")
+            self._report_end_of_start_up(Path(report + ".end"))
 
+    @work(exit_on_error=False, name="model worker")
+    async def _start_model_worker(self) -> None:
+        await self.model_worker.start()
+
+    @work(thread=True, exit_on_error=False, name="tokenizer warm-up")
+    def _warm_tokenizer(self) -> None:
+        _load_tokenizer()
+
+    @work(exit_on_error=False, name="bench report")
     async def _report_end_of_start_up(self, path: Path) -> None:
         """For bench/startup_frame.py: whether the UI process imported litellm by the time the worker has."""
         await self.model_worker.wait_ready()
@@ -132,6 +142,7 @@ class MimoApp(App[int]):
         return self.services.project
 
     # -- project --------------------------------------------------------------------------------
+    @work(thread=True, exit_on_error=False, name="open-project")
     def _open_project(self) -> None:
         try:
             project = self.services.open_project()
@@ -143,7 +154,8 @@ class MimoApp(App[int]):
     def on_project_opened(self, message: ProjectOpened) -> None:
         project = message.project
         self.services.use_project(project)
-        for note in project.store.recovery_notes:
+        memory = self.services.memory
+        for note in memory.recovery_notes:
             self.notify(note, title="Recovered", severity="warning", timeout=10)
         for problem in project.config.problems:
             self.notify(f"{problem}. Running on defaults for it.", title="Config", severity="warning", timeout=20)
@@ -157,9 +169,9 @@ class MimoApp(App[int]):
             for side in self.query(SideColumn):
                 side.styles.width = configured.width
             self.call_later(self.action_side_view, configured.view)
-        project.store.subscribe(lambda change: self.post_message(MemoryChanged(change)))
+        memory.subscribe(lambda change: self.post_message(MemoryChanged(change)))
         if self.watch_memory and project.config.get("ui.watch_memory", True):
-            self.run_worker(self._watch_memory, thread=True, exit_on_error=False, name="memory-watcher")
+            self._watch_memory()
         from mimo_tui.llm.models import OFFLINE_PREFIX, ModelSpec
 
         name = self.services.options.model or str(project.config.get("model.default", "offline/agent"))
@@ -169,22 +181,16 @@ class MimoApp(App[int]):
         for pane in self.query(".project-pane"):
             pane.post_message(ProjectOpened(project))
 
+    @work(thread=True, exit_on_error=False, name="memory-watcher")
     def _watch_memory(self) -> None:
-        from mimo_tui.store.watcher import watch_external_edits
-
-        assert self.project is not None
-        watch_external_edits(
-            self.project.store,
-            self._stop_watching,
-            lambda text: self.call_from_thread(self.notify, text, title="Memory", severity="error"),
+        self.services.memory.watch_external_edits(
+            self._stop_watching, lambda text: self.call_from_thread(self.notify, text, title="Memory", severity="error"),
         )
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """Background work never takes the app down: a failure is shown, and the app goes on."""
         if event.state == WorkerState.ERROR:
-            error = event.worker.error
-            self.notify(f"{type(error).__name__}: {error}", title=f"{event.worker.name or 'background work'} failed",
-                        severity="error", timeout=20)
+            show_worker_failure(self, event.worker)
 
     def on_memory_changed(self, message: MemoryChanged) -> None:
         for pane in self.query(".project-pane"):

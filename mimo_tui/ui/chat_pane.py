@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import functools
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -14,7 +12,7 @@ from textual.containers import Vertical
 from textual.widgets import Input, Static
 
 from mimo_tui.agent.modes import next_mode
-from mimo_tui.services import Services
+from mimo_tui.services import Services, StoreError
 from mimo_tui.ui.chat.agent_status import AgentStatus, checkpoint_label
 from mimo_tui.ui.chat.conversation import RESUME_SHOWN_BLOCKS, Conversation
 from mimo_tui.ui.chat.messages import PermissionAnswered, RetryRequested
@@ -23,15 +21,18 @@ from mimo_tui.ui.chat.slash_commands import run_slash_command
 from mimo_tui.ui.chat.stream_renderer import StreamRenderer
 from mimo_tui.ui.chat.user_message import UserMessage
 from mimo_tui.ui.messages import ProjectOpened
+from mimo_tui.ui.worker_results import ShowsWorkerFailures, deliver
 
 if TYPE_CHECKING:
-    from mimo_tui.agent.loop import AgentSession
+    from mimo_tui.agent.loop import AgentSession, Subscriber
+    from mimo_tui.agent.setup import AgentSetupError
+    from mimo_tui.project import Project
     from mimo_tui.llm.worker_client import WorkerGateway
 
 __all__ = ["ChatPane", "RESUME_SHOWN_BLOCKS"]
 
 
-class ChatPane(Vertical):
+class ChatPane(ShowsWorkerFailures, Vertical):
     """Sends the user's requests to the agent and renders its events as they come."""
 
     DEFAULT_CLASSES = "project-pane"
@@ -74,13 +75,13 @@ class ChatPane(Vertical):
 
     # -- opening --------------------------------------------------------------------------------
     async def on_project_opened(self, message: ProjectOpened) -> None:
-        try:
-            # Opening state.db, the history index and the skill files is disk work: off the event loop.
-            problems = await asyncio.to_thread(self.services.open_stores, message.project)
-        except Exception as exc:  # a broken state.db must not take the workbench down
-            self.notify(f"the agent cannot start: {exc}", title="Agent", severity="error", timeout=30)
+        # Opening state.db, the history index and the skill files is disk work: off the event loop.
+        opened = await self._open_stores(message.project).wait()
+        if isinstance(opened, Exception):  # a broken state.db must not take the workbench down
+            self.notify(f"the agent cannot start: {opened}", title="Agent", severity="error", timeout=30)
             self._give_back_queued()
             return
+        problems = opened
         for problem in problems:
             self.notify(problem, title="Agent", severity="warning", timeout=15)
         options = self.services.options
@@ -88,6 +89,23 @@ class ChatPane(Vertical):
         self._warm_up()
         # MCP servers start after a frame is drawn and in the background: the UI never waits for them.
         self.app.call_after_refresh(self._start_mcp_servers)
+
+    @work(thread=True, exit_on_error=False, group="chat-open", name="open the agent's stores")
+    def _open_stores(self, project: Project) -> list[str] | Exception:
+        try:
+            return self.services.open_stores(project)
+        except Exception as exc:  # handed back: the pane says the agent cannot start and gives back queued words
+            return exc
+
+    @work(thread=True, exit_on_error=False, group="chat-open", name="open a session")
+    def _open_session(self, subscriber: Subscriber, model: str | None, mode: str | None,
+                      resume: str | None) -> AgentSession | AgentSetupError:
+        from mimo_tui.agent.setup import AgentSetupError
+
+        try:
+            return self.services.open_session(subscriber, model=model, mode=mode, resume=resume)
+        except AgentSetupError as exc:
+            return exc
 
     def _start_mcp_servers(self) -> None:
         """Start the project's MCP servers once per app; the app stops them when it exits."""
@@ -131,15 +149,17 @@ class ChatPane(Vertical):
             self.agent.cancel()
         subscriber = self.stream.subscriber_for_new_session()
         # In a thread: a new session is a database write, a resumed one reads its whole transcript.
-        opening = functools.partial(services.open_session, subscriber)
-        try:
-            agent = await asyncio.to_thread(opening, model=model, mode=mode, resume=resume)
-        except AgentSetupError as exc:
-            self.notify(str(exc), title="Agent", severity="error", timeout=30)
+        agent = await self._open_session(subscriber, model, mode, resume).wait()
+        if isinstance(agent, AgentSetupError):
+            self.notify(str(agent), title="Agent", severity="error", timeout=30)
             if model is None:
                 self._give_back_queued()
                 return
-            agent = await asyncio.to_thread(opening, resume=resume)
+            agent = await self._open_session(subscriber, None, None, resume).wait()
+            if isinstance(agent, AgentSetupError):
+                self.notify(str(agent), title="Agent", severity="error", timeout=30)
+                self._give_back_queued()
+                return
         self.stream.forget_blocks()
         services.make_current(agent)
         await self.conversation.show_transcript(agent)
@@ -310,20 +330,42 @@ class ChatPane(Vertical):
         self.update_status()
         self.notify(f"model: {spec.label}", timeout=4)
 
+    @work(thread=True, exit_on_error=False, group="chat-task", name="add a task")
+    def add_task(self, title: str) -> None:
+        """`/task TITLE`: a database write and a progress.md commit, in a worker thread."""
+        from mimo_tui.tasks import TaskError
+
+        session_id = self.services.session_id
+        if session_id is None:
+            return
+        try:
+            task = self.services.tasks.create(session_id, title, by="user")
+        except (TaskError, StoreError) as exc:
+            deliver(self, self.notify, str(exc), title="Tasks", severity="error", timeout=15)
+            return
+        deliver(self, self.notify, f"created {task.id}: {task.title}", timeout=4)
+
     async def show_pane(self, pane_id: str) -> None:
         await self.app.run_action(f"show_pane({pane_id!r})")
 
     def open_session_picker(self) -> None:
-        from mimo_tui.ui.chat.session_picker import SessionPicker
+        if self.services.ready:
+            self._load_sessions_for_picker()
 
-        if not self.services.ready:
-            return
+    @work(thread=True, exit_on_error=False, group="chat-sessions", exclusive=True, name="list sessions")
+    def _load_sessions_for_picker(self) -> None:
+        """The stored sessions are a database read: listed in a worker, then the picker opens on the app's thread."""
+        sessions = self.services.sessions.list(100)
+        deliver(self, self._show_session_picker, sessions)
+
+    def _show_session_picker(self, sessions: list[Any]) -> None:
+        from mimo_tui.ui.chat.session_picker import SessionPicker
 
         async def chosen(session_id: str | None) -> None:
             if session_id:
                 await self.start_session(resume=session_id)
 
-        self.app.push_screen(SessionPicker(self.services.sessions.list(100)), chosen)
+        self.app.push_screen(SessionPicker(sessions), chosen)
 
     def refocus_prompt(self) -> None:
         """Give the prompt the focus back, unless the user is working in another pane."""

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
-from mimo_tui.store import CommitInfo
+if TYPE_CHECKING:
+    from mimo_tui.memory.service import CommitInfo
 
 
 class MemoryHistory(OptionList):

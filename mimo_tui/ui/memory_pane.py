@@ -14,18 +14,17 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Static, TextArea, Tree
 
 from mimo_tui.memory.validators import Problem
-from mimo_tui.project import Project
 from mimo_tui.services import Services
-from mimo_tui.store import CommitInfo, ConflictError, FileSnapshot, RevertConflict, StoreError
+from mimo_tui.memory.service import CommitInfo, ConflictError, FileSnapshot, RevertConflict, StoreError
 from mimo_tui.ui.conflict_dialog import ConflictDialog
 from mimo_tui.ui.memory_disk_change import DiskChangeBar
 from mimo_tui.ui.memory_history import MemoryHistory
 from mimo_tui.ui.memory_search import MemorySearch
-from mimo_tui.ui.worker_results import deliver
+from mimo_tui.ui.worker_results import ShowsWorkerFailures, deliver
 from mimo_tui.ui.messages import MemoryChanged, ProjectOpened
 
 
-class MemoryPane(Horizontal):
+class MemoryPane(ShowsWorkerFailures, Horizontal):
     """Browse, edit and version the files of `.mimo/`; every save is a commit."""
 
     DEFAULT_CLASSES = "project-pane"
@@ -40,7 +39,6 @@ class MemoryPane(Horizontal):
     def __init__(self, services: Services, id: str | None = None) -> None:
         super().__init__(id=id)
         self.services = services
-        self.project: Project | None = None
         self.relpath: str | None = None
         self.loaded: FileSnapshot | None = None
         self.diff_text = ""
@@ -80,15 +78,14 @@ class MemoryPane(Horizontal):
 
     # -- loading --------------------------------------------------------------------------------
     def on_project_opened(self, message: ProjectOpened) -> None:
-        self.project = message.project
-        self.query_one(MemorySearch).project = message.project
+        self.query_one(MemorySearch).memory = self.services.memory
         self.refresh_files(select="MEMORY.md")
 
     @work(thread=True, exit_on_error=False, exclusive=True, group="memory-files")
     def refresh_files(self, select: str | None = None) -> None:
-        assert self.project is not None
-        files = self.project.store.list_files()
-        problems = self.project.memory.problems()
+        memory = self.services.memory
+        files = memory.files()
+        problems = memory.problems()
         self._ui(self._show_files, files, problems, select)
 
     def _show_files(self, files: list[str], problems: dict[str, list[Problem]], select: str | None) -> None:
@@ -168,24 +165,22 @@ class MemoryPane(Horizontal):
         self.query_one("#memory-search-input").focus()
 
     def action_context_preview(self) -> None:
-        if self.project is not None:
+        if self.services.project is not None:
             self.build_preview(self.services.session_id)
 
     @work(thread=True, exit_on_error=False, exclusive=True, group="memory-preview")
     def build_preview(self, session_id: str | None) -> None:
         from mimo_tui.ui.context_preview import ContextPreview
 
-        assert self.project is not None
-        block = self.project.memory.preview(session_id or "none")
+        block = self.services.memory.preview(session_id or "none")
         label = f"session {session_id}" if session_id else "no session yet: project and global memory only"
         self._ui(self.app.push_screen, ContextPreview(block, label))
 
     @work(thread=True, exit_on_error=False, exclusive=True, group="memory-open")
     def open_file(self, relpath: str, discard_edits: bool = False) -> None:
-        assert self.project is not None
         try:
-            snapshot = self.project.store.read(relpath)
-            commits = self.project.store.log(relpath, limit=200)
+            snapshot = self.services.memory.read(relpath)
+            commits = self.services.memory.history(relpath, limit=200)
         except StoreError as exc:
             self._ui(self.notify, str(exc), severity="error")
             return
@@ -268,9 +263,8 @@ class MemoryPane(Horizontal):
 
     @work(thread=True, exit_on_error=False, exclusive=True, group="memory-diff")
     def show_diff(self, sha: str) -> None:
-        assert self.project is not None
         try:
-            diff = self.project.store.diff(sha, self.relpath)
+            diff = self.services.memory.diff(sha, self.relpath)
         except StoreError as exc:
             diff = str(exc)
         self._ui(self._render_diff, diff or "(no change to this file)")
@@ -288,9 +282,8 @@ class MemoryPane(Horizontal):
 
     @work(thread=True, exit_on_error=False, exclusive=True, group="memory-write")
     def revert(self, sha: str) -> None:
-        assert self.project is not None
         try:
-            info = self.project.store.revert(sha)
+            info = self.services.memory.revert(sha)
         except RevertConflict as exc:
             self._ui(self.notify, str(exc), title="Revert refused", severity="error", timeout=15)
             return
@@ -308,10 +301,9 @@ class MemoryPane(Horizontal):
 
     @work(thread=True, exit_on_error=False, exclusive=True, group="memory-write")
     def save(self, relpath: str, text: str, base_digest: str | None) -> None:
-        assert self.project is not None
         self._saved_text = text
         try:
-            info = self.project.store.write(relpath, text, message=f"memory: user edited {relpath}", base_digest=base_digest)
+            info = self.services.memory.save(relpath, text, base_digest)
         except ConflictError as exc:
             self._ui(self._ask_conflict, exc.current)
             return

@@ -12,13 +12,13 @@ from textual.widgets.option_list import Option
 
 from mimo_tui.memory.finder import FinderEntry
 from mimo_tui.memory.index import MemoryHit
-from mimo_tui.project import Project
-from mimo_tui.ui.worker_results import deliver
+from mimo_tui.memory.service import MemoryService
+from mimo_tui.ui.worker_results import ShowsWorkerFailures, deliver
 
 SEARCH_DELAY = 0.15
 
 
-class MemorySearch(Vertical):
+class MemorySearch(ShowsWorkerFailures, Vertical):
     """Type to search memory; Enter or a click on a result jumps to its line."""
 
     class Jump(Message):
@@ -37,7 +37,7 @@ class MemorySearch(Vertical):
 
     def __init__(self, id: str | None = None) -> None:
         super().__init__(id=id)
-        self.project: Project | None = None
+        self.memory: MemoryService | None = None
         self.targets: dict[str, tuple[str, str, int]] = {}
 
     def compose(self) -> ComposeResult:
@@ -47,19 +47,19 @@ class MemorySearch(Vertical):
         yield results
 
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
-        if event.widget.id == "memory-search-input" and self.project is not None:
+        if event.widget.id == "memory-search-input" and self.memory is not None:
             self._catch_up()
 
     @work(thread=True, exit_on_error=False, exclusive=True, group="memory-catch-up")
     def _catch_up(self) -> None:
-        assert self.project is not None
-        self.project.memory.catch_up()
+        assert self.memory is not None
+        self.memory.catch_up()
 
     @on(Input.Changed, "#memory-search-input")
     def _query_changed(self, event: Input.Changed) -> None:
         query = event.value.strip()
         results = self.query_one("#memory-results", OptionList)
-        if not query or self.project is None:
+        if not query or self.memory is None:
             results.display = False
             self.post_message(self.ResultsShown(False))
             return
@@ -71,8 +71,8 @@ class MemorySearch(Vertical):
 
     @work(thread=True, exit_on_error=False, exclusive=True, group="memory-search")
     def search(self, query: str) -> list:
-        assert self.project is not None
-        memory = self.project.memory
+        memory = self.memory
+        assert memory is not None
         deliver(self, self._show, query, *memory.search_as_typed(query, names=5, hits=30))
 
     def _show(self, query: str, names: list[FinderEntry], hits: list[MemoryHit]) -> None:

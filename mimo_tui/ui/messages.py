@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.message import Message
 
-from mimo_tui.project import Project
-from mimo_tui.store import FileChanged
+if TYPE_CHECKING:
+    from mimo_tui.memory.service import FileChanged
+    from mimo_tui.project import Project
 
 
 class ProjectOpened(Message, bubble=False):

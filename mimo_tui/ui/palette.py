@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING
+from typing import Any
 
 from textual.app import SystemCommand
 from textual.binding import Binding
 
-if TYPE_CHECKING:
-    from mimo_tui.ui.app import MimoApp
+# The app is passed in, not imported: this module is imported by it.
+MimoApp = Any
 
 PANE_TITLES = {"chat": "Chat", "memory": "Memory", "tasks": "Tasks", "trainer": "Trainer"}
 

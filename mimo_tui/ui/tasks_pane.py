@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -12,19 +12,20 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Input, Markdown, Static
 
-from mimo_tui.services import Services
-from mimo_tui.store import StoreError
+from textual import work
+
+from mimo_tui.services import Services, StoreError
 from mimo_tui.tasks import TaskError
 from mimo_tui.ui.chat.messages import SessionSwitched
 from mimo_tui.ui.tasks.task_tree import TaskTree
-from mimo_tui.ui.worker_results import deliver
+from mimo_tui.ui.worker_results import ShowsWorkerFailures, deliver
 
 
 class TasksChanged(Message, bubble=False):
     """The task store changed (the agent's task tool or this pane)."""
 
 
-class TasksPane(Vertical):
+class TasksPane(ShowsWorkerFailures, Vertical):
     """The session's task tree; add, rename, start, finish, block, unblock and abandon from the keyboard."""
 
     DEFAULT_CLASSES = "project-pane"
@@ -58,7 +59,10 @@ class TasksPane(Vertical):
         self._select_next: str | None = None
         self._titles: dict[str, str] = {}
         self._loads = 0  # reads of the task list started; only the latest one is shown
-        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tasks-pane")
+        # Writes run in worker threads in the order their keys were pressed ("u" then "d"): each takes a ticket.
+        self._turns = threading.Condition()
+        self._next_ticket = 0
+        self._serving = 0
 
     def compose(self) -> ComposeResult:
         yield Static("Tasks", id="tasks-title")
@@ -79,7 +83,6 @@ class TasksPane(Vertical):
             self._unfollow()
         if self._unsubscribe is not None:
             self._unsubscribe()
-        self._writer.shutdown(wait=False)
 
     def on_session_switched(self, message: SessionSwitched) -> None:
         self._follow(message.session_id)
@@ -100,9 +103,10 @@ class TasksPane(Vertical):
         services, session_id = self.services, self.session_id
         self._loads += 1
         load = self._loads
-        self.run_worker(lambda: self._load_tasks(load, services, session_id), thread=True, exit_on_error=False)
+        self._load_tasks(load, services, session_id)
 
-    def _load_tasks(self, load: int, services: Any, session_id: str) -> None:
+    @work(thread=True, group="tasks-load", exit_on_error=False, name="task list")
+    def _load_tasks(self, load: int, services: Services, session_id: str) -> None:
         tasks = services.tasks.list(session_id)
         deliver(self, self._show_tasks, load, tasks)
 
@@ -132,13 +136,13 @@ class TasksPane(Vertical):
             self.query_one("#task-progress", Markdown).update("Select a task to see its `progress.md`.")
             return
         services, session_id = self.services, self.session_id
-        self.run_worker(lambda: self._load_progress(services, session_id, task_id), thread=True,
-                        group="tasks-progress", exclusive=True, exit_on_error=False)
+        self._load_progress(services, session_id, task_id)
 
-    def _load_progress(self, services: Any, session_id: str, task_id: str) -> None:
-        relpath = services.tasks.progress_relpath(session_id, task_id)
-        snapshot = services.project.store.read(relpath)
-        text = snapshot.text if snapshot.text is not None else f"_.mimo/{relpath} does not exist_"
+    @work(thread=True, group="tasks-progress", exclusive=True, exit_on_error=False, name="task progress")
+    def _load_progress(self, services: Services, session_id: str, task_id: str) -> None:
+        text = services.task_progress(session_id, task_id)
+        if text is None:
+            text = f"_.mimo/{services.tasks.progress_relpath(session_id, task_id)} does not exist_"
         deliver(self, self._show_progress_text, task_id, text)
 
     def _show_progress_text(self, task_id: str, text: str) -> None:
@@ -201,24 +205,31 @@ class TasksPane(Vertical):
         self._change(operation, self.services.tasks, self.session_id, task_id, text)
 
     def _change(self, operation: str, store: Any, session_id: str, task_id: str | None, text: str) -> None:
-        """Run one task-store operation in a thread (each is a database write and a progress.md commit)."""
+        """Run one task-store operation in a worker thread (each is a database write and a progress.md commit)."""
+        ticket = self._next_ticket
+        self._next_ticket += 1
+        self._write(ticket, operation, store, session_id, task_id, text)
 
-        def work() -> None:
-            try:
-                if operation == "add":
-                    created = store.create(session_id, text, task_id, by="user")
-                    deliver(self, self._select_after_refresh, created.id)
-                elif operation in ("block", "rename"):
-                    getattr(store, operation)(session_id, task_id, text)
-                else:
-                    getattr(store, operation)(session_id, task_id)
-            except TaskError as exc:
-                deliver(self, self.notify, str(exc), severity="warning", timeout=6)
-            except StoreError as exc:
-                deliver(self, self.notify, str(exc), title="Tasks", severity="error", timeout=15)
-
-        # One thread, so keys pressed in a row ("u" then "d") apply in that order.
-        self._writer.submit(work)
+    @work(thread=True, group="tasks-write", exit_on_error=False, name="task change")
+    def _write(self, ticket: int, operation: str, store: Any, session_id: str, task_id: str | None, text: str) -> None:
+        with self._turns:
+            self._turns.wait_for(lambda: self._serving == ticket)
+        try:
+            if operation == "add":
+                created = store.create(session_id, text, task_id, by="user")
+                deliver(self, self._select_after_refresh, created.id)
+            elif operation in ("block", "rename"):
+                getattr(store, operation)(session_id, task_id, text)
+            else:
+                getattr(store, operation)(session_id, task_id)
+        except TaskError as exc:
+            deliver(self, self.notify, str(exc), severity="warning", timeout=6)
+        except StoreError as exc:
+            deliver(self, self.notify, str(exc), title="Tasks", severity="error", timeout=15)
+        finally:
+            with self._turns:
+                self._serving += 1
+                self._turns.notify_all()
 
     def _select_after_refresh(self, task_id: str) -> None:
         self._select_next = task_id

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import difflib
-import json
 import time
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import on, work
@@ -17,31 +15,28 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import OptionList, Static
 from textual.worker import get_current_worker
 
-from mimo_tui.project import Project
 from mimo_tui.services import Services
-from mimo_tui.skillopt import list_runs
+from mimo_tui.skillopt.run_reader import TailBatch, find_new_run, known_runs
 from mimo_tui.skillopt.catalogue import SkillEntry, find_skills
-from mimo_tui.skillopt.run_process import process_state
 from mimo_tui.ui.messages import ProjectOpened
-from mimo_tui.ui.trainer.event_tail import EventTail, TailBatch
 from mimo_tui.ui.trainer.run_dashboard import RunDashboard
 from mimo_tui.ui.trainer.run_list import RunList, RunRow
 from mimo_tui.ui.trainer.run_view import RunView
 from mimo_tui.ui.trainer.skill_catalogue import SkillCatalogue
 from mimo_tui.skillopt.training_process import TrainingProcess
-from mimo_tui.ui.worker_results import deliver
+from mimo_tui.ui.worker_results import ShowsWorkerFailures, deliver
+
+if TYPE_CHECKING:
+    from mimo_tui.project import Project
 
 TAIL_INTERVAL_S = 0.3
 REDRAW_INTERVAL_S = 0.25
 RUNS_INTERVAL_S = 2.0
 CATALOGUE_INTERVAL_S = 0.8
-# A run without summary.json whose event log has been quiet this long is taken as crashed or killed.
-STALE_S = 120.0
-PROCESS_GONE_NOTE = "process gone: the trainer was killed or crashed before it finished; r resumes"
 EMPTY_TEXT = "No training runs yet: `mimo skill train <skill>`"
 
 
-class TrainerPane(Horizontal):
+class TrainerPane(ShowsWorkerFailures, Horizontal):
     """Training runs: epochs, steps, scores and edits, live while a run writes its events."""
 
     DEFAULT_CLASSES = "project-pane"
@@ -54,7 +49,6 @@ class TrainerPane(Horizontal):
     def __init__(self, services: Services, id: str | None = None) -> None:
         super().__init__(id=id)
         self.services = services
-        self.project: Project | None = None
         self.rows: list[RunRow] = []
         self.entries: list[SkillEntry] = []
         self.processes: list[TrainingProcess] = []
@@ -87,13 +81,15 @@ class TrainerPane(Horizontal):
         deliver(self, callback, *args, **kwargs)
 
     @property
+    def project(self) -> Project | None:
+        return self.services.project
+
+    @property
     def runs_dir(self) -> Path:
-        assert self.project is not None
-        return self.project.workspace.runs_dir
+        return self.services.runs_dir
 
     # -- runs and skills ------------------------------------------------------------------------
     def on_project_opened(self, message: ProjectOpened) -> None:
-        self.project = message.project
         self.load_catalogue()
         self.refresh_runs()
 
@@ -117,8 +113,7 @@ class TrainerPane(Horizontal):
     @work(thread=True, exit_on_error=False, exclusive=True, group="trainer-runs")
     def refresh_runs(self) -> None:
         live = {p.run_id for p in self.processes if p.run_id and p.alive}
-        rows = [_row(info, live) for info in list_runs(self.runs_dir)]
-        self._ui(self._show_runs, rows)
+        self._ui(self._show_runs, self.services.run_statuses(live))
 
     def _show_runs(self, rows: list[RunRow]) -> None:
         known = {r.run_id for r in self.rows}
@@ -174,55 +169,12 @@ class TrainerPane(Horizontal):
     def tail_run(self, run_id: str) -> None:
         """Read the run's new events every ~0.3 s and hand them to the UI in batches."""
         worker = get_current_worker()
-        run_dir = self.runs_dir / run_id
-        tail = EventTail(run_dir / "events.jsonl")
-        best_version, diffed_version = 1, 0
-        finished, summary_mtime, missing_reported = False, 0.0, False
-        first = True
+        follower = self.services.follow_run(run_id)
         while not worker.is_cancelled:
-            batch = tail.read()
-            if batch.reset:
-                best_version, diffed_version, finished, summary_mtime, missing_reported = 1, 0, False, 0.0, False
-            for _line, event in batch.events:
-                kind = event.get("type")
-                if kind == "run_started":
-                    finished = False
-                elif kind == "run_finished":
-                    finished = True
-                elif kind == "skill_accepted" and isinstance(event.get("version"), int):
-                    best_version = event["version"]
-            summary, summary_mtime, best_version, missing = self._read_summary(run_dir, finished, summary_mtime, best_version)
-            if missing and not missing_reported:
-                missing_reported = True
-                batch.problems.append(missing)
-            diff = None
-            if best_version != diffed_version:
-                diff = _skill_diff(run_dir, best_version)
-                diffed_version = best_version
-            if first or batch.events or batch.problems or batch.reset or summary is not None or diff is not None:
-                self._ui(self._apply_batch, run_id, batch, summary, diff)
-            first = False
+            update = follower.poll()
+            if update is not None:
+                self._ui(self._apply_batch, run_id, update.batch, update.summary, update.diff)
             time.sleep(TAIL_INTERVAL_S)
-
-    @staticmethod
-    def _read_summary(run_dir: Path, finished: bool, seen_mtime: float, best_version: int) -> tuple[dict[str, Any] | None, float, int, str | None]:
-        """summary.json when it is new since the last read and the run's last segment has finished."""
-        path = run_dir / "summary.json"
-        try:
-            mtime = path.stat().st_mtime
-        except OSError:
-            return None, seen_mtime, best_version, (
-                "summary.json is missing although the run finished: figures below come from events.jsonl" if finished else None)
-        if mtime == seen_mtime or not finished:
-            return None, seen_mtime, best_version, None
-        try:
-            summary = json.loads(path.read_text(encoding="utf-8"))
-            if not isinstance(summary, dict):
-                raise ValueError("not an object")
-        except (OSError, ValueError) as exc:
-            return None, mtime, best_version, f"summary.json cannot be read ({exc}): figures below come from events.jsonl"
-        best = ((summary.get("val") or {}).get("best") or {}).get("version")
-        return summary, mtime, best if isinstance(best, int) else best_version, None
 
     def _apply_batch(self, run_id: str, batch: TailBatch, summary: dict[str, Any] | None, diff: str | None) -> None:
         if self.view is None or self.view.run_id != run_id:
@@ -230,8 +182,8 @@ class TrainerPane(Horizontal):
         if batch.reset:
             self.view = RunView(run_id)
         view = self.view
-        for line_no, event in batch.events:
-            view.apply(line_no, event)
+        for item in batch.events:
+            view.apply(item.line, item.record)
         view.problems.extend(batch.problems)
         if summary is not None:
             view.use_summary(summary)
@@ -309,7 +261,7 @@ class TrainerPane(Horizontal):
     @work(thread=True, exit_on_error=False, group="trainer-launch")
     def _launch(self, args: list[str], skill: str, resume: str | None) -> None:
         assert self.project is not None
-        known = frozenset(p.name for p in self.runs_dir.iterdir()) if self.runs_dir.is_dir() else frozenset()
+        known = known_runs(self.runs_dir)
         try:
             process = TrainingProcess.start(self.project.root, args, skill, self.project.workspace.cache_dir / "trainer-logs",
                                             known, run_id=resume)
@@ -343,18 +295,7 @@ class TrainerPane(Horizontal):
         self._ui(self._process_ended, process, code)
 
     def _new_run_of(self, process: TrainingProcess) -> str | None:
-        if not self.runs_dir.is_dir():
-            return None
-        for folder in sorted(self.runs_dir.iterdir()):
-            if folder.name in process.known_runs or not (folder / "config.json").exists():
-                continue
-            try:
-                config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
-            except (OSError, ValueError):
-                continue
-            if config.get("skill") == process.skill:
-                return folder.name
-        return None
+        return find_new_run(self.runs_dir, process.known_runs, process.skill)
 
     def _found_run(self, process: TrainingProcess, run_id: str) -> None:
         if process.run_id is None:
@@ -417,62 +358,3 @@ class TrainerPane(Horizontal):
         yield SystemCommand("Trainer: stop selected run", "Stop the highlighted run cleanly (resumable)", self.action_stop)
         yield SystemCommand("Trainer: resume selected run", "Continue a stopped run (`mimo skill train --resume`)", self.action_resume)
 
-
-def _row(info: Any, live: set[str]) -> RunRow:
-    """A listed run with its status: a run_finished last event means the last segment ended."""
-    events = info.path / "events.jsonl"
-    events_mtime = _mtime(events)
-    last = _last_event(events)
-    status, note = info.status, ""
-    if info.run_id in live:
-        status = "running"
-    elif last.get("type") == "run_finished":
-        status = "finished" if last.get("stop_reason") == "finished" else "stopped"
-    elif (process := process_state(info.path)) is not None:
-        status, note = ("running", "") if process == "alive" else ("stopped", PROCESS_GONE_NOTE)
-    elif events_mtime is not None and time.time() - events_mtime < STALE_S:
-        status = "running"
-    else:
-        status = "stopped"
-        note = "the event log ends without run_finished: the process ended early (crashed or killed?); r resumes"
-    return RunRow(info.run_id, info.skill, status, info.best_val, info.final_test, note)
-
-
-def _last_event(path: Path) -> dict[str, Any]:
-    """The last complete line of an event log, parsed; {} when there is none or it is not JSON."""
-    try:
-        with open(path, "rb") as handle:
-            handle.seek(0, 2)
-            size = handle.tell()
-            handle.seek(max(0, size - 65536))
-            tail = handle.read()
-    except OSError:
-        return {}
-    lines = tail.rstrip(b"\n").rsplit(b"\n", 1)
-    try:
-        event = json.loads(lines[-1].decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        return {}
-    return event if isinstance(event, dict) else {}
-
-
-def _mtime(path: Path) -> float | None:
-    try:
-        return path.stat().st_mtime
-    except OSError:
-        return None
-
-
-def _skill_diff(run_dir: Path, best_version: int) -> str:
-    """Unified diff of skills/skill_v0001.md against the best version's file."""
-    if best_version <= 1:
-        return ""
-    folder = run_dir / "skills"
-    try:
-        start = (folder / "skill_v0001.md").read_text(encoding="utf-8")
-        best = (folder / f"skill_v{best_version:04d}.md").read_text(encoding="utf-8")
-    except OSError as exc:
-        return f"(cannot read the skill versions: {exc})"
-    lines = difflib.unified_diff(start.splitlines(keepends=True), best.splitlines(keepends=True),
-                                 "v0001 (start)", f"v{best_version:04d} (best)")
-    return "".join(lines) or "(no difference)"

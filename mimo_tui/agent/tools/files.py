@@ -14,7 +14,8 @@ from mimo_tui.agent.paths import memory_relpath
 from mimo_tui.agent.tools.arguments import ToolInputError, int_arg, schema, text_arg
 from mimo_tui.agent.tools.base import BlockingTool, ToolContext, ToolResult, ToolSpec
 from mimo_tui.secrets import holds_masked_value
-from mimo_tui.store import Writer, atomic_write
+from mimo_tui.atomic_file import atomic_write
+from mimo_tui.store import Writer
 
 MAX_READ_CHARS = 60_000
 MAX_LIST_ENTRIES = 500

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -10,9 +9,9 @@ from typing import TYPE_CHECKING
 from mimo_tui.agent.modes import MODES, next_mode
 
 if TYPE_CHECKING:
-    from mimo_tui.ui.chat_pane import ChatPane
+    from mimo_tui.ui.chat.chat_view import ChatView
 
-Handler = Callable[["ChatPane", str], Awaitable[None]]
+Handler = Callable[["ChatView", str], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -24,7 +23,7 @@ class SlashCommand:
     run: Handler
 
 
-async def _help(pane: ChatPane, argument: str) -> None:
+async def _help(pane: ChatView, argument: str) -> None:
     from mimo_tui.ui.chat.assistant_message import AssistantMessage
 
     lines = "\n".join(f"- `{command.name}` — {command.help}" for command in COMMANDS)
@@ -34,7 +33,7 @@ async def _help(pane: ChatPane, argument: str) -> None:
     await pane.conversation.mount(AssistantMessage(f"**Commands**\n\n{lines}\n\n{keys}"))
 
 
-async def _mode(pane: ChatPane, argument: str) -> None:
+async def _mode(pane: ChatView, argument: str) -> None:
     agent = pane.agent
     if agent is None:
         return
@@ -45,39 +44,38 @@ async def _mode(pane: ChatPane, argument: str) -> None:
         agent.set_mode(mode)
 
 
-async def _model(pane: ChatPane, argument: str) -> None:
+async def _model(pane: ChatView, argument: str) -> None:
     if not argument:
         pane.notify(f"model: {pane.agent.spec.label if pane.agent else '?'}; /model NAME switches", timeout=6)
     else:
         await pane.switch_model(argument)
 
 
-async def _new(pane: ChatPane, argument: str) -> None:
+async def _new(pane: ChatView, argument: str) -> None:
     await pane.start_session(model=pane.services.options.model)
 
 
-async def _sessions(pane: ChatPane, argument: str) -> None:
+async def _sessions(pane: ChatView, argument: str) -> None:
     pane.open_session_picker()
 
 
-async def _memory(pane: ChatPane, argument: str) -> None:
+async def _memory(pane: ChatView, argument: str) -> None:
     await pane.show_pane("memory")
 
 
-async def _task(pane: ChatPane, argument: str) -> None:
+async def _task(pane: ChatView, argument: str) -> None:
     services = pane.services
     if argument and services.ready and services.session_id is not None:
-        task = await asyncio.to_thread(services.tasks.create, services.session_id, argument, by="user")
-        pane.notify(f"created {task.id}: {task.title}", timeout=4)
+        pane.add_task(argument)
     else:
         await pane.show_pane("tasks")
 
 
-async def _mcp(pane: ChatPane, argument: str) -> None:
+async def _mcp(pane: ChatView, argument: str) -> None:
     await pane.run_mcp_command(argument)
 
 
-async def _checkpoint(pane: ChatPane, argument: str) -> None:
+async def _checkpoint(pane: ChatView, argument: str) -> None:
     keeper = pane.agent.keeper if pane.agent is not None else None
     if keeper is None:
         pane.notify("no checkpoint writer here: the offline demo model keeps no context to checkpoint", timeout=6)
@@ -87,7 +85,7 @@ async def _checkpoint(pane: ChatPane, argument: str) -> None:
     pane.update_status()
 
 
-async def _compact(pane: ChatPane, argument: str) -> None:
+async def _compact(pane: ChatView, argument: str) -> None:
     keeper = pane.agent.keeper if pane.agent is not None else None
     if keeper is None:
         pane.notify("nothing to compact: the offline demo model keeps no context window", timeout=6)
@@ -122,7 +120,7 @@ def command_names() -> list[str]:
     return [command.name for command in COMMANDS]
 
 
-async def run_slash_command(pane: ChatPane, text: str) -> None:
+async def run_slash_command(pane: ChatView, text: str) -> None:
     """Run `/name argument` typed into the chat's prompt."""
     name, _, argument = text.partition(" ")
     command = find_command(name)

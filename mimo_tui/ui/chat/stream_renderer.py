@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from mimo_tui.ui.chat.assistant_message import AssistantMessage
     from mimo_tui.ui.chat.permission_prompt import PermissionPrompt
     from mimo_tui.ui.chat.tool_call_block import ToolCallBlock
-    from mimo_tui.ui.chat_pane import ChatPane
+    from mimo_tui.ui.chat.chat_view import ChatView
 
 # Streamed tokens are gathered this long and written to the markdown in one piece; when writing
 # falls behind, the wait grows (up to MAX_COALESCE_S) so each write carries more text.
@@ -33,7 +33,7 @@ BACKLOG_GAP_S = 0.004
 class StreamRenderer:
     """Queues the agent's events as they come and draws them in order, a frame's worth of text at a time."""
 
-    def __init__(self, pane: ChatPane) -> None:
+    def __init__(self, pane: ChatView) -> None:
         self.pane = pane
         self.pending: list[ev.AgentEvent] = []
         self._session_token: object | None = None

@@ -12,13 +12,13 @@ from textual.widgets import Tree
 
 from mimo_tui.ui.memory_search import MemorySearch
 from mimo_tui.ui.messages import MemoryChanged, ProjectOpened
-from mimo_tui.ui.worker_results import deliver
+from mimo_tui.ui.worker_results import ShowsWorkerFailures, deliver
 
 if TYPE_CHECKING:
     from mimo_tui.services import Services
 
 
-class SideMemory(Vertical):
+class SideMemory(ShowsWorkerFailures, Vertical):
     """A file tree and a search box over memory, sized for the side column."""
 
     DEFAULT_CLASSES = "project-pane"
@@ -50,7 +50,7 @@ class SideMemory(Vertical):
 
     @work(thread=True, exit_on_error=False, exclusive=True, group="side-memory-files")
     def reload(self) -> None:
-        deliver(self, self._show, self.project.store.list_files())
+        deliver(self, self._show, self.services.memory.files())
 
     def _show(self, files: list[str]) -> None:
         self.files = files

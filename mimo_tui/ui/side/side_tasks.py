@@ -14,7 +14,7 @@ from textual.message import Message
 from textual.widgets import Static
 
 from mimo_tui.ui.chat.messages import SessionSwitched
-from mimo_tui.ui.worker_results import deliver
+from mimo_tui.ui.worker_results import ShowsWorkerFailures, deliver
 
 if TYPE_CHECKING:
     from mimo_tui.services import Services
@@ -26,7 +26,7 @@ class SideTasksChanged(Message, bubble=False):
     """The task store changed."""
 
 
-class SideTasks(VerticalScroll):
+class SideTasks(ShowsWorkerFailures, VerticalScroll):
     """Read-only list of the chat session's tasks; a click opens the tasks pane."""
 
     DEFAULT_CLASSES = "project-pane"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
@@ -13,7 +12,7 @@ from textual.widgets import Static
 
 from mimo_tui.ui.messages import ProjectOpened
 from mimo_tui.ui.trainer.numbers import pct
-from mimo_tui.ui.worker_results import deliver
+from mimo_tui.ui.worker_results import ShowsWorkerFailures, deliver
 
 if TYPE_CHECKING:
     from mimo_tui.services import Services
@@ -22,7 +21,7 @@ REFRESH_S = 1.0
 STATUS_STYLE = {"running": "bold yellow", "finished": "green", "stopped": "red"}
 
 
-class SideTrainer(VerticalScroll):
+class SideTrainer(ShowsWorkerFailures, VerticalScroll):
     """A summary of the latest training run; a click opens the trainer pane."""
 
     DEFAULT_CLASSES = "project-pane"
@@ -47,9 +46,8 @@ class SideTrainer(VerticalScroll):
     @work(thread=True, exit_on_error=False, exclusive=True, group="side-trainer")
     def reload(self) -> None:
         from mimo_tui.skillopt.catalogue import find_skills
-        from mimo_tui.skillopt.run_folder import list_runs
 
-        runs = list_runs(self.project.workspace.runs_dir)
+        runs = self.services.run_statuses(set())
         skills = [entry.name for entry in find_skills(self.project.root, self.project.workspace.mimo_dir) if entry.eval_dir]
         deliver(self, self._show, runs[:3], skills)
 
@@ -58,13 +56,14 @@ class SideTrainer(VerticalScroll):
         for n, run in enumerate(runs):
             text.append(run.skill, style="bold" if n == 0 else "")
             text.append(" · ")
-            text.append(run.status, style=STATUS_STYLE.get(run.status, ""))
+            text.append(run.status + (" (process gone)" if run.note.startswith("process gone") else ""),
+                        style=STATUS_STYLE.get(run.status, ""))
             text.append(f"\n  {run.run_id}", style="dim")
-            text.append(f"\n  step {run.steps} · accepted {run.accepted} · best val {pct(run.best_val)}")
+            text.append(f"\n  best val {pct(run.best_val)}")
             if run.final_test is not None:
                 text.append(f" · test {pct(run.final_test)}")
-            if run.started:
-                text.append(f"\n  started {time.strftime('%H:%M', time.localtime(run.started))}", style="dim")
+            if run.note:
+                text.append(f"\n  {run.note}", style="yellow")
             text.append("\n\n")
         if not runs:
             text.append("No training runs yet.\n\n", style="dim")

@@ -8,7 +8,7 @@ from rich.text import Text
 from textual import work
 from textual.widgets import Static
 
-from mimo_tui.ui.worker_results import deliver
+from mimo_tui.ui.worker_results import ShowsWorkerFailures, deliver
 
 if TYPE_CHECKING:
     from mimo_tui.services import Services
@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 REFRESH_S = 1.0
 
 
-class WorkStatus(Static):
+class WorkStatus(ShowsWorkerFailures, Static):
     """`task T2 ◐ write the docs · training date-normalizer (running, step 3)`; hidden when there is neither."""
 
     DEFAULT_CSS = """
@@ -36,13 +36,11 @@ class WorkStatus(Static):
 
     @work(thread=True, exit_on_error=False, exclusive=True, group="work-status")
     def _load(self, project: Any, session_id: str | None) -> None:
-        from mimo_tui.skillopt.run_folder import list_runs
-
         task = None
         if session_id is not None:
             tasks = self.services.tasks.list(session_id)
             task = next((t for t in tasks if t.focus), None) or next((t for t in tasks if t.status == "in_progress"), None)
-        running = [run for run in list_runs(project.workspace.runs_dir)[:5] if run.status == "running"]
+        running = [run for run in self.services.run_statuses(set())[:5] if run.status == "running"]
         deliver(self, self._show, task, running)
 
     def _show(self, task: Any, running: list[Any]) -> None:
@@ -56,6 +54,6 @@ class WorkStatus(Static):
                 text.append("  ·  ")
             text.append("training ", style="dim")
             text.append(run.skill, style="bold")
-            text.append(f" (running, step {run.steps}, F4)")
+            text.append(" (running, F4)")
         self.display = bool(text)
         self.update(text)

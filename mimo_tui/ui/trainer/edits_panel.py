@@ -1,4 +1,5 @@
-"""The latest accepted and the latest rejected edits, with their score change."""
+"""The latest accepted and the latest rejected edits, with their score change, and why the latest step without an
+edit made none."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from mimo_tui.ui.trainer.numbers import pct
-from mimo_tui.ui.trainer.run_view import EditsSeen
+from mimo_tui.ui.trainer.run_view import EditsSeen, StepRow
 
 MAX_EDITS = 4
 MAX_CHARS = 110
@@ -17,7 +18,7 @@ MAX_CHARS = 110
 class EditsPanel(Static):
     """What the optimizer changed last, and what the gate turned down."""
 
-    def show(self, accepted: EditsSeen | None, rejected: EditsSeen | None) -> None:
+    def show(self, accepted: EditsSeen | None, rejected: EditsSeen | None, no_edit: StepRow | None = None) -> None:
         text = Text()
         if accepted is None:
             text.append("Latest accepted: none yet", style="bold")
@@ -36,6 +37,9 @@ class EditsPanel(Static):
             if delta is not None:
                 text.append(f"  Δ val {100 * delta:+.1f} points")
             _edits(text, rejected.edits, "−", "red")
+        if no_edit is not None and no_edit.reason:
+            text.append(f"\nLatest step without an edit: step {no_edit.step}", style="bold")
+            text.append(f"\n   {no_edit.reason}", style="dim")
         self.update(text)
 
 

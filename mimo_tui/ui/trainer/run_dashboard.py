@@ -39,6 +39,6 @@ class RunDashboard(VerticalScroll):
         self.query_one(HeldOutReport).show(view.test)
         self.query_one(SpendPanel).show(view.budget)
         self.query_one(StepTable).show([view.steps[n] for n in sorted(view.steps)])
-        self.query_one(EditsPanel).show(view.last_accepted, view.last_rejected)
+        self.query_one(EditsPanel).show(view.last_accepted, view.last_rejected, view.last_no_edit)
         self.query_one(SkillDiff).show(view.diff, view.best_version)
         self.refresh(layout=True)

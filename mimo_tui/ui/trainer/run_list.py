@@ -2,27 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from rich.text import Text
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
+from mimo_tui.skillopt.run_reader import RunStatus
 from mimo_tui.ui.trainer.numbers import pct
 
 STATUS_STYLE = {"running": "bold yellow", "finished": "green", "stopped": "red"}
 
 
-@dataclass(frozen=True)
-class RunRow:
-    """One run as listed."""
-
-    run_id: str
-    skill: str
-    status: str
-    best_val: float | None
-    final_test: float | None
-    note: str = ""
+# A listed run is the reader's RunStatus: running, finished or stopped, with a note when that is a guess.
+RunRow = RunStatus
 
 
 class RunList(OptionList):

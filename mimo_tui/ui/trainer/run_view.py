@@ -21,7 +21,26 @@ class StepRow:
     skipped: int
     refused: int
     seconds: float | None
-    reason: str = ""
+    reason: str = ""  # the gate's reason, or why the step made no edit
+
+    @property
+    def label(self) -> str:
+        """The action as the step table shows it: a step without an edit says why in a few words."""
+        return no_edit_kind(self.reason) if self.action == "no_edits" and self.reason else self.action
+
+
+def no_edit_kind(reason: str) -> str:
+    """A word or two (as narrow as the other actions, so the step table fits its pane) for one of
+    skillopt/step_report.no_edit_reason's sentences; the full sentence is shown under the edits."""
+    if reason.startswith("nothing to fix"):
+        return "all pass"
+    if reason.startswith("nothing proposed"):
+        return "no ideas"
+    if reason.startswith("all "):
+        return "refused" if "refused" in reason else "dropped"
+    if reason.startswith("no training rollout"):
+        return "errored"
+    return "no_edits"
 
 
 @dataclass
@@ -56,8 +75,11 @@ class RunView:
     baseline_val: float | None = None
     steps: dict[int, StepRow] = field(default_factory=dict)
     applied_by_step: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    # per accepted step of several edits: each edit's fixed and broken validation items (credit_scored)
+    credit_by_step: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
     last_accepted: EditsSeen | None = None
     last_rejected: EditsSeen | None = None
+    last_no_edit: StepRow | None = None
     best_version: int = 1
     final_version: int = 1
     test: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -147,7 +169,14 @@ class RunView:
         step = int(event["step"])
         self.best_version = self.final_version = int(event["version"])
         self.last_accepted = EditsSeen(step, self.applied_by_step.get(step, []), float(event["val_before"]),
-                                       float(event["val_after"]), self.best_version, event.get("commit"))
+                                       float(event["val_after"]), self.best_version, event.get("commit"),
+                                       self.credit_by_step.get(step))
+
+    def _on_credit_scored(self, event: dict[str, Any]) -> None:
+        step = int(event["step"])
+        self.credit_by_step[step] = list(event["credit"])
+        if self.last_accepted is not None and self.last_accepted.step == step:
+            self.last_accepted.credit = self.credit_by_step[step]
 
     def _on_edits_rejected(self, event: dict[str, Any]) -> None:
         delta = event.get("delta")
@@ -164,12 +193,15 @@ class RunView:
             val_before=_number(record.get("val_before")), val_after=_number(record.get("val_after")),
             improved=int(flips.get("improved", 0)), regressed=int(flips.get("regressed", 0)),
             applied=int(record.get("applied", 0)), skipped=int(record.get("skipped", 0)), refused=int(record.get("refused", 0)),
-            seconds=_number(event.get("seconds")), reason=str(record.get("gate_reason") or ""),
+            seconds=_number(event.get("seconds")),
+            reason=str(record.get("gate_reason") or record.get("no_edit_reason") or ""),
         )
+        if row.action == "no_edits":
+            self.last_no_edit = row
         if self.baseline_val is None and not self.steps and row.val_before is not None:
             self.baseline_val = row.val_before
-        if record.get("credit") and self.last_accepted is not None and self.last_accepted.step == row.step:
-            self.last_accepted.credit = list(record["credit"])
+        if record.get("credit"):  # runs made before credit had its own event
+            self._on_credit_scored({"step": row.step, "credit": record["credit"]})
         self.steps[row.step] = row
         self.stage = None
 

@@ -14,7 +14,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from mimo_tui.ui.worker_results import deliver
+from mimo_tui.ui.worker_results import ShowsWorkerFailures, deliver
 
 # The cap a paid run gets when config `[trainer] max_usd` names none.
 DEFAULT_CAP_USD = 2.0
@@ -44,7 +44,7 @@ def parse_cap(text: str) -> float | None:
     return value if value > 0 and value == value else None
 
 
-class StartTrainingForm(ModalScreen[TrainingChoice | None]):
+class StartTrainingForm(ShowsWorkerFailures, ModalScreen[TrainingChoice | None]):
     """Nothing that can spend money starts from the trainer pane without this form's Start and a cap."""
 
     BINDINGS = [

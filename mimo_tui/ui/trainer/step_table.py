@@ -1,4 +1,4 @@
-"""One row per finished step: action, validation before and after, flips, edits and time."""
+"""One row per finished step: action (or why no edit was made), validation before and after, flips, edits and time."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ class StepTable(DataTable):
         for row in rows:
             after = pct(row.val_after) if row.val_after is not None else "—"
             self.add_row(
-                str(row.step), str(row.epoch), Text(row.action, style=ACTION_STYLE.get(row.action, "")),
+                str(row.step), str(row.epoch), Text(row.label, style=ACTION_STYLE.get(row.action, "")),
                 f"{pct(row.val_before)} → {after}", f"+{row.improved} / −{row.regressed}",
                 f"{row.applied}/{row.skipped}/{row.refused}", "—" if row.seconds is None else f"{row.seconds:.1f}",
                 key=str(row.step),
