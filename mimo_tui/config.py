@@ -19,9 +19,9 @@ from mimo_tui.workspace import user_config_dir
 # Known keys and their defaults. Tables listed in FREE_TABLES take any keys (model names, binding ids ...).
 DEFAULTS: dict[str, Any] = {
     "model": {"default": "offline/agent", "context_window": 128000},
-    "ui": {"theme": "mimo-dark", "watch_memory": True},
+    "ui": {"theme": "mimo-dark", "watch_memory": True, "side": "tasks", "side_width": 40},
     "memory": {"global": True},
-    "trainer": {"target": "offline/target", "optimizer": "offline/optimizer"},
+    "trainer": {"target": "offline/target", "optimizer": "offline/optimizer", "max_usd": 2.0},
     "agent": {"mode": "build", "bash_timeout_s": 120, "extra_skill_roots": False},
     "llm": {"max_concurrency": 8, "max_retries": 4, "timeout_s": 120.0},
     "goal": {"judge": "", "max_turns": 10, "max_cost_usd": 1.0},

@@ -44,11 +44,12 @@ async def wait_for(pilot, predicate: Callable[[], object], timeout: float = 10) 
         await pilot.pause(0.05)
 
 
-async def shoot(project: Path, name: str, prepare: Callable[[object, object], Awaitable[None]]) -> None:
+async def shoot(project: Path, name: str, prepare: Callable[[object, object], Awaitable[None]],
+                size: tuple[int, int] = (120, 40)) -> None:
     from mimo_tui.ui.app import MimoApp
 
     app = MimoApp(start_dir=project, watch=False)
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with app.run_test(size=size) as pilot:
         await wait_for(pilot, lambda: app.project is not None)
         await prepare(app, pilot)
         await pilot.pause(0.2)
@@ -57,17 +58,23 @@ async def shoot(project: Path, name: str, prepare: Callable[[object, object], Aw
 
 
 async def workbench(app, pilot) -> None:
-    await pilot.pause(0.2)
+    """The default screen: the chat and, when there is room, the side column with the session's tasks."""
+    await wait_for(pilot, lambda: app.services.session_id is not None)
+    if app.size.width >= 100:
+        await wait_for(pilot, lambda: app.query("#side-tasks") and app.query_one("#side-tasks").session_id is not None)
+    app.query_one("#prompt").cursor_blink = False
+    await pilot.pause(0.3)
 
 
 async def chat_tour(app, pilot) -> None:
     """The offline agent's tour, stopped at its permission prompt."""
-    await wait_for(pilot, lambda: app.session_id is not None)
+    await wait_for(pilot, lambda: app.services.session_id is not None)
     prompt = app.query_one("#prompt")
     prompt.cursor_blink = False
+    prompt.focus()
     prompt.value = "hello"
     await pilot.press("enter")
-    await wait_for(pilot, lambda: app.query("PermissionPrompt"))
+    await wait_for(pilot, lambda: app.query("PermissionPrompt"), timeout=30)
 
 
 async def memory(app, pilot) -> None:
@@ -126,6 +133,7 @@ async def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         project = make_project(Path(tmp))
         await shoot(project, "workbench", workbench)
+        await shoot(project, "workbench-80x24", workbench, size=(80, 24))
         await shoot(project, "chat-permission", chat_tour)
         await shoot(project, "memory-pane", memory)
         await shoot(project, "tasks-pane", await pane("f3"))

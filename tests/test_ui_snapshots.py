@@ -9,14 +9,25 @@ from tests.fixtures.ui import make_app, wait_until
 SIZE = (120, 40)
 
 
-def test_workbench_snapshot(git_project: Path, fixed_git_dates: None, snap_compare) -> None:
-    async def ready(pilot) -> None:
-        await pilot.pause()
-        await wait_until(pilot, lambda: pilot.app.project is not None)
-        await wait_until(pilot, lambda: pilot.app.query_one("#chat-pane").agent is not None)
-        await pilot.pause()
+async def _ready_with_side_tasks(pilot) -> None:
+    """The default screen once the chat's session is open and the side column lists its tasks."""
+    await pilot.pause()
+    app = pilot.app
+    await wait_until(pilot, lambda: app.project is not None)
+    await wait_until(pilot, lambda: app.services.session_id is not None, timeout=10)
+    if app.query_one("#side-column").display:
+        await wait_until(pilot, lambda: bool(app.query("#side-tasks")) and app.query_one("#side-tasks").session_id is not None)
+    await pilot.pause(0.3)
 
-    assert snap_compare(make_app(git_project), terminal_size=SIZE, run_before=ready)
+
+def test_default_layout_120x40_snapshot(git_project: Path, fixed_git_dates: None, snap_compare) -> None:
+    """The chat beside the side column (the session's tasks)."""
+    assert snap_compare(make_app(git_project), terminal_size=(120, 40), run_before=_ready_with_side_tasks)
+
+
+def test_default_layout_80x24_snapshot(git_project: Path, fixed_git_dates: None, snap_compare) -> None:
+    """One pane at a time: the chat alone, full width."""
+    assert snap_compare(make_app(git_project), terminal_size=(80, 24), run_before=_ready_with_side_tasks)
 
 
 def test_memory_pane_snapshot(git_project: Path, fixed_git_dates: None, snap_compare) -> None:

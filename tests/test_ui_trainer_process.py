@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from mimo_tui.ui.trainer.skill_catalogue import SkillCatalogue
+from mimo_tui.ui.trainer.start_form import StartTrainingForm
 from mimo_tui.ui.trainer_pane import TrainerPane
 from tests.fixtures.ui import make_app, wait_until
 
@@ -19,8 +20,10 @@ async def test_train_stop_and_resume_from_the_keyboard(git_project: Path, litell
         pane = app.query_one(TrainerPane)
         await wait_until(pilot, lambda: pane.query_one(SkillCatalogue).highlighted_skill == "date-normalizer")
         await pilot.press("t")
-        assert pane.query_one(SkillCatalogue).has_focus
-        await pilot.press("t")
+        await wait_until(pilot, lambda: isinstance(app.screen, StartTrainingForm))
+        await wait_until(pilot, lambda: app.screen.estimate is not None, timeout=60)
+        assert not app.screen.paid and "error" not in app.screen.estimate
+        await pilot.press("ctrl+y")
         await wait_until(pilot, lambda: pane.processes and pane.processes[0].run_id is not None, timeout=20)
         process = pane.processes[0]
         run_dir = app.project.workspace.runs_dir / process.run_id

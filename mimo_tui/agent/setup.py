@@ -132,10 +132,14 @@ def _focus_text(project: Project, tasks: TaskStore, session_id: str) -> str:
 
 def model_spec(project: Project, name: str | None) -> ModelSpec:
     """The spec of `name` (or the configured default), with its settings from `[models]`."""
+    from mimo_tui.config import load_config
+
     register_offline_agent()
     chosen = name or str(project.config.get("model.default", "offline/agent"))
+    # Read again: a model added to the config (or its secrets file) after start is usable at once.
+    models = load_config(project.workspace.config_file).table("models") if name else project.config.table("models")
     try:
-        return resolve_model(chosen, project.config.table("models"))
+        return resolve_model(chosen, models)
     except Exception as exc:
         raise AgentSetupError(f"model {chosen!r}: {exc}") from exc
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from pathlib import Path
@@ -60,6 +61,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     train.add_argument("--resume", metavar="RUN", help="continue a stopped or crashed run")
     train.add_argument("--init", action="store_true", help="add front matter to a SKILL.md that has none, then train")
     train.add_argument("-y", "--yes", action="store_true", help="do not ask before a paid run")
+    train.add_argument("--estimate-only", action="store_true",
+                       help="print the pre-run estimate as JSON and stop (no run folder is created)")
     train.set_defaults(handler=run_train)
     evaluate = actions.add_parser("eval", help="score a skill version on a split with any target model")
     evaluate.add_argument("skill")
@@ -222,8 +225,12 @@ def run_train(args: argparse.Namespace) -> int:
                 if changed is not None:
                     _say(f"added front matter to {changed} (edit its description to say when to use the skill)")
             entry = find_skill(args.skill, project.root, project.workspace.mimo_dir)
+            if args.estimate_only:
+                return _print_estimate(config, project, entry, models)
             prepared = new_run(config, project.store, runs_dir, entry, models, _gateway_factory(project), printer)
     except (SetupError, DatasetError, ModelError) as exc:
+        if args.estimate_only:
+            print(json.dumps({"error": str(exc)}))
         _say(f"mimo: {exc}")
         return 2
     trainer = prepared.trainer
@@ -256,10 +263,28 @@ def run_train(args: argparse.Namespace) -> int:
         return await trainer.run(estimate, resumed=prepared.resumed)
 
     started = time.monotonic()
-    summary = asyncio.run(main())
+    from mimo_tui.skillopt.run_process import training_process
+
+    with training_process(prepared.run.path):
+        summary = asyncio.run(main())
     _print_report(summary, prepared.run.path)
     _say(f"({time.monotonic() - started:.1f} s)")
     return 0 if summary["completed"] else 3
+
+
+def _print_estimate(config: Any, project: Any, entry: Any, models: dict[str, Any]) -> int:
+    """The estimate of a new run as one JSON line, from a throwaway run folder: the TUI asks before starting."""
+    import tempfile
+
+    from mimo_tui.skillopt.session import new_run, price_with
+
+    with tempfile.TemporaryDirectory(prefix="mimo-estimate-") as scratch:
+        prepared = new_run(config, project.store, Path(scratch), entry, models, _gateway_factory(project))
+        trainer = prepared.trainer
+        estimate = trainer.estimate(price_with(trainer.gateway))
+        paid = not (trainer.target.offline and trainer.optimizer.offline)
+        print(json.dumps({**estimate.to_dict(), "text": estimate.describe(), "paid": paid}))
+    return 0
 
 
 def _skill_text_at(project: Any, name: str, version: str | None) -> str:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from mimo_tui.skillopt.events import event_from_dict
+from mimo_tui.skillopt.run_process import process_state
 from mimo_tui.skillopt.run_folder import RunInfo, list_runs, skill_version_file, skill_version_path
 
 EVENTS_FILE = "events.jsonl"
@@ -23,6 +24,8 @@ CONFIG_FILE = "config.json"
 TORN_AFTER_S = 1.5
 # A run without summary.json whose event log has been quiet this long is taken as crashed or killed.
 STALE_S = 120.0
+# Shown when the run's recorded trainer process no longer runs (killed with kill -9, crashed): RunList marks it.
+PROCESS_GONE_NOTE = "process gone: the trainer was killed or crashed before it finished; r resumes"
 
 
 @dataclass(frozen=True)
@@ -206,6 +209,8 @@ def run_status(info: RunInfo, live: set[str], now: float | None = None) -> RunSt
         status = "running"
     elif last.get("type") == "run_finished":
         status = "finished" if last.get("stop_reason") == "finished" else "stopped"
+    elif (process := process_state(info.path)) is not None:
+        status, note = ("running", "") if process == "alive" else ("stopped", PROCESS_GONE_NOTE)
     elif events_mtime is not None and (now if now is not None else time.time()) - events_mtime < STALE_S:
         status = "running"
     else:

@@ -58,3 +58,33 @@ class TrainingProcess:
         except OSError:
             return ""
         return "\n".join(text.strip().splitlines()[-lines:])
+
+
+def _child_env() -> dict[str, str]:
+    env = dict(os.environ)
+    package_parent = str(Path(mimo_tui.__file__).resolve().parent.parent)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (package_parent, env.get("PYTHONPATH", "")) if p)
+    return env
+
+
+def estimate_new_run(root: Path, skill: str, target: str, optimizer: str, timeout_s: float = 90.0) -> dict:
+    """The pre-run estimate of training `skill` (`mimo skill train --estimate-only`), made in a throwaway folder:
+    calls, tokens, usd, price_known, paid and a one-line `text`; or `error` saying why there is none."""
+    import json
+
+    command = [sys.executable, "-m", "mimo_tui", "skill", "train", skill, "--target", target, "--optimizer", optimizer,
+               "--estimate-only"]
+    try:
+        proc = subprocess.run(command, cwd=root, env=_child_env(), stdin=subprocess.DEVNULL, capture_output=True,
+                              text=True, timeout=timeout_s)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return {"error": f"the estimate could not be made: {exc}"}
+    for line in reversed(proc.stdout.strip().splitlines()):
+        try:
+            result = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(result, dict):
+            return result
+    tail = " ".join(proc.stderr.strip().splitlines()[-2:])
+    return {"error": f"the estimate could not be made (exit {proc.returncode}): {tail}"}

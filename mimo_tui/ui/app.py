@@ -16,7 +16,8 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.theme import Theme
-from textual.containers import Vertical
+from textual import events
+from textual.containers import Horizontal, Vertical
 from textual.widgets import ContentSwitcher, Footer
 from textual.widget import Widget
 from textual.worker import Worker, WorkerState
@@ -28,6 +29,9 @@ from mimo_tui.ui.chat.agent_status import AgentStatus
 from mimo_tui.ui.chat_pane import ChatPane
 from mimo_tui.ui.messages import MemoryChanged, ProjectOpened
 from mimo_tui.ui.pane_bar import PaneBar
+from mimo_tui.ui.side.layout import NARROW_WIDTH, SideLayout
+from mimo_tui.ui.side.side_column import SideColumn
+from mimo_tui.ui.side.work_status import WorkStatus
 from mimo_tui.ui.worker_results import show_worker_failure
 
 if TYPE_CHECKING:
@@ -35,6 +39,8 @@ if TYPE_CHECKING:
     from mimo_tui.project import Project
 
 PANES = (("chat", "Chat", "f1"), ("memory", "Memory", "f2"), ("tasks", "Tasks", "f3"), ("trainer", "Trainer", "f4"))
+# The widget each pane gives the keyboard to when it is shown (else its first focusable widget).
+HOME_FOCUS = {"chat": "#prompt", "tasks": "#task-tree", "trainer": "#trainer-runs"}
 
 
 TOKENIZER_WARM_DELAY_S = 0.2
@@ -57,6 +63,9 @@ class MimoApp(App[int]):
         Binding("f2", "show_pane('memory')", "Memory", id="pane.memory"),
         Binding("f3", "show_pane('tasks')", "Tasks", id="pane.tasks"),
         Binding("f4", "show_pane('trainer')", "Trainer", id="pane.trainer"),
+        Binding("f6", "side_view", "Side", id="side.next"),
+        Binding("f7", "toggle_side", "Side on/off", id="side.toggle", show=False),
+        Binding("f11", "toggle_maximise", "Maximise", id="app.maximise"),
         Binding("ctrl+p", "command_palette", "Palette", id="app.palette"),
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
     ]
@@ -67,14 +76,18 @@ class MimoApp(App[int]):
         self.watch_memory = watch
         self._stop_watching = threading.Event()
         self._mounted_panes: set[str] = {"chat"}
+        self.layout_choice = SideLayout.remembered()
+        self.current_pane = "chat"
 
     def compose(self) -> ComposeResult:
         yield PaneBar(PANES, id="pane-bar")
-        with ContentSwitcher(initial="chat", id="panes"):
-            for pane_id, _title, _key in PANES:
-                with Vertical(id=pane_id, classes="pane-slot"):
-                    if pane_id == "chat":
-                        yield ChatPane(self.services, id="chat-pane")
+        with Horizontal(id="workbench"):
+            with ContentSwitcher(initial="chat", id="panes"):
+                for pane_id, _title, _key in PANES:
+                    with Vertical(id=pane_id, classes="pane-slot"):
+                        if pane_id == "chat":
+                            yield ChatPane(self.services, id="chat-pane")
+        yield WorkStatus(self.services, id="work-status")
         yield AgentStatus("opening project…", id="agent-status")
         yield Footer()
 
@@ -85,8 +98,14 @@ class MimoApp(App[int]):
         self._open_project()
         self.call_after_refresh(self._after_first_frame)
 
-    def _after_first_frame(self) -> None:
+    async def _after_first_frame(self) -> None:
         freeze_long_lived_objects()
+        # The side column mounts after the first frame: the first frame costs what the chat alone costs.
+        side = SideColumn(self.services, f"side-{self.layout_choice.view}", id="side-column")
+        side.styles.width = self.layout_choice.width
+        side.display = False
+        await self.query_one("#workbench", Horizontal).mount(side)
+        self._update_side()
         # The worker imports litellm on the other core while the user starts typing.
         self._start_model_worker()
         # Context assembly counts tokens here: load the tokenizer (~0.4 s) once the frame is out, not on the first send.
@@ -143,6 +162,13 @@ class MimoApp(App[int]):
         keymap = {k: v for k, v in project.config.table("keymap").items() if isinstance(v, str)}
         if keymap:
             self.set_keymap(keymap)
+        chosen = {k: v for k, v in project.config.table("ui").items() if project.config.sources.get(f"ui.{k}") != "default"}
+        configured = self.layout_choice.with_config(chosen)
+        if configured != self.layout_choice:
+            self.layout_choice = configured
+            for side in self.query(SideColumn):
+                side.styles.width = configured.width
+            self.call_later(self.action_side_view, configured.view)
         memory.subscribe(lambda change: self.post_message(MemoryChanged(change)))
         if self.watch_memory and project.config.get("ui.watch_memory", True):
             self._watch_memory()
@@ -182,8 +208,12 @@ class MimoApp(App[int]):
     # -- panes ----------------------------------------------------------------------------------
     async def action_show_pane(self, pane_id: str) -> None:
         """Show a pane, mounting it the first time so the first frame only pays for chat."""
+        if self.screen.maximized is not None:
+            self.screen.minimize()
+        self.current_pane = pane_id
         self.query_one("#panes", ContentSwitcher).current = pane_id
         self.query_one(PaneBar).active = pane_id
+        self._update_side()
         if pane_id not in self._mounted_panes:
             self._mounted_panes.add(pane_id)
             widget = self._make_pane(pane_id)
@@ -206,10 +236,75 @@ class MimoApp(App[int]):
         return TrainerPane(self.services, id="trainer-pane")
 
     def _focus_pane(self, pane_id: str) -> None:
+        """Give the keyboard to the shown pane, so no key reaches a pane the user cannot see."""
         pane = self.query_one(f"#{pane_id}", Vertical)
-        focusable = [w for w in pane.query("*") if w.focusable]
-        if focusable and (self.focused is None or pane not in self.focused.ancestors):
+        if self.focused is not None and pane in self.focused.ancestors:
+            return
+        home = pane.query(HOME_FOCUS[pane_id]) if pane_id in HOME_FOCUS else None
+        focusable = list(home) if home else [w for w in pane.query("*") if w.focusable]
+        if focusable:
             focusable[0].focus()
+        elif self.focused is not None:
+            self.set_focus(None)
+
+    async def open_memory_at(self, root: str, relpath: str, line: int) -> None:
+        """Show the memory pane with `relpath` open at `line` (from the side column's tree or search)."""
+        from mimo_tui.ui.memory_search import MemorySearch
+
+        await self.action_show_pane("memory")
+        self.query_one("#memory-pane").post_message(MemorySearch.Jump(root, relpath, line))
+
+    # -- side column and layout -----------------------------------------------------------------
+    def on_resize(self, event: events.Resize) -> None:
+        self.set_class(event.size.width < NARROW_WIDTH, "narrow")
+        self._update_side()
+
+    def _update_side(self) -> None:
+        """The side column shows beside the chat when there is room and the user has not hidden it."""
+        if not self.query(SideColumn):
+            return  # mounted after the first frame
+        side = self.query_one(SideColumn)
+        shown = self.current_pane == "chat" and self.layout_choice.shown and self.size.width >= NARROW_WIDTH
+        side.display = shown
+        if shown and self.is_mounted:
+            self.call_later(side.show, side.current if side.current else f"side-{self.layout_choice.view}")
+
+    async def action_side_view(self, view: str | None = None) -> None:
+        """Show one side view (tasks, memory, trainer), or the next one; remembered."""
+        if not self.query(SideColumn):
+            return
+        side = self.query_one(SideColumn)
+        view_id = f"side-{view}" if view else side.next_view()
+        self.layout_choice = self.layout_choice.but(view=view_id.removeprefix("side-"), shown=True)
+        self.layout_choice.remember()
+        await side.show(view_id)
+        if self.current_pane != "chat":
+            await self.action_show_pane("chat")
+        self._update_side()
+
+    def action_toggle_side(self) -> None:
+        self.layout_choice = self.layout_choice.but(shown=not self.layout_choice.shown)
+        self.layout_choice.remember()
+        self._update_side()
+
+    def action_side_width(self, delta: int) -> None:
+        self.layout_choice = self.layout_choice.but(width=self.layout_choice.width + delta)
+        self.layout_choice.remember()
+        for side in self.query(SideColumn):
+            side.styles.width = self.layout_choice.width
+
+    def action_toggle_maximise(self) -> None:
+        """Fill the screen with the pane that has the keyboard (or the side column), and back."""
+        if self.screen.maximized is not None:
+            self.screen.minimize()
+            self.call_after_refresh(self._focus_pane, self.current_pane)
+            return
+        side = self.query(SideColumn).first() if self.query(SideColumn) else None
+        focused = self.focused
+        if side is not None and side.display and focused is not None and side in focused.ancestors:
+            self.screen.maximized = side
+        else:
+            self.screen.maximized = self.query_one(f"#{self.current_pane}", Vertical)
 
     # -- themes and palette ---------------------------------------------------------------------
     def _register_themes(self) -> None:
@@ -238,7 +333,12 @@ class MimoApp(App[int]):
         for name in sorted(self.available_themes):
             if name.startswith("mimo"):
                 yield SystemCommand(f"Theme: {name}", "Use this theme (remembered)", lambda n=name: setattr(self, "theme", n))
-        for widget in self.query(".project-pane"):
-            commands = getattr(widget, "palette_commands", None)
-            if commands:
-                yield from commands()
+        from mimo_tui.ui.palette import binding_commands, layout_commands, pane_commands
+
+        yield from layout_commands(self)
+        yield from binding_commands(self)
+        for pane_id, _title, _key in PANES:
+            for widget in self.query(f"#{pane_id}-pane"):
+                commands = getattr(widget, "palette_commands", None)
+                if commands:
+                    yield from pane_commands(self, pane_id, commands())

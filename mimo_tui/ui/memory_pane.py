@@ -17,6 +17,7 @@ from mimo_tui.memory.validators import Problem
 from mimo_tui.services import Services
 from mimo_tui.memory.service import CommitInfo, ConflictError, FileSnapshot, RevertConflict, StoreError
 from mimo_tui.ui.conflict_dialog import ConflictDialog
+from mimo_tui.ui.memory_disk_change import DiskChangeBar
 from mimo_tui.ui.memory_history import MemoryHistory
 from mimo_tui.ui.memory_search import MemorySearch
 from mimo_tui.ui.worker_results import ShowsWorkerFailures, deliver
@@ -32,6 +33,7 @@ class MemoryPane(ShowsWorkerFailures, Horizontal):
         Binding("ctrl+r", "reload", "Reload", id="memory.reload"),
         Binding("ctrl+f", "focus_search", "Search", id="memory.search"),
         Binding("ctrl+t", "context_preview", "Context", id="memory.context"),
+        Binding("ctrl+g", "toggle_history", "History", id="memory.history"),
     ]
 
     def __init__(self, services: Services, id: str | None = None) -> None:
@@ -43,6 +45,7 @@ class MemoryPane(ShowsWorkerFailures, Horizontal):
         self._saved_text: str | None = None
         self.problems: dict[str, list[Problem]] = {}
         self._jump_line: int | None = None
+        self._title_state = ""
 
     def compose(self) -> ComposeResult:
         with Vertical(id="memory-left"):
@@ -53,6 +56,7 @@ class MemoryPane(ShowsWorkerFailures, Horizontal):
         with Vertical(id="memory-main"):
             yield Static("Select a memory file", id="memory-title")
             yield Static("", id="memory-problems")
+            yield DiskChangeBar(id="memory-disk-change")
             yield TextArea.code_editor("", language="markdown", id="memory-editor", soft_wrap=True)
         with Vertical(id="memory-side"):
             yield Static("History  (r: revert)", classes="side-title")
@@ -116,8 +120,13 @@ class MemoryPane(ShowsWorkerFailures, Horizontal):
                 return
             self.open_file(event.node.data)
 
+    @on(MemorySearch.ResultsShown)
+    def _widen_search(self, event: MemorySearch.ResultsShown) -> None:
+        self.set_class(event.shown, "searching")
+
     @on(MemorySearch.Jump)
     def _jump(self, event: MemorySearch.Jump) -> None:
+        self.remove_class("searching")
         if event.root != "project":
             self.notify(f"{event.relpath} is in the {event.root} memory repo; only project files open here", severity="warning")
             return
@@ -143,6 +152,14 @@ class MemoryPane(ShowsWorkerFailures, Horizontal):
         widget = self.query_one("#memory-problems", Static)
         widget.display = bool(found)
         widget.update(Text("\n".join(f"{'✖' if p.severity == 'error' else '⚠'} line {p.line}: {p.message}" for p in found[:6])))
+
+    def action_toggle_history(self) -> None:
+        """On a narrow screen the history and diff take the editor's place until toggled back."""
+        self.toggle_class("show-history")
+        if self.has_class("show-history"):
+            self.query_one(MemoryHistory).focus()
+        else:
+            self.editor.focus()
 
     def action_focus_search(self) -> None:
         self.query_one("#memory-search-input").focus()
@@ -191,7 +208,9 @@ class MemoryPane(ShowsWorkerFailures, Horizontal):
             editor.load_text(snapshot.text or "")
             editor.cursor_location = location if location[0] < editor.document.line_count else (0, 0)
             state = f"{len(commits)} commit(s)"
-        self.query_one("#memory-title", Static).update(Text.assemble((snapshot.relpath, "bold"), f"  ·  {state}"))
+        self._title_state = state
+        self._draw_title()
+        self.query_one(DiskChangeBar).display = False
         self._show_problems()
         self._move_to_jump_line()
         self.query_one(MemoryHistory).show_commits(commits)
@@ -204,10 +223,37 @@ class MemoryPane(ShowsWorkerFailures, Horizontal):
         """The user typed while a save or reload ran: keep their text, never load over it."""
         if snapshot.text == self._saved_text:
             self.loaded = snapshot  # our own save landed; it is the base of the next save
+            self._draw_title()
         else:
-            self.notify(f"{snapshot.relpath} changed on disk while you were editing; saving will ask what to do",
-                        severity="warning")
+            self._on_disk = snapshot
+            author = commits[0].author if commits else "outside the app"
+            self.query_one(DiskChangeBar).announce(snapshot.relpath, author)
         self.query_one(MemoryHistory).show_commits(commits)
+
+    def _draw_title(self) -> None:
+        if self.relpath is None:
+            return
+        text = Text.assemble((self.relpath, "bold"), f"  ·  {self._title_state}")
+        if self.dirty:
+            text.append("  ● unsaved (ctrl+s saves)", style="bold yellow")
+        self.query_one("#memory-title", Static).update(text)
+
+    @on(TextArea.Changed, "#memory-editor")
+    def _edited(self) -> None:
+        self._draw_title()
+
+    @on(DiskChangeBar.Chosen)
+    def _disk_change_answered(self, event: DiskChangeBar.Chosen) -> None:
+        current = getattr(self, "_on_disk", None)
+        if current is None or current.relpath != self.relpath:
+            return
+        if event.choice == "reload":
+            self.open_file(current.relpath, discard_edits=True)
+        elif event.choice == "keep":
+            self.loaded = current  # the next save replaces the disk version, which the user has seen
+            self._draw_title()
+        elif event.choice == "diff":
+            self._show_conflict_diff(current)
 
     # -- history and diff -----------------------------------------------------------------------
     @on(MemoryHistory.OptionHighlighted, "#memory-history")
@@ -305,10 +351,7 @@ class MemoryPane(ShowsWorkerFailures, Horizontal):
         self.refresh_files()
         if change.relpath != self.relpath:
             return
-        if self.dirty:
-            if change.author != "user":
-                self.notify(f"{change.relpath} changed on disk ({change.author}); saving will ask what to do", severity="warning")
-            return
+        # While the user edits, open_file keeps their text and announces a change that is not their own save.
         self.open_file(change.relpath)
 
     def palette_commands(self) -> Iterable[SystemCommand]:

@@ -1,4 +1,4 @@
-"""Search box of the memory pane: fuzzy file and heading names first, then full-text hits with snippets."""
+"""Search box of the memory pane: full-text hits with snippets first, then fuzzy file and heading names."""
 
 from __future__ import annotations
 
@@ -26,6 +26,13 @@ class MemorySearch(ShowsWorkerFailures, Vertical):
             super().__init__()
             self.root, self.relpath, self.line = root, relpath, line
 
+    class ResultsShown(Message):
+        """The result list opened (True) or closed (False): the pane widens the search column meanwhile."""
+
+        def __init__(self, shown: bool) -> None:
+            super().__init__()
+            self.shown = shown
+
     def __init__(self, id: str | None = None) -> None:
         super().__init__(id=id)
         self.memory: MemoryService | None = None
@@ -52,6 +59,7 @@ class MemorySearch(ShowsWorkerFailures, Vertical):
         results = self.query_one("#memory-results", OptionList)
         if not query or self.memory is None:
             results.display = False
+            self.post_message(self.ResultsShown(False))
             return
         # A search takes milliseconds now: no pause is waited for; keys already queued are handled first, so a
         # burst of typing searches once, for the text it ends with.
@@ -74,10 +82,6 @@ class MemorySearch(ShowsWorkerFailures, Vertical):
         results.clear_options()
         self.targets = {}
         options: list[Option] = []
-        for n, entry in enumerate(names):
-            key = f"name-{n}"
-            self.targets[key] = (entry.root, entry.relpath, entry.line)
-            options.append(Option(Text.assemble(("≡ ", "bold"), entry.label), id=key))
         for n, hit in enumerate(hits):
             key = f"hit-{n}"
             self.targets[key] = (hit.root, hit.relpath, hit.line)
@@ -87,10 +91,15 @@ class MemorySearch(ShowsWorkerFailures, Vertical):
                 snippet.stylize("bold reverse", start, end)
             label = f"{hit.relpath}:{hit.line}" if hit.root == "project" else f"{hit.root}:{hit.relpath}:{hit.line}"
             options.append(Option(Text.assemble((label, "bold"), f"  {hit.score:.2f}\n  ", snippet), id=key))
+        for n, entry in enumerate(names):
+            key = f"name-{n}"
+            self.targets[key] = (entry.root, entry.relpath, entry.line)
+            options.append(Option(Text.assemble(("≡ ", "bold"), entry.label), id=key))
         if not options:
             options.append(Option(Text("no matches", style="dim"), id="none", disabled=True))
         results.add_options(options)
         results.display = True
+        self.post_message(self.ResultsShown(True))
 
     @on(Input.Submitted, "#memory-search-input")
     def _submitted(self) -> None:

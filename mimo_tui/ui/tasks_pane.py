@@ -129,7 +129,11 @@ class TasksPane(ShowsWorkerFailures, Vertical):
 
     def _show_progress(self) -> None:
         task_id = self.query_one(TaskTree).selected_task_id
+        if task_id not in self._titles:  # the tree still holds the previous list
+            task_id = next(iter(self._titles), None)
         if not task_id or self.session_id is None:
+            # No task (a new session): no log of another session's task may stay in view.
+            self.query_one("#task-progress", Markdown).update("Select a task to see its `progress.md`.")
             return
         services, session_id = self.services, self.session_id
         self._load_progress(services, session_id, task_id)

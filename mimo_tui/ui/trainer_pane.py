@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 TAIL_INTERVAL_S = 0.3
 REDRAW_INTERVAL_S = 0.25
 RUNS_INTERVAL_S = 2.0
+CATALOGUE_INTERVAL_S = 0.8
 EMPTY_TEXT = "No training runs yet: `mimo skill train <skill>`"
 
 
@@ -69,6 +70,8 @@ class TrainerPane(ShowsWorkerFailures, Horizontal):
         self.query_one(RunDashboard).display = False
         self.set_interval(REDRAW_INTERVAL_S, self._redraw)
         self.set_interval(RUNS_INTERVAL_S, self._refresh_if_open)
+        # Skills added, removed or overridden on disk show within a second.
+        self.set_interval(CATALOGUE_INTERVAL_S, lambda: self.load_catalogue() if self.project is not None else None)
 
     def on_unmount(self) -> None:
         for process in self.processes:
@@ -101,9 +104,11 @@ class TrainerPane(ShowsWorkerFailures, Horizontal):
         self._ui(self._show_catalogue, entries)
 
     def _show_catalogue(self, entries: list[SkillEntry]) -> None:
-        self.entries = entries
-        self.query_one(SkillCatalogue).show_entries(entries)
-        self._show_empty_state()
+        catalogue = self.query_one(SkillCatalogue)
+        catalogue.show_entries(entries)
+        if catalogue.entries != self.entries:
+            self.entries = catalogue.entries  # one per name: the skill that wins
+            self._show_empty_state()
 
     @work(thread=True, exit_on_error=False, exclusive=True, group="trainer-runs")
     def refresh_runs(self) -> None:
@@ -111,6 +116,12 @@ class TrainerPane(ShowsWorkerFailures, Horizontal):
         self._ui(self._show_runs, self.services.run_statuses(live))
 
     def _show_runs(self, rows: list[RunRow]) -> None:
+        known = {r.run_id for r in self.rows}
+        fresh = [r for r in rows if r.run_id not in known]
+        if known and fresh and self._pending_select is None:
+            self._pending_select = fresh[0].run_id  # a run just started (here or from the shell): follow it
+            self.notify(f"following the new run {fresh[0].run_id} ({fresh[0].skill})", title="Trainer", timeout=4)
+            self._follow(fresh[0].run_id)
         self.rows = rows
         run_list = self.query_one(RunList)
         run_list.show_rows(rows)
@@ -196,13 +207,10 @@ class TrainerPane(ShowsWorkerFailures, Horizontal):
 
     # -- starting and stopping ------------------------------------------------------------------
     def action_train(self) -> None:
-        catalogue = self.query_one(SkillCatalogue)
-        if not catalogue.has_focus:
-            catalogue.focus()
-            self.notify("Highlight a skill and press t (or enter) to train it")
-            return
-        if catalogue.highlighted_skill:
-            self.start_training(catalogue.highlighted_skill)
+        """Ask about training the highlighted skill (or the first trainable one): nothing starts before Start."""
+        skill = self.query_one(SkillCatalogue).highlighted_skill
+        trainable = [e.name for e in self.entries if e.eval_dir]
+        self.start_training(skill if skill in trainable else (trainable[0] if trainable else skill or ""))
 
     @on(OptionList.OptionSelected, "#trainer-skills")
     def _skill_selected(self, event: OptionList.OptionSelected) -> None:
@@ -211,19 +219,44 @@ class TrainerPane(ShowsWorkerFailures, Horizontal):
             self.start_training(skill)
 
     def start_training(self, skill: str, resume: str | None = None) -> None:
-        """Start `mimo skill train SKILL` (or `--resume RUN`) as a subprocess and follow its run folder."""
+        """Resume RUN at once (it keeps its recorded cap); a new run of SKILL first asks with the start form."""
         if self.project is None:
             self.notify("the project is still opening", severity="warning")
             return
         entry = next((e for e in self.entries if e.name == skill), None)
+        if resume is None and entry is None:
+            self.notify("no trainable skill: add one under .mimo/skills/<name>/SKILL.md with an eval/ dataset",
+                        severity="warning")
+            return
         if resume is None and entry is not None and entry.eval_dir is None:
             self.notify(f"{skill} has no eval/ dataset to train on ({entry.folder / 'eval'})", severity="error")
             return
         if any(p.alive and p.skill == skill for p in self.processes):
             self.notify(f"{skill} is already training from here: x stops it", severity="warning")
             return
-        args = ["--resume", resume] if resume else [skill]
-        self._launch(args, skill, resume)
+        if resume:
+            self._launch(["--resume", resume], skill, resume)
+            return
+        self._ask_before_training(skill)
+
+    def _ask_before_training(self, skill: str) -> None:
+        from mimo_tui.ui.trainer.start_form import DEFAULT_CAP_USD, StartTrainingForm, TrainingChoice
+
+        assert self.project is not None
+        table = self.project.config.table("trainer")
+        configured = table.get("max_usd")
+        cap = float(configured) if isinstance(configured, (int, float)) and configured > 0 else DEFAULT_CAP_USD
+        origin = ("cap from config [trainer] max_usd" if self.project.config.sources.get("trainer.max_usd") != "default"
+                  else f"default cap ${cap:g}: [trainer] max_usd in config changes it")
+        trainable = [e.name for e in self.entries if e.eval_dir]
+        form = StartTrainingForm(self.project.root, trainable, skill, str(table.get("target", "offline/target")),
+                                 str(table.get("optimizer", "offline/optimizer")), cap, origin)
+
+        def answered(choice: TrainingChoice | None) -> None:
+            if choice is not None:
+                self._launch([*choice.arguments(), "--yes"], choice.skill, None)
+
+        self.app.push_screen(form, answered)
 
     @work(thread=True, exit_on_error=False, group="trainer-launch")
     def _launch(self, args: list[str], skill: str, resume: str | None) -> None:

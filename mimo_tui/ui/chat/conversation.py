@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+from textual import events
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
@@ -19,7 +20,7 @@ RESUME_SHOWN_BLOCKS = 200
 
 
 class Conversation(VerticalScroll):
-    """Holds the message blocks of one session."""
+    """Holds the message blocks of one session; clicking a block leaves the keyboard with the prompt."""
 
     DEFAULT_CSS = """
     Conversation {
@@ -32,6 +33,18 @@ class Conversation(VerticalScroll):
 
     def on_mount(self) -> None:
         self.anchor()
+
+    def on_mouse_up(self, event: events.MouseUp) -> None:
+        """A click on a block (a tool call's title, Show all) leaves the keyboard with the prompt."""
+        from mimo_tui.ui.chat.permission_prompt import PermissionPrompt
+
+        # A permission prompt asks the user a question: it keeps the keyboard until answered.
+        if event.widget is not None and any(isinstance(node, PermissionPrompt) for node in event.widget.ancestors_with_self):
+            return
+        prompt = self.screen.query("#prompt")
+        if prompt:
+            # After the click is handled, so a collapsible title still toggles.
+            self.call_after_refresh(prompt.first().focus)
 
     async def show_transcript(self, agent: AgentSession) -> None:
         """Replace the blocks with the session's stored transcript (its tail, when it is long)."""

@@ -27,7 +27,10 @@ async def _help(pane: ChatView, argument: str) -> None:
     from mimo_tui.ui.chat.assistant_message import AssistantMessage
 
     lines = "\n".join(f"- `{command.name}` — {command.help}" for command in COMMANDS)
-    await pane.conversation.mount(AssistantMessage(f"**Commands**\n\n{lines}\n\nEsc cancels a running turn; Tab cycles build / plan / compose."))
+    keys = ("**Keys**\n\n- `F1` chat, `F2` memory, `F3` tasks, `F4` trainer\n"
+            "- `F6` switches the side column (tasks, memory, trainer), `F7` hides or shows it, `F11` maximises the pane\n"
+            "- `Ctrl+P` the palette: every command of every pane\n- `Esc` cancels a running turn; `Tab` cycles build / plan / compose")
+    await pane.conversation.mount(AssistantMessage(f"**Commands**\n\n{lines}\n\n{keys}"))
 
 
 async def _mode(pane: ChatView, argument: str) -> None:

@@ -49,6 +49,7 @@ class RunList(OptionList):
     def _prompt(row: RunRow) -> Text:
         text = Text(row.run_id, style="bold")
         text.append(f"\n  {row.skill} · ")
-        text.append(row.status, style=STATUS_STYLE.get(row.status, ""))
+        text.append(row.status + (" (process gone)" if row.note.startswith("process gone") else ""),
+                    style=STATUS_STYLE.get(row.status, ""))
         text.append(f"\n  best val {pct(row.best_val)} · test final {pct(row.final_test)}", style="dim")
         return text
