@@ -215,7 +215,7 @@ def pane(cache: Path, chunks: int, words: list[str], per_class: int) -> None:
           f"{missed} not drawn within 5 s; the first key of the session {first_key:.0f} ms)")
     print(f"  {'':<51}CPU time of the app process, key to screen: {describe(on_screen_cpu)}")
     project = Project.open(root)
-    memory = project.memory
+    memory = MemoryService(project)
     memory.search_as_typed("x")  # a new service: catch up with the files and gather names once, as the first key does
     before = [clock(lambda: previous_pane_path(memory.index, prefix))[0] for prefix in keystrokes[:max(3, len(keystrokes) // 20)]]
     print(f"  per keystroke, the previous pane path (reference)   {describe(before)}  ({len(before)} keystrokes)")

@@ -246,21 +246,25 @@ class ChatPane(ShowsWorkerFailures, Vertical):
         self.conversation.mount(UserMessage(f"/goal {condition}"))
         self._run_goal(condition)
 
-    @work(group="agent-turn", exit_on_error=False)
-    async def _run_goal(self, condition: str) -> None:
-        import asyncio
-
-        from mimo_tui.agent.goal import GoalRunner
+    @work(group="agent-turn", exit_on_error=False, thread=True)
+    def _run_goal(self, condition: str) -> None:
+        """The goal's settings are read from config off the event loop; the run itself goes back to the loop."""
         from mimo_tui.agent.setup import AgentSetupError, goal_settings
 
         agent = self.agent
         if agent is None:
             return
         try:
-            settings = await asyncio.to_thread(goal_settings, self.services.require_project(), agent.spec)
+            settings = goal_settings(self.services.require_project(), agent.spec)
         except AgentSetupError as exc:
-            self.notify(f"/goal: the judge model cannot be used: {exc}", severity="error", timeout=10)
+            self.app.call_from_thread(self.notify, f"/goal: the judge model cannot be used: {exc}", severity="error", timeout=10)
             return
+        self.app.call_from_thread(self._work_goal, agent, settings, condition)
+
+    @work(group="agent-turn", exit_on_error=False)
+    async def _work_goal(self, agent: Any, settings: Any, condition: str) -> None:
+        from mimo_tui.agent.goal import GoalRunner
+
         await GoalRunner(agent, settings).run(condition)
 
     @work(group="agent-turn", exit_on_error=False)

@@ -49,13 +49,15 @@ class SideColumn(Vertical):
         switcher = self.query_one("#side-views", ContentSwitcher)
         if view_id not in self._mounted:
             self._mounted.add(view_id)
-            await switcher.mount(_make_view(view_id, self.services))
+            widget = _make_view(view_id, self.services)
+            await switcher.mount(widget)
             project = self.services.project
-            widget = switcher.query_one(f"#{view_id}")
-            if project is not None:
+            if project is not None and widget.is_mounted:
                 from mimo_tui.ui.messages import ProjectOpened
 
                 widget.post_message(ProjectOpened(project))
+        if not any(child.id == view_id for child in switcher.children):
+            return  # still mounting (a second call raced the first) or the app is closing
         switcher.current = view_id
         self._draw_title(view_id)
 
