@@ -24,7 +24,8 @@ class SideMemory(ShowsWorkerFailures, Vertical):
     DEFAULT_CLASSES = "project-pane"
     DEFAULT_CSS = """
     SideMemory #side-memory-tree { height: 1fr; }
-    SideMemory #memory-results { max-height: 70%; }
+    SideMemory #side-memory-search { height: auto; max-height: 70%; }
+    SideMemory #memory-results { height: auto; max-height: 24; }
     """
 
     def __init__(self, services: Services, **kwargs: Any) -> None:
