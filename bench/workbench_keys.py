@@ -35,6 +35,7 @@ from startup_frame import MIMO_READY, PYTHON, Terminal, fresh_project, isolated_
 from stream_render import FIRST_WORDS, LAST_WORDS, ServerProcess, ordinary_markdown  # noqa: E402
 
 EVENTS_PER_S = 200
+START_TIMEOUT_S = 60.0  # the machine may be loaded: mimo's first frame waits on litellm's import
 
 # A training process: a real run folder, then RolloutProgress events appended at a steady rate until stdin closes.
 WRITER_SCRIPT = """
@@ -96,12 +97,13 @@ def measure_mimo_trainer_side(terminal: Terminal, base: Path, name: str, base_ur
     )
     writer = EventWriter(project / ".mimo" / "runs", events_per_s) if events_per_s else None
     window = Window(terminal, name, f"{shlex.quote(PYTHON)} -m mimo_tui", project, env)
+    terminal._tmux("set-option", "-t", name, "remain-on-exit", "on")
     written = ""
     try:
-        deadline = time.perf_counter() + TIMEOUT_S
+        deadline = time.perf_counter() + START_TIMEOUT_S
         while not MIMO_READY.search(window.screen()):
             if time.perf_counter() > deadline:
-                raise RuntimeError(f"mimo drew no interactive frame within {TIMEOUT_S:g} s:\n{window.screen()}")
+                raise RuntimeError(f"mimo drew no interactive frame within {START_TIMEOUT_S:g} s:\n{window.screen()}")
             time.sleep(0.01)
         if writer is not None:
             window.wait_for("bench-skill")  # the side trainer shows the run being written
