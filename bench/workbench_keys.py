@@ -30,7 +30,7 @@ ROOT = os.environ.get("MIMO_BENCH_ROOT") or str(Path(__file__).resolve().parent.
 sys.path.insert(0, ROOT)
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from key_echo import KEY, TIMEOUT_S, EchoResult, Window, measure_reference, press_keys  # noqa: E402
+from key_echo import KEY, EchoResult, Window, measure_reference, press_keys  # noqa: E402
 from startup_frame import MIMO_READY, PYTHON, Terminal, fresh_project, isolated_env  # noqa: E402
 from stream_render import FIRST_WORDS, LAST_WORDS, ServerProcess, ordinary_markdown  # noqa: E402
 
@@ -106,14 +106,14 @@ def measure_mimo_trainer_side(terminal: Terminal, base: Path, name: str, base_ur
                 raise RuntimeError(f"mimo drew no interactive frame within {START_TIMEOUT_S:g} s:\n{window.screen()}")
             time.sleep(0.01)
         if writer is not None:
-            window.wait_for("bench-skill")  # the side trainer shows the run being written
+            window.wait_for("bench-skill", START_TIMEOUT_S)  # the side trainer shows the run being written
         window.send("write it all", literal=True)
         window.send("Enter")
         first_words = FIRST_WORDS["ordinary"]
-        deadline = time.perf_counter() + TIMEOUT_S
+        deadline = time.perf_counter() + START_TIMEOUT_S
         while not any(words in window.screen() for words in (first_words, LAST_WORDS)):
             if time.perf_counter() > deadline:
-                raise RuntimeError(f"the answer did not appear within {TIMEOUT_S:g} s:\n{window.screen()}")
+                raise RuntimeError(f"the answer did not appear within {START_TIMEOUT_S:g} s:\n{window.screen()}")
             time.sleep(0.002)
         latencies, lost = press_keys(window, presses, done_text=LAST_WORDS)
     finally:
