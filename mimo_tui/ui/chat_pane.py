@@ -346,14 +346,14 @@ class ChatPane(ShowsWorkerFailures, Vertical):
                                     lambda n=status.name: self._mcp_action("restart", n))
 
     async def switch_model(self, name: str) -> None:
-        from mimo_tui.agent.setup import AgentSetupError, model_spec
+        from mimo_tui.agent.setup import AgentSetupError, usable_model_spec
 
         agent = self.agent
         if agent is None:
             self.notify("the agent is not ready yet", title="Model", severity="warning")
             return
         try:
-            spec = model_spec(self.services.require_project(), name)
+            spec = usable_model_spec(self.services.require_project(), name)
         except AgentSetupError as exc:
             self.notify(str(exc), title="Model", severity="error", timeout=15)
             return
