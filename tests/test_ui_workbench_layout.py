@@ -85,6 +85,8 @@ async def test_the_memory_side_view_lists_memory_files(git_project: Path) -> Non
             await pilot.pause(0.05)
         tree = side.query_one("#side-memory-tree")
         await wait_until(pilot, lambda: any(str(node.label) == "MEMORY.md" for node in tree.root.children))
+        search_box = side.query_one("#side-memory-search").query_one("Input")
+        assert tree.region.y <= search_box.region.bottom + 1, "the file tree sits right under the search box, not half a column below"
         tree.focus()
         await pilot.pause()
         tree.cursor_line = next(n for n, node in enumerate(tree.root.children) if str(node.label) == "MEMORY.md")
