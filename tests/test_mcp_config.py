@@ -98,3 +98,16 @@ def test_bad_timeout_is_reported_and_the_default_used(project: Path) -> None:
         f"MCP config error in {project / '.mimo' / 'config.toml'}: mcp.startup_timeout_s must be a positive number "
         "of seconds, got 'soon'; using 10"
     ]
+
+
+def test_servers_declared_after_start_join_the_same_registry_and_known_ones_stay(project: Path) -> None:
+    config_file = project / ".mimo" / "config.toml"
+    config_file.write_text('[mcp.servers.first]\ncommand = "mcp-first"\n')
+    servers = McpServers.from_config(load_config(config_file), project)
+    first = servers.connection("first")
+    (project / ".mcp.json").write_text(json.dumps({"mcpServers": {"later": {"command": "mcp-later"}, "bad": {"command": 5}}}))
+    assert servers.add_declared(load_config(config_file), project) == ["later"]
+    assert servers.names == ["first", "later"] and servers.connection("first") is first
+    assert [s.state for s in servers.status()] == [first.state, servers.connection("later").state]
+    assert any("'bad'" in str(problem) for problem in servers.problems)
+    assert servers.add_declared(load_config(config_file), project) == []

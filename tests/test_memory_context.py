@@ -139,3 +139,14 @@ def test_assembly_follows_file_changes(tmp_path: Path) -> None:
     (memory / "MEMORY.md").write_text("# Project memory\n\n## Rules\n- a brand new rule here\n", encoding="utf-8")
     text = assembler.build("s1", 200_000).text
     assert "brand new rule" in text and "write tests first" not in text
+
+
+def test_recent_messages_say_a_repeated_prompt_once_where_it_was_last_said(tmp_path: Path) -> None:
+    # Issue 16: a session of "continue" prompts filled the user's-recent-messages block with the same line.
+    memory, _ = make_memory(tmp_path)
+    said = ["continue"] * 40 + ["fix the parser: keep vendor/ untouched"] + ["continue"] * 30 + ["run the tests"]
+    sources = ContextSources(recent_user_messages=lambda sid: said)
+    block = ContextAssembler(memory, None, sources).build("s1", 200_000).block("recent_user_messages")
+    assert block.text.count("> continue") == 1
+    body = block.text.split("\n", 1)[1]
+    assert body.index("fix the parser") < body.index("> continue") < body.index("run the tests")

@@ -56,3 +56,23 @@ def test_small_offline_training_from_the_cli(project_dir: Path, tmp_path: Path, 
     assert "test:       baseline" in captured.out and ": finished" in captured.out
     assert main(["skill", "runs"]) == 0
     assert "finished" in capsys.readouterr().out
+
+
+def test_train_without_max_usd_takes_the_config_cap_and_says_so(project_dir: Path, tmp_path: Path,
+                                                                capsys: pytest.CaptureFixture[str],
+                                                                litellm_loaded: None) -> None:
+    (project_dir / ".mimo").mkdir()
+    (project_dir / ".mimo" / "config.toml").write_text("[trainer]\nmax_usd = 0.75\n")
+    source = app_skills_dir() / "date-normalizer" / "eval"
+    data = tmp_path / "data-tiny"
+    data.mkdir()
+    shutil.copy(source / "date_checks.py", data)
+    rows = [line for name in ("train", "val", "test") for line in (source / f"{name}.jsonl").read_text().splitlines()[:6]]
+    (data / "all.jsonl").write_text("\n".join(rows) + "\n")
+    code = main(["skill", "train", "date-normalizer", "--dataset", str(data / "all.jsonl"), "--epochs", "1",
+                 "--batch", "6", "--seed", "3"])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert "dollar cap: $0.75 (config [trainer] max_usd" in captured.err
+    runs = [p for p in (project_dir / ".mimo" / "runs").iterdir() if (p / "config.json").exists()]
+    assert [json.loads((p / "config.json").read_text())["max_usd"] for p in runs] == [0.75]

@@ -8,6 +8,7 @@ import json
 import logging
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import aclosing
 from dataclasses import dataclass
 from typing import Any
@@ -119,6 +120,9 @@ class AgentSession:
         self._cancel_requested = False
         self._cancels_before_turn = 0
         self._run_started = 0.0
+        # Every session-store write goes through this one thread, in order: in the TUI the agent runs on the
+        # app's event loop, and a sqlite write there (fsync) would stall key handling.
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="session-writes")
 
     @property
     def session_id(self) -> str:
@@ -156,12 +160,28 @@ class AgentSession:
             raise ValueError(f"unknown mode {mode!r}; modes: {', '.join(MODES)}")
         self.mode = mode
         self.context.mode = mode
-        self.sessions.update(self.session_id, mode=mode)
+        self._write_soon(lambda: self.sessions.update(self.session_id, mode=mode))
         self.emit(ev.ModeChanged(mode))
 
     def set_model(self, spec: ModelSpec) -> None:
         self.spec = spec
-        self.sessions.update(self.session_id, model=spec.name)
+        self._write_soon(lambda: self.sessions.update(self.session_id, model=spec.name))
+
+    def _write_soon(self, work: Callable[[], object]) -> None:
+        """A write asked for by a synchronous caller: queued on the writer thread when an event loop runs here."""
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:  # no loop (a plain CLI call): nothing to block, write now
+            work()
+            return
+        self._writer.submit(work)
+
+    def flush_writes(self) -> None:
+        """Wait until every queued session write is in the database."""
+        self._writer.submit(lambda: None).result()
+
+    async def _write(self, work: Callable[[], Any]) -> Any:
+        return await finish_in_thread(work, self._writer)
 
     # -- turns ----------------------------------------------------------------------------------
     async def run_turn(self, user_text: str) -> str:
@@ -169,9 +189,10 @@ class AgentSession:
         self.turn += 1
         if not self.session.title:
             title = " ".join(user_text.split())[:60]
-            self.sessions.update(self.session_id, title=title)
+            await self._write(lambda: self.sessions.update(self.session_id, title=title))
             self.session = Session(**{**self.session.__dict__, "title": title})
-        self._record(self.sessions.add_message(self.session_id, self.turn, "user", user_text))
+        turn = self.turn
+        self._record(await self._write(lambda: self.sessions.add_message(self.session_id, turn, "user", user_text)))
         self.emit(ev.TurnStarted(self.session_id, self.turn, user_text))
         return await self._guarded(self._steps())
 
@@ -274,25 +295,28 @@ class AgentSession:
                     self._check_cancelled()
                     if isinstance(item, TextDelta):
                         if message_id is None:
-                            message_id = self.sessions.begin_message(self.session_id, self.turn)
+                            message_id = await self._write(self._begin)
                         pieces.append(item.text)
                         self.emit(ev.TextDeltaEvent(self.turn, item.text))
                         if time.monotonic() - last_save > PARTIAL_SAVE_INTERVAL_S:
-                            self.sessions.save_partial(message_id, "".join(pieces))
+                            begun, partial_text = message_id, "".join(pieces)
+                            await self._write(lambda: self.sessions.save_partial(begun, partial_text))
                             last_save = time.monotonic()
                     elif isinstance(item, StreamDone):
                         completion = item.completion
         except ModelError as err:
             partial = "".join(pieces) or err.partial_text
             if message_id is not None:
-                self._record(self.sessions.finish_message(message_id, partial, status=FAILED))
+                failed = message_id
+                self._record(await self._write(lambda: self.sessions.finish_message(failed, partial, status=FAILED)))
             if self.keeper is not None and not pieces and self.keeper.overflowed(err):
                 return await self._one_reply()  # rebuilt before the request is sent again (once: see overflowed)
             self.emit(ev.ModelFailed(self.turn, str(err), err.provider_message, err.status, partial))
             return None
         except asyncio.CancelledError:
             if message_id is not None:
-                self._record(self.sessions.finish_message(message_id, "".join(pieces), status=INTERRUPTED))
+                cut, cut_text = message_id, "".join(pieces)
+                self._record(await self._write(lambda: self.sessions.finish_message(cut, cut_text, status=INTERRUPTED)))
             raise
         if completion is None:
             self.emit(ev.ModelFailed(self.turn, "the stream ended without a result", "", None, "".join(pieces)))
@@ -303,19 +327,21 @@ class AgentSession:
             for call in completion.tool_calls
         ]
         if message_id is None:
-            message_id = self.sessions.begin_message(self.session_id, self.turn)
+            message_id = await self._write(self._begin)
         finished = message_id
         await self._stored(lambda: self.sessions.finish_message(finished, text, tool_calls=calls, status=COMPLETE))
         self.emit(ev.AssistantMessageDone(self.turn, text, message_id))
-        self._account(completion, message_id)
+        await self._account(completion, message_id)
         return text, calls
 
-    def _account(self, completion: Any, message_id: int) -> None:
+    def _begin(self) -> int:
+        return self.sessions.begin_message(self.session_id, self.turn)
+
+    async def _account(self, completion: Any, message_id: int) -> None:
         usage = completion.usage
-        self.sessions.add_usage(
-            UsageRow(self.session_id, completion.model, usage.prompt_tokens, usage.completion_tokens, usage.cost_usd,
-                     completion.latency_s, message_id)
-        )
+        row = UsageRow(self.session_id, completion.model, usage.prompt_tokens, usage.completion_tokens, usage.cost_usd,
+                       completion.latency_s, message_id)
+        await self._write(lambda: self.sessions.add_usage(row))
         self.cost_usd += usage.cost_usd
         before = self.context_tokens
         self.context_tokens = usage.prompt_tokens + usage.completion_tokens
@@ -330,7 +356,7 @@ class AgentSession:
 
     async def _stored(self, write: Callable[[], StoredMessage]) -> None:
         """Run a session-store write in a thread (a long text is also indexed for history search, ms of work)."""
-        self._record(await finish_in_thread(write))
+        self._record(await self._write(write))
 
     def _record(self, message: StoredMessage) -> None:
         for index, existing in enumerate(self.transcript):
@@ -352,7 +378,8 @@ class AgentSession:
                 pending.pop(0)
         except asyncio.CancelledError:
             for call in pending[1:] if running else pending:  # a running call stored its own result
-                self._record(self._store_result(call["id"], call["function"]["name"], "cancelled by the user before it finished", True, 0.0))
+                call_id, name = call["id"], call["function"]["name"]
+                await self._stored(lambda: self._store_result(call_id, name, "cancelled by the user before it finished", True, 0.0))
             raise
 
     def _store_result(self, call_id: str, name: str, content: str, is_error: bool, duration: float) -> StoredMessage:
@@ -395,7 +422,7 @@ class AgentSession:
         try:
             result, status = await self._permitted_run(tool, name, call_id, args)
         except asyncio.CancelledError:
-            self._finish_cancelled_call(call_id, name)
+            await self._finish_cancelled_call(call_id, name)
             raise
         await self._finish_call(call_id, name, result, status, self._run_started)
 
@@ -478,7 +505,7 @@ class AgentSession:
         self.emit(ev.ToolCallFinished(self.turn, call_id, name, result.content, status, duration, result.summary,
                                       result.write_failed))
 
-    def _finish_cancelled_call(self, call_id: str, name: str) -> None:
+    async def _finish_cancelled_call(self, call_id: str, name: str) -> None:
         duration = time.perf_counter() - self._run_started
-        self._record(self._store_result(call_id, name, "cancelled by the user", True, duration))
+        await self._stored(lambda: self._store_result(call_id, name, "cancelled by the user", True, duration))
         self.emit(ev.ToolCallFinished(self.turn, call_id, name, "cancelled by the user", "cancelled", duration, ""))

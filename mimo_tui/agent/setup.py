@@ -22,6 +22,7 @@ from mimo_tui.agent.tools.history_tool import HistoryIndexSearch, HistorySearch,
 from mimo_tui.agent.tools.memory_access import MemoryAccess, SurfaceMemoryAccess
 from mimo_tui.agent.tools.registry import default_tools
 from mimo_tui.llm import ModelSpec, resolve_model
+from mimo_tui.llm.models import missing_credentials
 from mimo_tui.memory.context import ContextAssembler
 from mimo_tui.memory.last_checkpoint import last_checkpoint_excerpt
 from mimo_tui.memory.layers import GLOBAL_ROOT
@@ -142,6 +143,15 @@ def model_spec(project: Project, name: str | None) -> ModelSpec:
         return resolve_model(chosen, models)
     except Exception as exc:
         raise AgentSetupError(f"model {chosen!r}: {exc}") from exc
+
+
+def usable_model_spec(project: Project, name: str) -> ModelSpec:
+    """`model_spec` for a switch the user asked for, refused at once when the model has no credentials."""
+    spec = model_spec(project, name)
+    problem = missing_credentials(spec, name)
+    if problem is not None:
+        raise AgentSetupError(problem)
+    return spec
 
 
 def goal_settings(project: Project, agent_spec: ModelSpec) -> GoalSettings:

@@ -211,6 +211,8 @@ def run_train(args: argparse.Namespace) -> int:
                 value = getattr(args, name)
                 if value is not None:
                     setattr(config, name, value)
+            if args.max_usd is None:
+                config.max_usd = _configured_cap(trainer_table.get("max_usd"))
             config.no_regression = bool(args.no_regression)
             if args.split_ratio:
                 try:
@@ -236,12 +238,17 @@ def run_train(args: argparse.Namespace) -> int:
     trainer = prepared.trainer
     estimate = trainer.estimate(price_with(trainer.gateway))
     _say(estimate.describe())
+    cap = trainer.config.max_usd
+    cap_text = f"${cap:g}" if cap is not None else "none"
+    if not prepared.resumed:
+        origin = "--max-usd" if args.max_usd is not None else "config [trainer] max_usd; --max-usd overrides"
+        _say(f"dollar cap: {cap_text} ({origin})" if cap is not None else "dollar cap: none ([trainer] max_usd or --max-usd sets one)")
     if not estimate.price_known and trainer.config.max_calls is None and trainer.config.max_usd is None and not (
         trainer.target.offline and trainer.optimizer.offline
     ):
         _say("note: the price of a model is unknown; consider --max-calls as a hard cap")
     if estimate.usd > 1.0 and not args.yes and sys.stdin.isatty():
-        if input(f"This run may cost up to ${estimate.usd:.2f}. Start? [y/N] ").strip().lower() not in ("y", "yes"):
+        if input(f"This run may cost up to ${estimate.usd:.2f} (cap {cap_text}). Start? [y/N] ").strip().lower() not in ("y", "yes"):
             return 1
 
     async def main() -> dict[str, Any]:
@@ -270,6 +277,13 @@ def run_train(args: argparse.Namespace) -> int:
     _print_report(summary, prepared.run.path)
     _say(f"({time.monotonic() - started:.1f} s)")
     return 0 if summary["completed"] else 3
+
+
+def _configured_cap(value: Any) -> float | None:
+    """The config's default dollar cap (`[trainer] max_usd`), the one the TUI's start form also applies."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+        return None
+    return float(value)
 
 
 def _print_estimate(config: Any, project: Any, entry: Any, models: dict[str, Any]) -> int:

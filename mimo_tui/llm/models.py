@@ -70,3 +70,38 @@ def resolve_model(name: str, config_models: Mapping[str, Any] | None = None) -> 
         api_key=_read_api_key(entry.get("api_key"), name),
         offline=target.startswith(OFFLINE_PREFIX),
     )
+
+
+# Hosted providers whose calls need a key; the variable is the one litellm reads. Local servers (an api_base) and
+# providers not listed here are left to the call itself.
+_KEY_VARIABLES = {
+    "openai": "OPENAI_API_KEY",
+    "anthropic": "ANTHROPIC_API_KEY",
+    "gemini": "GEMINI_API_KEY",
+    "mistral": "MISTRAL_API_KEY",
+    "groq": "GROQ_API_KEY",
+    "deepseek": "DEEPSEEK_API_KEY",
+    "openrouter": "OPENROUTER_API_KEY",
+    "together_ai": "TOGETHERAI_API_KEY",
+    "xai": "XAI_API_KEY",
+    "cohere": "COHERE_API_KEY",
+}
+_BARE_PREFIXES = {"gpt-": "openai", "o1": "openai", "o3": "openai", "o4": "openai", "claude-": "anthropic"}
+
+
+def missing_credentials(spec: ModelSpec, config_name: str | None = None) -> str | None:
+    """Why a call to `spec` cannot be authenticated (what is missing, where to set it), or None when it can.
+
+    Checked before any call so the user hears it at once, not as a provider error seconds later.
+    """
+    if spec.offline or spec.api_key or spec.api_base:
+        return None
+    provider, slash, _ = spec.name.partition("/")
+    if not slash:
+        provider = next((p for prefix, p in _BARE_PREFIXES.items() if spec.name.startswith(prefix)), "")
+    variable = _KEY_VARIABLES.get(provider)
+    if variable is None or os.environ.get(variable):
+        return None
+    name = config_name or spec.name
+    return (f"model {name!r} has no credentials: set {variable} in the environment, or api_key "
+            f"(or api_base for a local server) under [models.\"{name}\"] in .mimo/config.toml")

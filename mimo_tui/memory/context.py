@@ -266,7 +266,7 @@ class ContextAssembler:
         name = "recent_user_messages"
         cap = caps[name]
         provider = self.sources.recent_user_messages
-        messages = [m for m in (provider(session_id) if provider else []) if m and m.strip()]
+        messages = _last_of_each([m for m in (provider(session_id) if provider else []) if m and m.strip()])
         if not messages or cap <= 0:
             return self._empty(name, cap)
         budget = cap - self._wrapper_tokens(name, None)
@@ -328,6 +328,18 @@ class ContextAssembler:
             budget -= used
         body = "\n".join(lines)
         return self._finish(name, Fitted(body, cap - self._wrapper_tokens(name, None) - 12 - budget, 0, 0), cap, None)
+
+
+def _last_of_each(messages: list[str]) -> list[str]:
+    """Messages in order with a repeated one ("continue", "go on") kept only where it was said last."""
+    seen: set[str] = set()
+    kept: list[str] = []
+    for message in reversed(messages):
+        key = message.strip()
+        if key not in seen:
+            seen.add(key)
+            kept.append(message)
+    return kept[::-1]
 
 
 def _has_notes_entries(path: Path) -> bool:

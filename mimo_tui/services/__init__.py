@@ -210,6 +210,28 @@ class Services:
         servers.start_all()
         return True
 
+    def declare_new_mcp_servers(self) -> list[str]:
+        """Read the config and `.mcp.json` again and take in servers declared since start; returns their names.
+
+        The agent asks this same registry for its tools on every turn, so a new server's tools are usable once
+        `start_new_mcp_servers` has it ready.
+        """
+        from mimo_tui.config import load_config
+
+        servers, project = self.mcp, self.project
+        if servers is None or project is None:
+            return []
+        return servers.add_declared(load_config(project.workspace.config_file), project.root)
+
+    def start_new_mcp_servers(self, names: list[str], on_change: Callable[[McpServerChanged], None]) -> None:
+        """Start servers taken in by `declare_new_mcp_servers` in the background (needs the running loop)."""
+        servers = self.mcp
+        if servers is None or not names:
+            return
+        if not self._mcp_unsubscribe:
+            self._mcp_unsubscribe.append(servers.subscribe(on_change))
+        servers.start(names)
+
     async def stop_mcp_servers(self) -> None:
         """Stop every MCP server, after silencing their notifications (the app is closing)."""
         for unsubscribe in self._mcp_unsubscribe:

@@ -111,6 +111,21 @@ class ChatPane(ShowsWorkerFailures, Vertical):
         """Start the project's MCP servers once per app; the app stops them when it exits."""
         self.services.start_mcp_servers(self._on_mcp_changed)
 
+    def refresh_mcp_servers(self) -> None:
+        """Servers declared since start (config or `.mcp.json` edited while the app runs) join the registry.
+
+        They start a moment later: importing the MCP SDK holds the interpreter for most of a second, and the
+        listing (or the turn) the user asked for should show first.
+        """
+        try:
+            added = self.services.declare_new_mcp_servers()
+        except OSError as exc:
+            self.notify(f"MCP: could not read the server declarations again: {exc}", title="MCP", severity="warning")
+            return
+        if added:
+            self.notify(f"MCP: starting {', '.join(added)} (declared since start)", title="MCP", timeout=4)
+            self.set_timer(0.3, lambda: self.services.start_new_mcp_servers(added, self._on_mcp_changed))
+
     def _on_mcp_changed(self, event: Any) -> None:
         """A server became ready, failed or stopped: say so in a notification."""
         status = event.status
@@ -235,6 +250,7 @@ class ChatPane(ShowsWorkerFailures, Vertical):
     async def _run_turn(self, text: str) -> None:
         from mimo_tui.agent.compose import run_user_request
 
+        self.refresh_mcp_servers()
         if self.agent is not None:  # in compose mode one request is a whole compose run
             await run_user_request(self.agent, text, self.services.tasks)
 
@@ -293,6 +309,7 @@ class ChatPane(ShowsWorkerFailures, Vertical):
     # -- commands the slash table and the palette call -------------------------------------------
     async def run_mcp_command(self, argument: str) -> None:
         """`/mcp` lists the servers; `/mcp restart NAME` and `/mcp stop NAME` act on one."""
+        self.refresh_mcp_servers()
         servers = self.services.mcp
         action, _, target = argument.partition(" ")
         target = target.strip()
@@ -346,14 +363,14 @@ class ChatPane(ShowsWorkerFailures, Vertical):
                                     lambda n=status.name: self._mcp_action("restart", n))
 
     async def switch_model(self, name: str) -> None:
-        from mimo_tui.agent.setup import AgentSetupError, model_spec
+        from mimo_tui.agent.setup import AgentSetupError, usable_model_spec
 
         agent = self.agent
         if agent is None:
             self.notify("the agent is not ready yet", title="Model", severity="warning")
             return
         try:
-            spec = model_spec(self.services.require_project(), name)
+            spec = usable_model_spec(self.services.require_project(), name)
         except AgentSetupError as exc:
             self.notify(str(exc), title="Model", severity="error", timeout=15)
             return

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from pathlib import PurePosixPath
 
 from rich.syntax import Syntax
 from rich.text import Text
@@ -17,6 +16,7 @@ from mimo_tui.memory.validators import Problem
 from mimo_tui.services import Services
 from mimo_tui.memory.service import CommitInfo, ConflictError, FileSnapshot, RevertConflict, StoreError
 from mimo_tui.ui.conflict_dialog import ConflictDialog
+from mimo_tui.ui.file_tree import fill_file_tree
 from mimo_tui.ui.memory_disk_change import DiskChangeBar
 from mimo_tui.ui.memory_history import MemoryHistory
 from mimo_tui.ui.memory_search import MemorySearch
@@ -91,24 +91,15 @@ class MemoryPane(ShowsWorkerFailures, Horizontal):
     def _show_files(self, files: list[str], problems: dict[str, list[Problem]], select: str | None) -> None:
         self.problems = problems
         self._show_problems()
-        tree = self.query_one("#memory-tree", Tree)
-        tree.clear()
-        folders: dict[str, object] = {"": tree.root}
-        for rel in files:
-            parts = PurePosixPath(rel).parts
-            parent = tree.root
-            for depth in range(1, len(parts)):
-                key = "/".join(parts[:depth])
-                if key not in folders:
-                    folders[key] = parent.add(parts[depth - 1] + "/", expand=depth == 1)
-                parent = folders[key]  # type: ignore[assignment]
-            found = problems.get(rel, [])
-            label = Text(parts[-1])
+
+        def label(rel: str, name: str) -> Text:
+            text, found = Text(name), problems.get(rel, [])
             if found:
                 errors = any(p.severity == "error" for p in found)
-                label.append(f" ⚠{len(found)}", style="bold red" if errors else "yellow")
-            parent.add_leaf(label, data=rel)
-        tree.root.expand()
+                text.append(f" ⚠{len(found)}", style="bold red" if errors else "yellow")
+            return text
+
+        fill_file_tree(self.query_one("#memory-tree", Tree), files, label)
         if select and (self.relpath is None or select != self.relpath):
             self.open_file(select)
 

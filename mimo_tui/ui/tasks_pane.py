@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from typing import Any
 
 from textual.app import ComposeResult
@@ -16,8 +15,8 @@ from textual import work
 
 from mimo_tui.services import Services, StoreError
 from mimo_tui.tasks import TaskError
-from mimo_tui.ui.chat.messages import SessionSwitched
 from mimo_tui.ui.tasks.task_tree import TaskTree
+from mimo_tui.ui.tasks.session_follow import FollowsSessionTasks
 from mimo_tui.ui.worker_results import ShowsWorkerFailures, deliver
 
 
@@ -25,7 +24,7 @@ class TasksChanged(Message, bubble=False):
     """The task store changed (the agent's task tool or this pane)."""
 
 
-class TasksPane(ShowsWorkerFailures, Vertical):
+class TasksPane(FollowsSessionTasks, ShowsWorkerFailures, Vertical):
     """The session's task tree; add, rename, start, finish, block, unblock and abandon from the keyboard."""
 
     DEFAULT_CLASSES = "project-pane"
@@ -53,8 +52,6 @@ class TasksPane(ShowsWorkerFailures, Vertical):
         super().__init__(**kwargs)
         self.services = services
         self.session_id: str | None = None
-        self._unsubscribe: Callable[[], None] | None = None
-        self._unfollow: Callable[[], None] | None = None
         self._input_purpose: tuple[str, str | None] | None = None
         self._select_next: str | None = None
         self._titles: dict[str, str] = {}
@@ -73,25 +70,10 @@ class TasksPane(ShowsWorkerFailures, Vertical):
         yield Static("No tasks yet. Press a to add one, or let the agent create them.", id="tasks-empty", classes="empty-state")
         yield Input(id="task-input", select_on_focus=False)
 
-    def on_mount(self) -> None:
-        self._unfollow = self.services.follow_session(lambda session_id: self.post_message(SessionSwitched(session_id)))
-        if self.services.session_id is not None:
-            self._follow(self.services.session_id)
+    def tasks_changed(self) -> Message:
+        return TasksChanged()
 
-    def on_unmount(self) -> None:
-        if self._unfollow is not None:
-            self._unfollow()
-        if self._unsubscribe is not None:
-            self._unsubscribe()
-
-    def on_session_switched(self, message: SessionSwitched) -> None:
-        self._follow(message.session_id)
-
-    def _follow(self, session_id: str) -> None:
-        if self._unsubscribe is not None:
-            self._unsubscribe()
-        self.session_id = session_id
-        self._unsubscribe = self.services.tasks.subscribe(lambda change: self.post_message(TasksChanged()))
+    def session_followed(self) -> None:
         self.refresh_tasks()
 
     def on_tasks_changed(self, message: TasksChanged) -> None:

@@ -71,6 +71,8 @@ class McpServers:
     ) -> None:
         self.problems = list(problems or [])
         self.call_timeout_s = call_timeout_s
+        self._project_root = project_root
+        self._startup_timeout_s = startup_timeout_s
         self._subscribers: list[Callable[[McpServerChanged], None]] = []
         self._tools: dict[str, tuple[list[McpTool], tuple[str, ...]]] = {}
         self._connections = {
@@ -98,6 +100,36 @@ class McpServers:
             call_timeout_s=call,
             problems=declared.problems,
         )
+
+    def add_declared(self, config: Config, project_root: Path) -> list[str]:
+        """Take in servers declared since start (config or `.mcp.json` changed); returns the names added.
+
+        Servers already known keep running as declared at start; the problems list becomes that of the new reading.
+        New servers are not started here (`start(names)` does).
+        """
+        declared = load_server_configs(config, project_root)
+        added: list[str] = []
+        for server in declared.servers:
+            if server.name in self._connections:
+                continue
+            self._connections[server.name] = McpConnection(
+                server, project_root=self._project_root or project_root, startup_timeout_s=self._startup_timeout_s,
+                on_change=self._changed,
+            )
+            added.append(server.name)
+        self.problems = list(declared.problems)
+        return added
+
+    def start(self, names: list[str]) -> None:
+        """Start the named enabled servers in the background (needs a running loop)."""
+        async def start_named() -> None:
+            await self._import_sdk()
+            for name in names:
+                connection = self._connections[name]
+                if connection.config.enabled:
+                    connection.start()
+
+        self._start_task = asyncio.get_running_loop().create_task(start_named(), name="mcp-start-added")
 
     @property
     def names(self) -> list[str]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from textual import on, work
@@ -10,6 +9,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Tree
 
+from mimo_tui.ui.file_tree import fill_file_tree
 from mimo_tui.ui.memory_search import MemorySearch
 from mimo_tui.ui.messages import MemoryChanged, ProjectOpened
 from mimo_tui.ui.worker_results import ShowsWorkerFailures, deliver
@@ -55,19 +55,7 @@ class SideMemory(ShowsWorkerFailures, Vertical):
 
     def _show(self, files: list[str]) -> None:
         self.files = files
-        tree = self.query_one("#side-memory-tree", Tree)
-        tree.clear()
-        folders: dict[str, Any] = {}
-        for rel in files:
-            parts = PurePosixPath(rel).parts
-            parent = tree.root
-            for depth in range(1, len(parts)):
-                key = "/".join(parts[:depth])
-                if key not in folders:
-                    folders[key] = parent.add(parts[depth - 1] + "/", expand=depth == 1)
-                parent = folders[key]
-            parent.add_leaf(parts[-1], data=rel)
-        tree.root.expand()
+        fill_file_tree(self.query_one("#side-memory-tree", Tree), files)
 
     @on(Tree.NodeSelected, "#side-memory-tree")
     def _file_chosen(self, event: Tree.NodeSelected[str]) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
@@ -13,7 +12,7 @@ from textual.events import Click
 from textual.message import Message
 from textual.widgets import Static
 
-from mimo_tui.ui.chat.messages import SessionSwitched
+from mimo_tui.ui.tasks.session_follow import FollowsSessionTasks
 from mimo_tui.ui.worker_results import ShowsWorkerFailures, deliver
 
 if TYPE_CHECKING:
@@ -26,7 +25,7 @@ class SideTasksChanged(Message, bubble=False):
     """The task store changed."""
 
 
-class SideTasks(ShowsWorkerFailures, VerticalScroll):
+class SideTasks(FollowsSessionTasks, ShowsWorkerFailures, VerticalScroll):
     """Read-only list of the chat session's tasks; a click opens the tasks pane."""
 
     DEFAULT_CLASSES = "project-pane"
@@ -40,32 +39,15 @@ class SideTasks(ShowsWorkerFailures, VerticalScroll):
         self.can_focus = False
         self.services = services
         self.session_id: str | None = None
-        self._unsubscribe: Callable[[], None] | None = None
-        self._unfollow: Callable[[], None] | None = None
         self._loads = 0
 
     def compose(self) -> ComposeResult:
         yield Static(Text("No tasks in this session yet.", style="dim"), id="side-tasks-list")
 
-    def on_mount(self) -> None:
-        self._unfollow = self.services.follow_session(lambda session_id: self.post_message(SessionSwitched(session_id)))
-        if self.services.session_id is not None:
-            self._follow(self.services.session_id)
+    def tasks_changed(self) -> Message:
+        return SideTasksChanged()
 
-    def on_unmount(self) -> None:
-        if self._unfollow is not None:
-            self._unfollow()
-        if self._unsubscribe is not None:
-            self._unsubscribe()
-
-    def on_session_switched(self, message: SessionSwitched) -> None:
-        self._follow(message.session_id)
-
-    def _follow(self, session_id: str) -> None:
-        if self._unsubscribe is not None:
-            self._unsubscribe()
-        self.session_id = session_id
-        self._unsubscribe = self.services.tasks.subscribe(lambda change: self.post_message(SideTasksChanged()))
+    def session_followed(self) -> None:
         self.query_one("#side-tasks-list", Static).update(Text("loading tasks…", style="dim"))
         self.reload()
 

@@ -1,0 +1,77 @@
+"""Views that stay true, the leftovers: /model to a model without credentials, /mcp after .mcp.json appears."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests.fixtures.ui import wait_until
+
+SIZE = (120, 40)
+
+
+def toasts(app) -> str:
+    return "\n".join(str(n.message) for n in app._notifications)
+
+
+async def test_slash_model_without_credentials_says_what_is_missing_at_once(
+        agent_project, openai_server, make_chat_app, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.fixtures.chat_app import send, wait_for_agent
+    from tests.test_ui_chat_pilot import use_server
+
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    use_server(agent_project, openai_server)
+    app = make_chat_app()
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await wait_for_agent(pilot)
+        before = pane.agent.spec
+        started = time.monotonic()
+        await send(pilot, "/model openai/gpt-4o-mini")
+        await wait_until(pilot, lambda: "no credentials" in toasts(app), timeout=2)
+        assert time.monotonic() - started < 1.5
+        message = toasts(app)
+        assert "OPENAI_API_KEY" in message and '[models."openai/gpt-4o-mini"]' in message and "api_key" in message
+        assert pane.agent.spec == before  # the working model stays
+        assert not openai_server.requests
+
+
+async def test_mcp_json_added_while_running_is_listed_by_slash_mcp_and_its_tools_are_usable(
+        agent_project, openai_server, make_chat_app, process_tag: str) -> None:
+    import json
+    import sys
+
+    from mimo_tui.ui.chat.mcp_status import McpStatusBlock
+    from mimo_tui.ui.chat.tool_call_block import ToolCallBlock
+    from tests.fixtures.chat_app import send, wait_for_agent, wait_idle
+    from tests.fixtures.mcp_agent import SERVERS_DIR, allow_rule, model_config
+    from tests.fixtures.mcp_servers import processes_with
+    from tests.fixtures.openai_server import Reply, ToolCall
+
+    agent_project.write_config(model_config(openai_server.base_url) + allow_rule("mcp__later__*"))
+    openai_server.queue(
+        Reply(text="Echoing.", tool_calls=[ToolCall("mcp__later__echo", json.dumps({"text": "hello from later"}))]),
+        Reply(text="It said hello."),
+    )
+    app = make_chat_app()
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await wait_for_agent(pilot)
+        await send(pilot, "/mcp")
+        await wait_until(pilot, lambda: bool(app.query(McpStatusBlock)), timeout=5)
+        assert "none declared" in app.query_one(McpStatusBlock).text
+        later = {"command": sys.executable, "args": [str(SERVERS_DIR / "demo_server.py"), "stdio", process_tag]}
+        (agent_project.root / ".mcp.json").write_text(json.dumps({"mcpServers": {"later": later}}), encoding="utf-8")
+        started = time.monotonic()
+        await send(pilot, "/mcp")
+        await wait_until(pilot, lambda: len(app.query(McpStatusBlock)) == 2, timeout=2)
+        assert time.monotonic() - started < 1.0
+        listing = app.query(McpStatusBlock).last().text
+        assert "later" in listing and "none declared" not in listing
+        servers = pane.services.mcp
+        await wait_until(pilot, lambda: [s.state for s in servers.status()] == ["ready"], timeout=20)
+        await send(pilot, "echo something")
+        await wait_idle(pilot)
+        [block] = app.query(ToolCallBlock)
+        assert (block.tool, block.status, block.content) == ("mcp__later__echo", "ok", "hello from later")
+        assert "mcp__later__echo" in [t["function"]["name"] for t in openai_server.requests[0]["tools"]]
+    assert processes_with(process_tag) == []
