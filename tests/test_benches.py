@@ -111,7 +111,7 @@ def test_mcp_startup_bench_prints_a_round_trip_beside_a_direct_call(tmp_path: Pa
     assert "first frame" in out.lower()
 
 
-@pytest.mark.parametrize("name", ["startup_frame.py", "first_words.py", "stream_render.py"])
+@pytest.mark.parametrize("name", ["startup_frame.py", "first_words.py", "stream_render.py", "workbench_keys.py"])
 def test_a_bench_that_needs_tmux_says_so_when_it_is_missing(tmp_path: Path, name: str) -> None:
     out = run_bench(name, tmp_path, path_without_tmux=True)
     assert NO_TMUX in out
@@ -122,3 +122,13 @@ def test_long_session_bench_prints_rebuilds_tokens_per_step_and_reachable_facts(
     assert re.search(r"rebuilds\s+mimo\s+[1-9]\d*", out), out
     assert re.search(r"tokens sent per step \(requests\)\s+mimo\s+[\d,]+\s+baseline\s+[\d,]+\s+ratio \d\.\d\d", out), out
     assert re.search(r"planted facts reachable at end\s+mimo 3/3 \(100 %\)\s+baseline \d/3", out), out
+
+
+def test_workbench_keys_bench_prints_reference_chat_and_chat_with_events(tmp_path: Path) -> None:
+    out = run_bench("workbench_keys.py", tmp_path)
+    if not TMUX:
+        assert NO_TMUX in out
+        return
+    assert re.search(r"reference: bare Textual Input, idle\s+\d+ presses, " + MEDIAN_P95_MAX, out), out
+    assert re.search(r"mimo chat, while the answer streams\s+\d+ presses, " + MEDIAN_P95_MAX, out), out
+    assert re.search(r"mimo chat \+ 200 events/s\s+\d+ presses, " + MEDIAN_P95_MAX + r" while the answer streamed \(\d+ events", out), out

@@ -71,7 +71,10 @@ class SideTrainer(ShowsWorkerFailures, VerticalScroll):
             text.append("Trainable skills: ", style="dim")
             text.append(", ".join(skills))
             text.append("\nF4 opens the trainer (t trains).", style="dim")
-        self.query_one("#side-trainer-summary", Static).update(text)
+        summary = self.query_one("#side-trainer-summary", Static)
+        # update() re-lays out the whole screen (a long chat included): only when the summary changed.
+        if summary.content != text:
+            summary.update(text)
 
     def on_click(self, event: Click) -> None:
         self.app.call_later(self.app.action_show_pane, "trainer")

@@ -56,4 +56,6 @@ class WorkStatus(ShowsWorkerFailures, Static):
             text.append(run.skill, style="bold")
             text.append(" (running, F4)")
         self.display = bool(text)
-        self.update(text)
+        # update() re-lays out the whole screen (a long chat included): only when the line changed.
+        if self.content != text:
+            self.update(text)

@@ -1,0 +1,168 @@
+"""Key echo p95 on a real tmux screen while a 20k-token answer streams AND a training run writes 200 events/s.
+
+Three figures in the same run (tmux 120x40, send-keys -> capture-pane shows it, see bench/key_echo.py):
+
+- reference: a bare Textual app with one focused Input, idle;
+- mimo with the side column on the trainer view (`[ui] side = "trainer"`), while the answer streams;
+- the same, while a separate process also appends 200 events/s to `.mimo/runs/<id>/events.jsonl` of a real
+  run folder (RunFolder.create + append_event, as the trainer writes them), the run the side trainer follows.
+
+Target: p95 < 50 ms for the last one. The answer streams from the local OpenAI-compatible server of
+bench/stream_render.py (its own process), spread over --stream-s seconds.
+
+Run: python bench/workbench_keys.py [--tokens 20000] [--presses 100] [--stream-s 10] [--tiny]
+(from the repo root; --tiny: a 300-token answer, 4 presses over a 3 s stream: a smoke run)
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = os.environ.get("MIMO_BENCH_ROOT") or str(Path(__file__).resolve().parent.parent)
+sys.path.insert(0, ROOT)
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from key_echo import KEY, EchoResult, Window, measure_reference, press_keys  # noqa: E402
+from startup_frame import MIMO_READY, PYTHON, Terminal, fresh_project, isolated_env  # noqa: E402
+from stream_render import FIRST_WORDS, LAST_WORDS, ServerProcess, ordinary_markdown  # noqa: E402
+
+EVENTS_PER_S = 200
+START_TIMEOUT_S = 60.0  # the machine may be loaded: mimo's first frame waits on litellm's import
+
+# A training process: a real run folder, then RolloutProgress events appended at a steady rate until stdin closes.
+WRITER_SCRIPT = """
+import json, sys, threading, time
+from pathlib import Path
+sys.path.insert(0, sys.argv[1])
+from mimo_tui.skillopt.events import RolloutProgress, RunStarted
+from mimo_tui.skillopt.run_folder import RunFolder
+folder = RunFolder.create(Path(sys.argv[2]), "bench-skill")
+folder.write_json("config.json", {"skill": "bench-skill", "created": time.time()})
+folder.write_json("runtime_state.json", {"global_step": 1, "accepted": [], "best_val": 0.5})
+folder.append_event(RunStarted(folder.run_id, "bench-skill", "bench", "bench", False, {}, {}))
+rate = float(sys.argv[3])
+stop = threading.Event()
+threading.Thread(target=lambda: (sys.stdin.read(), stop.set()), daemon=True).start()
+print(folder.run_id, flush=True)
+n, started = 0, time.perf_counter()
+while not stop.is_set():
+    n += 1
+    folder.append_event(RolloutProgress("train", n, 10**9, 0))
+    delay = started + n / rate - time.perf_counter()
+    if delay > 0:
+        time.sleep(delay)
+print(n, round(time.perf_counter() - started, 3), flush=True)
+"""
+
+
+class EventWriter:
+    """A separate process appending events to a new run folder under `runs_dir` at `rate` per second."""
+
+    def __init__(self, runs_dir: Path, rate: float) -> None:
+        self.process = subprocess.Popen([sys.executable, "-c", WRITER_SCRIPT, ROOT, str(runs_dir), str(rate)],
+                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        assert self.process.stdout is not None
+        self.run_id = self.process.stdout.readline().strip()
+
+    def close(self) -> str:
+        """Stop writing; how many events were written at what rate."""
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.process.stdin.close()
+        written = self.process.stdout.read().split()
+        self.process.wait(timeout=10)
+        if len(written) != 2:
+            return "(the event writer reported nothing)"
+        count, seconds = int(written[0]), float(written[1])
+        return f"({count} events in {seconds:.1f} s = {count / max(seconds, 1e-9):.0f}/s)"
+
+
+def measure_mimo_trainer_side(terminal: Terminal, base: Path, name: str, base_url: str, presses: int,
+                              events_per_s: float) -> EchoResult:
+    """Key echo in mimo with the side column on the trainer view while the answer streams (and events, if asked)."""
+    home = base / f"{name}-home"
+    home.mkdir()
+    env = {**isolated_env(home), "MIMO_BENCH_KEY": "sk-bench"}
+    project = fresh_project(base, len(list(base.glob("project*"))), env, existing=True)
+    (project / ".mimo" / "config.toml").write_text(
+        f'[model]\ndefault = "bench"\n\n[models.bench]\nmodel = "openai/bench"\napi_base = "{base_url}"\n'
+        'api_key = "env:MIMO_BENCH_KEY"\n\n[ui]\nside = "trainer"\n'
+    )
+    writer = EventWriter(project / ".mimo" / "runs", events_per_s) if events_per_s else None
+    window = Window(terminal, name, f"{shlex.quote(PYTHON)} -m mimo_tui", project, env)
+    terminal._tmux("set-option", "-t", name, "remain-on-exit", "on")
+    written = ""
+    try:
+        deadline = time.perf_counter() + START_TIMEOUT_S
+        while not MIMO_READY.search(window.screen()):
+            if time.perf_counter() > deadline:
+                raise RuntimeError(f"mimo drew no interactive frame within {START_TIMEOUT_S:g} s:\n{window.screen()}")
+            time.sleep(0.01)
+        if writer is not None:
+            window.wait_for("bench-skill", START_TIMEOUT_S)  # the side trainer shows the run being written
+        window.send("write it all", literal=True)
+        window.send("Enter")
+        first_words = FIRST_WORDS["ordinary"]
+        deadline = time.perf_counter() + START_TIMEOUT_S
+        while not any(words in window.screen() for words in (first_words, LAST_WORDS)):
+            if time.perf_counter() > deadline:
+                raise RuntimeError(f"the answer did not appear within {START_TIMEOUT_S:g} s:\n{window.screen()}")
+            time.sleep(0.002)
+        latencies, lost = press_keys(window, presses, done_text=LAST_WORDS)
+    finally:
+        window.close()
+        if writer is not None:
+            written = writer.close()
+    note = "while the answer streamed" + (f" {written}" if written else "")
+    return EchoResult(latencies, note + (f" ({lost} not shown within 5 s)" if lost else ""))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tokens", type=int, default=20000)
+    parser.add_argument("--presses", type=int, default=100, help="key presses per measure (each echo and its erase)")
+    parser.add_argument("--stream-s", type=float, default=10.0, help="spread the answer over about this many seconds")
+    parser.add_argument("--events-per-s", type=float, default=EVENTS_PER_S)
+    parser.add_argument("--tiny", action="store_true", help="smoke run: 300 tokens, 4 presses over a 3 s stream")
+    args = parser.parse_args()
+    if args.tiny:
+        args.tokens, args.presses, args.stream_s = 300, 4, 3.0
+    if shutil.which("tmux") is None:
+        print("key echo with the side trainer: not measured, tmux is not installed")
+        return 0
+    answer = ordinary_markdown(args.tokens) + "\n\n" + LAST_WORDS + "\n"
+    if KEY in answer:
+        print(f"key echo with the side trainer: not measured, the answer contains the key {KEY!r}")
+        return 0
+    chunk_chars = 4
+    chunks = max(1, len(answer) // chunk_chars)
+    base = Path(tempfile.mkdtemp(prefix="mimo-bench-workbench-keys-"))
+    server = ServerProcess(answer, base, chunk_chars, args.stream_s / chunks)
+    terminal = Terminal()
+    try:
+        reference = measure_reference(terminal, base, args.presses)
+        chat = measure_mimo_trainer_side(terminal, base, "chat", server.base_url, args.presses, 0)
+        loaded = measure_mimo_trainer_side(terminal, base, "chat-events", server.base_url, args.presses,
+                                           args.events_per_s)
+    finally:
+        terminal.close()
+        server.close()
+        shutil.rmtree(base, ignore_errors=True)
+    print(f"key echo on a real terminal screen (tmux 120x40, send-keys -> capture-pane shows it), "
+          f"{args.tokens}-token answer over ~{args.stream_s:g} s, side column on the trainer view, "
+          f"{os.cpu_count()} CPUs (load {os.getloadavg()[0]:.1f}):")
+    print(reference.line("reference: bare Textual Input, idle"))
+    print(chat.line("mimo chat, while the answer streams"))
+    print(loaded.line(f"mimo chat + {args.events_per_s:g} events/s"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
