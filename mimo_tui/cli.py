@@ -16,6 +16,7 @@ COMMAND_MODULES = [
     "mimo_tui.commands.history",
     "mimo_tui.commands.skill",
     "mimo_tui.commands.agent",
+    "mimo_tui.commands.dream",
 ]
 
 
