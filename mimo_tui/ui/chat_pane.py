@@ -233,6 +233,10 @@ class ChatPane(ShowsWorkerFailures, Vertical):
         if text.startswith("/"):
             await self.run_slash_command(text)
             return
+        await self.send_request(text)
+
+    async def send_request(self, text: str) -> None:
+        """Send `text` to the agent as the user's request (typed, or a project command's expanded body)."""
         if self.agent is None:
             await self._queue_until_ready(text)
             return
