@@ -172,3 +172,21 @@ def test_mimo_dream_prints_the_review_and_says_when_there_is_nothing_to_do(proje
     head = project.store.head().sha
     assert main(["dream"]) == 0
     assert "nothing to do" in capsys.readouterr().out and project.store.head().sha == head
+
+
+def test_automatic_dream_runs_only_when_turned_on_and_due(project: Project) -> None:
+    from mimo_tui.services import Services
+    from mimo_tui.services.maintenance import scheduled_dream
+
+    project.store.write("MEMORY.md", memory_with(Rules=["- Use `make test`.", "- Use make test"]))
+    services = Services()
+    services.use_project(project)
+    assert scheduled_dream(services) is None  # off by default
+    (project.root / ".mimo" / "config.toml").write_text("[dream]\nauto = true\n")
+    project.config = Project.open(project.root).config
+    review = scheduled_dream(services)
+    assert review is not None and review.commit is not None
+    project.store.write("MEMORY.md", memory_with(Rules=["- Use `make lint`.", "- Use make lint"]))
+    assert scheduled_dream(services) is None  # dreamt today: not due for 7 days
+    later = scheduled_dream(services, now=review.commit.timestamp + 7 * 86400 + 1)
+    assert later is not None and later.commit is not None

@@ -28,6 +28,7 @@ class DreamSettings:
     days: int = 7
     model: str = ""
     auto: bool = False
+    every_days: int = 7
 
     @classmethod
     def from_config(cls, config: Any) -> DreamSettings:
@@ -42,6 +43,7 @@ class DreamSettings:
             days=int(table.get("days", defaults.days)),
             model=str(table.get("model", defaults.model)),
             auto=bool(table.get("auto", defaults.auto)),
+            every_days=int(table.get("every_days", defaults.every_days)),
         )
 
 

@@ -17,6 +17,9 @@ class ChatView(Protocol):
     services: Services
 
     @property
+    def app(self) -> Any: ...
+
+    @property
     def agent(self) -> AgentSession | None: ...
 
     @property
