@@ -146,27 +146,6 @@ COMMANDS: list[SlashCommand] = [
 ]
 
 
-async def _run_project_command(pane: ChatView, name: str, argument: str) -> bool:
-    """`/name args` for a project command (`.mimo/commands/name.md`): its body, $ARGUMENTS filled in, is sent as the
-    user's request. False when the project has no such command."""
-    import asyncio
-
-    from mimo_tui.skills.user_commands import CommandFileError, find_command as find_project_command
-
-    project = pane.services.project
-    if project is None:
-        return False
-    try:
-        command = await asyncio.to_thread(find_project_command, project.root, name)
-    except CommandFileError as exc:
-        pane.notify(str(exc), severity="error", timeout=8)
-        return True
-    if command is None:
-        return False
-    await pane.send_request(command.expand(argument))
-    return True
-
-
 def find_command(name: str) -> SlashCommand | None:
     return next((command for command in COMMANDS if command.name == name), None)
 
@@ -182,6 +161,6 @@ async def run_slash_command(pane: ChatView, text: str) -> None:
     command = find_command(name)
     if command is not None:
         await command.run(pane, argument.strip())
-    elif not await _run_project_command(pane, name, argument):
-        pane.notify(f"unknown command {name}; /help lists them", severity="warning")
+    else:  # a project command (`.mimo/commands/NAME.md`), or unknown: looked up off the event loop
+        pane.run_project_command(name, argument)
     pane.conversation.scroll_end(animate=False)
