@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -61,12 +62,12 @@ class DistillReviewScreen(ShowsWorkerFailures, ModalScreen[None]):
         self.plan = plan
         items = self.query_one("#distill-items", SelectionList)
         for n, proposal in enumerate(plan.proposals):
-            items.add_option((proposal.line(), n))
+            items.add_option((Text(proposal.line()), n))
         status = self.query_one("#distill-status", Static)
         if not plan.proposals:
             status.update(f"[b]Distill[/b] · {plan.requests} request(s) read: nothing to distill "
                           "(no workflow repeated often enough that is not already covered) · esc to close")
-            self.query_one("#distill-preview", Static).update("\n".join(plan.skipped))
+            self.query_one("#distill-preview", Static).update(Text("\n".join(plan.skipped)))
             return
         status.update(f"[b]Distill[/b] · {len(plan.proposals)} proposal(s) · space approves or skips · "
                       "c commits the approved ones · esc closes")
@@ -79,7 +80,7 @@ class DistillReviewScreen(ShowsWorkerFailures, ModalScreen[None]):
             self._preview(self.plan.proposals[event.selection.value])
 
     def _preview(self, proposal: Proposal) -> None:
-        self.query_one("#distill-preview", Static).update(f".mimo/{proposal.relpath}\n\n{proposal.text}")
+        self.query_one("#distill-preview", Static).update(Text(f".mimo/{proposal.relpath}\n\n{proposal.text}"))
 
     def action_commit(self) -> None:
         if self.plan is None or self.committed:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from rich.syntax import Syntax
+from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -63,14 +64,14 @@ class DreamReviewScreen(ShowsWorkerFailures, ModalScreen[None]):
         deliver(self, self._show, review)
 
     def _failed(self, why: str) -> None:
-        self.query_one("#dream-status", Static).update(f"[b]Dream[/b] · failed: {why} · esc to close")
+        self.query_one("#dream-status", Static).update(Text.assemble(("Dream", "bold"), f" · failed: {why} · esc to close"))
 
     def _show(self, review: DreamReview) -> None:
         self.review = review
         commit = review.commit
         keys = f"r reverts it ({commit.short}) · esc to close" if commit else "nothing committed · esc to close"
         self.query_one("#dream-status", Static).update(f"[b]Dream[/b] · {review.counts()} · {keys}")
-        self.query_one("#dream-review", Static).update(review.text())
+        self.query_one("#dream-review", Static).update(Text(review.text()))  # "[unverified]" is text, not markup
         if review.diff:
             self.query_one("#dream-diff", Static).update(Syntax(review.diff, "diff", theme="ansi_dark", word_wrap=True))
 
