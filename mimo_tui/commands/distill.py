@@ -19,6 +19,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     distill.add_argument("--yes", action="store_true", help="approve every proposal without asking")
     distill.add_argument("--dry-run", action="store_true", help="list the proposals and their files; write nothing")
     distill.add_argument("--days", type=int, help="how far back to look (default: [distill] days)")
+    distill.add_argument("--draft-dataset", metavar="SKILL",
+                         help="draft a starter dataset for a project skill from the sessions that did its work; "
+                         "every item stays 'pending review' until approved with --review-dataset")
+    distill.add_argument("--review-dataset", metavar="SKILL",
+                         help="go through a skill's pending dataset items one by one: train, val, test or drop")
     distill.set_defaults(handler=run_distill)
 
 
@@ -39,6 +44,8 @@ def run_distill(args: argparse.Namespace) -> int:
     from mimo_tui.sessions import SessionStore
 
     project = Project.open()
+    if args.draft_dataset or args.review_dataset:
+        return _dataset(project, args)
     settings = DistillSettings.from_config(project.config)
     if args.days is not None:
         settings = replace(settings, days=args.days)
@@ -64,4 +71,48 @@ def run_distill(args: argparse.Namespace) -> int:
     if plan.proposals:
         print(f"distill: {added} of {len(plan.proposals)} proposal(s) added")
     sys.stdout.flush()
+    return 0
+
+
+_DECISIONS = {"t": "train", "train": "train", "v": "val", "val": "val", "s": "test", "test": "test", "d": "drop",
+              "drop": "drop"}
+
+
+def _dataset(project, args: argparse.Namespace) -> int:
+    from mimo_tui.maintenance.distill.dataset_draft import PENDING, draft_dataset, read_draft, review_item
+    from mimo_tui.sessions import SessionStore
+
+    if args.draft_dataset:
+        sessions = SessionStore(project.workspace.state_db)
+        try:
+            items = draft_dataset(project.store, sessions, args.draft_dataset)
+        finally:
+            sessions.close()
+        if not items:
+            print(f"no session request reads like skill {args.draft_dataset}'s examples: nothing drafted")
+            return 0
+        print(f"drafted {len(items)} item(s) in .mimo/skills/{args.draft_dataset}/eval/draft.jsonl, pending review; "
+              f"approve them with `mimo distill --review-dataset {args.draft_dataset}`")
+        return 0
+    name = args.review_dataset
+    pending = [item for item in read_draft(project.store, name) if item.status == PENDING]
+    if not pending:
+        print(f"skill {name} has no dataset item pending review")
+        return 0
+    for item in pending:
+        print(f"\n{item.id} (from session {item.session_id})\n  input:    {item.input}\n  accepted: {item.expected}\n"
+              f"  grader:   {item.grader.get('type')}")
+        if args.yes:
+            print("  (--yes does not approve dataset items: each one needs your answer)")
+            return 0
+        try:
+            answer = input("  [t]rain, [v]al, te[s]t, [d]rop, enter leaves it pending: ").strip().lower()
+        except EOFError:
+            print("  (no answer: left pending)")
+            return 0
+        decision = _DECISIONS.get(answer)
+        if decision is None:
+            continue
+        review_item(project.store, name, item.id, decision)
+        print(f"  {item.id}: {'dropped' if decision == 'drop' else 'approved into ' + decision}")
     return 0

@@ -31,8 +31,8 @@ class Proposal:
     steps: tuple[str, ...]
 
     def line(self) -> str:
-        where = {COMMAND: f"/{self.name}", SKILL: f"skill {self.name}", SUBAGENT: f"subagent {self.name}"}[self.kind]
-        return (f"{self.kind:<8} {where}  ({self.relpath}): seen {self.times} times in {len(self.sessions)} "
+        where = {COMMAND: f"command /{self.name}", SKILL: f"skill {self.name}", SUBAGENT: f"subagent {self.name}"}[self.kind]
+        return (f"{where}  ({self.relpath}): seen {self.times} times in {len(self.sessions)} "
                 f"session(s); steps: {' -> '.join(self.steps)}")
 
 
