@@ -65,13 +65,14 @@ def find_duplicates(entries: list[Line], threshold: float) -> list[Merge]:
     merges: list[Merge] = []
     gone: set[int] = set()
     keys = {line.number: normalise(line.body) for line in entries}
+    values = {line.number: literal_words(line.body) for line in entries}
     for i, first in enumerate(entries):
         if first.number in gone or not keys[first.number]:
             continue
         for second in entries[i + 1:]:
-            if second.number in gone or not keys[second.number]:
+            if second.number in gone or not keys[second.number] or values[first.number] != values[second.number]:
                 continue
-            if are_duplicates(first.body, second.body, threshold):
+            if fuzz.ratio(keys[first.number], keys[second.number]) >= threshold:
                 kept = _better(first, second)
                 dropped = second if kept is first else first
                 merges.append(Merge(kept, dropped))

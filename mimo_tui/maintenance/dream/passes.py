@@ -23,16 +23,18 @@ def prune_superseded(lines: list[Line], review: DreamReview) -> list[Line]:
     for line in lines:
         if line.is_entry and (_STRUCK.match(line.body.strip()) or _SUPERSEDED_MARK.match(line.body.strip())):
             drop[line.number] = "marked superseded"
-    entries = [line for line in lines if line.is_entry and line.number not in drop]
-    for older in entries:
-        for newer in entries:
-            if newer is older or newer.section != older.section or not (older.when and newer.when):
-                continue
-            if newer.when <= older.when or older.number in drop or newer.number in drop:
-                continue
-            old_values, new_values = literal_words(older.body), literal_words(newer.body)
-            if old_values and new_values and old_values != new_values and _template(older.body) == _template(newer.body):
-                drop[older.number] = f"superseded by the newer {newer.body.strip()!r}"
+    # The same statement (same section, same words) with other values, written later, supersedes the older one.
+    groups: dict[tuple[str, str], list[tuple[Line, frozenset[str]]]] = {}
+    for line in lines:
+        if line.is_entry and line.number not in drop and line.when:
+            values = frozenset(literal_words(line.body))
+            if values:
+                groups.setdefault((line.section, _template(line.body)), []).append((line, values))
+    for group in groups.values():
+        newest, newest_values = max(group, key=lambda pair: (pair[0].when, pair[0].number))
+        for line, values in group:
+            if line.when < newest.when and values != newest_values:
+                drop[line.number] = f"superseded by the newer {newest.body.strip()!r}"
     for line in lines:
         if line.number in drop:
             review.deleted.append(Change(line.text.strip(), "", drop[line.number]))
