@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 
@@ -74,4 +75,14 @@ async def test_mcp_json_added_while_running_is_listed_by_slash_mcp_and_its_tools
         [block] = app.query(ToolCallBlock)
         assert (block.tool, block.status, block.content) == ("mcp__later__echo", "ok", "hello from later")
         assert "mcp__later__echo" in [t["function"]["name"] for t in openai_server.requests[0]["tools"]]
+
+        # The declaration is edited while the server runs: /mcp restarts it as declared now.
+        old_pid = processes_with(process_tag)
+        edited = {**later, "args": [*later["args"], "edited"], "env": {"DEMO_EXTRA_TOOL": "shout"}}
+        (agent_project.root / ".mcp.json").write_text(json.dumps({"mcpServers": {"later": edited}}), encoding="utf-8")
+        await send(pilot, "/mcp")
+        await wait_until(pilot, lambda: "restarting later (declaration edited)" in toasts(app), timeout=2)
+        await wait_until(pilot, lambda: servers.tool("mcp__later__shout") is not None, timeout=20)
+        assert len(old_pid) == 1 and old_pid[0] not in processes_with(process_tag)
+        assert [p for p in processes_with(process_tag) if "edited" in Path(f"/proc/{p}/cmdline").read_text()]
     assert processes_with(process_tag) == []

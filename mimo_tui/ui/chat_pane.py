@@ -112,19 +112,19 @@ class ChatPane(ShowsWorkerFailures, Vertical):
         self.services.start_mcp_servers(self._on_mcp_changed)
 
     def refresh_mcp_servers(self) -> None:
-        """Servers declared since start (config or `.mcp.json` edited while the app runs) join the registry.
+        """Servers declared, edited or removed since start (config or `.mcp.json` changed while the app runs).
 
         They start a moment later: importing the MCP SDK holds the interpreter for most of a second, and the
         listing (or the turn) the user asked for should show first.
         """
         try:
-            added = self.services.declare_new_mcp_servers()
+            changes = self.services.declare_new_mcp_servers()
         except OSError as exc:
             self.notify(f"MCP: could not read the server declarations again: {exc}", title="MCP", severity="warning")
             return
-        if added:
-            self.notify(f"MCP: starting {', '.join(added)} (declared since start)", title="MCP", timeout=4)
-            self.set_timer(0.3, lambda: self.services.start_new_mcp_servers(added, self._on_mcp_changed))
+        if changes is not None and not changes.empty:
+            self.notify(f"MCP: {changes.describe()}", title="MCP", timeout=4)
+            self.set_timer(0.3, lambda: self.services.start_new_mcp_servers(changes, self._on_mcp_changed))
 
     def _on_mcp_changed(self, event: Any) -> None:
         """A server became ready, failed or stopped: say so in a notification."""
