@@ -161,6 +161,9 @@ def goal_settings(project: Project, agent_spec: ModelSpec) -> GoalSettings:
     if not name and agent_spec.offline:
         name = f"offline/{OFFLINE_JUDGE}"
     judge = model_spec(project, name) if name else None
+    problem = missing_credentials(judge, name) if judge is not None else None
+    if problem is not None:
+        raise AgentSetupError(problem)
     turns = project.config.get("goal.max_turns", 10)
     cost = project.config.get("goal.max_cost_usd", 1.0)
     return GoalSettings(judge, int(turns) if isinstance(turns, int) and turns > 0 else 10,

@@ -178,8 +178,18 @@ class ChatPane(ShowsWorkerFailures, Vertical):
         self.stream.forget_blocks()
         services.make_current(agent)
         await self.conversation.show_transcript(agent)
+        await self._say_missing_credentials(agent)
         self.update_status()
         await self._send_queued()
+
+    async def _say_missing_credentials(self, agent: AgentSession) -> None:
+        """A session whose model cannot authenticate says so in the chat at once; the app keeps running."""
+        from mimo_tui.ui.chat.error_block import ErrorBlock
+
+        problem = agent.credentials_problem
+        if problem is not None:
+            await self.conversation.mount(ErrorBlock(problem, "", None, retryable=False))
+            self.conversation.scroll_end(animate=False)
 
     async def _queue_until_ready(self, text: str) -> None:
         """Keep a request typed before the agent is ready: shown now, sent when the session opens."""
@@ -218,7 +228,8 @@ class ChatPane(ShowsWorkerFailures, Vertical):
                 used = max(used, context.tokens)
             checkpoint = checkpoint_label(context.writer_running, context.last_checkpoint_at, context.writer_stopped)
         for status in self.app.query(AgentStatus):  # gone while the app closes
-            status.show(agent.spec.label, agent.mode, used, agent.settings.context_window,
+            label = agent.spec.label + (" (no credentials)" if agent.credentials_problem else "")
+            status.show(label, agent.mode, used, agent.settings.context_window,
                         agent.cost_usd, busy=agent.is_running, context_note=note, checkpoint=checkpoint)
 
     # -- input ----------------------------------------------------------------------------------
