@@ -124,6 +124,7 @@ class AgentSession:
         # Every session-store write goes through this one thread, in order: in the TUI the agent runs on the
         # app's event loop, and a sqlite write there (fsync) would stall key handling.
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="session-writes")
+        self._writes_closed = False
 
     @property
     def session_id(self) -> str:
@@ -180,11 +181,19 @@ class AgentSession:
         except RuntimeError:  # no loop (a plain CLI call): nothing to block, write now
             work()
             return
+        if self._writes_closed:  # after close(): nothing is queued behind, so in order
+            work()
+            return
         self._writer.submit(work)
 
     def flush_writes(self) -> None:
         """Wait until every queued session write is in the database."""
         self._writer.submit(lambda: None).result()
+
+    def close(self) -> None:
+        """Write everything queued (in order), then end the writer thread; call it before the stores close."""
+        self._writes_closed = True
+        self._writer.shutdown(wait=True)
 
     async def _write(self, work: Callable[[], Any]) -> Any:
         return await finish_in_thread(work, self._writer)

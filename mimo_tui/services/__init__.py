@@ -242,15 +242,32 @@ class Services:
             await servers.stop_all()
 
     # -- closing --------------------------------------------------------------------------------
+    async def _end_agent(self, grace_s: float = 3.0) -> None:
+        """Cancel a running turn and let it store its interrupted reply, then flush the agent's writes off the loop."""
+        import asyncio
+
+        agent = self.agent
+        if agent is None:
+            return
+        if agent.is_running:
+            agent.cancel()
+            deadline = asyncio.get_running_loop().time() + grace_s
+            while agent.is_running and asyncio.get_running_loop().time() < deadline:
+                await asyncio.sleep(0.02)
+        # A write may wait on another process's lock (busy timeout): a thread keeps the loop free meanwhile.
+        await asyncio.to_thread(agent.close)
+
     def task_progress(self, session_id: str, task_id: str) -> str | None:
         """The text of a task's progress.md, or None when it does not exist (a read of the memory repo)."""
         snapshot = self.memory.read(self.tasks.progress_relpath(session_id, task_id))
         return snapshot.text
 
     def close_stores(self) -> None:
-        """Cancel a running turn and close the session and task databases."""
-        if self.agent is not None and self.agent.is_running:
-            self.agent.cancel()
+        """Cancel a running turn, write the agent's queued session writes, close the session and task databases."""
+        if self.agent is not None:
+            if self.agent.is_running:
+                self.agent.cancel()
+            self.agent.close()
         if self.stores is not None:
             self.stores.close()
             self.stores = None
@@ -258,6 +275,7 @@ class Services:
     async def close(self) -> None:
         """Everything the app opened: MCP servers, stores, the model worker, the memory index."""
         await self.stop_mcp_servers()
+        await self._end_agent()
         self.close_stores()
         if self._model_worker is not None:
             await self._model_worker.stop()
