@@ -25,6 +25,7 @@ DEFAULTS: dict[str, Any] = {
     "agent": {"mode": "build", "bash_timeout_s": 120, "extra_skill_roots": False},
     "llm": {"max_concurrency": 8, "max_retries": 4, "timeout_s": 120.0},
     "goal": {"judge": "", "max_turns": 10, "max_cost_usd": 1.0},
+    "compose": {"max_turns": 30},
     "keymap": {},
     "models": {},
     "permissions": {},

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from mimo_tui.agent.compose import ComposeLimits
 from mimo_tui.agent.goal import OFFLINE_JUDGE, GoalSettings, register_offline_judge
 from mimo_tui.agent.loop import AgentSession, AgentSettings, ContextBlock, Subscriber
 from mimo_tui.agent.checkpoint_writer import CheckpointWriter
@@ -170,6 +171,13 @@ def goal_settings(project: Project, agent_spec: ModelSpec) -> GoalSettings:
                         float(cost) if isinstance(cost, (int, float)) else 1.0)
 
 
+def compose_limits(project: Project) -> ComposeLimits:
+    """`[compose] max_turns`: the turns one compose run may take (default 30; a value below 1 keeps the default)."""
+    turns = project.config.get("compose.max_turns", ComposeLimits.max_turns)
+    return ComposeLimits(turns if isinstance(turns, int) and not isinstance(turns, bool) and turns > 0
+                         else ComposeLimits.max_turns)
+
+
 def permission_policy(project: Project) -> PermissionPolicy:
     try:
         return PermissionPolicy.from_config(project.config.get("permissions.rules"), "permissions in " + _config_names(project))
@@ -237,6 +245,7 @@ def open_agent_session(
             "skills": services.skills,
             "memory": services.memory_for(session.id),
             "history": services.history_search or MessageTableSearch(services.sessions),
+            "compose": compose_limits(project),
         },
     )
     window = project.config.get("model.context_window", 128000)
