@@ -388,21 +388,30 @@ class MemoryIndex:
             match, scored = ranked
             return self._hits(match, apply_floor(scored, limit))
 
-    def ranking_path(self, query: str) -> str:
-        """Which exact path answers `query` (plain, rare-first/N or all-terms); for benchmarks."""
+    def ranking_path(self, query: str, scope: str | Iterable[str] | None = None, type: str | Iterable[str] | None = None,
+                     session_id: str | None = None) -> str:
+        """Which exact path answers `query` (plain, term-cache, lists or sets/N); for benchmarks and tests."""
         with self._lock:
-            ranked = self._ranked(query, None, None, None, 10)
+            ranked = self._ranked(query, scope, type, session_id, 10)
             return self._last_path if ranked is not None else "none"
 
     def _ranked(self, query: str, scope: str | Iterable[str] | None, kind: str | Iterable[str] | None,
                 session_id: str | None, limit: int) -> tuple[str, list[tuple[int, float]]] | None:
         filters, params = _filters(scope, kind, session_id)
         ranked = rank_query(self._stats, query, limit, lambda match, count: self._run(match, filters, params, count),
-                            None if filters else lambda match, count: self._run(match, "", [], count))
+                            None if filters else lambda match, count: self._run(match, "", [], count),
+                            (lambda: self._allowed(filters, params)) if filters else None)
         if ranked is None:
             return None
         self._last_path = ranked.path
         return ranked.match, ranked.scored
+
+    def _allowed(self, filters: str, params: list[str]) -> frozenset[int]:
+        """The chunks a search's filters keep, remembered until the index changes."""
+        join = "JOIN files f ON f.id = c.file_id " if "f." in filters else ""
+        sql = f"SELECT c.id FROM chunks c {join}WHERE 1 {filters}"
+        return self._stats.remembered(("allowed", filters, *params),
+                                      lambda: frozenset(rowid for (rowid,) in self._db.execute(sql, params)))
 
     def _run(self, match: str, filters: str, params: list[str], count: int) -> list[tuple[int, float]]:
         if filters:

@@ -20,6 +20,7 @@ import math
 from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
+from collections.abc import Set as AbstractSet
 from itertools import repeat
 from operator import add
 
@@ -28,6 +29,8 @@ FIRST_DEPTH = 64
 FINISH_RATIO = 2.0
 # Sums within this relative distance of θ count as ties (FTS5 may add the same numbers in another rounding).
 TIE = 1e-9
+# A filter keeping at most this many rows per hit wanted is scored row by row instead of through the lists.
+DIRECT_FROM = 100
 # Above this many (positions per list) ^ (lists - 1) the cut search uses every other position.
 MAX_CUT_COMBINATIONS = 1500
 
@@ -105,13 +108,24 @@ def _cuts(lists: Sequence[TermList], theta: float) -> tuple[int, ...]:
     return best[1] if best is not None else tuple(len(term) for term in lists)
 
 
-def exact_top_k(lists: Sequence[TermList], k: int) -> list[tuple[int, float]]:
-    """The best `k` (rowid, score) of the terms OR'ed, scores as FTS5's bm25 gives them; `lists` in query order."""
+def exact_top_k(lists: Sequence[TermList], k: int, allowed: AbstractSet[int] | None = None) -> list[tuple[int, float]]:
+    """The best `k` (rowid, score) of the terms OR'ed, scores as FTS5's bm25 gives them; `lists` in query order.
+
+    With `allowed` (the rows a filter keeps), only those rows count. FTS5 scores a filtered search with the whole
+    index's statistics, so the whole index's lists give its scores; the cuts stay valid bounds, θ just grows slower.
+    """
     if k <= 0 or not lists:
         return []
+    if allowed is not None and len(allowed) <= DIRECT_FROM * k:
+        # A narrow filter: scoring its rows outright is cheaper than walking the lists for them.
+        rowids = [rowid for rowid in allowed if any(rowid in term.scores for term in lists)]
+        ranked = sorted(zip(rowids, _score(lists, rowids)), key=lambda item: -item[1])
+        return ranked[:k]
     if len(lists) == 1:
         term = lists[0]
-        return [(rowid, term.scores[rowid]) for rowid in term.order[:k]]
+        if allowed is None:
+            return [(rowid, term.scores[rowid]) for rowid in term.order[:k]]
+        return [(rowid, term.scores[rowid]) for rowid in itertools.islice(filter(allowed.__contains__, term.order), k)]
     scored: dict[int, float] = {}
     best: list[float] = []  # the k best scores so far, lowest (the k-th) first
 
@@ -120,6 +134,8 @@ def exact_top_k(lists: Sequence[TermList], k: int) -> list[tuple[int, float]]:
         for term, depth in zip(lists, depths):
             fresh.update(term.order[:depth])
         fresh.difference_update(scored)
+        if allowed is not None:
+            fresh.intersection_update(allowed)
         rowids = list(fresh)
         scores = _score(lists, rowids)
         scored.update(zip(rowids, scores))
