@@ -36,9 +36,14 @@ MAX_CUT_COMBINATIONS = 1500
 
 
 class TermList:
-    """One term's exact bm25 contribution to every chunk holding it: by rowid, and the rowids best first."""
+    """One term's exact bm25 contribution to every chunk holding it: by rowid, and the rowids best first.
 
-    __slots__ = ("scores", "order", "steps")
+    `groups`, when known, holds the chunks by (column-weighted count of the term, chunk length in tokens): bm25
+    depends on nothing else per chunk, so a few hundred groups give every score again under new index totals,
+    and a list follows appended chunks without being read again (fts_query.TermStatistics.rows_changed).
+    """
+
+    __slots__ = ("scores", "order", "steps", "groups")
 
     def __init__(self, best_first: Iterable[tuple[int, float]]) -> None:
         shared: dict[float, float] = {}
@@ -46,6 +51,7 @@ class TermList:
         self.scores: dict[int, float] = dict(rows)
         self.order = array("q", [rowid for rowid, _ in rows])
         self.steps = _steps([score for _, score in rows])
+        self.groups: dict[tuple[float, int], list[int]] | None = None
 
     @classmethod
     def from_arrays(cls, order: array, scores: array) -> TermList:
@@ -54,6 +60,24 @@ class TermList:
         made.scores = dict(zip(order, scores))
         made.order = order
         made.steps = _steps(scores.tolist())
+        made.groups = None
+        return made
+
+    @classmethod
+    def from_groups(cls, groups: dict[tuple[float, int], list[int]], score_of: dict[tuple[float, int], float]) -> TermList:
+        """A list built from its groups and each group's score: rows of equal score keep their group's order."""
+        made = cls.__new__(cls)
+        ranked = sorted(groups, key=lambda key: -score_of[key])
+        made.scores = {}
+        made.order = array("q")
+        ordered_scores: list[float] = []
+        for key in ranked:
+            rows = groups[key]
+            made.scores.update(dict.fromkeys(rows, score_of[key]))
+            made.order.extend(rows)
+            ordered_scores.extend(repeat(score_of[key], len(rows)))
+        made.steps = _steps(ordered_scores)
+        made.groups = groups
         return made
 
     def __len__(self) -> int:
