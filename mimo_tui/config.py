@@ -25,13 +25,10 @@ DEFAULTS: dict[str, Any] = {
     "agent": {"mode": "build", "bash_timeout_s": 120, "extra_skill_roots": False},
     "llm": {"max_concurrency": 8, "max_retries": 4, "timeout_s": 120.0},
     "goal": {"judge": "", "max_turns": 10, "max_cost_usd": 1.0},
-<<<<<<< HEAD
     "dream": {"auto": False, "duplicate_threshold": 90.0, "unverified": "mark", "max_lines": 200, "max_bytes": 10240,
               "days": 7, "model": "", "every_days": 7},
     "distill": {"auto": False, "days": 30, "min_repeats": 2, "similarity": 80.0},
-=======
     "compose": {"max_turns": 30},
->>>>>>> t15r
     "keymap": {},
     "models": {},
     "permissions": {},
