@@ -1,0 +1,135 @@
+"""Staged adoption: a run proposes, the user adopts (one commit by skillopt), adopts some edits, or discards."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import pytest
+
+from mimo_tui.skillopt.adoption import adopt, discard
+from mimo_tui.skillopt.budget import CostEstimate
+from mimo_tui.skillopt.events import SlowUpdate
+from mimo_tui.skillopt.session import skill_relpath
+from mimo_tui.skillopt.staging import StagingError, diff_against_live, load_proposal, version_edits, version_files
+from mimo_tui.store import USER
+from tests.fixtures.skillopt_project import DEMO, TrainerProject
+
+NO_ESTIMATE = CostEstimate(0, 0, 0, 0.0, True)
+
+
+def _commit_live(tp: TrainerProject) -> str:
+    """The user's own copy of the demo in the memory repo, as the acceptance floor sets it up."""
+    text = (tp.entry.folder / "SKILL.md").read_text()
+    tp.project.store.write(skill_relpath(DEMO), text, USER, message="user: project copy")
+    return text
+
+
+async def _train(tp: TrainerProject, seen: list | None = None, **config):
+    prepared = tp.start(tp.config(**config), seen.append if seen is not None else None)
+    summary = await prepared.trainer.run(NO_ESTIMATE)
+    return prepared, summary
+
+
+def _sha(text: str | bytes) -> str:
+    return hashlib.sha256(text.encode() if isinstance(text, str) else text).hexdigest()
+
+
+async def test_training_leaves_the_live_skill_alone_and_writes_a_proposal(trainer_project: TrainerProject) -> None:
+    # What was seen: a run committed every accepted step and the slow update into the live SKILL.md, including a
+    # "Review of the last epoch..." line no gate had checked, which the agent was then served.
+    live = _commit_live(trainer_project)
+    store = trainer_project.project.store
+    before = [c.sha for c in store.log(skill_relpath(DEMO))]
+    seen: list[object] = []
+    prepared, summary = await _train(trainer_project, seen, epochs=2)
+    assert summary["completed"] and summary["accepted_steps"]
+    assert store.read(skill_relpath(DEMO)).text == live
+    assert [c.sha for c in store.log(skill_relpath(DEMO))] == before
+    assert "Review of the last epoch" not in store.read(skill_relpath(DEMO)).text
+    proposal = json.loads((prepared.run.path / "proposal.json").read_text())
+    assert proposal["baseline"]["version"] == 1 and proposal["best"]["version"] >= 2
+    assert proposal["best"]["val"] > proposal["baseline"]["val"] and proposal["best"]["test"] is not None
+    assert proposal["versions"][str(proposal["best"]["version"])]["files"]["SKILL.md"].startswith("skills/skill_v")
+    assert proposal["edits"]["best"] and all("credit" in e for e in proposal["edits"]["best"])
+    assert proposal["spent"]["calls"] > 0
+    # The slow update's guidance is a candidate the gate judged (a gate record beside it), never written unseen.
+    slow = [e for e in seen if isinstance(e, SlowUpdate)]
+    assert slow and all(e.action in ("accept", "reject", "undecided") and e.reason for e in slow)
+    assert (prepared.run.path / "slow_updates/epoch_0001/gate.json").exists()
+    for event in slow:
+        text = prepared.run.read_skill_version(event.version)
+        assert (event.guidance in text) == (event.action == "accept")
+
+
+async def test_adopting_is_one_commit_by_skillopt_and_a_revert_restores_the_bytes(trainer_project: TrainerProject) -> None:
+    live = _commit_live(trainer_project)
+    store = trainer_project.project.store
+    prepared, summary = await _train(trainer_project)
+    count = len(store.log())
+    result = adopt(store, prepared.run.path)
+    assert result.commit and len(store.log()) == count + 1
+    head = store.head()
+    assert head.author == "skillopt" and prepared.run.run_id in head.message and f"v{result.version:04d}" in head.message
+    assert store.files_of(head.sha) == [skill_relpath(DEMO)]
+    assert store.read(skill_relpath(DEMO)).text == version_files(prepared.run.path, result.version)["SKILL.md"]
+    assert load_proposal(prepared.run.path)["adoption"]["commit"] == result.commit
+    store.revert(result.commit)
+    assert _sha(store.path(skill_relpath(DEMO)).read_bytes()) == _sha(live)
+
+
+async def test_adopting_some_edits_replays_only_those(trainer_project: TrainerProject) -> None:
+    _commit_live(trainer_project)
+    store = trainer_project.project.store
+    prepared, _ = await _train(trainer_project)
+    edits = version_edits(prepared.run.path, load_proposal(prepared.run.path)["best"]["version"])
+    assert len(edits) >= 2
+    adopt(store, prepared.run.path, "best", [1])
+    text = store.read(skill_relpath(DEMO)).text
+    assert edits[0]["text"] in text and not any(e["text"] in text for e in edits[1:])
+    assert "edits 1" in store.head().message
+    with pytest.raises(StagingError, match="has no edit 99"):
+        adopt(store, prepared.run.path, "best", [99])
+
+
+async def test_a_conflicting_live_change_refuses_and_names_the_file(trainer_project: TrainerProject) -> None:
+    live = _commit_live(trainer_project)
+    store = trainer_project.project.store
+    prepared, _ = await _train(trainer_project)
+    # A change elsewhere in the file merges cleanly: the hand-written note stays, the version's lines come in.
+    store.write(skill_relpath(DEMO), live.replace("# Date normalizer", "# Date normalizer (ours)"), USER, message="user: title")
+    merged = adopt(store, prepared.run.path)
+    text = store.read(skill_relpath(DEMO)).text
+    assert "# Date normalizer (ours)" in text and "<!-- mimo:managed -->" in text
+    store.revert(merged.commit)
+    # A change to the very lines the version changes (the end of the file) conflicts: refused, nothing committed.
+    store.write(skill_relpath(DEMO), live + "A last line of my own.\n", USER, message="user: tail")
+    count = len(store.log())
+    with pytest.raises(StagingError, match=r"skills/date-normalizer/SKILL\.md changed since run"):
+        adopt(store, prepared.run.path)
+    assert len(store.log()) == count and store.read(skill_relpath(DEMO)).text.endswith("A last line of my own.\n")
+
+
+async def test_discard_marks_the_run_and_leaves_the_skill(trainer_project: TrainerProject) -> None:
+    live = _commit_live(trainer_project)
+    prepared, _ = await _train(trainer_project)
+    assert diff_against_live(prepared.run.path, trainer_project.project.store, 2).startswith("--- live/SKILL.md")
+    discard(prepared.run.path)
+    assert load_proposal(prepared.run.path)["adoption"]["status"] == "discarded"
+    assert trainer_project.project.store.read(skill_relpath(DEMO)).text == live
+
+
+async def test_an_old_run_without_a_proposal_still_resumes_and_can_be_adopted(trainer_project: TrainerProject) -> None:
+    _commit_live(trainer_project)
+    first = trainer_project.start(trainer_project.config(max_calls=60))
+    stopped = await first.trainer.run(NO_ESTIMATE)
+    assert not stopped["completed"]
+    for name in ("proposal.json", "baseline.json"):  # as a run from before staging left its folder
+        (first.run.path / name).unlink()
+    resumed = trainer_project.resume(first.run.path)
+    resumed.trainer.config.max_calls = None
+    resumed.trainer.cap.max_calls = None
+    summary = await resumed.trainer.run(NO_ESTIMATE, resumed=True)
+    assert summary["completed"]
+    result = adopt(trainer_project.project.store, first.run.path, "final")
+    assert result.commit and trainer_project.project.store.head().author == "skillopt"
