@@ -133,3 +133,25 @@ async def test_an_old_run_without_a_proposal_still_resumes_and_can_be_adopted(tr
     assert summary["completed"]
     result = adopt(trainer_project.project.store, first.run.path, "final")
     assert result.commit and trainer_project.project.store.head().author == "skillopt"
+
+
+async def test_the_services_layer_offers_the_proposal_to_the_ui(trainer_project: TrainerProject) -> None:
+    from mimo_tui.services import Services
+
+    live = _commit_live(trainer_project)
+    prepared, _ = await _train(trainer_project)
+    services = Services()
+    services.use_project(trainer_project.project)
+    run_id = prepared.run.run_id
+    proposal = services.run_proposal(run_id)
+    best = proposal["best"]["version"]
+    assert services.run_version_files(run_id, 1)["SKILL.md"] == live
+    assert services.run_diff(run_id, 1, best).startswith("--- v1/SKILL.md")
+    assert services.run_diff_live(run_id, best).startswith("--- live/SKILL.md")
+    assert [e["n"] for e in services.run_version_edits(run_id, best)][:1] == [1]
+    branch = services.branch_run(run_id, 1, {"edit_budget": 1})
+    assert (services.runs_dir / branch / "runtime_state.json").exists()
+    result = services.adopt_run(run_id, "best", [1])
+    assert result.commit and services.run_proposal(run_id)["adoption"]["edits"] == [1]
+    services.discard_run(branch)
+    assert services.run_proposal(branch)["adoption"]["status"] == "discarded"

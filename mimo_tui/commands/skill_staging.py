@@ -32,7 +32,8 @@ def edit_numbers(text: str) -> list[int]:
     return numbers
 
 
-def register(actions: argparse._SubParsersAction, positive_int: Any) -> None:
+def register(actions: argparse._SubParsersAction, positive_int: Any, train: Any) -> None:
+    """The verbs on `mimo skill`; `train` is the handler of `mimo skill train` (a branch runs through it)."""
     adopt = actions.add_parser("adopt", help="adopt a run's version (or some of its edits) into the live skill: one commit")
     adopt.add_argument("run", help="run id, unique prefix or folder")
     adopt.add_argument("--version", default="best", help="best (default), final, or a version number")
@@ -51,7 +52,13 @@ def register(actions: argparse._SubParsersAction, positive_int: Any) -> None:
     branch.add_argument("--optimizer")
     branch.add_argument("--max-calls", type=positive_int)
     branch.add_argument("--no-run", action="store_true", help="only create the branch (train it with --resume)")
-    branch.set_defaults(handler=run_branch)
+    branch.set_defaults(handler=run_branch, train_handler=train)
+
+
+def _project() -> Any:
+    from mimo_tui.project import Project
+
+    return Project.open()
 
 
 def _run_dir(project: Any, ref: str) -> Path:
@@ -61,7 +68,6 @@ def _run_dir(project: Any, ref: str) -> Path:
 
 
 def run_adopt(args: argparse.Namespace) -> int:
-    from mimo_tui.commands.skill import _project
     from mimo_tui.skillopt.adoption import adopt
     from mimo_tui.skillopt.session import SetupError
     from mimo_tui.skillopt.staging import StagingError
@@ -83,7 +89,6 @@ def run_adopt(args: argparse.Namespace) -> int:
 
 
 def run_discard(args: argparse.Namespace) -> int:
-    from mimo_tui.commands.skill import _project
     from mimo_tui.skillopt.adoption import discard
     from mimo_tui.skillopt.session import SetupError
     from mimo_tui.skillopt.staging import StagingError
@@ -149,7 +154,6 @@ def show_run(project: Any, ref: str, version: str | None) -> int:
 
 
 def run_branch(args: argparse.Namespace) -> int:
-    from mimo_tui.commands.skill import _project, run_train
     from mimo_tui.skillopt.branching import branch_run
     from mimo_tui.skillopt.session import SetupError
     from mimo_tui.skillopt.staging import StagingError
@@ -168,4 +172,4 @@ def run_branch(args: argparse.Namespace) -> int:
         return 0
     train_args = argparse.Namespace(resume=branch.name, skill=None, max_calls=None, max_usd=None, estimate_only=False,
                                     yes=True, init=False)
-    return run_train(train_args)
+    return args.train_handler(train_args)
