@@ -155,3 +155,67 @@ async def test_the_services_layer_offers_the_proposal_to_the_ui(trainer_project:
     assert result.commit and services.run_proposal(run_id)["adoption"]["edits"] == [1]
     services.discard_run(branch)
     assert services.run_proposal(branch)["adoption"]["status"] == "discarded"
+
+
+async def test_the_noise_test_warns_when_the_other_skills_pull_the_score_down(trainer_project: TrainerProject) -> None:
+    from mimo_tui.llm import OfflineReply, register_offline_model
+    from mimo_tui.skillopt.noise import noise_test
+    from mimo_tui.skillopt.offline_models import _target
+    from mimo_tui.skillopt.prompts import OTHERS_HEADING
+
+    _commit_live(trainer_project)
+    prepared, _ = await _train(trainer_project)
+    best = load_proposal(prepared.run.path)["best"]["version"]
+    project = trainer_project.project
+    other = project.workspace.mimo_dir / "skills" / "us-invoices"
+    other.mkdir(parents=True)
+    (other / "SKILL.md").write_text(
+        "---\nname: us-invoices\ndescription: Read US invoices; their dates put the month first.\n---\n\nBody.\n")
+
+    def distracted(messages: list[dict], tools: object, params: dict) -> OfflineReply:
+        """Follows the skill, except that a listed US skill makes it read slashed dates month first."""
+        reply = _target(messages, tools, params)
+        if OTHERS_HEADING in messages[0]["content"] and "month first" in messages[0]["content"] and "/" in messages[-1]["content"]:
+            return OfflineReply(text="1999-01-01")
+        return reply
+
+    register_offline_model("distracted-target", distracted)
+    config = json.loads((prepared.run.path / "config.json").read_text())
+    (prepared.run.path / "config.json").write_text(json.dumps({**config, "target": "offline/distracted-target"}))
+    report = await noise_test(prepared.run.path, best, project.root, project.workspace.mimo_dir, {},
+                              trainer_project.gateway_factory())
+    assert report.others == ["us-invoices"] and report.alone > report.beside
+    assert report.warning and "regressed: val-" in report.warning and set(report.changed.values()) == {"regressed"}
+    (prepared.run.path / "config.json").write_text(json.dumps(config))
+    calm = await noise_test(prepared.run.path, best, project.root, project.workspace.mimo_dir, {},
+                            trainer_project.gateway_factory())
+    assert calm.warning is None and calm.alone == calm.beside
+
+
+def test_adopt_and_discard_from_the_shell(project_dir, capsys: pytest.CaptureFixture[str]) -> None:
+    import subprocess
+
+    from mimo_tui.cli import main
+    from mimo_tui.skills import app_skills_dir
+
+    live = project_dir / ".mimo" / skill_relpath(DEMO)
+    live.parent.mkdir(parents=True)
+    live.write_bytes((app_skills_dir() / DEMO / "SKILL.md").read_bytes())
+    git = ["git", "-C", str(project_dir / ".mimo"), "-c", "user.email=t@t", "-c", "user.name=t"]
+    subprocess.run([*git, "add", "--", skill_relpath(DEMO)], check=True)
+    subprocess.run([*git, "commit", "-qm", "user: copy"], check=True)
+    before = live.read_bytes()
+    assert main(["skill", "train", DEMO, "--epochs", "1"]) == 0 and live.read_bytes() == before
+    run = next((project_dir / ".mimo" / "runs").iterdir()).name
+    capsys.readouterr()
+    assert main(["skill", "adopt", run, "--edits", "99"]) == 2
+    assert "has no edit 99" in capsys.readouterr().err
+    assert main(["skill", "adopt", run]) == 0
+    out = capsys.readouterr()
+    assert f"of run {run}: commit" in out.out and "noise test: no other installed skills" in out.err
+    head = subprocess.run([*git, "log", "-1", "--format=%an %s"], capture_output=True, text=True).stdout
+    assert head.startswith(f"skillopt skillopt: adopt run {run} v0002")
+    assert main(["memory", "revert", "HEAD"]) == 0 and live.read_bytes() == before
+    assert main(["skill", "discard", run]) == 0
+    capsys.readouterr()
+    assert main(["skill", "runs"]) == 0 and "[discarded]" in capsys.readouterr().out

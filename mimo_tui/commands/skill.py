@@ -80,7 +80,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     runs.set_defaults(handler=run_runs)
     from mimo_tui.commands import skill_staging
 
-    skill_staging.register(actions, positive_int, run_train)
+    skill_staging.register(actions, positive_int, run_train, _gateway_factory)
     listing = actions.add_parser("list", help="the skills found (shipped, project and peers' folders)")
     listing.set_defaults(handler=run_list)
 

@@ -32,13 +32,16 @@ def edit_numbers(text: str) -> list[int]:
     return numbers
 
 
-def register(actions: argparse._SubParsersAction, positive_int: Any, train: Any) -> None:
-    """The verbs on `mimo skill`; `train` is the handler of `mimo skill train` (a branch runs through it)."""
+def register(actions: argparse._SubParsersAction, positive_int: Any, train: Any, gateway_factory: Any) -> None:
+    """The verbs on `mimo skill`; `train` is the handler of `mimo skill train` (a branch runs through it) and
+    `gateway_factory(project)` builds the model gateway of the noise test."""
     adopt = actions.add_parser("adopt", help="adopt a run's version (or some of its edits) into the live skill: one commit")
     adopt.add_argument("run", help="run id, unique prefix or folder")
     adopt.add_argument("--version", default="best", help="best (default), final, or a version number")
     adopt.add_argument("--edits", type=edit_numbers, help="only these edits of the version, e.g. 1,3 (see runs --show)")
-    adopt.set_defaults(handler=run_adopt)
+    adopt.add_argument("--no-noise-test", action="store_true",
+                       help="skip scoring the version beside the other installed skills first")
+    adopt.set_defaults(handler=run_adopt, gateway_factory=gateway_factory)
     discard = actions.add_parser("discard", help="mark a run's proposal as discarded (the live skill is not touched)")
     discard.add_argument("run")
     discard.set_defaults(handler=run_discard)
@@ -75,7 +78,10 @@ def run_adopt(args: argparse.Namespace) -> int:
 
     project = _project()
     try:
-        result = adopt(project.store, _run_dir(project, args.run), args.version, args.edits)
+        run_dir = _run_dir(project, args.run)
+        if not args.no_noise_test:
+            _noise_test(project, run_dir, args)
+        result = adopt(project.store, run_dir, args.version, args.edits)
     except (SetupError, StagingError, StoreError) as exc:
         _say(f"mimo: {exc}")
         return 2
@@ -86,6 +92,36 @@ def run_adopt(args: argparse.Namespace) -> int:
           f"({', '.join(result.files)})")
     print(f"  undo with: mimo memory revert {result.commit[:8]}")
     return 0
+
+
+def _noise_test(project: Any, run_dir: Path, args: argparse.Namespace) -> None:
+    """Score the version alone and beside the other installed skills; a drop beyond [trainer] noise_drop warns."""
+    import asyncio
+
+    from mimo_tui.llm import ModelError
+    from mimo_tui.skillopt.budget import BudgetExhausted
+    from mimo_tui.skillopt.dataset import DatasetError
+    from mimo_tui.skillopt.noise import DEFAULT_DROP, noise_test
+    from mimo_tui.skillopt.staging import resolve_version
+
+    number, _ = resolve_version(run_dir, args.version)
+    drop = project.config.table("trainer").get("noise_drop", DEFAULT_DROP)
+    try:
+        report = asyncio.run(noise_test(run_dir, number, project.root, project.workspace.mimo_dir,
+                                        project.config.table("models"), args.gateway_factory(project), float(drop)))
+    except (ModelError, DatasetError, BudgetExhausted) as exc:
+        _say(f"noise test skipped: {exc}")
+        return
+    if not report.others:
+        _say("noise test: no other installed skills to score beside")
+        return
+    if report.alone is None or report.beside is None:
+        _say(f"noise test: the target could not be scored (see {run_dir / 'noise' / 'events.jsonl'})")
+        return
+    _say(f"noise test: v{number:04d} scores {_pct(report.alone)} on validation alone, {_pct(report.beside)} beside "
+         f"{len(report.others)} other installed skill(s)")
+    if report.warning:
+        _say(f"warning: {report.warning}")
 
 
 def run_discard(args: argparse.Namespace) -> int:

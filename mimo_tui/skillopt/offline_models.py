@@ -12,7 +12,7 @@ import json
 import re
 
 from mimo_tui.llm import OfflineReply, register_offline_model
-from mimo_tui.skillopt.prompts import MANAGED_NOTE, REFLECT_MARK, SLOW_MARK
+from mimo_tui.skillopt.prompts import MANAGED_NOTE, OTHERS_HEADING, REFLECT_MARK, SLOW_MARK
 
 MONTHS = {name: number for number, names in enumerate(
     [("january", "jan"), ("february", "feb"), ("march", "mar"), ("april", "apr"), ("may",), ("june", "jun"),
@@ -86,7 +86,9 @@ def _target(messages: list[dict], tools: list[dict] | None, params: dict) -> Off
     task = next((m.get("content", "") for m in reversed(messages) if m.get("role") == "user"), "")
     # What the agent was shown of the skill's other files counts as much as SKILL.md itself.
     shown = re.findall(r'<file path="[^"]*">\n(.*?)\n</file>', system, re.S)
-    return OfflineReply(text=simulate_target("\n".join([match.group(1) if match else "", *shown]), str(task)))
+    # A naive reader also takes in the rules the other skills' descriptions state (what the noise test measures).
+    others = system.split(OTHERS_HEADING, 1)[1] if OTHERS_HEADING in system else ""
+    return OfflineReply(text=simulate_target("\n".join([match.group(1) if match else "", *shown, others]), str(task)))
 
 
 # What the simulated optimizer can teach: rule id -> (general rule text, where it goes: replace/insert after a line

@@ -11,6 +11,7 @@ from mimo_tui.skillopt.edits import EDIT_OPS, MANAGED_END, MANAGED_START, Edit, 
 from mimo_tui.skillopt.skill_files import render_for_target, unpack
 
 REFLECT_MARK = "[skillopt:reflect]"
+OTHERS_HEADING = "Other skills installed (load one with the skill tool before following it):"
 # Told to the optimizer when only the managed region of SKILL.md is editable (the default).
 MANAGED_NOTE = (f"Only the text between {MANAGED_START} and {MANAGED_END} in SKILL.md is editable (it is created when "
                 "absent); the rules outside it are the user's: add new rules with append, and target only text inside it.")
@@ -19,12 +20,13 @@ FILES_NOTE = ("The skill has other files, shown in <!-- mimo:file PATH --> secti
 SLOW_MARK = "[skillopt:slow-update]"
 
 
-def rollout_messages(skill_text: str, task_input: str) -> list[dict[str, str]]:
-    """The target sees the skill in its system prompt and the task as the user message."""
-    return [
-        {"role": "system", "content": f"Use this skill to do the user's task.\n\n{render_for_target(skill_text, task_input)}"},
-        {"role": "user", "content": task_input},
-    ]
+def rollout_messages(skill_text: str, task_input: str, others: str = "") -> list[dict[str, str]]:
+    """The target sees the skill in its system prompt and the task as the user message; `others` (the noise test)
+    lists the other installed skills as the agent's catalogue shows them (names and descriptions)."""
+    system = f"Use this skill to do the user's task.\n\n{render_for_target(skill_text, task_input)}"
+    if others:
+        system += f"\n\n{OTHERS_HEADING}\n{others}"
+    return [{"role": "system", "content": system}, {"role": "user", "content": task_input}]
 
 
 @dataclass(frozen=True)

@@ -157,7 +157,7 @@ class Trainer:
         return completion.text
 
     async def rollout(self, skill_text: str, tasks: list[Task], stage: str,
-                      indices: dict[str, list[int]] | None = None) -> tuple[Scores, list[Trajectory]]:
+                      indices: dict[str, list[int]] | None = None, others: str = "") -> tuple[Scores, list[Trajectory]]:
         """Run the target on tasks x samples (or the sample indices given per task id); errored rollouts are None
         (missing data), never zeros. Scores are aligned with the sample indices."""
         token = _stage.set(stage.split(":")[0])
@@ -167,7 +167,7 @@ class Trainer:
         every = max(1, total // 20)
         async def one(task: Task, k: int) -> Trajectory | None:
             try:
-                completion = await self._call(self.target, rollout_messages(skill_text, task.input), k,
+                completion = await self._call(self.target, rollout_messages(skill_text, task.input, others), k,
                                               **self.config.target_params(k))
 
                 async def judge(rubric: str, task_input: str, output: str) -> str:
