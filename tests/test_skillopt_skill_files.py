@@ -11,9 +11,8 @@ from mimo_tui.cli import main
 from mimo_tui.llm import OfflineReply, register_offline_model
 from mimo_tui.skillopt.adoption import adopt
 from mimo_tui.skillopt.budget import CostEstimate
-from mimo_tui.skillopt.edits import (
-    MANAGED_END, MANAGED_START, OUTSIDE_MANAGED, Edit, apply_edits, edit_from_dict, set_guidance, strip_managed_region,
-)
+from mimo_tui.skillopt.edits import Edit, apply_edits, edit_from_dict, set_guidance
+from mimo_tui.skillopt.managed_region import MANAGED_END, MANAGED_START, OUTSIDE_MANAGED, strip_managed_region
 from mimo_tui.skillopt.offline_models import _target
 from mimo_tui.skillopt.prompts import REFLECT_MARK, rollout_messages
 from mimo_tui.skillopt.session import skill_relpath

@@ -11,14 +11,12 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from mimo_tui.skillopt.managed_region import MANAGED_END, MANAGED_START, OUTSIDE_MANAGED, managed_span, with_managed_region
 from mimo_tui.skillopt.skill_files import SKILL_FILE, SkillFileError, check_path, pack, unpack
 
 EDIT_OPS = ("append", "insert_after", "replace", "delete")
 GUIDANCE_START = "<!-- SLOW_UPDATE -->"
 GUIDANCE_END = "<!-- /SLOW_UPDATE -->"
-MANAGED_START = "<!-- mimo:managed -->"
-MANAGED_END = "<!-- /mimo:managed -->"
-OUTSIDE_MANAGED = "target lies outside the managed region of SKILL.md (train with --edit-whole to edit the user's rules)"
 
 
 @dataclass(frozen=True)
@@ -93,35 +91,6 @@ def edit_from_record(data: dict[str, Any]) -> Edit:
     """An edit as stored in a run's records (events, state, step files)."""
     return Edit(data["op"], data.get("text", "") or "", data.get("target"), data.get("rationale", "") or "",
                 int(data.get("support", 1) or 1), data.get("file") or SKILL_FILE)
-
-
-def managed_span(text: str) -> tuple[int, int] | None:
-    """The start and end offsets of the inside of the managed region of a SKILL.md text (markers excluded)."""
-    start = text.find(MANAGED_START)
-    if start < 0:
-        return None
-    inner = start + len(MANAGED_START)
-    end = text.find(MANAGED_END, inner)
-    return (inner, end if end >= 0 else len(text))
-
-
-def with_managed_region(text: str, inside: str = "") -> str:
-    """`text` with a managed region holding `inside` added at its end; every byte of `text` stays as it was."""
-    gap = "\n" if text.endswith("\n") else ("\n\n" if text else "")
-    body = f"{inside.strip(chr(10))}\n" if inside.strip() else ""
-    return f"{text}{gap}{MANAGED_START}\n{body}{MANAGED_END}\n"
-
-
-def strip_managed_region(text: str) -> str:
-    """The user's text of a SKILL.md: the managed region (markers and the separator before it) removed."""
-    start = text.find(MANAGED_START)
-    if start < 0:
-        return text
-    end = text.find(MANAGED_END, start)
-    end = len(text) if end < 0 else end + len(MANAGED_END) + (1 if text[end + len(MANAGED_END) : end + len(MANAGED_END) + 1] == "\n" else 0)
-    head = text[:start]
-    head = head[:-1] if head.endswith("\n\n") else head
-    return head + text[end:]
 
 
 def front_matter_end(text: str) -> int:

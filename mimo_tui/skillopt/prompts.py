@@ -7,7 +7,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from mimo_tui.skillopt.edits import EDIT_OPS, MANAGED_END, MANAGED_START, Edit, edit_from_dict
+from mimo_tui.skillopt.edits import EDIT_OPS, Edit, edit_from_dict
+from mimo_tui.skillopt.managed_region import MANAGED_END, MANAGED_START
 from mimo_tui.skillopt.skill_files import render_for_target, unpack
 
 REFLECT_MARK = "[skillopt:reflect]"
