@@ -84,6 +84,14 @@ def _target(messages: list[dict], tools: list[dict] | None, params: dict) -> Off
     system = next((m.get("content", "") for m in messages if m.get("role") == "system"), "")
     match = re.search(r"<skill>\n(.*)\n</skill>", system, re.S)
     task = next((m.get("content", "") for m in reversed(messages) if m.get("role") == "user"), "")
+    # A skill that says to run one of its scripts: the target runs it with the task as input and answers with what
+    # it printed (when it ran cleanly), as an agent following the skill would.
+    script = re.search(r"\b(scripts/[\w./-]+\.(?:py|sh))\b", match.group(1)) if match and tools else None
+    answers = [m for m in messages if m.get("role") == "tool"]
+    if script and not answers:
+        return OfflineReply(tool_calls=[("run_script", {"path": script.group(1), "stdin": str(task)})])
+    if answers and str(answers[-1].get("content", "")).startswith("exit 0\n"):
+        return OfflineReply(text=str(answers[-1]["content"]).split("\n", 1)[1].strip())
     # What the agent was shown of the skill's other files counts as much as SKILL.md itself.
     shown = re.findall(r'<file path="[^"]*">\n(.*?)\n</file>', system, re.S)
     # A naive reader also takes in the rules the other skills' descriptions state (what the noise test measures).

@@ -34,7 +34,8 @@ from mimo_tui.skillopt.prompts import (
 )
 from mimo_tui.skillopt.metered_calls import MeteredCalls, StopRequested, note_call
 from mimo_tui.skillopt.run_folder import RunFolder, state_after_step
-from mimo_tui.skillopt.skill_files import main_text
+from mimo_tui.skillopt.script_runner import MAX_ROUNDS, RUN_SCRIPT_TOOL, has_scripts, tool_round
+from mimo_tui.skillopt.skill_files import main_text, unpack
 from mimo_tui.skillopt.staging import write_proposal
 from mimo_tui.skillopt.run_state import RunState, Scores, build_summary, mean_score
 from mimo_tui.skillopt.spend import SpendLedger
@@ -165,10 +166,19 @@ class Trainer:
         total = sum(len(ks) for ks in plan.values())
         progress = {"done": 0, "errors": 0}
         every = max(1, total // 20)
+        files = unpack(skill_text)
+        tools = [RUN_SCRIPT_TOOL] if has_scripts(files) else None
+
         async def one(task: Task, k: int) -> Trajectory | None:
             try:
-                completion = await self._call(self.target, rollout_messages(skill_text, task.input, others), k,
-                                              **self.config.target_params(k))
+                messages = rollout_messages(skill_text, task.input, others)
+                params = self.config.target_params(k) | ({"tools": tools} if tools else {})
+                completion = await self._call(self.target, messages, k, **params)
+                for _ in range(MAX_ROUNDS if tools else 0):  # the skill's scripts, run for the target
+                    if not completion.tool_calls:
+                        break
+                    messages = await tool_round(messages, completion, files, self.config.script_timeout_s)
+                    completion = await self._call(self.target, messages, k, **params)
 
                 async def judge(rubric: str, task_input: str, output: str) -> str:
                     return await self._judge(rubric, task_input, output, k)
