@@ -313,23 +313,26 @@ def _print_estimate(config: Any, project: Any, entry: Any, models: dict[str, Any
 def _skill_text_at(project: Any, name: str, version: str | None) -> str:
     from mimo_tui.skillopt.session import SetupError, find_skill, resolve_run_dir, skill_relpath
 
-    if version is None:
-        snapshot = project.store.read(skill_relpath(name))
-        if snapshot.exists and snapshot.text is not None:
-            return snapshot.text
+    if version is None:  # the live skill, with its scripts/ and references/
+        from mimo_tui.skillopt.session import live_skill_dir
+        from mimo_tui.skillopt.skill_files import SkillFileError, pack, read_skill_files
+
         entry = find_skill(name, project.root, project.workspace.mimo_dir)
-        return (entry.folder / "SKILL.md").read_text(encoding="utf-8")
+        try:
+            return pack(read_skill_files(live_skill_dir(project.store, name, entry.folder)))
+        except SkillFileError as exc:
+            raise SetupError(str(exc)) from exc
     if Path(version).is_file():
         return Path(version).read_text(encoding="utf-8")
     if ":" in version:
         run_ref, _, number = version.rpartition(":")
         run_dir = resolve_run_dir(project.workspace.runs_dir, run_ref)
-        from mimo_tui.skillopt.run_folder import skill_version_path
+        from mimo_tui.skillopt.run_folder import RunFolder, skill_version_path
 
         path = skill_version_path(run_dir, int(number.lstrip("v") or 0))
         if not path.exists():
             raise SetupError(f"{path} does not exist")
-        return path.read_text(encoding="utf-8")
+        return RunFolder(run_dir).read_skill_version(int(number.lstrip("v") or 0))  # with its scripts/ and references/
     proc = project.store.git.run("show", f"{version}:{skill_relpath(name)}", check=False)
     if proc.returncode != 0:
         raise SetupError(f"no version {version!r} of {skill_relpath(name)} in the memory repo (`mimo memory log {skill_relpath(name)}`)")
