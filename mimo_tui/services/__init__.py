@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from mimo_tui.services.trainer_proposals import TrainerProposals
 from mimo_tui.store.records import StoreError
 
 if TYPE_CHECKING:
@@ -43,7 +44,7 @@ class ServicesNotReady(RuntimeError):
     """A pane asked for a service before the project (or the agent's stores) finished opening."""
 
 
-class Services:
+class Services(TrainerProposals):
     """Project, memory, tasks, sessions, agent, gateway, model worker and trainer runs of one workbench."""
 
     def __init__(self, options: LaunchOptions | None = None) -> None:
