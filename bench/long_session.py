@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
+import re
 import sys
 import tempfile
 import time
@@ -35,6 +37,26 @@ ANSWER_WORDS = 220
 
 def request_tokens(body: dict[str, Any]) -> int:
     return sum(count_tokens(m.get("content") or "") + 4 for m in body["messages"])
+
+
+MEMORY_BLOCK = re.compile(r'<memory block="([a-z_]+)"[^>]*>.*?</memory>', re.S)
+
+
+def breakdown(body: dict[str, Any]) -> dict[str, int]:
+    """Where a request's tokens go: system prompt, each memory block, the rest of the injected message
+    (reminder, resume line), the verbatim tail by role, and the tool schemas (sent beside the messages)."""
+    messages = body["messages"]
+    parts: dict[str, int] = {"system prompt": count_tokens(messages[0].get("content") or "") + 4}
+    extra = messages[1].get("content") or "" if len(messages) > 1 and messages[1]["role"] == "system" else ""
+    for match in MEMORY_BLOCK.finditer(extra):
+        parts[f"memory: {match.group(1)}"] = count_tokens(match.group(0))
+    rest = MEMORY_BLOCK.sub("", extra)
+    parts["reminder and resume line"] = count_tokens(rest) + 4
+    for message in messages[2 if extra else 1:]:
+        key = f"tail: {message['role']} messages"
+        parts[key] = parts.get(key, 0) + count_tokens(message.get("content") or "") + 4
+    parts["tool schemas (not in the figures)"] = count_tokens(json.dumps(body.get("tools") or []))
+    return parts
 
 
 def planted(steps: int) -> dict[int, str]:
@@ -76,7 +98,11 @@ async def run_mimo(project_root: Path, server: LocalOpenAIServer, steps: int, fa
         port = fact.rsplit(" ", 1)[-1]
         if fact in context or services.memory.search(port):
             reachable += 1
+    turns = [b for b in server.requests if kind_of(b) == "turn"]
+    sizes = [request_tokens(b) for b in turns]
+    rebuilt = [turns[i] for i in range(1, len(turns)) if sizes[i] < sizes[i - 1]]
     result = {
+        "first_after_rebuild": breakdown(rebuilt[-1]) if rebuilt else {},
         "turn_tokens": [request_tokens(b) for b in server.requests if kind_of(b) == "turn"],
         "other_tokens": sum(request_tokens(b) for b in server.requests if kind_of(b) != "turn"),
         "writer_calls": sum(1 for b in server.requests if kind_of(b) == "writer"),
@@ -153,6 +179,10 @@ def main() -> None:
           f"({100 * base['reachable'] / len(facts):.0f} %)   (goal 100 %)")
     print(f"  wall time                        mimo {ours['elapsed_s']:.1f} s ({1000 * ours['elapsed_s'] / steps:.0f} ms a step, "
           "local server, scripted model)")
+    if ours["first_after_rebuild"]:
+        print("  the first request after the last rebuild, tokens by part:")
+        for part, tokens in ours["first_after_rebuild"].items():
+            print(f"    {part:<40} {tokens:>7,}")
 
 
 if __name__ == "__main__":
