@@ -161,7 +161,11 @@ async def test_a_new_session_starts_with_project_memory_and_the_last_checkpoint(
     assert f"From the last checkpoint of session {agent.session_id}" in memory
     assert "## §7 Discovered knowledge" in memory and "## §4 Task tree" not in memory
     project_block = memory.split('block="project_memory"')[1].split("</memory>")[0]
-    assert "FACT-1: deploys go through make ship" in project_block
+    # The fact is in MEMORY.md and in the last checkpoint: the memory block says it once, in the checkpoint.
+    checkpoint_block = memory.split('block="checkpoint"')[1].split("</memory>")[0]
+    assert "FACT-1: deploys go through make ship" in checkpoint_block
+    assert "FACT-1: deploys go through make ship" not in project_block
+    assert "(1 entry also in the session checkpoint above, not repeated)" in project_block
 
 
 async def test_a_fact_planted_in_turn_3_is_reachable_at_turn_300(agent_project: AgentProject,

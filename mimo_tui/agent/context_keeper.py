@@ -204,13 +204,19 @@ class ContextKeeper:
     def _block(self, transcript: list[StoredMessage], rebuilt_from: int, summary: str) -> str:
         """The rebuild's memory block: REFERENCE's order and caps, the user's earlier messages verbatim."""
         self._recent_users = [m.content for m in transcript if m.role == "user" and m.id < rebuilt_from]
-        built = self.assembler.build(self.session_id, self.limits.window)
+        # The memory's caps shrink against what a rebuilt context has beside the verbatim tail's floor, so it lands
+        # well under the top threshold and the session works a while before the next rebuild.
+        built = self.assembler.build(self.session_id, self.limits.window, room=self.limits.top - self.tail_floor())
         if not self._mid_turn:
             built = dataclasses.replace(built, resume_line=FINISHED_LINE)
         text = built.text
         if summary and built.block("checkpoint").empty:
             text = f'<memory block="conversation_summary">\n{summary}\n</memory>\n\n{text}'
         return text
+
+    def tail_floor(self) -> int:
+        """REFERENCE's 10K tail floor, scaled down for windows under ~40K usable, where it would be most of it."""
+        return min(TAIL_MIN_TOKENS, self.limits.usable // 4)
 
     def recent_user_messages(self, session_id: str) -> list[str]:
         return list(self._recent_users) if session_id == self.session_id else []
@@ -221,14 +227,14 @@ class ContextKeeper:
             await self.writer.wait(self.writer_wait_s)
         fixed = count_tokens(system + reminder)
         room = int(self.limits.top * 0.9) - fixed
-        # Memory first (its caps shrink with the window), the tail in what is left, so the rebuilt context
+        # Memory first (its caps shrink with the room beside the tail floor), the tail in what is left, so the rebuilt context
         # lands under the top threshold and the next request does not rebuild again.
         probe = self._block(transcript, visible[-1].id if visible else 0, "")
         memory = count_tokens(probe)
         # REFERENCE's 10K-20K tail, scaled down for windows under ~40K usable, where it would be most of the window.
         usable = self.limits.usable
         max_tail = max(1_000, min(TAIL_MAX_TOKENS, usable // 2, room - memory))
-        start = tail_start(visible, max_tail, self._cache, min(TAIL_MIN_TOKENS, usable // 4, max_tail))
+        start = tail_start(visible, max_tail, self._cache, min(self.tail_floor(), max_tail))
         if start <= 0:
             return None  # nothing older than the tail to drop: a rebuild would change nothing
         tail = visible[start:]

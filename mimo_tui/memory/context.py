@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
+import re
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from mimo_tui.memory.layers import SessionLayout, memory_files
@@ -157,9 +158,14 @@ class ContextAssembler:
             self._memo.move_to_end(key)
         return found
 
-    def build(self, session_id: str, context_window: int, caps: dict[str, int] | None = None) -> ContextBlock:
-        """The memory block for `session_id` under a model window of `context_window` tokens."""
-        caps = scaled_caps({**DEFAULT_CAPS, **(caps or {})}, context_window)
+    def build(self, session_id: str, context_window: int, caps: dict[str, int] | None = None,
+              room: int | None = None) -> ContextBlock:
+        """The memory block for `session_id` under a model window of `context_window` tokens.
+
+        `room`, when given, is what the context may hold before it is rebuilt (the top threshold): the caps
+        then shrink against it instead of the whole window, so a rebuilt context leaves room to work.
+        """
+        caps = scaled_caps({**DEFAULT_CAPS, **(caps or {})}, min(context_window, room or context_window))
         layout = SessionLayout(session_id)
         checkpoint = self.memory_dir / layout.checkpoint
         notes = self.memory_dir / layout.notes
@@ -174,6 +180,7 @@ class ContextAssembler:
             self._recent_messages(session_id, caps),
             self._other_files(session_id, caps),
         ]
+        blocks = _without_repeats(blocks)
         open_work = bool(self.sources.has_open_work and self.sources.has_open_work(session_id))
         resume = RESUME_LINE if open_work and not blocks[2].empty else None
         return ContextBlock(session_id, context_window, tuple(blocks), resume)
@@ -328,6 +335,64 @@ class ContextAssembler:
             budget -= used
         body = "\n".join(lines)
         return self._finish(name, Fitted(body, cap - self._wrapper_tokens(name, None) - 12 - budget, 0, 0), cap, None)
+
+
+# Blocks whose list entries or messages may repeat what the checkpoint already says word for word (the writer
+# copies durable facts into both checkpoint.md and MEMORY.md, and quotes the user's request verbatim).
+_REPEATABLE = ("project_memory", "global_memory", "notes", "recent_user_messages")
+_MIN_REPEAT_CHARS = 16
+_PROVENANCE = re.compile(r"\s*\(session [^()]*\)$")
+
+
+def _without_repeats(blocks: list[MemoryBlock]) -> list[MemoryBlock]:
+    """The blocks with the templates' instruction lines and entries already in the checkpoint block left out."""
+    blocks = [_without_instructions(b) if b.name in _TEMPLATED and not b.empty else b for b in blocks]
+    checkpoint = next((b for b in blocks if b.name == "checkpoint"), None)
+    if checkpoint is None or checkpoint.empty:
+        return blocks
+    said = checkpoint.text
+    out: list[MemoryBlock] = []
+    for block in blocks:
+        if block.name in _REPEATABLE and not block.empty:
+            block = _drop_repeats(block, said)
+        out.append(block)
+    return out
+
+
+# Memory files mimo creates from templates: under each heading an italic line tells the writer what goes there.
+# The model reading the injected block needs the headings and what they hold, not those instructions.
+_TEMPLATED = ("checkpoint", "project_memory", "global_memory")
+_INSTRUCTION = re.compile(r"^(#{1,6} [^\n]*)\n_[^_\n][^\n]*_$", re.M)
+
+
+def _without_instructions(block: MemoryBlock) -> MemoryBlock:
+    text = _INSTRUCTION.sub(r"\1", block.text)
+    return block if text == block.text else replace(block, text=text, tokens=count_tokens(text))
+
+
+def _repeated_entry(line: str, said: str) -> bool:
+    """A list entry the checkpoint already holds, word for word (MEMORY.md's provenance suffix aside)."""
+    entry = _PROVENANCE.sub("", line.strip())
+    return entry.startswith(("- ", "* ")) and len(entry) >= _MIN_REPEAT_CHARS and entry in said
+
+
+def _drop_repeats(block: MemoryBlock, said: str) -> MemoryBlock:
+    head, _, rest = block.text.partition("\n")
+    body, _, tail = rest.rpartition("\n")
+    if block.name == "recent_user_messages":
+        entries = body.split("\n\n")
+        kept = [e for e in entries if not (e.startswith("> ") and len(e) - 2 >= _MIN_REPEAT_CHARS and e[2:] in said)]
+        joiner = "\n\n"
+    else:
+        entries = body.split("\n")
+        kept = [e for e in entries if not _repeated_entry(e, said)]
+        joiner = "\n"
+    dropped = len(entries) - len(kept)
+    if not dropped:
+        return block
+    kept.append(f"({dropped} {'entry' if dropped == 1 else 'entries'} also in the session checkpoint above, not repeated)")
+    text = f"{head}\n{joiner.join(kept)}\n{tail}"
+    return replace(block, text=text, tokens=count_tokens(text))
 
 
 def _last_of_each(messages: list[str]) -> list[str]:
