@@ -5,6 +5,7 @@ from __future__ import annotations
 from mimo_tui.agent import events as ev
 from mimo_tui.agent.context_keeper import FINISHED_LINE, cleared_outputs, tail_start
 from mimo_tui.memory.context import RESUME_LINE
+from mimo_tui.memory.tokens import count_tokens
 from mimo_tui.sessions import StoredMessage
 from tests.fixtures.agent_project import AgentProject, RecordedEvents
 from tests.fixtures.openai_server import LocalOpenAIServer
@@ -46,6 +47,14 @@ def test_old_bulky_tool_outputs_are_cleared_and_the_newest_kept() -> None:
     cleared = cleared_outputs(tail)
     assert [m.content.startswith("[output of bash cleared") for m in cleared] == [True, True, False, False, False]
     assert cleared[0].tool_call_id == "c1"
+
+
+def request_tokens(body: dict) -> int:
+    return sum(count_tokens(m.get("content") or "") + 4 for m in body["messages"])
+
+
+def request_sizes(model: LongSessionModel) -> list[int]:
+    return [request_tokens(b) for b in model.turn_bodies]
 
 
 async def run_turns(agent, count: int, start: int = 1, facts: dict[int, str] | None = None) -> None:
@@ -186,6 +195,15 @@ async def test_a_fact_planted_in_turn_3_is_reachable_at_turn_300(agent_project: 
     usable_chars = (32000 - 4096) * 4
     sizes = [sum(len(m.get("content") or "") for m in b["messages"]) for b in openai_server.requests if kind_of(b) == "turn"]
     assert max(sizes) < usable_chars
+    # Each rebuilt context leaves room to work: it lands under the threshold below the top one (it used to start
+    # at ~12.2K of 16.7K, mostly 3.5K of short user messages, and rebuilt every ~14 steps), with the verbatim
+    # tail still at its floor.
+    limits, floor = agent.keeper.limits, agent.keeper.tail_floor()
+    assert floor == (32000 - 4096) // 4
+    rebuilt = [tokens for tokens, before in zip(request_sizes(model), [0, *request_sizes(model)]) if tokens < before]
+    assert rebuilt and max(rebuilt) <= limits.thresholds[-2], (rebuilt, limits.thresholds)
+    firsts = [b for b, before in zip(model.turn_bodies, [0, *request_sizes(model)]) if request_tokens(b) < before]
+    assert min(request_tokens({"messages": b["messages"][2:]}) for b in firsts) >= floor
 
 
 async def test_a_provider_overflow_error_rebuilds_and_sends_again(agent_project: AgentProject,

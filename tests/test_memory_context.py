@@ -150,3 +150,45 @@ def test_recent_messages_say_a_repeated_prompt_once_where_it_was_last_said(tmp_p
     assert block.text.count("> continue") == 1
     body = block.text.split("\n", 1)[1]
     assert body.index("fix the parser") < body.index("> continue") < body.index("run the tests")
+
+
+def test_the_memory_block_says_once_what_the_checkpoint_already_holds(tmp_path: Path) -> None:
+    # Issue 16 (bench/long_session.py at 0.52 of the baseline): the writer copies each durable fact into both
+    # checkpoint.md and MEMORY.md, and quotes the user's request verbatim, so a rebuilt context carried them twice.
+    memory, global_dir = make_memory(tmp_path)
+    fact = "- FACT-3: service s3 listens on port 40003"
+    request = "migrate the billing service to the new queue, keep the old topic names"
+    checkpoint = (checkpoint_template("s1")
+                  .replace("## §1 Active intent\n", f"## §1 Active intent\n> {request}\n")
+                  .replace("## §7 Discovered knowledge\n", f"## §7 Discovered knowledge\n{fact}\n"))
+    (memory / "sessions/s1/checkpoint.md").write_text(checkpoint, encoding="utf-8")
+    (memory / "MEMORY.md").write_text(
+        f"# Project memory\n\n## Rules\n- write tests first\n\n## Discovered durable knowledge\n"
+        f"{fact} (session s1, 2026-12-05)\n- the CI runs on port 9000 only\n", encoding="utf-8")
+    sources = ContextSources(recent_user_messages=lambda sid: ["hello there, start with the queue", request, "ok"])
+    block = ContextAssembler(memory, global_dir, sources).build("s1", 200_000)
+    assert block.text.count("FACT-3: service s3 listens on port 40003") == 1
+    assert block.text.count(request) == 1
+    project = block.block("project_memory")
+    assert "write tests first" in project.text and "port 9000 only" in project.text
+    assert "(1 entry also in the session checkpoint above, not repeated)" in project.text
+    recent = block.block("recent_user_messages")
+    assert "> hello there, start with the queue" in recent.text and "> ok" in recent.text
+    assert project.tokens == count_tokens(project.text) and recent.tokens == count_tokens(recent.text)
+    # Without a checkpoint nothing is left out.
+    (memory / "sessions/s1/checkpoint.md").unlink()
+    alone = ContextAssembler(memory, global_dir, sources).build("s1", 200_000)
+    assert alone.text.count("FACT-3") == 1 and alone.text.count(request) == 1 and "not repeated" not in alone.text
+
+
+def test_injected_checkpoint_has_headings_and_bodies_without_the_writer_instructions(tmp_path: Path) -> None:
+    memory, global_dir = make_memory(tmp_path)
+    template = checkpoint_template("s1")
+    instructions = re.findall(r"^_[^\n]*_$", template, re.M)
+    assert len(instructions) >= 11
+    part = ContextAssembler(memory, global_dir).build("s1", 200_000).block("checkpoint")
+    assert all(f"## §{n} " in part.text for n in range(1, 12))
+    assert "- step 0: edited `src/mod_0.py`" in part.text
+    section_instructions = [line for line in instructions if line not in template.split("\n## ")[0]]
+    assert not [line for line in section_instructions if line in part.text]
+    assert part.tokens == count_tokens(part.text)
