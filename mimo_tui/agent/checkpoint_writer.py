@@ -127,6 +127,8 @@ class CheckpointWriter:
         self.stopped = self._failures >= MAX_FAILURES
         # One writer per session across processes: a TUI and a `mimo run` on the same session never both write.
         self._lease = WriterLease(lease_path(store.root, session_id))
+        # The holder last told about: every threshold crossed while another process writes would say it again.
+        self._busy_told: str | None = None
 
     @property
     def running(self) -> bool:
@@ -147,9 +149,13 @@ class CheckpointWriter:
             self._queued = reason
             return "queued"
         if not self._lease.try_acquire():
-            self.emit(ev.CheckpointFinished(self.session_id, "busy", f"{self._lease.holder()} is writing this "
-                                            "session's checkpoint; this process leaves it to that one"))
+            holder = self._lease.holder()
+            if holder != self._busy_told:
+                self._busy_told = holder
+                self.emit(ev.CheckpointFinished(self.session_id, "busy", f"{holder} is writing this session's "
+                                                "checkpoint; this process leaves it to that one"))
             return "busy"
+        self._busy_told = None
         self._task = asyncio.get_running_loop().create_task(self._runs(reason), name=f"checkpoint-{self.session_id}")
         return "started"
 
