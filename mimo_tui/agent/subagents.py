@@ -136,6 +136,13 @@ class SubagentRegistry:
         )
 
     async def _run(self, record: Subagent, prompt: str) -> str:
+        try:
+            return await self._run_turn(record, prompt)
+        finally:
+            # A child runs one turn: its queued session writes land and its writer thread ends with it.
+            await asyncio.to_thread(record.session.close)
+
+    async def _run_turn(self, record: Subagent, prompt: str) -> str:
         parent_sid = self.parent.session_id
         try:
             status = await record.session.run_turn(prompt)
@@ -163,6 +170,7 @@ class SubagentRegistry:
         if not runner.cancelled() or record.state != RUNNING:
             return
         record.state, record.result = CANCELLED, "cancelled before its turn began"
+        record.session.close()
         try:
             self.tasks.assign(self.parent.session_id, record.task_id, f"subagent {record.id} {CANCELLED}")
         except TaskError:

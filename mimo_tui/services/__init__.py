@@ -7,6 +7,7 @@ building a `Services` costs nothing on the way to the first frame.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -58,6 +59,8 @@ class Services(TrainerProposals):
         self._session_listeners: list[SessionListener] = []
         self._mcp_unsubscribe: list[Callable[[], None]] = []
         self._lock = threading.Lock()
+        # Sessions left by /new or a switch, still writing their queued messages before their writer thread ends.
+        self._retiring: set[asyncio.Task[None]] = set()
 
     # -- opening --------------------------------------------------------------------------------
     def open_project(self) -> Project:
@@ -110,10 +113,11 @@ class Services(TrainerProposals):
         return open_agent_session(self.require_stores(), subscriber, self.gateway, model=model, mode=mode, resume=resume)
 
     def make_current(self, agent: AgentSession) -> None:
-        """The chat now runs `agent`: cancel the old turn and tell every listener the new session id."""
-        if self.agent is not None and self.agent is not agent and self.agent.is_running:
-            self.agent.cancel()
-        self.agent = agent
+        """The chat now runs `agent`: the old session's turn is cancelled, its queued writes land and its writer
+        thread ends (off this thread); every listener hears the new session id."""
+        old, self.agent = self.agent, agent
+        if old is not None and old is not agent:
+            self._retire(old)
         for listener in list(self._session_listeners):
             listener(agent.session_id)
 
@@ -256,11 +260,21 @@ class Services(TrainerProposals):
             await servers.stop_all()
 
     # -- closing --------------------------------------------------------------------------------
-    async def _end_agent(self, grace_s: float = 3.0) -> None:
-        """Cancel a running turn and let it store its interrupted reply, then flush the agent's writes off the loop."""
-        import asyncio
+    def _retire(self, agent: AgentSession) -> None:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # no loop (a plain call): nothing to keep free, close it here
+            if agent.is_running:
+                agent.cancel()
+            agent.close()
+            return
+        task = loop.create_task(self._end_agent(agent=agent), name=f"retire session {agent.session_id}")
+        self._retiring.add(task)
+        task.add_done_callback(self._retiring.discard)
 
-        agent = self.agent
+    async def _end_agent(self, grace_s: float = 3.0, agent: AgentSession | None = None) -> None:
+        """Cancel a running turn and let it store its interrupted reply, then flush the agent's writes off the loop."""
+        agent = agent or self.agent
         if agent is None:
             return
         if agent.is_running:
@@ -289,6 +303,8 @@ class Services(TrainerProposals):
     async def close(self) -> None:
         """Everything the app opened: MCP servers, stores, the model worker, the memory index."""
         await self.stop_mcp_servers()
+        if self._retiring:  # sessions left earlier finish their writes before the stores close
+            await asyncio.wait(set(self._retiring), timeout=10)
         await self._end_agent()
         self.close_stores()
         if self._model_worker is not None:
