@@ -134,3 +134,21 @@ def test_filtered_history_search_equals_plain_bm25_with_the_same_filter(corpus, 
     assert same_scores(hits, expected), ([hit.score for hit in hits], expected)
     assert str(relevant[0]) in {hit.message_id for hit in hits}
     assert all(hit.session_id == session and hit.kind in kinds for hit in hits)
+
+
+@pytest.mark.parametrize("name, ranks", [("mid", range(300, 3000)), ("common", range(0, 100))])
+def test_filtered_history_search_ranks_from_the_exact_term_lists_as_plain_bm25(corpus, name: str, ranks: range) -> None:
+    # Issue 21: a search with a session filter took the old FTS5 paths (every match scored, then filtered); it now
+    # ranks the filter's messages from the same cached per-term lists as an unfiltered search, with equal scores.
+    index, reference = corpus
+    words = vocabulary()
+    rng = random.Random(len(name) + 16)
+    for _ in range(15):
+        query = list(dict.fromkeys(words[rng.choice(ranks)] for _ in range(rng.randint(1, 3))))
+        session = f"s{rng.randrange(SESSIONS)}"
+        kinds = tuple(rng.sample(KINDS, 2)) if rng.random() < 0.5 else ()
+        hits = index.search(" ".join(query), limit=10, session_id=session, kinds=kinds or None)
+        assert same_scores(hits, plain_bm25(reference, query, fetch_count(10), session, kinds)), (query, session, kinds)
+        assert all(hit.session_id == session and (not kinds or hit.kind in kinds) for hit in hits)
+        if name == "common":
+            assert index.ranking_path(" ".join(query), session_id=session, kinds=kinds or None) == "lists", query

@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from mimo_tui.memory.bm25_topk import rank_query
+from mimo_tui.memory.bm25_topk import Ranked, rank_query
 from mimo_tui.memory.fts_query import MARK_CLOSE, MARK_OPEN, TOKENIZER, TermStatistics, apply_floor
 
 KINDS = ("user", "assistant", "tool_input", "tool_output", "error")
@@ -112,21 +112,7 @@ class HistoryIndex:
             db = self._connect(create=False)
             if db is None or self._stats is None or limit <= 0:
                 return []
-            clauses, params = "", []
-            if session_id is not None:
-                clauses += " AND session_id = ?"
-                params.append(session_id)
-            if kinds:
-                clauses += f" AND kind IN ({', '.join('?' * len(kinds))})"
-                params += list(kinds)
-
-            sql = f"SELECT rowid, rank FROM history_fts WHERE history_fts MATCH ?{clauses} ORDER BY rank LIMIT ?"
-
-            def run(match: str, count: int) -> list[tuple[int, float]]:
-                return [(rowid, -rank) for rowid, rank in db.execute(sql, [match, *params, count])]
-
-            # Unfiltered, `run` covers the whole index, so its single-term lists can be cached as exact bounds.
-            ranked = rank_query(self._stats, query, limit, run, None if clauses else run)
+            ranked = self._ranked(db, query, limit, session_id, kinds)
             if ranked is None:
                 return []
             kept = apply_floor(ranked.scored, limit)
@@ -140,6 +126,39 @@ class HistoryIndex:
                                round(scores[rowid], 4), float(created))
                     for rowid, text, sid, mid, role, kind, created in rows]
             return sorted(hits, key=lambda hit: -hit.score)
+
+    def ranking_path(self, query: str, session_id: str | None = None, kinds: tuple[str, ...] | None = None) -> str:
+        """Which exact path answers `query` (plain, term-cache, lists or sets/N); for benchmarks and tests."""
+        with self._lock:
+            db = self._connect(create=False)
+            ranked = self._ranked(db, query, 10, session_id, kinds) if db is not None else None
+            return ranked.path if ranked is not None else "none"
+
+    def _ranked(self, db: sqlite3.Connection, query: str, limit: int, session_id: str | None,
+                kinds: tuple[str, ...] | None) -> Ranked | None:
+        assert self._stats is not None
+        clauses, params = "", []
+        if session_id is not None:
+            clauses += " AND session_id = ?"
+            params.append(session_id)
+        if kinds:
+            clauses += f" AND kind IN ({', '.join('?' * len(kinds))})"
+            params += list(kinds)
+        sql = f"SELECT rowid, rank FROM history_fts WHERE history_fts MATCH ?{clauses} ORDER BY rank LIMIT ?"
+
+        def run(match: str, count: int) -> list[tuple[int, float]]:
+            return [(rowid, -rank) for rowid, rank in db.execute(sql, [match, *params, count])]
+
+        def allowed() -> frozenset[int]:
+            """The messages the filters keep, remembered until the index changes."""
+            return self._stats.remembered(  # type: ignore[union-attr]
+                ("allowed", clauses, *params),
+                lambda: frozenset(row for (row,) in db.execute(f"SELECT rowid FROM history_fts WHERE 1{clauses}", params)))
+
+        # Unfiltered, `run` covers the whole index, so its single-term lists can be cached as exact bounds; with a
+        # filter, the whole index's lists rank the rows it keeps (FTS5 scores a filtered match with whole-index
+        # statistics, so the same numbers), like a filtered memory search.
+        return rank_query(self._stats, query, limit, run, None if clauses else run, allowed if clauses else None)
 
     def close(self) -> None:
         with self._lock:
