@@ -80,10 +80,11 @@ def queries(words: list[str], ranks: range, count: int, seed: int) -> list[str]:
     return [" ".join(words[rng.choice(ranks)] for _ in range(rng.randint(1, 3))) for _ in range(count)]
 
 
-def plain_bm25(db: sqlite3.Connection, query: str, limit: int = 10) -> list[tuple[int, float]]:
+def plain_bm25(db: sqlite3.Connection, query: str, limit: int = 10, session_id: str | None = None) -> list[tuple[int, float]]:
+    where = " AND session_id = ?" if session_id is not None else ""
     return [(rowid, -rank) for rowid, rank in db.execute(
-        "SELECT rowid, rank FROM history_fts WHERE history_fts MATCH ? ORDER BY rank LIMIT ?",
-        (" OR ".join(quote(t) for t in query_tokens(query)), limit))]
+        f"SELECT rowid, rank FROM history_fts WHERE history_fts MATCH ?{where} ORDER BY rank LIMIT ?",
+        (" OR ".join(quote(t) for t in query_tokens(query)), *([session_id] if session_id is not None else []), limit))]
 
 
 def in_process(state_db: Path, words: list[str], per_class: int) -> None:
@@ -110,6 +111,24 @@ def in_process(state_db: Path, words: list[str], per_class: int) -> None:
                 agreement.append(sum(1 for a, b in zip(got, want) if abs(a - b) < 1e-3) / len(want))
         print(f"  {name:<7}{describe(mine):<44}{describe(plain):<44}{statistics.mean(agreement or [1]):.2f}")
         print(f"  {'':<7}CPU time: mimo {describe(mine_cpu)}; plain bm25 {describe(plain_cpu)}")
+    print("  the same, with a session filter (s7, one message in 50)")
+    for name, ranks in CLASSES.items():
+        batch = queries(words, ranks, per_class, seed=len(name))
+        for query in batch:
+            index.search(query, session_id="s7")
+        mine_cpu, plain_cpu, agreement = [], [], []
+        for query in batch:
+            _, cpu, hits = timed(lambda: index.search(query, session_id="s7"))
+            mine_cpu.append(cpu)
+            _, cpu, expected = timed(lambda: plain_bm25(reference, query, session_id="s7"))
+            plain_cpu.append(cpu)
+            top = [score for _, score in expected]
+            want = sorted(round(score, 4) for score in top if score >= 0.15 * top[0]) if top else []
+            if want:
+                got = sorted(hit.score for hit in hits)
+                agreement.append(sum(1 for a, b in zip(got, want) if abs(a - b) < 1e-3) / len(want))
+        print(f"  {name:<7}CPU time: mimo {describe(mine_cpu)}; plain bm25 {describe(plain_cpu)}; "
+              f"agreement {statistics.mean(agreement or [1]):.2f}")
     index.close()
     reference.close()
 
