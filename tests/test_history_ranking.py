@@ -152,3 +152,28 @@ def test_filtered_history_search_ranks_from_the_exact_term_lists_as_plain_bm25(c
         assert all(hit.session_id == session and (not kinds or hit.kind in kinds) for hit in hits)
         if name == "common":
             assert index.ranking_path(" ".join(query), session_id=session, kinds=kinds or None) == "lists", query
+
+
+def test_a_filtered_search_follows_appends_from_this_and_other_connections(tmp_path: Path) -> None:
+    db_path = tmp_path / "state.db"
+    index = HistoryIndex(db_path)
+    index.add("s0", 0, "user", "user", "start")
+    with sqlite3.connect(db_path) as other:
+        other.executemany("INSERT INTO history_fts(text, session_id, message_id, role, kind, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                          [(f"common words here {'alpha' if n % 3 else 'beta'} filler{n}", f"s{n % 4}", str(n), "user",
+                            "user", float(n)) for n in range(1, 2400)])
+    assert index.ranking_path("common alpha", session_id="s1") == "lists"
+    before = {hit.message_id for hit in index.search("alpha zeta", session_id="s1")}
+    index.add("s1", 5000, "user", "user", "zeta zeta zeta alpha: the new message of s1")  # this connection
+    index.add("s2", 5001, "user", "user", "zeta zeta zeta alpha: another session's message")
+    hits = index.search("common alpha zeta", session_id="s1")
+    assert hits[0].message_id == "5000" and "5000" not in before
+    assert all(hit.session_id == "s1" for hit in hits)
+    with sqlite3.connect(db_path) as other:  # another process appends: its commit is seen too
+        other.execute("INSERT INTO history_fts(text, session_id, message_id, role, kind, created_at) VALUES "
+                      "('zeta zeta zeta zeta alpha from elsewhere', 's1', '6000', 'user', 'user', 1.0)")
+    hits = index.search("common alpha zeta", session_id="s1")
+    assert [hit.message_id for hit in hits[:2]] == ["6000", "5000"]
+    expected = plain_bm25(sqlite3.connect(db_path), ["common", "alpha", "zeta"], fetch_count(10), "s1")
+    assert same_scores(hits, expected)
+    index.close()

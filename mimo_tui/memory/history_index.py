@@ -15,6 +15,8 @@ KINDS = ("user", "assistant", "tool_input", "tool_output", "error")
 SNIPPET_TOKENS = 20
 # Tool outputs can be huge; past this many characters only the head and tail are searchable.
 MAX_INDEXED_CHARS = 200_000
+# Filters whose messages are kept in memory at once (a session, a session and kinds ...).
+MAX_FILTERS_KEPT = 16
 
 _SCHEMA = (
     "CREATE VIRTUAL TABLE IF NOT EXISTS history_fts USING fts5("
@@ -46,6 +48,10 @@ class HistoryIndex:
         self._lock = threading.RLock()
         self._db: sqlite3.Connection | None = None
         self._stats: TermStatistics | None = None
+        # (session id, kinds) -> (data_version when read, the messages that filter keeps). Reading them scans the
+        # table (~50-100 ms at 100k messages), so this connection's own appends are added here instead of reading
+        # again; another connection's commit moves data_version and they are read again.
+        self._filtered: dict[tuple[str | None, tuple[str, ...]], tuple[int, set[int]]] = {}
 
     def _connect(self, create: bool) -> sqlite3.Connection | None:
         if self._db is not None:
@@ -89,8 +95,12 @@ class HistoryIndex:
             # The search's term lists take in the new message on next use instead of being read again.
             if cursor.lastrowid:
                 self._stats.rows_changed(set(), {cursor.lastrowid})
+                for (only_session, only_kinds), (_, rows) in self._filtered.items():
+                    if only_session in (None, session_id) and (not only_kinds or kind in only_kinds):
+                        rows.add(cursor.lastrowid)
             else:
                 self._stats.invalidate()
+                self._filtered.clear()
 
     def forget_session(self, session_id: str) -> None:
         """Drop every indexed message of a session."""
@@ -99,6 +109,7 @@ class HistoryIndex:
             if db is not None and self._stats is not None:
                 db.execute("DELETE FROM history_fts WHERE session_id = ?", (session_id,))
                 self._stats.invalidate()
+                self._filtered.clear()
 
     @property
     def list_rows_read(self) -> int:
@@ -149,11 +160,17 @@ class HistoryIndex:
         def run(match: str, count: int) -> list[tuple[int, float]]:
             return [(rowid, -rank) for rowid, rank in db.execute(sql, [match, *params, count])]
 
-        def allowed() -> frozenset[int]:
-            """The messages the filters keep, remembered until the index changes."""
-            return self._stats.remembered(  # type: ignore[union-attr]
-                ("allowed", clauses, *params),
-                lambda: frozenset(row for (row,) in db.execute(f"SELECT rowid FROM history_fts WHERE 1{clauses}", params)))
+        def allowed() -> set[int]:
+            """The messages the filters keep: read once, then followed through this connection's appends."""
+            key = (session_id, tuple(sorted(kinds or ())))
+            version = db.execute("PRAGMA data_version").fetchone()[0]
+            known = self._filtered.get(key)
+            if known is None or known[0] != version:
+                if len(self._filtered) >= MAX_FILTERS_KEPT:
+                    self._filtered.clear()
+                rows = {row for (row,) in db.execute(f"SELECT rowid FROM history_fts WHERE 1{clauses}", params)}
+                known = self._filtered[key] = (version, rows)
+            return known[1]
 
         # Unfiltered, `run` covers the whole index, so its single-term lists can be cached as exact bounds; with a
         # filter, the whole index's lists rank the rows it keeps (FTS5 scores a filtered match with whole-index
@@ -165,3 +182,4 @@ class HistoryIndex:
             if self._db is not None:
                 self._db.close()
                 self._db = None
+                self._filtered.clear()
