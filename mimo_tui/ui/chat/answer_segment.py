@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from rich.console import RenderableType
+from rich.console import Console, RenderableType
 from rich.markdown import Heading, Markdown as RichMarkdown
 from rich.segment import Segment, Segments
 from rich.text import Text
@@ -22,6 +22,22 @@ class AnswerMarkdown(RichMarkdown):
     """Rich's markdown with left-aligned headings."""
 
     elements = {**RichMarkdown.elements, "heading_open": LeftHeading}
+
+
+def answer_markdown(source: str) -> AnswerMarkdown:
+    return AnswerMarkdown(source, code_theme="monokai", hyperlinks=False)
+
+
+def draw_lines(console: Console, renderable: RenderableType, width: int) -> tuple[Segments, int]:
+    """`renderable` drawn at `width` as one run of segments (lines joined by newlines), and its line count."""
+    lines = console.render_lines(renderable, console.options.update_width(width), pad=False)
+    segments: list[Segment] = []
+    for line in lines:
+        segments.extend(line)
+        segments.append(Segment.line())
+    if segments:
+        segments.pop()
+    return Segments(segments), len(lines)
 
 
 class RenderCost:
@@ -63,7 +79,7 @@ class AnswerSegment(Static):
 
     def _renderable(self) -> RenderableType:
         started = time.perf_counter()
-        renderable: RenderableType = Text(self.source) if self.plain else AnswerMarkdown(self.source, code_theme="monokai", hyperlinks=False)
+        renderable: RenderableType = Text(self.source) if self.plain else answer_markdown(self.source)
         self._parse_s = time.perf_counter() - started
         return renderable
 
@@ -81,15 +97,8 @@ class AnswerSegment(Static):
         """The markdown drawn at `width` (cached): width, segments and line count."""
         if self._drawn is None or self._drawn[0] != width:
             started = time.perf_counter()
-            console = self.app.console
-            lines = console.render_lines(self._markdown, console.options.update_width(width), pad=False)
-            segments: list[Segment] = []
-            for line in lines:
-                segments.extend(line)
-                segments.append(Segment.line())
-            if segments:
-                segments.pop()
-            self._drawn = (width, Segments(segments), len(lines))
+            segments, count = draw_lines(self.app.console, self._markdown, width)
+            self._drawn = (width, segments, count)
             if not self.plain:
                 RenderCost.record(time.perf_counter() - started + self._parse_s, len(self.source))
         return self._drawn

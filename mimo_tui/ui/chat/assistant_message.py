@@ -1,4 +1,5 @@
-"""The assistant's streamed reply: short markdown segments, the last one redrawn as text arrives."""
+"""The assistant's streamed reply: short markdown segments, the last one redrawn as text arrives, the closed
+ones settled into one widget that never redraws them."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from textual.containers import Vertical
 from textual.timer import Timer
 
 from mimo_tui.ui.chat.answer_segment import AnswerSegment, RenderCost
+from mimo_tui.ui.chat.settled_answer import SettledAnswer
 
 # The streaming segment is closed at the next paragraph break outside a code fence once it is this
 # long, and a new one begins: each write redraws only the short live segment, however long the answer.
@@ -62,6 +64,7 @@ class AssistantMessage(Vertical):
         self.source = text
         self._live_source = ""
         self._live: AnswerSegment | None = None
+        self._settled: SettledAnswer | None = None
         self._pause_timer: Timer | None = None
         self.finished = False
 
@@ -81,20 +84,39 @@ class AssistantMessage(Vertical):
             if cut is None:
                 await self._write(text, hurried=hurried)
                 return
-            await self._write(text[:cut], closing=True)
-            self._live = None
-            self._live_source = ""
+            await self._settle(self._live_source + text[:cut])
             text = text[cut:]
 
-    async def _write(self, text: str, closing: bool = False, hurried: bool = False) -> None:
+    @property
+    def parts(self) -> list[str]:
+        """The answer's segments so far: the closed ones, then the live one."""
+        settled = self._settled.sources if self._settled is not None else []
+        return [*settled, *(segment.source for segment in self.query(AnswerSegment) if segment.source)]
+
+    async def _settle(self, source: str) -> None:
+        """The live segment closed: its text joins the settled part; the live widget waits, hidden, for more."""
+        if self._pause_timer is not None:
+            self._pause_timer.stop()
+            self._pause_timer = None
+        if self._settled is None:
+            self._settled = SettledAnswer()
+            await self.mount(self._settled, before=self._live)
+        self._settled.add(source)
+        self._live_source = ""
+        if self._live is not None:
+            self._live.set_source("")
+            self._live.display = False
+
+    async def _write(self, text: str, hurried: bool = False) -> None:
         self._live_source += text
         budget = HURRIED_LIVE_MARKDOWN_BUDGET_S if hurried else LIVE_MARKDOWN_BUDGET_S
-        plain = not closing and RenderCost.estimate(len(self._live_source)) > budget
+        plain = RenderCost.estimate(len(self._live_source)) > budget
         if self._live is None:
             self._live = AnswerSegment(self._live_source, plain=plain)
             await self.mount(self._live)
         else:
             self._live.set_source(self._live_source, plain=plain)
+            self._live.display = True
         if self._pause_timer is not None:
             self._pause_timer.stop()
             self._pause_timer = None
@@ -114,8 +136,10 @@ class AssistantMessage(Vertical):
         if self._pause_timer is not None:
             self._pause_timer.stop()
             self._pause_timer = None
-        if self._live is not None:
+        if self._live is not None and self._live_source:
             self._live.set_source(self._live_source, plain=False)
+        elif self._live is not None:
+            await self._live.remove()
         self._live = None
         self.finished = True
         if interrupted:
