@@ -49,12 +49,19 @@ async def stream(pilot, pane, text: str, piece: int = 40) -> None:
 
 
 async def test_closed_segments_are_drawn_once_and_the_message_stays_two_widgets(agent_project, make_chat_app) -> None:
-    text = answer(12)
+    text = answer(16)
+    half = text.index("## Section 8")
     app = make_chat_app()
     async with app.run_test(size=SIZE) as pilot:
         pane = await wait_for_agent(pilot)
         widest = 0
+        drawn_before: dict[tuple[int, int], int] = {}
         for start in range(0, len(text), 40):
+            if start >= half and not drawn_before:
+                await wait_until(pilot, lambda: not pane.stream.pending, what="the first half to be drawn")
+                await pilot.pause(0.1)
+                settled = app.query_one(SettledAnswer)
+                drawn_before, width = dict(settled.draws), settled.content_size.width
             pane.stream.push(ev.TextDeltaEvent(1, text[start:start + 40]))
             await pilot.pause(0.01)
             for message in app.query(AssistantMessage):
@@ -63,12 +70,13 @@ async def test_closed_segments_are_drawn_once_and_the_message_stays_two_widgets(
         await wait_until(pilot, lambda: pane.stream.idle, timeout=30, what="the answer to be drawn")
         message = app.query_one(AssistantMessage)
         settled = message.query_one(SettledAnswer)
-        assert len(settled.sources) >= 8, "the answer was not cut into segments"
+        assert len(settled.sources) >= 12 and len(drawn_before) >= 6, "the answer was not cut into segments"
         # Before: one widget per closed segment, each visited by every layout of the screen.
         assert widest <= 2, f"the streaming message held {widest} widgets"
-        # Each closed segment's markdown was drawn once per width, not again when text was appended after it.
-        assert set(settled.draws.values()) == {1}
-        assert len(settled.draws) < 2 * len(settled.sources)
+        # The first half's segments were not drawn again while the second half was appended after them.
+        assert settled.content_size.width == width
+        assert {key: settled.draws[key] for key in drawn_before} == drawn_before
+        assert sum(1 for (_, at) in settled.draws if at == width) == len(settled.sources)
         assert "".join(message.parts) == text == message.source
 
 

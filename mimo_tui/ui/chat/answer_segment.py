@@ -87,11 +87,15 @@ class AnswerSegment(Static):
         """Show `source` instead (the streaming segment grew), as plain text or markdown."""
         if source == self.source and plain == self.plain:
             return
+        drawn = self._drawn
         self.source = source
         self.plain = plain
         self._markdown = self._renderable()
         self._drawn = None
-        self.refresh(layout=True)
+        if drawn is not None and self.is_attached and self._draw(drawn[0])[2] == drawn[2]:
+            self.refresh()  # as tall as before: only this widget is repainted, the screen is not laid out again
+        else:
+            self.refresh(layout=True)
 
     def _draw(self, width: int) -> tuple[int, Segments, int]:
         """The markdown drawn at `width` (cached): width, segments and line count."""

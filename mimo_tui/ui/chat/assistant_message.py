@@ -73,19 +73,22 @@ class AssistantMessage(Vertical):
             self.finished = True
             yield AnswerSegment(self._initial)
 
-    async def append(self, text: str, hurried: bool = False) -> None:
+    async def append(self, text: str, hurried: bool = False, show: bool = True) -> None:
         """Add streamed text; a segment that grew long enough is closed and a new one started. `hurried`:
-        text is arriving faster than frames draw it."""
-        if not text or self.finished:
+        text is arriving faster than frames draw it. `show=False`: more follows at once, so closed segments are
+        drawn now but the screen is laid out only when the last piece is shown (once, not once per piece)."""
+        if self.finished:
             return
         self.source += text
         while text:
             cut = split_point(self._live_source, text)
             if cut is None:
-                await self._write(text, hurried=hurried)
-                return
+                self._live_source += text
+                break
             await self._settle(self._live_source + text[:cut])
             text = text[cut:]
+        if show:
+            await self._show(hurried)
 
     @property
     def parts(self) -> list[str]:
@@ -94,21 +97,25 @@ class AssistantMessage(Vertical):
         return [*settled, *(segment.source for segment in self.query(AnswerSegment) if segment.source)]
 
     async def _settle(self, source: str) -> None:
-        """The live segment closed: its text joins the settled part; the live widget waits, hidden, for more."""
-        if self._pause_timer is not None:
-            self._pause_timer.stop()
-            self._pause_timer = None
+        """The live segment closed: its text joins the settled part (drawn now, shown with the next `_show`)."""
         if self._settled is None:
             self._settled = SettledAnswer()
             await self.mount(self._settled, before=self._live)
         self._settled.add(source)
         self._live_source = ""
-        if self._live is not None:
-            self._live.set_source("")
-            self._live.display = False
 
-    async def _write(self, text: str, hurried: bool = False) -> None:
-        self._live_source += text
+    async def _show(self, hurried: bool = False) -> None:
+        """Put the settled parts and the live segment's text on the screen."""
+        if self._pause_timer is not None:
+            self._pause_timer.stop()
+            self._pause_timer = None
+        if self._settled is not None:
+            self._settled.show()
+        if not self._live_source:
+            if self._live is not None and self._live.display:
+                self._live.set_source("")
+                self._live.display = False  # waits, hidden, for the next segment's text
+            return
         budget = HURRIED_LIVE_MARKDOWN_BUDGET_S if hurried else LIVE_MARKDOWN_BUDGET_S
         plain = RenderCost.estimate(len(self._live_source)) > budget
         if self._live is None:
@@ -117,9 +124,6 @@ class AssistantMessage(Vertical):
         else:
             self._live.set_source(self._live_source, plain=plain)
             self._live.display = True
-        if self._pause_timer is not None:
-            self._pause_timer.stop()
-            self._pause_timer = None
         if plain:
             self._pause_timer = self.set_timer(PAUSE_BEFORE_MARKDOWN_S, self._draw_live_markdown)
 
@@ -136,8 +140,13 @@ class AssistantMessage(Vertical):
         if self._pause_timer is not None:
             self._pause_timer.stop()
             self._pause_timer = None
-        if self._live is not None and self._live_source:
+        if self._settled is not None:
+            self._settled.show()
+        if self._live_source and self._live is None:
+            await self.mount(AnswerSegment(self._live_source))
+        elif self._live_source and self._live is not None:
             self._live.set_source(self._live_source, plain=False)
+            self._live.display = True
         elif self._live is not None:
             await self._live.remove()
         self._live = None

@@ -28,13 +28,20 @@ class SettledAnswer(Widget):
         self.draws: Counter[tuple[int, int]] = Counter()  # markdown renders per (part, width): one each
         self._width = 0
         self._lines: list[Strip] = []
+        self._unshown = False
 
     def add(self, source: str) -> None:
-        """One more closed part, drawn below the others."""
+        """One more closed part, drawn below the others (drawn now; on the screen after `show`)."""
         self.sources.append(source)
         if self._width:
             self._extend(len(self.sources) - 1)
-        self.refresh(layout=True)
+        self._unshown = True
+
+    def show(self) -> None:
+        """Lay the screen out again for the parts added since the last call."""
+        if self._unshown:
+            self._unshown = False
+            self.refresh(layout=True)
 
     def _extend(self, index: int) -> None:
         if self._lines:
