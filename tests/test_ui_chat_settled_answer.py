@@ -7,7 +7,7 @@ import re
 from html import unescape
 
 from mimo_tui.agent import events as ev
-from mimo_tui.ui.chat.answer_segment import AnswerSegment
+from mimo_tui.ui.chat.answer_segment import AnswerSegment, RenderCost
 from mimo_tui.ui.chat.assistant_message import AssistantMessage
 from mimo_tui.ui.chat.settled_answer import SettledAnswer
 from tests.fixtures.chat_app import wait_for_agent, wait_until
@@ -78,6 +78,28 @@ async def test_closed_segments_are_drawn_once_and_the_message_stays_two_widgets(
         assert {key: settled.draws[key] for key in drawn_before} == drawn_before
         assert sum(1 for (_, at) in settled.draws if at == width) == len(settled.sources)
         assert "".join(message.parts) == text == message.source
+        conversation = pane.conversation
+        assert conversation.max_scroll_y > 0 and conversation.scroll_y == conversation.max_scroll_y, "not kept at the end"
+
+
+async def test_a_streamed_piece_lays_the_screen_out_once(agent_project, make_chat_app, monkeypatch) -> None:
+    app = make_chat_app()
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await wait_for_agent(pilot)
+        await stream(pilot, pane, answer(4))
+        # Markdown counted as cheap, so the live segment is drawn as markdown at once (not plain text until a pause).
+        monkeypatch.setattr(RenderCost, "seconds_per_char", 1e-7)
+        pane.stream.push(ev.TextDeltaEvent(2, PARAGRAPH))
+        await wait_until(pilot, lambda: not pane.stream.pending and not pane.stream.idle, what="the next answer")
+        await pilot.pause(0.5)
+        monkeypatch.setattr(RenderCost, "seconds_per_char", 1e-7)
+        layouts: list[object] = []
+        app.screen.screen_layout_refresh_signal.subscribe(app, layouts.append)
+        pane.stream.push(ev.TextDeltaEvent(2, "A second paragraph, long enough to take a line of its own.\n\n"))
+        await wait_until(pilot, lambda: not pane.stream.pending, what="the piece to be written")
+        await pilot.pause(0.3)
+        # Before: each widget that grew asked for a second layout of the whole screen when it took its new size.
+        assert len(layouts) == 1, f"{len(layouts)} screen layouts for one streamed piece"
 
 
 async def test_a_streamed_answer_looks_as_one_widget_per_segment_did(agent_project, make_chat_app) -> None:
@@ -86,7 +108,7 @@ async def test_a_streamed_answer_looks_as_one_widget_per_segment_did(agent_proje
     async with app.run_test(size=SIZE) as pilot:
         pane = await wait_for_agent(pilot)
         app.query_one("#prompt").cursor_blink = False
-        pane.query_one("#chat-welcome").remove()
+        await pilot.pause(0.3)
         await stream(pilot, pane, text)
         message = app.query_one(AssistantMessage)
         parts = message.parts

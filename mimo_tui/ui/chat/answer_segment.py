@@ -11,6 +11,8 @@ from rich.text import Text
 from textual.geometry import Size
 from textual.widgets import Static
 
+from mimo_tui.ui.chat.quiet_resize import QuietResize
+
 
 class LeftHeading(Heading):
     """Headings aligned left, like Textual's Markdown widget draws them."""
@@ -58,7 +60,7 @@ class RenderCost:
         return cls.seconds_per_char * chars
 
 
-class AnswerSegment(Static):
+class AnswerSegment(QuietResize, Static):
     """Markdown parsed and highlighted once per text and width, as a single widget.
 
     The segment still streaming is redrawn whole on each write (it stays short); while its markdown would

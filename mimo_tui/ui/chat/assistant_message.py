@@ -9,6 +9,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.timer import Timer
 
+from mimo_tui.ui.chat.quiet_resize import QuietResize
 from mimo_tui.ui.chat.answer_segment import AnswerSegment, RenderCost
 from mimo_tui.ui.chat.settled_answer import SettledAnswer
 
@@ -41,7 +42,7 @@ def split_point(live: str, chunk: str) -> int | None:
     return None
 
 
-class AssistantMessage(Vertical):
+class AssistantMessage(QuietResize, Vertical):
     """One model reply; text arrives in coalesced pieces."""
 
     DEFAULT_CSS = """

@@ -10,10 +10,11 @@ from textual.strip import Strip
 from textual.visual import RichVisual, Visual
 from textual.widget import Widget
 
+from mimo_tui.ui.chat.quiet_resize import QuietResize
 from mimo_tui.ui.chat.answer_segment import RenderCost, answer_markdown, draw_lines
 
 
-class SettledAnswer(Widget):
+class SettledAnswer(QuietResize, Widget):
     """Looks exactly like one AnswerSegment per closed part, with the blank line between them, but is a single
     widget: each layout of the screen visits every widget, and a 20k-token answer has a few hundred parts.
     Appending a part draws only that part; the lines of the earlier ones are reused as they are."""
