@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from mimo_tui.memory.service import MemoryService
     from mimo_tui.project import Project
     from mimo_tui.sessions import SessionStore
+    from mimo_tui.skillopt.flip_table import StepItems
     from mimo_tui.skillopt.run_reader import RunFollower, RunStatus
     from mimo_tui.skills import SkillCatalogue
     from mimo_tui.tasks import TaskStore
@@ -199,6 +200,18 @@ class Services:
         from mimo_tui.skillopt.run_reader import RunFollower
 
         return RunFollower(self.runs_dir / run_id)
+
+    def step_items(self, run_id: str, step: int, flips: dict[str, str]) -> StepItems:
+        """One step's items (validation flips, training results) with input, expected and outputs; reads files."""
+        from mimo_tui.skillopt.flip_table import step_items
+
+        return step_items(self.runs_dir / run_id, step, flips)
+
+    def version_diff(self, run_id: str, old: int, new: int) -> str:
+        """Unified diff between two skill versions of a run; reads files."""
+        from mimo_tui.skillopt.run_reader import version_diff
+
+        return version_diff(self.runs_dir / run_id, old, new)
 
     # -- MCP servers ----------------------------------------------------------------------------
     def start_mcp_servers(self, on_change: Callable[[McpServerChanged], None]) -> bool:

@@ -29,6 +29,7 @@ from mimo_tui.skillopt.prompts import (
     ReplyError, Trajectory, parse_edits, parse_guidance, reflection_messages, rollout_messages, slow_update_messages,
 )
 from mimo_tui.skillopt.metered_calls import MeteredCalls, StopRequested, note_call
+from mimo_tui.skillopt.rollout_log import record_step_rollouts
 from mimo_tui.skillopt.run_folder import RunFolder, skill_version_path
 from mimo_tui.skillopt.run_state import RunState, Scores, build_summary, mean_score
 from mimo_tui.skillopt.spend import SpendLedger
@@ -92,6 +93,7 @@ class Trainer:
         self._saved: dict[str, Any] = {}
         self._malformed = 0
         self._marks: set[float] = set()
+        self._rollout_step: int | None = None  # rollouts inside a step are logged for the dashboard's flip table
         gateway.on_call = self._on_call
 
     # -- plumbing ------------------------------------------------------------------------------
@@ -193,6 +195,7 @@ class Trainer:
             results = await self._gather([one(task, k) for task in tasks for k in plan[task.id]])
         finally:
             _stage.reset(token)
+        record_step_rollouts(self.run_folder.path, self._rollout_step, stage, tasks, plan, results)
         scores: Scores = {task.id: [] for task in tasks}
         trajectories = []
         index = 0
@@ -273,6 +276,7 @@ class Trainer:
         self._malformed = 0
         timings: dict[str, float] = {}
         self.emit(StepStarted(epoch, step, len(batch), budget))
+        self._rollout_step = step
         clock = time.monotonic()
         train_scores, trajectories = await self.rollout(incumbent, batch, "train")
         timings["rollout"] = time.monotonic() - clock
@@ -338,6 +342,7 @@ class Trainer:
                 self.emit(EditsRejected(step, applied, decision.delta))
         record["seconds"] = {k: round(v, 3) for k, v in timings.items()} | {"total": round(time.monotonic() - started, 3)}
         record["tokens"] = self._meter
+        self._rollout_step = None
         return new_text, new_val, {"record": record, "extras": extras}
 
     def _commit(self, text: str, message: str, previous: str, version: int) -> str | None:

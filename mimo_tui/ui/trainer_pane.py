@@ -12,13 +12,14 @@ from textual import on, work
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import OptionList, Static
+from textual.widgets import DataTable, OptionList, Static
 from textual.worker import get_current_worker
 
 from mimo_tui.services import Services
 from mimo_tui.skillopt.run_reader import TailBatch, find_new_run, known_runs
 from mimo_tui.skillopt.catalogue import SkillEntry, find_skills
 from mimo_tui.ui.messages import ProjectOpened
+from mimo_tui.ui.trainer.lineage_table import LineageTable
 from mimo_tui.ui.trainer.run_dashboard import RunDashboard
 from mimo_tui.ui.trainer.run_list import RunList, RunRow
 from mimo_tui.ui.trainer.run_view import RunView
@@ -55,6 +56,7 @@ class TrainerPane(ShowsWorkerFailures, Horizontal):
         self.view: RunView | None = None
         self._dirty = False
         self._pending_select: str | None = None
+        self._spend_told: dict[str, set[float]] = {}  # per run: the spend marks (50 %, 80 %) already toasted
 
     def compose(self) -> ComposeResult:
         with Vertical(id="trainer-left"):
@@ -183,7 +185,7 @@ class TrainerPane(ShowsWorkerFailures, Horizontal):
             self.view = RunView(run_id)
         view = self.view
         for item in batch.events:
-            view.apply(item.line, item.record)
+            view.apply(item.line, item.event)
         view.problems.extend(batch.problems)
         if summary is not None:
             view.use_summary(summary)
@@ -204,6 +206,61 @@ class TrainerPane(ShowsWorkerFailures, Horizontal):
         if view.events_seen == 0 and row is not None:
             view.skill = row.skill
         self.query_one(RunDashboard).show(view, status)
+        self._tell_spend(view)
+
+    def _tell_spend(self, view: RunView) -> None:
+        """A toast once per run and mark (50 %, then 80 %) of a cap; the spend line keeps saying it."""
+        from mimo_tui.ui.trainer.spend_panel import spend_mark, spend_warning
+
+        found = spend_mark(view.budget)
+        told = self._spend_told.setdefault(view.run_id, set())
+        if found is None or found[0] in told:
+            return
+        told.update(m for m in (0.5, 0.8) if m <= found[0])
+        self.notify(f"{view.run_id}: {spend_warning(view.budget)}", title="Trainer spend",
+                    severity="error" if found[0] >= 0.8 else "warning", timeout=8)
+
+    # -- items, diffs ---------------------------------------------------------------------------
+    @on(DataTable.RowSelected, "#trainer-steps")
+    def _step_selected(self, event: DataTable.RowSelected) -> None:
+        if self.view is not None and event.row_key.value is not None:
+            self.open_step_items(int(event.row_key.value))
+
+    def open_step_items(self, step: int | None = None) -> None:
+        """The items of `step` (the highlighted step when None) in their own screen."""
+        view = self.view
+        if view is None or not view.steps:
+            self.notify("no finished step yet", severity="warning")
+            return
+        if step is None:
+            table = self.query_one("#trainer-steps", DataTable)
+            step = sorted(view.steps)[min(table.cursor_row, len(view.steps) - 1)]
+        self._load_step_items(view.run_id, step, dict(view.items_by_step.get(step, {})))
+
+    @work(thread=True, exit_on_error=False, group="trainer-items")
+    def _load_step_items(self, run_id: str, step: int, flips: dict[str, str]) -> None:
+        items = self.services.step_items(run_id, step, flips)
+        self._ui(self._show_step_items, items)
+
+    def _show_step_items(self, items) -> None:
+        from mimo_tui.ui.trainer.flip_screen import FlipScreen
+
+        self.app.push_screen(FlipScreen(items))
+
+    @on(LineageTable.DiffAsked)
+    def _diff_asked(self, event: LineageTable.DiffAsked) -> None:
+        if self.view is not None:
+            self._load_version_diff(self.view.run_id, event.old, event.new)
+
+    @work(thread=True, exit_on_error=False, group="trainer-diff")
+    def _load_version_diff(self, run_id: str, old: int, new: int) -> None:
+        diff = self.services.version_diff(run_id, old, new)
+        self._ui(self._show_version_diff, f"{run_id}: v{old:04d} → v{new:04d}", diff)
+
+    def _show_version_diff(self, title: str, diff: str) -> None:
+        from mimo_tui.ui.trainer.diff_screen import VersionDiffScreen
+
+        self.app.push_screen(VersionDiffScreen(title, diff))
 
     # -- starting and stopping ------------------------------------------------------------------
     def action_train(self) -> None:
@@ -357,4 +414,6 @@ class TrainerPane(ShowsWorkerFailures, Horizontal):
                                     lambda name=entry.name: self.start_training(name))
         yield SystemCommand("Trainer: stop selected run", "Stop the highlighted run cleanly (resumable)", self.action_stop)
         yield SystemCommand("Trainer: resume selected run", "Continue a stopped run (`mimo skill train --resume`)", self.action_resume)
+        yield SystemCommand("Trainer: items of the highlighted step", "Per-item flips with input, expected and output",
+                            self.open_step_items)
 
