@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from mimo_tui.skillopt import events as ev
+import mimo_tui.skillopt.events as ev
 from mimo_tui.skillopt.events import event_type
 
 
