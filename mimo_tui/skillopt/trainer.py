@@ -33,6 +33,7 @@ from mimo_tui.skillopt.rollout_log import record_step_rollouts
 from mimo_tui.skillopt.run_folder import RunFolder, skill_version_path
 from mimo_tui.skillopt.run_state import RunState, Scores, build_summary, mean_score
 from mimo_tui.skillopt.spend import SpendLedger
+from mimo_tui.skillopt.steering import take_hand_candidates
 from mimo_tui.skillopt.step_report import no_edit_reason
 from mimo_tui.atomic_file import atomic_write
 
@@ -516,6 +517,7 @@ class Trainer:
                 while state.next_step < len(batches):
                     step = state.global_step + 1
                     budget = edit_budget(step - 1, total_steps, self.config.edit_budget, self.config.edit_budget_end, self.config.schedule)
+                    incumbent, inc_val = await take_hand_candidates(self, incumbent, inc_val)  # steering by hand
                     incumbent, inc_val, outcome = await self._step(epoch, step, batches[state.next_step], budget, incumbent, inc_val)
                     record = outcome["record"]
                     state.global_step = step

@@ -73,7 +73,9 @@ class Candidate:
 
     @property
     def label(self) -> str:
-        return f"v{self.version:04d}" if self.version is not None else f"step {self.step}"
+        if self.version is not None:
+            return f"v{self.version:04d}"
+        return f"hand @{self.step}" if self.by_hand else f"step {self.step}"
 
 
 @dataclass
