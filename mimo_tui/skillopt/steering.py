@@ -20,7 +20,9 @@ from mimo_tui.skillopt.events import ErrorRaised, HandCandidateJudged
 
 if TYPE_CHECKING:
     from mimo_tui.skillopt.gate_runner import Scores
-    from mimo_tui.skillopt.trainer import Trainer
+
+# The trainer calls in here (trainer.py -> steering.py), so it is typed loosely here to keep the import one-way.
+Trainer = Any
 
 INBOX = "inbox"
 DONE = "done"
