@@ -41,10 +41,12 @@ def test_the_fold_builds_lineage_credit_and_per_step_items_from_typed_events(tmp
     for item in batch.events:
         view.apply(item.line, item.event)
     assert [(c.label, c.parent, c.step, c.status, c.score) for c in view.lineage] == [
-        ("v0001", None, 0, "baseline", 0.5), ("v0002", 1, 1, "accepted", 0.75), ("step 2", 2, 2, "rejected", 0.5)]
+        ("v0001", None, 0, "baseline", 0.5), ("v0002", 1, 1, "accepted", 0.75), ("step 2", 2, 2, "rejected", 0.5),
+        ("v0003", 2, 2, "accepted", 1.0)]
+    assert [c.by_hand for c in view.lineage] == ["", "", "", "edited"]
     assert view.items_by_step[1] == {item: row[4] for item, row in VAL.items()}
     assert view.credit_by_step[1][0]["fixed"] == ["val-1"] and view.credit_pending == []
-    assert view.versions == [1, 2]
+    assert view.versions == [1, 2, 3] and view.incumbent_version == 3
 
 
 def test_a_step_table_shows_each_item_with_input_expected_and_both_outputs(tmp_path: Path) -> None:
@@ -84,4 +86,4 @@ def test_any_two_versions_diff_and_a_missing_one_is_named(tmp_path: Path) -> Non
     diff = version_diff(run_dir, 1, 2)
     assert diff.startswith("--- v0001\n+++ v0002") and "+Pad month and day to two digits." in diff
     assert version_diff(run_dir, 2, 1).count("-Pad month") == 1
-    assert version_diff(run_dir, 1, 7) == f"(version v0007 is not in {RUN_ID}/skills/; the run has v0001, v0002)"
+    assert version_diff(run_dir, 1, 7) == f"(version v0007 is not in {RUN_ID}/skills/; the run has v0001, v0002, v0003)"

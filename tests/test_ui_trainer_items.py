@@ -30,11 +30,12 @@ async def test_recorded_run_shows_items_credit_lineage_diff_and_spend(git_projec
         pane = app.query_one(TrainerPane)
         await wait_until(pilot, lambda: pane.view is not None and pane.view.finished)
         lineage = pane.query_one(LineageTable)
-        await wait_until(pilot, lambda: lineage.row_count == 3)
-        rows = [[str(cell) for cell in lineage.get_row_at(i)] for i in range(3)]
+        await wait_until(pilot, lambda: lineage.row_count == 4)
+        rows = [[str(cell) for cell in lineage.get_row_at(i)] for i in range(4)]
         assert rows == [["v0001", "—", "—", "baseline", "50.0%", ""],
                         ["v0002", "v0001", "1", "accepted", "75.0%", "optimizer"],
-                        ["step 2", "v0002", "2", "rejected", "50.0%", "optimizer"]]
+                        ["step 2", "v0002", "2", "rejected", "50.0%", "optimizer"],
+                        ["v0003", "v0002", "2", "accepted", "100.0%", "by hand (edited)"]]
         credit = str(pane.query_one(CreditPanel).render())
         assert "append: Write dates as YYYY-MM-DD.  fixed 1, broke 1  (val-1, -val-2)" in credit
         spend = str(pane.query_one(SpendPanel).render())
@@ -76,3 +77,36 @@ async def test_recorded_run_shows_items_credit_lineage_diff_and_spend(git_projec
         await pilot.press("d")
         await wait_until(pilot, lambda: isinstance(app.screen, VersionDiffScreen))
         assert "v0002 → v0001" in app.screen.title_text and "-Pad month and day" in app.screen.diff
+
+
+async def test_a_candidate_edited_in_the_pane_lands_in_the_runs_inbox(git_project: Path) -> None:
+    from textual.widgets import TextArea
+
+    from mimo_tui.skillopt.steering import pending_candidates
+    from mimo_tui.ui.trainer.candidate_editor import CandidateEditor
+    from tests.fixtures.recorded_run import V3
+
+    run_dir = write_recorded_run(Project.open(git_project).workspace.runs_dir, finished=False)
+    app = make_app(git_project)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.project is not None)
+        await pilot.press("f4")
+        pane = app.query_one(TrainerPane)
+        await wait_until(pilot, lambda: pane.view is not None and pane.view.incumbent_version == 3)
+        pane.focus()
+        await pilot.press("e")
+        await wait_until(pilot, lambda: isinstance(app.screen, CandidateEditor))
+        editor = app.screen.query_one(TextArea)
+        assert editor.text == V3  # the incumbent, to edit
+        editor.move_cursor(editor.document.end)
+        editor.insert("Answer with the date only.\n")
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: pending_candidates(run_dir)[0])
+        (given,), _ = pending_candidates(run_dir)
+        assert (given.kind, given.text) == ("edited", V3 + "Answer with the date only.\n")
+        await wait_until(pilot, lambda: any("taken at the next step boundary" in str(n.message) for n in app._notifications))
+        await pilot.press("f")
+        await wait_until(pilot, lambda: isinstance(app.screen, CandidateEditor))
+        await pilot.press("ctrl+s")  # an empty feedback box gives nothing
+        await wait_until(pilot, lambda: any("the text is empty" in str(n.message) for n in app._notifications))
+        assert len(pending_candidates(run_dir)[0]) == 1

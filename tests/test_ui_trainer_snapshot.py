@@ -45,7 +45,8 @@ def test_trainer_step_items_snapshot(git_project: Path, fixed_git_dates: None, s
         await wait_until(pilot, lambda: pane.view is not None and pane.view.finished and bool(pane.entries))
         steps = pane.query_one("#trainer-steps", DataTable)
         await wait_until(pilot, lambda: steps.row_count == 2)
-        app.clear_notifications()
+        await wait_until(pilot, lambda: any("cap spent" in str(n.message) for n in app._notifications))
+        app.clear_notifications()  # the spend toast (tested elsewhere) would cover the table
         steps.focus()
         await pilot.press("enter")
         await wait_until(pilot, lambda: isinstance(app.screen, FlipScreen))

@@ -207,6 +207,19 @@ class Services:
 
         return step_items(self.runs_dir / run_id, step, flips)
 
+    def skill_version_text(self, run_id: str, version: int) -> str:
+        """The text of one skill version of a run; reads a file (raises OSError when it is missing)."""
+        from mimo_tui.skillopt.run_folder import skill_version_path
+
+        return skill_version_path(self.runs_dir / run_id, version).read_text(encoding="utf-8")
+
+    def give_candidate(self, run_id: str, kind: str, text: str) -> str:
+        """Put a hand-made candidate ("edited" skill text or "feedback") in a run's inbox; returns its id.
+        Raises SteeringError for an empty text or a folder that is no run."""
+        from mimo_tui.skillopt.steering import give_candidate
+
+        return give_candidate(self.runs_dir / run_id, kind, text).ident
+
     def version_diff(self, run_id: str, old: int, new: int) -> str:
         """Unified diff between two skill versions of a run; reads files."""
         from mimo_tui.skillopt.run_reader import version_diff

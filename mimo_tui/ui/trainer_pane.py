@@ -45,6 +45,8 @@ class TrainerPane(ShowsWorkerFailures, Horizontal):
         Binding("t", "train", "Train skill", id="trainer.train"),
         Binding("x", "stop", "Stop run", id="trainer.stop"),
         Binding("r", "resume", "Resume run", id="trainer.resume"),
+        Binding("e", "steer('edited')", "Edit candidate", id="trainer.edit_candidate"),
+        Binding("f", "steer('feedback')", "Feedback", id="trainer.feedback"),
     ]
 
     def __init__(self, services: Services, id: str | None = None) -> None:
@@ -219,6 +221,52 @@ class TrainerPane(ShowsWorkerFailures, Horizontal):
         told.update(m for m in (0.5, 0.8) if m <= found[0])
         self.notify(f"{view.run_id}: {spend_warning(view.budget)}", title="Trainer spend",
                     severity="error" if found[0] >= 0.8 else "warning", timeout=8)
+
+    # -- steering by hand -----------------------------------------------------------------------
+    def action_steer(self, kind: str) -> None:
+        """Open the incumbent skill to edit (kind "edited") or a feedback box, for the followed run."""
+        view = self.view
+        if view is None:
+            self.notify("no run selected", severity="warning")
+            return
+        self._open_candidate_editor(view.run_id, kind, view.incumbent_version)
+
+    @work(thread=True, exit_on_error=False, group="trainer-steer")
+    def _open_candidate_editor(self, run_id: str, kind: str, version: int) -> None:
+        text = ""
+        if kind == "edited":
+            try:
+                text = self.services.skill_version_text(run_id, version)
+            except OSError as exc:
+                self._ui(self.notify, f"cannot read v{version:04d} of {run_id}: {exc}", severity="error")
+                return
+        self._ui(self._show_candidate_editor, run_id, kind, text, f"v{version:04d}, the incumbent")
+
+    def _show_candidate_editor(self, run_id: str, kind: str, text: str, base: str) -> None:
+        from mimo_tui.ui.trainer.candidate_editor import CandidateEditor, GivenCandidate
+
+        def given(candidate: GivenCandidate | None) -> None:
+            if candidate is not None:
+                self._give_candidate(run_id, candidate.kind, candidate.text)
+
+        self.app.push_screen(CandidateEditor(run_id, kind, text, base), given)
+
+    @work(thread=True, exit_on_error=False, group="trainer-steer")
+    def _give_candidate(self, run_id: str, kind: str, text: str) -> None:
+        from mimo_tui.skillopt.steering import SteeringError
+
+        try:
+            ident = self.services.give_candidate(run_id, kind, text)
+        except (SteeringError, OSError) as exc:
+            self._ui(self.notify, f"not given to {run_id}: {exc}", title="Trainer", severity="error")
+            return
+        row = next((r for r in self.rows if r.run_id == run_id), None)
+        status = row.status if row is not None else "running"
+        when = {"running": "it is taken at the next step boundary",
+                "finished": "the run has finished: the candidate waits in its inbox (a finished run takes no more)"
+                }.get(status, f"the run is {status}: it is taken at the next step boundary once the run resumes (r)")
+        self._ui(self.notify, f"{'edited skill' if kind == 'edited' else 'feedback'} given to {run_id} ({ident}); {when}",
+                 title="Trainer")
 
     # -- items, diffs ---------------------------------------------------------------------------
     @on(DataTable.RowSelected, "#trainer-steps")
@@ -414,6 +462,10 @@ class TrainerPane(ShowsWorkerFailures, Horizontal):
                                     lambda name=entry.name: self.start_training(name))
         yield SystemCommand("Trainer: stop selected run", "Stop the highlighted run cleanly (resumable)", self.action_stop)
         yield SystemCommand("Trainer: resume selected run", "Continue a stopped run (`mimo skill train --resume`)", self.action_resume)
+        yield SystemCommand("Trainer: edit a candidate for the run", "Edit the incumbent skill and give it to the run (its gate "
+                            "decides)", lambda: self.action_steer("edited"))
+        yield SystemCommand("Trainer: give feedback to the run", "Written feedback: the optimizer proposes edits from it",
+                            lambda: self.action_steer("feedback"))
         yield SystemCommand("Trainer: items of the highlighted step", "Per-item flips with input, expected and output",
                             self.open_step_items)
 
