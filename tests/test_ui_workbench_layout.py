@@ -196,3 +196,16 @@ async def test_the_side_column_is_remembered_and_settable_in_config(git_project:
         await open_chat(pilot)
         side = configured.query_one("#side-column")
         await wait_until(pilot, lambda: side.current == "side-trainer" and side.region.width == 50)
+
+
+async def test_a_side_view_key_while_the_side_column_is_still_mounting_is_kept_not_a_crash(git_project: Path) -> None:
+    """Under load, F6/F7 can arrive between the column entering the DOM and its children being composed."""
+    from mimo_tui.ui.side.side_column import SideColumn
+
+    app = make_app(git_project)
+    async with app.run_test(size=WIDE) as pilot:
+        await open_chat(pilot)
+        side = SideColumn(app.services, "side-tasks")
+        assert side.current == "side-tasks"
+        await side.show("side-trainer")  # not mounted yet: remembered, nothing raised
+        assert side.current == "side-trainer"

@@ -42,11 +42,20 @@ class SideColumn(Vertical):
 
     @property
     def current(self) -> str:
-        return self.query_one("#side-views", ContentSwitcher).current or self._initial
+        switcher = self._switcher()
+        return (switcher.current if switcher is not None else None) or self._initial
+
+    def _switcher(self) -> ContentSwitcher | None:
+        """None while the column itself is still being mounted (a key can arrive in that moment)."""
+        found = self.query("#side-views")
+        return found.first(ContentSwitcher) if found else None
 
     async def show(self, view_id: str) -> None:
         """Show one view, mounting it the first time."""
-        switcher = self.query_one("#side-views", ContentSwitcher)
+        switcher = self._switcher()
+        if switcher is None:
+            self._initial = view_id  # shown once the column is mounted
+            return
         if view_id not in self._mounted:
             self._mounted.add(view_id)
             widget = _make_view(view_id, self.services)
