@@ -20,7 +20,7 @@ FLIP_LABEL = {"still_failing": "still failing", "train_failed": "failed", "train
 # key -> (class shown, the footer's word)
 FILTERS = {"a": (None, "all"), "i": ("improved", "improved"), "g": ("regressed", "regressed"),
            "f": ("still_failing", "still failing"), "s": ("stable", "stable"), "t": ("train", "training")}
-SNIPPET = 48
+SNIPPET = 34
 
 
 def _one_line(text: str | None, width: int = SNIPPET) -> str:
@@ -87,7 +87,7 @@ class FlipScreen(ModalScreen[None]):
             scores = f"{pct(row.score_before)} → {pct(row.score_after)}" if row.split == "val" else pct(row.score_before)
             output = row.after if row.split == "val" else row.before
             table.add_row(row.item, row.split, Text(FLIP_LABEL.get(row.flip, row.flip), style=FLIP_STYLE.get(row.flip, "")),
-                          scores, _one_line(row.input), _one_line(output, 32), key=str(number))
+                          scores, _one_line(row.input), _one_line(output, 26), key=str(number))
         self._detail(self.shown[0] if self.shown else None)
 
     @on(DataTable.RowHighlighted, "#flips-table")
