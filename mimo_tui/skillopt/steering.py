@@ -125,7 +125,7 @@ async def take_hand_candidates(trainer: Trainer, incumbent: str, inc_val: Scores
         before, after = mean_score({k: v[:base] for k, v in outcome.incumbent.items()}), mean_score(cand_val)
         version = None
         if decision.action == "accept":
-            trainer._accept(after_step, text, incumbent, before or 0.0, after or 0.0, applied)
+            _accept(trainer, after_step, text, incumbent, before or 0.0, after or 0.0, applied)
             version = trainer.state.version
             incumbent, inc_val = text, cand_val
         trainer.emit(HandCandidateJudged(candidate.ident, candidate.kind, after_step, decision.action, decision.incumbent,
@@ -134,6 +134,18 @@ async def take_hand_candidates(trainer: Trainer, incumbent: str, inc_val: Scores
                                               "val_before": before, "val_after": after})
         trainer.save_state()
     return incumbent, inc_val
+
+
+def _accept(trainer: Trainer, step: int, text: str, previous: str, before: float, after: float,
+            applied: list[dict[str, Any]]) -> None:
+    """Accept as the trainer accepts its own candidates. Its `_accept` drops the `previous` argument once runs stage
+    a proposal instead of committing (issue 17, engine side, merged separately): both shapes are served."""
+    import inspect
+
+    if "previous" in inspect.signature(trainer._accept).parameters:
+        trainer._accept(step, text, previous, before, after, applied)
+    else:
+        trainer._accept(step, text, before, after, applied)
 
 
 async def _candidate_text(trainer: Trainer, candidate: HandCandidate, incumbent: str,
