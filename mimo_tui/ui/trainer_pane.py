@@ -199,6 +199,8 @@ class TrainerPane(ShowsWorkerFailures, Horizontal):
         """Redraw on a timer, not per event, so a fast run cannot flood the screen."""
         if not self._dirty or self.view is None or not self.rows:
             return
+        if self.app.screen is not self.screen:
+            return  # covered (item table, diff, editor): redraw once it is back on top, keys there come first
         self._dirty = False
         view = self.view
         row = next((r for r in self.rows if r.run_id == view.run_id), None)
