@@ -10,7 +10,8 @@ from textual.widgets import DataTable
 from mimo_tui.ui.trainer.numbers import pct
 from mimo_tui.ui.trainer.run_view import Candidate
 
-STATUS_STYLE = {"accepted": "green", "baseline": "bold", "rejected": "red", "undecided": "yellow", "slow update": "cyan"}
+STATUS_STYLE = {"accepted": "green", "baseline": "bold", "rejected": "red", "undecided": "yellow", "slow update": "cyan",
+                "slow update rejected": "red", "slow update undecided": "yellow"}
 COLUMNS = ("candidate", "parent", "step", "fate", "val", "by")
 
 

@@ -75,7 +75,9 @@ class Candidate:
     def label(self) -> str:
         if self.version is not None:
             return f"v{self.version:04d}"
-        return f"hand @{self.step}" if self.by_hand else f"step {self.step}"
+        if self.by_hand:
+            return f"hand @{self.step}"
+        return f"slow @{self.step}" if self.status.startswith("slow update") else f"step {self.step}"
 
 
 @dataclass
@@ -185,7 +187,8 @@ class RunView:
         """Add or (for a step redone after a resume) replace a candidate."""
         for number, seen in enumerate(self.lineage):
             same = seen.version == candidate.version if candidate.version is not None else (
-                seen.version is None and seen.step == candidate.step and seen.by_hand == candidate.by_hand)
+                seen.version is None and seen.step == candidate.step and seen.by_hand == candidate.by_hand
+                and seen.status.startswith("slow update") == candidate.status.startswith("slow update"))
             if same:
                 self.lineage[number] = candidate
                 return
@@ -251,8 +254,14 @@ class RunView:
         self.last_rejected = EditsSeen(int(event.step), list(event.edits), val_after=_number(event.delta))
 
     def _on_slow_update(self, event: ev.SlowUpdate) -> None:
+        # Runs that gate the guidance say so (action, val_after); older ones accepted every guidance unseen.
+        action, score = str(getattr(event, "action", "accept")), _number(getattr(event, "val_after", None))
+        if action != "accept":
+            status = "slow update rejected" if action == "reject" else f"slow update {action}"
+            self._candidate(Candidate(None, self.incumbent_version, self.step, status, score))
+            return
         version = int(event.version)
-        self._candidate(Candidate(version, self.incumbent_version, self.step, "slow update", None))
+        self._candidate(Candidate(version, self.incumbent_version, self.step, "slow update", score))
         self.incumbent_version = self.final_version = version
 
     def _on_hand_candidate_judged(self, event: ev.HandCandidateJudged) -> None:
