@@ -27,6 +27,7 @@ async def test_recorded_run_shows_items_credit_lineage_diff_and_spend(git_projec
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: app.project is not None)
         await pilot.press("f4")
+        await wait_until(pilot, lambda: bool(app.query(TrainerPane)))
         pane = app.query_one(TrainerPane)
         await wait_until(pilot, lambda: pane.view is not None and pane.view.finished)
         lineage = pane.query_one(LineageTable)
@@ -91,6 +92,7 @@ async def test_a_candidate_edited_in_the_pane_lands_in_the_runs_inbox(git_projec
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: app.project is not None)
         await pilot.press("f4")
+        await wait_until(pilot, lambda: bool(app.query(TrainerPane)))
         pane = app.query_one(TrainerPane)
         await wait_until(pilot, lambda: pane.view is not None and pane.view.incumbent_version == 3)
         pane.focus()
