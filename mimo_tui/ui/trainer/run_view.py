@@ -154,16 +154,6 @@ class RunView:
         return "finished" if self.stop_reason == "finished" else "stopped"
 
     @property
-    def spend_share(self) -> float:
-        """The largest share of a cap (calls or dollars) spent so far; 0 without a cap."""
-        shares = [0.0]
-        for spent, cap in (("calls", "max_calls"), ("usd", "max_usd")):
-            value, limit = self.budget.get(spent), self.budget.get(cap)
-            if isinstance(value, (int, float)) and isinstance(limit, (int, float)) and limit > 0:
-                shares.append(value / limit)
-        return max(shares)
-
-    @property
     def versions(self) -> list[int]:
         return sorted({c.version for c in self.lineage if c.version is not None} | {1})
 
