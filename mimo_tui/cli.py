@@ -16,6 +16,8 @@ COMMAND_MODULES = [
     "mimo_tui.commands.history",
     "mimo_tui.commands.skill",
     "mimo_tui.commands.agent",
+    "mimo_tui.commands.dream",
+    "mimo_tui.commands.distill",
 ]
 
 

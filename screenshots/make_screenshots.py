@@ -89,6 +89,55 @@ async def memory(app, pilot) -> None:
     pane.editor.cursor_blink = False
 
 
+async def dream_review(app, pilot) -> None:
+    """/dream over a memory with a near-duplicate and a stale path: its review and diff, `r` to revert."""
+    store = app.project.store
+    text = store.read("MEMORY.md").text.replace("## Rules\n_Standing instructions from the user that hold in every session._\n", (
+        "## Rules\n_Standing instructions from the user that hold in every session._\n"
+        "- Run the tests with `python -m pytest` before every commit.\n"
+        "- Run the tests with python -m pytest before every commit\n"
+        "- Settings are parsed in `src/settings_v2.py`.\n"
+        "- The entry point is `app.py`.\n"))
+    store.write("MEMORY.md", text, message="memory: user added rules")
+    await wait_for(pilot, lambda: app.services.session_id is not None)
+    prompt = app.query_one("#prompt")
+    prompt.cursor_blink = False
+    prompt.focus()
+    prompt.value = "/dream"
+    await pilot.press("enter")
+    await wait_for(pilot, lambda: getattr(app.screen, "review", None) is not None)
+
+
+def plant_sessions(project: Path) -> None:
+    """Three sessions that bumped the version the same way, for /distill to find."""
+    import json
+
+    from mimo_tui.sessions import SessionStore
+
+    sessions = SessionStore(project / ".mimo" / "state.db")
+    calls = [("read_file", {"path": "pyproject.toml"}), ("edit_file", {"path": "pyproject.toml"}),
+             ("edit_file", {"path": "CHANGELOG.md"}), ("bash", {"command": "git commit -am bump"})]
+    for version in ("1.4.0", "1.5.0", "2.0.1"):
+        session = sessions.create("offline/agent")
+        sessions.add_message(session.id, 1, "user", f"Bump the version to {version} and update the changelog")
+        for n, (name, args) in enumerate(calls):
+            call = {"id": f"c{n}", "type": "function", "function": {"name": name, "arguments": json.dumps(args)}}
+            sessions.add_message(session.id, 1, "assistant", "", tool_calls=[call])
+            sessions.add_message(session.id, 1, "tool", "ok", tool_call_id=f"c{n}", tool_name=name)
+    sessions.close()
+
+
+async def distill_review(app, pilot) -> None:
+    await wait_for(pilot, lambda: app.services.session_id is not None)
+    prompt = app.query_one("#prompt")
+    prompt.cursor_blink = False
+    prompt.focus()
+    prompt.value = "/distill"
+    await pilot.press("enter")
+    await wait_for(pilot, lambda: getattr(app.screen, "plan", None) is not None)
+    await pilot.press("space")
+
+
 def train_demo(project: Path) -> None:
     """Run the offline demo trainer once, so the trainer pane has a finished run to show."""
     env = {**os.environ, "PYTHONPATH": str(HERE.parent)}
@@ -137,6 +186,9 @@ async def main() -> None:
         await shoot(project, "chat-permission", chat_tour)
         await shoot(project, "memory-pane", memory)
         await shoot(project, "tasks-pane", await pane("f3"))
+        await shoot(project, "dream-review", dream_review)
+        plant_sessions(project)
+        await shoot(project, "distill-review", distill_review)
         train_demo(project)
         freeze_run_times(project)
         await shoot(project, "trainer-pane", trainer)

@@ -69,3 +69,36 @@ async def test_unknown_offline_model_is_a_clear_error(gateway: Gateway) -> None:
 
     assert "offline/nope" in caught.value.provider_message
     assert not caught.value.retryable
+
+
+OFFLINE_ONLY = """
+import asyncio, json, sys
+from mimo_tui.llm import Gateway, ModelSpec
+from mimo_tui.llm.worker_client import ModelWorker, WorkerGateway
+
+async def main():
+    spec = ModelSpec(name="offline/echo", offline=True)
+    here = await Gateway().complete(spec, [{"role": "user", "content": "here"}])
+    streamed = [e async for e in Gateway().stream(spec, [{"role": "user", "content": "streamed"}])]
+    worker = ModelWorker()
+    try:
+        remote = [e async for e in WorkerGateway(worker).stream(spec, [{"role": "user", "content": "remote"}])]
+        warm = worker.is_warm
+    finally:
+        await worker.stop()
+    print(json.dumps({"here": here.text, "streamed": streamed[-1].completion.text, "remote": remote[-1].completion.text,
+                      "worker_warm": warm, "litellm": "litellm" in sys.modules}))
+
+asyncio.run(main())
+"""
+
+
+def test_offline_calls_never_load_litellm_in_process_or_in_the_worker() -> None:
+    """The offline default answers at once: no litellm import (seconds of CPU) anywhere for offline models."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", OFFLINE_ONLY], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    facts = json.loads(done.stdout.strip().splitlines()[-1])
+    assert facts == {"here": "here", "streamed": "streamed", "remote": "remote", "worker_warm": False, "litellm": False}

@@ -78,6 +78,7 @@ async def test_a_worker_that_dies_mid_turn_ends_it_with_an_error_and_retry(agent
         await pilot.click("#retry")
         await wait_until(pilot, lambda: "the answer after the restart" in assistant_text(app), timeout=20,
                          what="the retried answer")
+        await wait_idle(pilot)  # the text shows before the call's last frame carries its totals
         assert app.model_worker.restarts == 1
         # Spend counted before the crash is kept: one call on each worker, the killed stream as an error.
         assert pane.gateway.totals.errors == 1 and pane.gateway.totals.calls == 2

@@ -32,6 +32,7 @@ async def test_t_with_a_paid_target_asks_with_an_estimate_and_starts_nothing(git
         await wait_until(pilot, lambda: app.project is not None, timeout=10)
         runs = app.project.workspace.runs_dir
         await pilot.press("f4")
+        await wait_until(pilot, lambda: bool(app.query(TrainerPane)), timeout=10)  # mounted on first visit
         pane = app.query_one(TrainerPane)
         await wait_until(pilot, lambda: any(e.eval_dir for e in pane.entries), timeout=10)
         await pilot.press("t")
@@ -59,6 +60,7 @@ async def test_a_paid_run_needs_a_cap_and_starts_only_with_start(git_project: Pa
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: app.project is not None, timeout=10)
         await pilot.press("f4")
+        await wait_until(pilot, lambda: bool(app.query(TrainerPane)), timeout=10)  # mounted on first visit
         pane = app.query_one(TrainerPane)
         await wait_until(pilot, lambda: any(e.eval_dir for e in pane.entries), timeout=10)
         await pilot.click("#trainer-skills")  # a click on a skill asks too

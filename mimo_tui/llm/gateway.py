@@ -10,7 +10,7 @@ from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import runtime
+from . import offline, runtime
 from .cache import ResponseCache
 from .errors import to_model_error
 from .models import ModelSpec
@@ -89,6 +89,10 @@ class _StreamAssembler:
         ]
 
 
+# Request keys that are the gateway's own, not settings for an offline model's handler.
+_NOT_HANDLER_PARAMS = {"model", "messages", "tools", "timeout", "api_base", "api_key", "max_retries", "stream", "stream_options"}
+
+
 class Gateway:
     """Calls models through litellm with one concurrency limit, retries, token and cost accounting, and a cache."""
 
@@ -128,8 +132,9 @@ class Gateway:
             await asyncio.to_thread(runtime.load_litellm)
 
     def _needs_litellm(self, spec: ModelSpec, params: dict[str, Any]) -> bool:
-        """Whether a stream must wait for litellm's import (a subclass may serve some endpoints without it)."""
-        return True
+        """Whether a call must wait for litellm's import: offline models are served here directly
+        (a subclass may serve some endpoints without it too)."""
+        return not spec.offline
 
     def _request(self, spec: ModelSpec, messages: list[dict], tools: list[dict] | None, params: dict[str, Any]) -> dict[str, Any]:
         request: dict[str, Any] = {**params, "model": spec.name, "messages": messages, "timeout": self.timeout_s}
@@ -219,7 +224,8 @@ class Gateway:
             if hit is not None:
                 self._account(spec, hit, 0, cached=True, streamed=False)
                 return hit
-        await self.warm_up()
+        if self._needs_litellm(spec, params):
+            await self.warm_up()
         request = self._request(spec, messages, tools, params)
         attempt = 0
         while True:
@@ -237,6 +243,8 @@ class Gateway:
         return completion
 
     async def _complete_once(self, spec: ModelSpec, messages: list[dict], request: dict[str, Any]) -> Completion:
+        if spec.offline:
+            return await self._complete_offline(spec, messages, request)
         litellm = runtime.load_litellm()
         started = time.perf_counter()
         try:
@@ -323,7 +331,46 @@ class Gateway:
         self._account(spec, completion, attempt + 1, cached=False, streamed=True)
         yield StreamDone(completion)
 
+    async def _offline_reply(self, spec: ModelSpec, request: dict[str, Any]) -> offline.OfflineReply:
+        params = {k: v for k, v in request.items() if k not in _NOT_HANDLER_PARAMS}
+        try:
+            async with asyncio.timeout(self.timeout_s):
+                return await offline.reply_for(spec.name, request["messages"], request.get("tools"), params)
+        except TimeoutError as exc:
+            raise ModelError(f"{spec.name}: no reply within {self.timeout_s:g} s", status=408, retryable=True, model=spec.name) from exc
+        except LookupError as exc:
+            raise ModelError(f"{spec.name}: {exc}", provider_message=str(exc), status=404, retryable=False, model=spec.name) from exc
+        except (TypeError, ValueError) as exc:
+            raise ModelError(f"{spec.name}: {exc}", provider_message=str(exc), status=500, retryable=False, model=spec.name) from exc
+        except Exception as exc:  # noqa: BLE001 - a handler's own failure becomes a ModelError, as a provider's would
+            raise to_model_error(exc, spec.name, offline=True) from exc
+
+    async def _complete_offline(self, spec: ModelSpec, messages: list[dict], request: dict[str, Any]) -> Completion:
+        started = time.perf_counter()
+        reply = await self._offline_reply(spec, request)
+        calls, usage = offline.reply_parts(messages, reply)
+        requests = [ToolCallRequest(id=c["id"], name=c["function"]["name"], arguments=c["function"]["arguments"]) for c in calls]
+        return Completion(
+            text=reply.text,
+            tool_calls=requests,
+            usage=self._usage(spec, messages, reply.text, requests, usage["prompt_tokens"], usage["completion_tokens"]),
+            model=spec.name,
+            finish_reason="tool_calls" if calls else "stop",
+            latency_s=time.perf_counter() - started,
+        )
+
+    async def _stream_offline(self, spec: ModelSpec, request: dict[str, Any], assembler: _StreamAssembler) -> AsyncIterator[StreamEvent]:
+        reply = await self._offline_reply(spec, request)
+        async for chunk in offline.stream_chunks(spec.name, request["messages"], reply):
+            for event in assembler.feed(chunk):
+                yield event
+            await asyncio.sleep(0)
+
     async def _stream_once(self, spec: ModelSpec, request: dict[str, Any], assembler: _StreamAssembler) -> AsyncIterator[StreamEvent]:
+        if spec.offline:
+            async for event in self._stream_offline(spec, request, assembler):
+                yield event
+            return
         litellm = runtime.load_litellm()
         loop = asyncio.get_running_loop()
         try:

@@ -66,7 +66,7 @@ class LeanGateway(Gateway):
     """The Gateway, streaming OpenAI-compatible endpoints without litellm (everything else goes through litellm)."""
 
     def _needs_litellm(self, spec: ModelSpec, params: Mapping[str, Any]) -> bool:
-        return not serves(spec, params)
+        return super()._needs_litellm(spec, params) and not serves(spec, params)
 
     async def _stream_once(self, spec: ModelSpec, request: dict[str, Any], assembler: _StreamAssembler) -> AsyncIterator[StreamEvent]:
         params = {k: v for k, v in request.items() if k not in ("model", "messages", "tools", "timeout", "api_base",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -70,6 +70,20 @@ def resolve_model(name: str, config_models: Mapping[str, Any] | None = None) -> 
         api_key=_read_api_key(entry.get("api_key"), name),
         offline=target.startswith(OFFLINE_PREFIX),
     )
+
+
+def any_served_by_a_provider(names: Iterable[str], config_models: Mapping[str, Any] | None = None) -> bool:
+    """Whether any of these model names (blank ones skipped) is served by a provider rather than offline;
+    a name that does not resolve counts as a provider's, so its error comes from the call."""
+    for name in names:
+        if not name or not name.strip():
+            continue
+        try:
+            if not resolve_model(name, config_models).offline:
+                return True
+        except ModelError:
+            return True
+    return False
 
 
 # Hosted providers whose calls need a key; the variable is the one litellm reads. Local servers (an api_base) and

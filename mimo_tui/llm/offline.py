@@ -1,4 +1,5 @@
-"""Offline models: handlers registered by name, served to litellm as the `offline` custom provider."""
+"""Offline models: handlers registered by name, served by the gateway directly (no litellm import) and to
+litellm as the `offline` custom provider, for code that calls litellm itself."""
 
 from __future__ import annotations
 
@@ -129,6 +130,44 @@ def _stream_chunks(model: str, messages: list[dict], reply: OfflineReply) -> Ite
     usage = _usage_dict(messages, reply, calls)
     finish = "tool_calls" if calls else "stop"
     yield {"text": "", "tool_use": None, "is_finished": True, "finish_reason": finish, "usage": usage, "index": 0}
+
+
+class _Chunk(dict):
+    """A chunk shaped like litellm's stream chunks, as the gateway's assembler reads them (missing keys are None)."""
+
+    __getattr__ = dict.get
+
+
+def _as_stream_chunk(chunk: dict[str, Any]) -> _Chunk:
+    tool_use = chunk["tool_use"]
+    calls = None
+    if tool_use is not None:
+        calls = [_Chunk(index=tool_use["index"], id=tool_use["id"], function=_Chunk(tool_use["function"]))]
+    delta = _Chunk(content=chunk["text"] or None, tool_calls=calls)
+    usage = _Chunk(chunk["usage"]) if chunk["usage"] else None
+    return _Chunk(choices=[_Chunk(delta=delta, finish_reason=chunk["finish_reason"] or None)], usage=usage)
+
+
+async def reply_for(model: str, messages: list[dict], tools: list[dict] | None, params: dict) -> OfflineReply:
+    """Run the registered handler of `model` (sync or async); LookupError for a model nobody registered."""
+    reply = _handler_for(model)(messages, tools, params)
+    if inspect.isawaitable(reply):
+        reply = await reply
+    return reply
+
+
+def reply_parts(messages: list[dict], reply: OfflineReply) -> tuple[list[dict[str, Any]], dict[str, int]]:
+    """The reply's tool calls as OpenAI dicts and its token usage."""
+    calls = _tool_call_dicts(reply)
+    return calls, _usage_dict(messages, reply, calls)
+
+
+async def stream_chunks(model: str, messages: list[dict], reply: OfflineReply) -> AsyncIterator[_Chunk]:
+    """The reply as stream chunks, `chunk_delay` apart, without litellm."""
+    for chunk in _stream_chunks(model, messages, reply):
+        if reply.chunk_delay > 0 and not chunk["is_finished"]:
+            await asyncio.sleep(reply.chunk_delay)
+        yield _as_stream_chunk(chunk)
 
 
 def build_provider() -> object:

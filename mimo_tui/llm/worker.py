@@ -57,6 +57,7 @@ class WorkerServer:
         self.out = out
         self.gateways: dict[str, Gateway] = {}
         self.calls: dict[int, asyncio.Task[None]] = {}
+        self._warming: asyncio.Task[None] | None = None
 
     def send(self, frame: dict[str, Any]) -> None:
         self.out.write(dumps(frame))
@@ -72,15 +73,27 @@ class WorkerServer:
     def _on_call(self, record: CallRecord) -> None:
         self.send({"id": _current_call.get(), "k": "call", "record": record_to_wire(record)})
 
-    async def warm(self) -> None:
+    async def start(self) -> None:
         await asyncio.to_thread(lean_openai.prepare)
+        self.send({"k": "ready", "pid": os.getpid()})
+
+    async def warm(self) -> None:
+        """Load litellm before the first provider call needs it (offline models never do)."""
+        if self._warming is None:
+            self._warming = asyncio.get_running_loop().create_task(self._load_litellm())
+        await self._warming
+        self.send({"k": "warm"})
+
+    async def _load_litellm(self) -> None:
         litellm = await asyncio.to_thread(runtime.load_litellm)
         await _warm_provider_path(litellm)
-        self.send({"k": "ready", "pid": os.getpid()})
 
     def handle(self, request: dict[str, Any]) -> None:
         op = request.get("op")
         call_id = int(request.get("id", 0))
+        if op == "warm":
+            asyncio.get_running_loop().create_task(self.warm())
+            return
         if op == "cancel":
             task = self.calls.pop(call_id, None)
             if task is not None:
@@ -189,7 +202,7 @@ def _ensure_offline_handler(reference: str | None, model: str) -> None:
 
 
 async def serve(stdin: asyncio.StreamReader, server: WorkerServer) -> None:
-    warming = asyncio.get_running_loop().create_task(server.warm())
+    starting = asyncio.get_running_loop().create_task(server.start())
     while True:
         line = await stdin.readline()
         if not line:
@@ -199,7 +212,7 @@ async def serve(stdin: asyncio.StreamReader, server: WorkerServer) -> None:
         except json.JSONDecodeError:
             continue
         server.handle(request)
-    warming.cancel()
+    starting.cancel()
 
 
 async def _main(out: BinaryIO) -> None:

@@ -43,6 +43,8 @@ class ModelWorker:
         self._queues: dict[int, asyncio.Queue[dict[str, Any]]] = {}
         self._next_id = 0
         self._ready: asyncio.Event | None = None
+        self._warm: asyncio.Event | None = None
+        self.wants_warm = False  # litellm was asked for: a restarted worker loads it again at once
         self._starting: asyncio.Lock | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._stderr: deque[str] = deque(maxlen=STDERR_LINES)
@@ -55,17 +57,23 @@ class ModelWorker:
 
     @property
     def is_ready(self) -> bool:
-        """Whether a worker runs and has litellm loaded."""
+        """Whether a worker runs and serves calls (offline models at once; providers load litellm on first use)."""
         return self.pid is not None and self._ready is not None and self._ready.is_set()
 
+    @property
+    def is_warm(self) -> bool:
+        """Whether a worker runs with litellm loaded, so a provider call starts without the import."""
+        return self.pid is not None and self._warm is not None and self._warm.is_set()
+
     async def start(self) -> None:
-        """Start the worker unless one runs (it begins importing litellm at once, on its own core)."""
+        """Start the worker unless one runs (litellm loads in it only when `warm` asks or a provider call needs it)."""
         if self._starting is None:
             self._starting = asyncio.Lock()
         async with self._starting:
             if self.pid is not None or self._closing:
                 return
             self._ready = asyncio.Event()
+            self._warm = asyncio.Event()
             env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
             process = await asyncio.create_subprocess_exec(
                 self.python, "-m", "mimo_tui.llm.worker",
@@ -73,21 +81,38 @@ class ModelWorker:
                 limit=MAX_LINE_BYTES, env=env,
             )
             self._process = process
-            self._spawn(self._read_events(process, self._ready))
+            self._spawn(self._read_events(process, self._ready, self._warm))
             self._spawn(self._read_stderr(process))
+            if self.wants_warm:
+                self._send_warm()
 
     async def wait_ready(self) -> None:
-        """Start the worker if needed and wait until litellm is loaded in it."""
+        """Start the worker if needed and wait until it serves calls."""
         await self.start()
         if self._ready is not None:
             await self._ready.wait()
+
+    async def warm(self) -> None:
+        """Start the worker if needed and have it load litellm (on its own core); wait until it has."""
+        self.wants_warm = True
+        was_running = self.pid is not None
+        await self.start()
+        if was_running and not self.is_warm:
+            self._send_warm()
+        if self._warm is not None:
+            await self._warm.wait()
+
+    def _send_warm(self) -> None:
+        process = self._process
+        if process is not None and process.stdin is not None:
+            process.stdin.write(dumps({"op": "warm", "id": 0}))
 
     def _spawn(self, coroutine: Any) -> None:
         task = asyncio.get_running_loop().create_task(coroutine)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _read_events(self, process: asyncio.subprocess.Process, ready: asyncio.Event) -> None:
+    async def _read_events(self, process: asyncio.subprocess.Process, ready: asyncio.Event, warm: asyncio.Event) -> None:
         assert process.stdout is not None
         while True:
             try:
@@ -104,6 +129,9 @@ class ModelWorker:
             if frame.get("k") == "ready":
                 ready.set()
                 continue
+            if frame.get("k") == "warm":
+                warm.set()
+                continue
             queue = self._queues.get(frame.get("id", 0))
             if queue is not None:
                 queue.put_nowait(frame)
@@ -118,7 +146,7 @@ class ModelWorker:
         # A worker that served or was serving calls is replaced at once; one that fails on its own start is not
         # (the next call tries again), so a broken install does not loop.
         if not self._closing and (ready.is_set() or pending):
-            # Warm the next worker now, so a Retry does not wait for litellm's import.
+            # Start the next worker now (warm again if this one was), so a Retry does not wait for litellm's import.
             self.restarts += 1
             self._spawn(self.start())
 
@@ -235,10 +263,10 @@ class WorkerGateway:
 
     @property
     def is_ready(self) -> bool:
-        return self.worker.is_ready
+        return self.worker.is_warm
 
     async def warm_up(self) -> None:
-        await self.worker.wait_ready()
+        await self.worker.warm()
 
     def _frame(self, op: str, spec: ModelSpec, messages: list[dict], tools: list[dict] | None, params: dict[str, Any]) -> dict[str, Any]:
         return {

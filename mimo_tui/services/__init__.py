@@ -133,6 +133,19 @@ class Services:
                 self._model_worker = ModelWorker()
             return self._model_worker
 
+    def models_need_providers(self) -> bool:
+        """Whether the project names a model served by a provider (default, --model, goal judge, [models]); an
+        offline-only project never loads litellm, even in the worker."""
+        from mimo_tui.llm.models import any_served_by_a_provider
+
+        project = self.project
+        if project is None:
+            return True
+        config = project.config
+        models = config.table("models")
+        named = [self.options.model or "", str(config.get("model.default", "offline/agent")), str(config.get("goal.judge", "") or "")]
+        return any_served_by_a_provider([*named, *models], models)
+
     @property
     def has_model_worker(self) -> bool:
         return self._model_worker is not None

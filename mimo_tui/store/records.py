@@ -17,8 +17,12 @@ class Writer:
     task_id: str | None = None
 
     def allowed_patterns(self) -> tuple[str, ...]:
-        if self.role in ("user", "external", "dream", "distill"):
+        if self.role in ("user", "external"):
             return ("*",)
+        if self.role == "dream":  # memory files only: never skills, config, runs or anything outside .mimo/
+            return ("MEMORY.md", "sessions/*")
+        if self.role == "distill":
+            return ("skills/*", "commands/*", "agents/*")
         if self.role == "checkpoint-writer":
             return (f"sessions/{self.session_id}/*",) if self.session_id else ()
         if self.role == "subagent":

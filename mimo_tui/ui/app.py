@@ -180,6 +180,17 @@ class MimoApp(App[int]):
             status.show_project(project.root.name, model.label, str(project.config.get("agent.mode", "build")))
         for pane in self.query(".project-pane"):
             pane.post_message(ProjectOpened(project))
+        if project.config.get("dream.auto", False):
+            self._scheduled_dream()
+
+    @work(thread=True, exit_on_error=False, name="scheduled dream")
+    def _scheduled_dream(self) -> None:
+        from mimo_tui.services.maintenance import scheduled_dream
+
+        review = scheduled_dream(self.services)
+        if review is not None and review.commit is not None:
+            self.call_from_thread(self.notify, f"{review.counts()}; /dream shows how, `mimo memory revert "
+                                  f"{review.commit.short}` undoes it", title="Scheduled dream", timeout=10)
 
     @work(thread=True, exit_on_error=False, name="memory-watcher")
     def _watch_memory(self) -> None:

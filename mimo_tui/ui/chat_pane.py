@@ -150,7 +150,8 @@ class ChatPane(ShowsWorkerFailures, Vertical):
 
     @work(exclusive=True, group="gateway-warm-up", exit_on_error=False)
     async def _warm_up(self) -> None:
-        if self.services.gateway is not None:
+        """Have the model worker load litellm now if a configured model needs it, so the first answer does not wait."""
+        if self.services.gateway is not None and self.services.models_need_providers():
             await self.services.gateway.warm_up()
 
     async def start_session(self, resume: str | None = None, model: str | None = None, mode: str | None = None) -> None:
@@ -233,6 +234,10 @@ class ChatPane(ShowsWorkerFailures, Vertical):
         if text.startswith("/"):
             await self.run_slash_command(text)
             return
+        await self.send_request(text)
+
+    async def send_request(self, text: str) -> None:
+        """Send `text` to the agent as the user's request (typed, or a project command's expanded body)."""
         if self.agent is None:
             await self._queue_until_ready(text)
             return
@@ -245,6 +250,27 @@ class ChatPane(ShowsWorkerFailures, Vertical):
 
     async def run_slash_command(self, text: str) -> None:
         await run_slash_command(self, text)
+
+    @work(thread=True, exit_on_error=False, name="project command")
+    def run_project_command(self, name: str, argument: str) -> None:
+        """`/name args` for the project's `.mimo/commands/name.md`: its body, $ARGUMENTS filled in, is sent as the
+        user's request; a name that is no command of the project or the app is said to be unknown."""
+        from mimo_tui.skills.user_commands import CommandFileError, find_command
+
+        project = self.services.project
+        try:
+            command = find_command(project.root, name) if project is not None else None
+        except CommandFileError as exc:
+            deliver(self, self.notify, str(exc), severity="error", timeout=8)
+            return
+        if command is None:
+            deliver(self, self.notify, f"unknown command {name}; /help lists them", severity="warning")
+        else:
+            deliver(self, self._send_expanded, command.expand(argument))
+
+    @work(exit_on_error=False, name="project command request")
+    async def _send_expanded(self, text: str) -> None:
+        await self.send_request(text)
 
     @work(group="agent-turn", exit_on_error=False)
     async def _run_turn(self, text: str) -> None:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from mimo_tui.agent.tools.arguments import ToolInputError, schema, text_arg
 from mimo_tui.agent.tools.base import ToolContext, ToolResult, ToolSpec
+from mimo_tui.skills.agent_definitions import AgentDefinitionError, find_definition, list_definitions
 from mimo_tui.tasks import TaskError
 
 OPERATIONS = ("start", "status", "wait", "cancel")
@@ -19,7 +21,8 @@ class AgentTool:
     spec = ToolSpec(
         "agent",
         "Subagents. op=start (task: a task id like T2, prompt: what to do, paths: globs of project files it may "
-        "write, none = read-only, background: true to go on meanwhile) runs a child agent on that task with read, "
+        "write, none = read-only, background: true to go on meanwhile, definition: the name of a subagent the "
+        "project defines in .mimo/agents/<name>.md, whose instructions lead the prompt) runs a child agent on that task with read, "
         "search, file-edit and task tools; it writes the task's progress log and marks it done. op=status lists "
         "them (or one: id), op=wait (id) waits for one, op=cancel (id) stops one.",
         schema(
@@ -29,6 +32,7 @@ class AgentTool:
                 "prompt": {"type": "string"},
                 "paths": {"type": "array", "items": {"type": "string"}},
                 "background": {"type": "boolean"},
+                "definition": {"type": "string"},
                 "id": {"type": "string"},
             },
             ["op"],
@@ -59,7 +63,9 @@ class AgentTool:
                 background = args.get("background", False)
                 if not isinstance(background, bool):
                     raise ToolInputError("argument 'background' must be true or false")
-                record = await registry.start(text_arg(args, "task").strip().upper(), text_arg(args, "prompt"),
+                prompt = await _with_definition(text_arg(args, "prompt"), text_arg(args, "definition", required=False),
+                                                ctx)
+                record = await registry.start(text_arg(args, "task").strip().upper(), prompt,
                                               tuple(_paths(args)), background)
                 if background:
                     return ToolResult(f"started subagent {record.id} on {record.task_id} in the background; "
@@ -70,6 +76,9 @@ class AgentTool:
                 wanted = text_arg(args, "id", required=False)
                 records = [registry.get(wanted)] if wanted else list(registry.agents.values())
                 body = "\n\n".join(registry.report(r) for r in records) or "no subagents in this session"
+                defined = await asyncio.to_thread(list_definitions, ctx.project_root)
+                if defined and not wanted:
+                    body += f"\n\ndefined subagents (definition=NAME): {', '.join(defined)}"
                 return ToolResult(body, summary=f"{len(records)} subagent(s)")
             if op == "wait":
                 record = await registry.wait(text_arg(args, "id"))
@@ -89,3 +98,19 @@ def _paths(args: dict[str, Any]) -> list[str]:
     if not isinstance(raw, list) or not all(isinstance(p, str) for p in raw):
         raise ToolInputError("argument 'paths' must be a list of glob strings like [\"src/parser/*\"]")
     return [p.strip().removeprefix("./") for p in raw if p.strip()]
+
+
+async def _with_definition(prompt: str, name: str, ctx: ToolContext) -> str:
+    """The prompt led by the instructions of the project's subagent `name` (.mimo/agents/<name>.md), when given."""
+    name = name.strip()
+    if not name:
+        return prompt
+    try:
+        definition = await asyncio.to_thread(find_definition, ctx.project_root, name)
+    except AgentDefinitionError as exc:
+        raise ToolInputError(str(exc)) from exc
+    if definition is None:
+        have = await asyncio.to_thread(list_definitions, ctx.project_root)
+        raise ToolInputError(f"no subagent definition {name!r} in .mimo/agents/ "
+                             f"({'defined: ' + ', '.join(have) if have else 'none is defined'})")
+    return definition.prompt_for(prompt)

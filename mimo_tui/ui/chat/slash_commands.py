@@ -110,6 +110,25 @@ async def _compact(pane: ChatView, argument: str) -> None:
     pane.update_status()
 
 
+async def _dream(pane: ChatView, argument: str) -> None:
+    from mimo_tui.ui.dream_review import DreamReviewScreen
+
+    if pane.services.project is None:
+        pane.notify("the project is not open yet", severity="warning")
+        return
+    await pane.show_pane("memory")
+    pane.app.push_screen(DreamReviewScreen(pane.services))
+
+
+async def _distill(pane: ChatView, argument: str) -> None:
+    from mimo_tui.ui.distill_review import DistillReviewScreen
+
+    if not pane.services.ready:
+        pane.notify("the project's stores are not open yet", severity="warning")
+        return
+    pane.app.push_screen(DistillReviewScreen(pane.services))
+
+
 COMMANDS: list[SlashCommand] = [
     SlashCommand("/help", "list the commands", _help),
     SlashCommand("/mode", "switch mode: /mode build | plan | compose (or press Tab)", _mode),
@@ -121,6 +140,8 @@ COMMANDS: list[SlashCommand] = [
     SlashCommand("/task", "add a task: /task TITLE (or open the task pane)", _task),
     SlashCommand("/checkpoint", "write the session checkpoint now (in the background)", _checkpoint),
     SlashCommand("/compact", "checkpoint, then rebuild the context from it before the next request", _compact),
+    SlashCommand("/dream", "consolidate memory now (one commit); shows the review, r reverts it", _dream),
+    SlashCommand("/distill", "turn workflows repeated in past sessions into commands, skills or subagents", _distill),
     SlashCommand("/mcp", "MCP servers: state, tools, errors; /mcp restart NAME, /mcp stop NAME", _mcp),
 ]
 
@@ -138,8 +159,8 @@ async def run_slash_command(pane: ChatView, text: str) -> None:
     """Run `/name argument` typed into the chat's prompt."""
     name, _, argument = text.partition(" ")
     command = find_command(name)
-    if command is None:
-        pane.notify(f"unknown command {name}; /help lists them", severity="warning")
-    else:
+    if command is not None:
         await command.run(pane, argument.strip())
+    else:  # a project command (`.mimo/commands/NAME.md`), or unknown: looked up off the event loop
+        pane.run_project_command(name, argument)
     pane.conversation.scroll_end(animate=False)
