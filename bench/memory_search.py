@@ -115,8 +115,81 @@ def ranking(cache: Path, chunks: int, words: list[str], per_class: int) -> None:
               f"{none:>3}/{len(overlaps):<3} {dict(paths)}")
         print(f"  {'':<7}first sight of each query's words: {describe(cold)}")
         print(f"  {'':<7}CPU time: mimo {describe(mine_cpu)}; plain bm25 {describe(plain_cpu)}")
+    filtered_and_stopwords(index, reference, words, per_class, chunks)
+    after_an_append(index, base, words, per_class, chunks)
     index.close()
     reference.close()
+
+
+def filtered_plain_bm25(db: sqlite3.Connection, query: str, session_id: str, limit: int = 10) -> list[tuple[int, float]]:
+    """The reference with the filter the pane's session search uses: FTS5 scores every match, then filters."""
+    tokens = query_tokens(query)
+    return [(rowid, -rank) for rowid, rank in db.execute(
+        "SELECT chunks_fts.rowid, chunks_fts.rank FROM chunks_fts JOIN chunks c ON c.id = chunks_fts.rowid "
+        "JOIN files f ON f.id = c.file_id WHERE chunks_fts MATCH ? AND f.session_id = ? ORDER BY chunks_fts.rank LIMIT ?",
+        (" OR ".join(quote(t) for t in tokens), session_id, fetch_count(limit)))] if tokens else []
+
+
+def agreement(hits: list, expected: list[tuple[int, float]]) -> float | None:
+    top = [score for _, score in expected[:10]]
+    kept = [score for score in top if score >= 0.15 * top[0]] if top else []
+    if not kept:
+        return None
+    got = sorted(hit.score for hit in hits)
+    want = sorted(round(score, 4) for score in kept)
+    return sum(1 for a, b in zip(got, want) if abs(a - b) < 1e-3) / len(kept)
+
+
+def filtered_and_stopwords(index: MemoryIndex, reference: sqlite3.Connection, words: list[str], per_class: int,
+                           chunks: int) -> None:
+    """A session filter (a third of the files) per class, and queries of stopwords only (words in most chunks)."""
+    with reference:
+        reference.execute("UPDATE files SET session_id = 's' || (1 + id % 3) WHERE session_id IS NOT 's' || (1 + id % 3)")
+    stop = words[:5]
+    batches = {f"{name}+filter": (queries(words, ranks, per_class, seed=7 + len(name) + chunks), "s1")
+               for name, ranks in CLASSES.items() if name != "rare"}
+    rng = random.Random(chunks)
+    batches["stopwords"] = ([" ".join(rng.sample(stop, rng.randint(2, 3))) for _ in range(per_class)], None)
+    for name, (batch, session) in batches.items():
+        mine: list[float] = []
+        plain: list[float] = []
+        overlaps: list[float] = []
+        paths: Counter[str] = Counter()
+        for query in batch:
+            index.search(query, session_id=session, reconcile=False)  # lists and the filter's rows, once
+        for query in batch:
+            spent, hits = clock(lambda: index.search(query, session_id=session, reconcile=False))
+            mine.append(spent)
+            spent, expected = clock(lambda: filtered_plain_bm25(reference, query, session) if session else plain_bm25(reference, query))
+            plain.append(spent)
+            paths[index.ranking_path(query, session_id=session).split("/")[0]] += 1
+            value = agreement(hits, expected)
+            if value is not None:
+                overlaps.append(value)
+        print(f"  {name:<15}mimo {describe(mine)}   plain bm25 {describe(plain)}   overlap "
+              f"{statistics.mean(overlaps or [1]):.2f} {dict(paths)}")
+
+
+def after_an_append(index: MemoryIndex, base: Path, words: list[str], per_class: int, chunks: int) -> None:
+    """The first search after one small file is appended to the index, against the same search warm."""
+    zipf = ZipfWords(words, seed=chunks + 1)
+    batch = queries(words, CLASSES["common"], per_class, seed=11 + chunks)
+    first: list[float] = []
+    warm: list[float] = []
+    folder = base / "mem"
+    for number, query in enumerate(batch[: max(3, per_class // 10)]):
+        index.search(query, reconcile=False)
+        relpath = f"appended/a{number}.md"
+        (folder / relpath).parent.mkdir(parents=True, exist_ok=True)
+        (folder / relpath).write_text("# appended\n\n" + " ".join(zipf.sample(WORDS_PER_CHUNK)) + "\n", encoding="utf-8")
+        index.index_file("project", relpath)
+        spent, _ = clock(lambda: index.search(query, reconcile=False))
+        first.append(spent)
+        spent, _ = clock(lambda: index.search(query, reconcile=False))
+        warm.append(spent)
+        (folder / relpath).unlink()
+        index.index_file("project", relpath)
+    print(f"  append+search  first search after an append {describe(first)}; the same search warm {describe(warm)}")
 
 
 def write_project_corpus(folder: Path, chunks: int, words: list[str]) -> None:
@@ -322,6 +395,7 @@ def main() -> int:
     parser.add_argument("--queries", type=int, default=200, help="queries per class (rare, mid, common)")
     parser.add_argument("--cache", type=Path, default=Path("/tmp/mimo-bench-memory"))
     parser.add_argument("--tiny", action="store_true", help="one small corpus, few queries, in a temp folder")
+    parser.add_argument("--ranking-only", action="store_true", help="skip the pane's figures")
     args = parser.parse_args()
     sizes = [int(size) for size in args.sizes.split(",") if size.strip()]
     cache = args.cache
@@ -336,7 +410,8 @@ def main() -> int:
         for size in sizes:
             print(f"\n== {size:,} chunks ==")
             ranking(cache, size, words, args.queries)
-            pane(cache, size, words, max(5, args.queries // 10))
+            if not args.ranking_only:
+                pane(cache, size, words, max(5, args.queries // 10))
     finally:
         if args.tiny:
             shutil.rmtree(cache, ignore_errors=True)

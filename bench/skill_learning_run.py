@@ -24,7 +24,7 @@ from mimo_tui.project import Project
 from mimo_tui.skillopt.budget import CostEstimate
 from mimo_tui.skillopt.catalogue import SkillEntry
 from mimo_tui.skillopt.config import TrainConfig
-from mimo_tui.skillopt.edits import Edit, apply_edits
+from mimo_tui.skillopt.edits import apply_edits, edit_from_record
 from mimo_tui.skillopt.events import CandidateBuilt, GateDecided, SkillAccepted, SlowUpdate, StepFinished
 from mimo_tui.skillopt.prompts import REFLECT_MARK, SLOW_MARK
 from mimo_tui.skillopt.session import new_run
@@ -142,6 +142,7 @@ async def one_seed(seed: int, args: argparse.Namespace, server: LocalOpenAIServe
         if getattr(args, name) is not None:
             setattr(config, name, getattr(args, name))
     heldout, val = splits["heldout"], splits["val"]
+    managed = not config.edit_whole
     result = SeedResult(seed)
     track: dict[str, Any] = {"incumbent": SEED_SKILL, "candidates": {}, "decided_at": 0}
     holder: dict[str, Any] = {}
@@ -152,8 +153,8 @@ async def one_seed(seed: int, args: argparse.Namespace, server: LocalOpenAIServe
 
     def watch(event: Any) -> None:
         if isinstance(event, CandidateBuilt):
-            edits = [Edit(a["op"], a["text"], a["target"]) for a in event.applied]
-            track["candidates"][event.step] = (track["incumbent"], apply_edits(track["incumbent"], edits).text, edits)
+            edits = [edit_from_record(a) for a in event.applied]
+            track["candidates"][event.step] = (track["incumbent"], apply_edits(track["incumbent"], edits, managed=managed).text, edits)
         elif isinstance(event, GateDecided):
             track["decided_at"] = world.calls["target"]
             before, after, edits = track["candidates"][event.step]
@@ -174,7 +175,7 @@ async def one_seed(seed: int, args: argparse.Namespace, server: LocalOpenAIServe
             if true_after < true_before - 1e-9:
                 result.accepted_regressions += 1
             for index in range(len(edits)):
-                without = apply_edits(before, [e for n, e in enumerate(edits) if n != index]).text
+                without = apply_edits(before, [e for n, e in enumerate(edits) if n != index], managed=managed).text
                 if true_score(without, heldout, args.slip) > true_after + 1e-9:
                     result.accepted_harmful_edits += 1
             track["incumbent"] = text

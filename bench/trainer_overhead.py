@@ -180,7 +180,7 @@ async def rollouts_per_second(server: ServerProcess, folder: Path, concurrency: 
     gateway = Gateway(max_concurrency=concurrency, max_retries=2, timeout_s=30, cache=ResponseCache(run.cache_dir))
     await gateway.warm_up()
     spec = ModelSpec("openai/test", api_base=server.base_url, api_key="sk-test")
-    trainer = Trainer(TrainConfig(skill="date-normalizer"), splits, run, gateway, spec, spec, lambda text, message, previous: None)
+    trainer = Trainer(TrainConfig(skill="date-normalizer"), splits, run, gateway, spec, spec)
     skill = (entry.folder / "SKILL.md").read_text()
     started = time.perf_counter()
     await trainer.rollout(skill, tasks, "bench")

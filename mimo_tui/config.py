@@ -28,6 +28,7 @@ DEFAULTS: dict[str, Any] = {
     "dream": {"auto": False, "duplicate_threshold": 90.0, "unverified": "mark", "max_lines": 200, "max_bytes": 10240,
               "days": 7, "model": "", "every_days": 7},
     "distill": {"auto": False, "days": 30, "min_repeats": 2, "similarity": 80.0},
+    "compose": {"max_turns": 30},
     "keymap": {},
     "models": {},
     "permissions": {},

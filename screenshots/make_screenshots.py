@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -28,6 +29,7 @@ def make_project(base: Path) -> Path:
         "TZ": "UTC",
     }.items():
         os.environ[name] = str(value)
+    time.tzset()  # the status line's "checkpoint HH:MM" is local time
     project = base / "demo-project"
     project.mkdir()
     subprocess.run(["git", "init", "-q"], cwd=project, check=True)
@@ -170,6 +172,89 @@ async def trainer(app, pilot) -> None:
     await wait_for(pilot, lambda: pane.query_one(DataTable).row_count > 0)
 
 
+INJECTED = """<memory block="project" source=".mimo/MEMORY.md">
+# Project memory
+## Rules
+- Run the tests with `python -m pytest` before every commit.
+</memory>
+
+<memory block="checkpoint" source=".mimo/sessions/20260102-030405-a1b2/checkpoint.md">
+# Checkpoint
+## 1. User intent
+> Review the parser module and fix what you find.
+## 2. Current work
+T2 is in progress: parse_header() rejects an empty tag list; the fix is in, its test is next.
+## 5. Decisions
+- Keep the old error text: the CLI golden tests match it byte for byte.
+</memory>
+
+<memory block="focus_task">
+T2 [in_progress] Fix empty tag lists in parse_header()
+</memory>
+
+<memory block="recent_user_messages">
+> TURN-7: the CLI must keep printing "no tags" exactly as before
+</memory>"""
+
+
+async def context_rebuilt(app, pilot) -> None:
+    """The divider a context rebuild leaves in the chat, opened on the memory block the model was given.
+
+    Staged on the offline session (the offline demo model keeps no context to rebuild): the blocks and the
+    status line are the chat's own widgets, fed what a rebuild on a 32K window reports.
+    """
+    from mimo_tui.ui.chat.agent_status import AgentStatus, checkpoint_label
+    from mimo_tui.ui.chat.context_divider import ContextDivider
+    from mimo_tui.ui.chat.user_message import UserMessage
+
+    await workbench(app, pilot)
+    conversation = app.query_one("Conversation")
+    await conversation.remove_children()
+    await conversation.mount(UserMessage("TURN-8: continue the review where you stopped"))
+    divider = ContextDivider(True, 17_240, 9_810, INJECTED)
+    await conversation.mount(divider)
+    divider.collapsed = False
+    for status in app.query(AgentStatus):
+        status.show("openai/gpt-4o-mini", "build", 9_810, 32_000, 0.0123,
+                    checkpoint=checkpoint_label(False, 1767323045.0))
+    await pilot.pause(0.3)
+
+
+STATUS_STATES = (
+    ("under the first threshold", 4_200, "", (False, 0.0, False)),
+    ("first threshold crossed: the writer runs", 6_100, "checkpointing", (True, 0.0, False)),
+    ("a checkpoint was written", 8_300, "checkpointing", (False, 1767323045.0, False)),
+    ("top threshold: a rebuild is near", 17_000, "rebuild near", (False, 1767323045.0, False)),
+    ("three failures in a row: the writer stopped", 9_500, "checkpoint writer stopped", (False, 1767323045.0, True)),
+)
+
+
+async def status_states() -> None:
+    """The status line's checkpoint states, one per row, rendered by the status line's own widget."""
+    from textual.app import App, ComposeResult
+    from textual.widgets import Static
+
+    from mimo_tui.ui.chat.agent_status import AgentStatus, checkpoint_label
+
+    class Gallery(App):
+        CSS = "Static.caption { color: $text-muted; margin-top: 1; } AgentStatus { height: 1; }"
+
+        def compose(self) -> ComposeResult:
+            for caption, used, note, (running, last_at, stopped) in STATUS_STATES:
+                yield Static(caption, classes="caption")
+                status = AgentStatus()
+                status.project_name = "demo-project"
+                status.show("openai/gpt-4o-mini", "build", used, 32_000, 0.0123, busy=running, context_note=note,
+                            checkpoint=checkpoint_label(running, last_at, stopped))
+                yield status
+
+    app = Gallery()
+    async with app.run_test(size=(132, 3 * len(STATUS_STATES) + 1)) as pilot:
+        await pilot.pause(0.2)
+        app.save_screenshot(filename="status-line-checkpoint.svg", path=str(HERE))
+    print("wrote screenshots/status-line-checkpoint.svg")
+
+
 async def pane(key: str):
     async def show(app, pilot) -> None:
         await pilot.press(key)
@@ -178,21 +263,34 @@ async def pane(key: str):
     return show
 
 
-async def main() -> None:
+async def main(only: set[str]) -> None:
+    """Every screenshot, or only those named on the command line (e.g. `status-line-checkpoint`)."""
+    def wanted(name: str) -> bool:
+        return not only or name in only
+
     with tempfile.TemporaryDirectory() as tmp:
         project = make_project(Path(tmp))
-        await shoot(project, "workbench", workbench)
-        await shoot(project, "workbench-80x24", workbench, size=(80, 24))
-        await shoot(project, "chat-permission", chat_tour)
-        await shoot(project, "memory-pane", memory)
-        await shoot(project, "tasks-pane", await pane("f3"))
-        await shoot(project, "dream-review", dream_review)
-        plant_sessions(project)
-        await shoot(project, "distill-review", distill_review)
-        train_demo(project)
-        freeze_run_times(project)
-        await shoot(project, "trainer-pane", trainer)
+        for name, prepare, size in (
+            ("workbench", workbench, (120, 40)),
+            ("workbench-80x24", workbench, (80, 24)),
+            ("chat-permission", chat_tour, (120, 40)),
+            ("chat-context-rebuilt", context_rebuilt, (120, 40)),
+            ("memory-pane", memory, (120, 40)),
+            ("tasks-pane", await pane("f3"), (120, 40)),
+            ("dream-review", dream_review, (120, 40)),
+        ):
+            if wanted(name):
+                await shoot(project, name, prepare, size=size)
+        if wanted("status-line-checkpoint"):
+            await status_states()
+        if wanted("distill-review"):
+            plant_sessions(project)
+            await shoot(project, "distill-review", distill_review)
+        if wanted("trainer-pane"):
+            train_demo(project)
+            freeze_run_times(project)
+            await shoot(project, "trainer-pane", trainer)
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    asyncio.run(main(set(sys.argv[1:])))

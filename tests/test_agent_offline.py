@@ -85,3 +85,20 @@ def test_prompt_from_stdin_and_config_errors_are_clear(agent_project: AgentProje
     captured = capsys.readouterr()
     assert code == 2 and "permissions.rules entry 1: action must be one of allow, ask, deny" in captured.err
     assert "Traceback" not in captured.err
+
+
+def test_headless_run_on_a_model_without_credentials_says_what_is_missing_at_once(
+        agent_project: AgentProject, capsys, monkeypatch) -> None:
+    import time
+
+    monkeypatch.chdir(agent_project.root)
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    (agent_project.root / ".mimo").mkdir(exist_ok=True)
+    (agent_project.root / ".mimo" / "config.toml").write_text('[model]\ndefault = "openai/gpt-4o-mini"\n')
+    started = time.monotonic()
+    code, out = run_cli(capsys, "run", "--json", "hello there")
+    assert time.monotonic() - started < 5  # no provider round trips, retries or litellm import
+    record = json.loads(out.strip().splitlines()[-1])
+    assert record["status"] == "error"
+    [error] = record["errors"]
+    assert "OPENAI_API_KEY" in error["message"] and '[models."openai/gpt-4o-mini"]' in error["message"]

@@ -196,59 +196,79 @@ async def test_a_section_over_budget_spills_to_its_own_file(agent_project: Agent
     assert not problems, problems
 
 
-async def test_a_writer_killed_mid_write_leaves_the_previous_checkpoint_committed(
+async def test_a_writer_killed_between_two_commits_leaves_a_consistent_repo_and_its_lease_to_the_next(
         agent_project: AgentProject, openai_server: LocalOpenAIServer, run_mimo) -> None:
-    import threading
+    import os
+    import signal
 
-    from mimo_tui.project import Project
+    from mimo_tui.sessions.context_state import ContextStateStore
     from tests.fixtures.mimo_process import start_mimo
 
     use_server(agent_project, openai_server, '\n[context]\nthresholds = ["10", "100"]\n')
     calls = {"writer": 0, "turn": 0}
-    held, release = threading.Event(), threading.Event()
-
-    def hold_the_repo_lock() -> None:
-        with Project.open(agent_project.root).store.exclusive():
-            held.set()
-            release.wait(60)
 
     def respond(body: dict) -> Reply:
         if kind_of(body) != "writer":
             calls["turn"] += 1
             return Reply(text="answer", prompt_tokens=50 * calls["turn"])
         calls["writer"] += 1
-        if calls["writer"] == 2:
-            # The second writer gets its answer, then finds the memory repo locked on its first write
-            # (the spill file it asked for) and is killed there, before checkpoint.md is written.
-            threading.Thread(target=hold_the_repo_lock, daemon=True).start()
-            held.wait(10)
+        if calls["writer"] == 2:  # two commits: the spill file it asks for, then checkpoint.md
             return Reply(text=checkpoint_reply(body).replace("Nothing of note.", "SECOND RUN"),
                          tool_calls=[ToolCall("write_memory_file", json.dumps({"path": "checkpoint-x.md", "content": "x"}))])
-        return Reply(text=checkpoint_reply(body))
+        return Reply(text=checkpoint_reply(body).replace("Nothing of note.", f"RUN {calls['writer']}"))
 
     openai_server.responder = respond
     subprocess.run(["git", "init", "-q"], cwd=agent_project.root, check=True)
     first = run_mimo(agent_project.root, "run", "--json", "--model", "test", "TURN-1: start")
     assert first.returncode == 0, first.stderr
     sid = json.loads(first.stdout.splitlines()[-1])["session_id"]
-    checkpoint = agent_project.root / ".mimo" / "sessions" / sid / "checkpoint.md"
+    mimo_dir = agent_project.root / ".mimo"
+    checkpoint = mimo_dir / "sessions" / sid / "checkpoint.md"
     committed = checkpoint.read_text()
+    state = ContextStateStore(mimo_dir / "state.db")
+    watermark = state.get(sid).watermark
+    assert watermark > 0
+    git = ["git", "--git-dir", str(mimo_dir / ".git"), "--work-tree", str(mimo_dir)]
+    # A post-commit hook (git runs it even with --no-verify) parks the writer's first commit of the next run:
+    # the commit is in history, the next one not begun, when the process is killed.
+    paused = agent_project.root.parent / "paused"
+    hook = mimo_dir / ".git" / "hooks" / "post-commit"
+    hook.parent.mkdir(exist_ok=True)
+    hook.write_text(f"#!/bin/sh\ngit --git-dir '{mimo_dir / '.git'}' log -1 --format=%an | grep -qx checkpoint-writer || exit 0\n"
+                    f"echo $$ > '{paused}.tmp' && mv '{paused}.tmp' '{paused}'\nexec sleep 120\n")
+    hook.chmod(0o755)
     proc = start_mimo(agent_project.root, "run", "--model", "test", "--session", sid, "TURN-2: more")
+    hook_pid = 0
     try:
         for _ in range(1200):  # a cold child imports litellm first: seconds on a busy machine
-            if held.is_set() or proc.poll() is not None:
+            if paused.exists() or proc.poll() is not None:
                 break
             await asyncio.sleep(0.05)
-        assert held.is_set(), proc.communicate(timeout=30)
-        await asyncio.sleep(1.5)  # the child has its answer and waits for the lock inside its first write
-        assert proc.poll() is None
+        assert paused.exists(), proc.communicate(timeout=30)
+        hook_pid = int(paused.read_text())
+        # While that process holds the session's writer lease, this one does not write its checkpoint.
+        events = RecordedEvents()
+        agent = agent_project.open(events, resume=sid)
+        assert agent.keeper.writer.request("beside the other process") == "busy"
+        [busy] = events.of(ev.CheckpointFinished)
+        assert busy.status == "busy" and f"process {proc.pid}" in busy.message
         proc.kill()
         proc.communicate(timeout=10)
     finally:
-        release.set()
+        hook.unlink()
+        if hook_pid:
+            os.kill(hook_pid, signal.SIGKILL)
+    await asyncio.sleep(0.3)  # the orphaned git commit ends with its hook
+    head = subprocess.run([*git, "show", "--format=%an", "--name-only", "HEAD"], capture_output=True, text=True).stdout.split()
+    assert head == ["checkpoint-writer", f"sessions/{sid}/checkpoint-x.md"]  # the first commit landed, the second not
     assert checkpoint.read_text() == committed and "SECOND RUN" not in committed
-    assert not (checkpoint.parent / "checkpoint-x.md").exists()
-    git = ["git", "--git-dir", str(agent_project.root / ".mimo" / ".git"), "--work-tree", str(agent_project.root / ".mimo")]
     assert subprocess.run([*git, "show", f"HEAD:sessions/{sid}/checkpoint.md"], capture_output=True, text=True).stdout == committed
-    status = subprocess.run([*git, "status", "--porcelain", "--", "sessions"], capture_output=True, text=True).stdout
-    assert status == ""
+    assert subprocess.run([*git, "status", "--porcelain"], capture_output=True, text=True).stdout == ""
+    assert subprocess.run([*git, "fsck", "--no-progress"], capture_output=True, text=True).returncode == 0
+    assert state.get(sid).watermark == watermark  # what was checkpointed did not move
+    # The dead process's lease is free: the next writer takes it and covers the messages again.
+    assert agent.keeper.writer.request("after the kill") == "started"
+    assert await agent.keeper.finish(30)
+    assert "RUN 3" in checkpoint.read_text() and authors(agent_project, f"sessions/{sid}/checkpoint.md")[0] == "checkpoint-writer"
+    assert state.get(sid).watermark > watermark
+    state.close()

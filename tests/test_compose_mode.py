@@ -148,3 +148,20 @@ async def test_a_new_goal_after_finished_work_is_planned_afresh(agent_project: A
     assert outcome == wev.ALL_DONE
     assert [(s.phase, s.task_id) for s in events.of(wev.ComposeStep)] == [("spec", ""), ("task", "T2")]
     assert "Compose goal: do the new thing" in openai_server.requests[0]["messages"][-1]["content"]
+
+
+async def test_the_compose_turn_cap_comes_from_config(agent_project: AgentProject, openai_server: LocalOpenAIServer) -> None:
+    agent_project.write_config(f'[compose]\nmax_turns = 2\n\n[models.test]\nmodel = "openai/test"\n'
+                               f'api_base = "{openai_server.base_url}"\n')
+    openai_server.queue(
+        Reply(tool_calls=[task(op="create", title="One"), task(op="create", title="Two"), task(op="create", title="Three")]),
+        Reply(text="Planned."),
+        Reply(tool_calls=[task(op="start", id="T1"), progress("T1", "one is done"), task(op="done", id="T1")]),
+        Reply(text="T1 done."),
+    )
+    events = RecordedEvents()
+    agent = agent_project.open(events, mode="compose")
+    await run_user_request(agent, "three small steps", agent_project.services.tasks)
+    ended = events.of(wev.ComposeEnded)[-1]
+    assert (ended.outcome, ended.done) == (wev.TURN_CAP, ("T1",))
+    assert "after 2 turns" in ended.reason and len(openai_server.requests) == 4

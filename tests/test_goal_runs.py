@@ -121,3 +121,26 @@ def test_mimo_run_goal_exits_1_when_the_goal_is_not_met(agent_project: AgentProj
     code = main(["run", "--json", "--model", "test", "--goal", "the docs are written"])
     record = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert code == 0 and record["status"] == "done" and record["work"][-1].startswith("◎ goal met")
+
+
+async def test_a_judge_without_credentials_is_named_before_any_turn(agent_project: AgentProject,
+                                                                   openai_server: LocalOpenAIServer,
+                                                                   monkeypatch) -> None:
+    import pytest
+
+    from mimo_tui.agent.goal import GoalSettings
+    from mimo_tui.agent.setup import AgentSetupError
+    from mimo_tui.llm import resolve_model
+
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    agent_project.write_config(f'[models.test]\nmodel = "openai/test"\napi_base = "{openai_server.base_url}"\n'
+                               '[goal]\njudge = "anthropic/claude-3-5-haiku-latest"\n')
+    events = RecordedEvents()
+    agent = agent_project.open(events)
+    with pytest.raises(AgentSetupError, match="ANTHROPIC_API_KEY"):
+        goal_settings(agent_project.services.project, agent.spec)
+    # The runner checks too (a judge handed to it by other means): it stops before the first turn.
+    outcome = await GoalRunner(agent, GoalSettings(resolve_model("anthropic/claude-3-5-haiku-latest"))).run("done")
+    assert outcome == wev.STOPPED and not openai_server.requests
+    [ended] = events.of(wev.GoalEnded)
+    assert ended.turns == 0 and "ANTHROPIC_API_KEY" in ended.reason

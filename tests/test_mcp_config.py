@@ -106,8 +106,8 @@ def test_servers_declared_after_start_join_the_same_registry_and_known_ones_stay
     servers = McpServers.from_config(load_config(config_file), project)
     first = servers.connection("first")
     (project / ".mcp.json").write_text(json.dumps({"mcpServers": {"later": {"command": "mcp-later"}, "bad": {"command": 5}}}))
-    assert servers.add_declared(load_config(config_file), project) == ["later"]
+    assert servers.add_declared(load_config(config_file), project).added == ("later",)
     assert servers.names == ["first", "later"] and servers.connection("first") is first
     assert [s.state for s in servers.status()] == [first.state, servers.connection("later").state]
     assert any("'bad'" in str(problem) for problem in servers.problems)
-    assert servers.add_declared(load_config(config_file), project) == []
+    assert servers.add_declared(load_config(config_file), project).empty

@@ -84,6 +84,6 @@ def test_a_real_run_records_every_gated_item_answer(demo_run: Path) -> None:
 def test_any_two_versions_diff_and_a_missing_one_is_named(tmp_path: Path) -> None:
     run_dir = write_recorded_run(tmp_path)
     diff = version_diff(run_dir, 1, 2)
-    assert diff.startswith("--- v0001\n+++ v0002") and "+Pad month and day to two digits." in diff
+    assert diff.startswith("--- v0001/SKILL.md\n+++ v0002/SKILL.md") and "+Pad month and day to two digits." in diff
     assert version_diff(run_dir, 2, 1).count("-Pad month") == 1
     assert version_diff(run_dir, 1, 7) == f"(version v0007 is not in {RUN_ID}/skills/; the run has v0001, v0002, v0003)"

@@ -132,10 +132,10 @@ async def test_a_shortening_replacement_under_the_old_floor_is_accepted(trainer_
 
     register_offline_model("floor-target", target)
     register_offline_model("floor-optimizer", optimizer)
-    seen, result = await _run(trainer_project, "floor-target", "floor-optimizer")
+    seen, result = await _run(trainer_project, "floor-target", "floor-optimizer", edit_whole=True)
     accepted = [e for e in seen if isinstance(e, SkillAccepted)]
     assert accepted and accepted[0].step == 1
-    assert wrong not in trainer_project.project.store.read(f"skills/{DEMO}/SKILL.md").text
+    assert wrong not in (result["run"] / "skills" / f"skill_v{accepted[0].version:04d}.md").read_text()
 
 
 async def test_an_explicit_floor_refuses_and_says_which_limit(trainer_project: TrainerProject) -> None:
@@ -150,7 +150,7 @@ async def test_an_explicit_floor_refuses_and_says_which_limit(trainer_project: T
 
     register_offline_model("floor2-target", lambda m, t, p: OfflineReply(text="no" if "single word no" in m[0]["content"] else "OK"))
     register_offline_model("floor2-optimizer", optimizer)
-    _, result = await _run(trainer_project, "floor2-target", "floor2-optimizer", min_tokens=200)
+    _, result = await _run(trainer_project, "floor2-target", "floor2-optimizer", min_tokens=200, edit_whole=True)
     report = json.loads((result["run"] / "steps/step_0001/edit_apply_report.json").read_text())
     assert report[0]["status"] == "refused"
     assert report[0]["reason"].startswith("min_tokens floor set for this run") and "floor 200" in report[0]["reason"]

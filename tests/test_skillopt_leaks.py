@@ -78,7 +78,7 @@ async def test_refused_edits_are_recorded_with_their_reason_and_the_progress_say
     assert first.record["no_edit_reason"].startswith("all 3 distinct proposed edit(s) refused; top reason: ")
     events = (prepared.run.path / "events.jsonl").read_text()
     assert f"copies the input of validation item {val[1]['id']}" in events  # recorded in the run, not only shown
-    final = trainer_project.project.store.read("skills/date-normalizer/SKILL.md").text
+    final = prepared.run.read_skill_version(prepared.trainer.state.incumbent_version)
     assert val[0]["grader"]["answer_key"] not in final and train[0]["input"] not in final
 
 

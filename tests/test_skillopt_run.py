@@ -54,11 +54,10 @@ async def test_demo_run_versions_every_accepted_edit(trainer_project: TrainerPro
     assert {"action", "val_before", "applied", "skipped", "seconds", "tokens", "edit_budget"} <= set(record)
     assert "rollout" in record["seconds"] and record["tokens"]["train"]["calls"] > 0
     accepted = [e for e in seen if isinstance(e, SkillAccepted)]
-    assert accepted and all(e.commit for e in accepted)
-    log = trainer_project.project.store.log(skill_relpath(DEMO))
-    assert any(c.author == "skillopt" and c.message.startswith(f"skillopt: accept step {accepted[0].step} (val ") for c in log)
-    text = trainer_project.project.store.read(skill_relpath(DEMO)).text
-    assert text == prepared.run.read_skill_version(summary["test"]["final"]["version"])
+    # Staged: every accepted version is kept in the run folder; nothing is committed to the live skill.
+    assert accepted and not any(e.commit for e in accepted)
+    assert trainer_project.project.store.log(skill_relpath(DEMO)) == []
+    assert all((run / "skills" / f"skill_v{e.version:04d}.md").exists() for e in accepted)
     gates = [e for e in seen if isinstance(e, GateDecided)]
     assert gates and all(sum(g.flips.values()) == len(g.items) for g in gates)
     rejected = [e for e in seen if isinstance(e, EditsRejected)]
@@ -130,7 +129,8 @@ async def test_malformed_optimizer_replies_are_recorded_and_skipped(trainer_proj
 
     register_offline_model("flaky-optimizer", flaky_optimizer)
     seen: list[object] = []
-    _, summary = await _train(trainer_project, trainer_project.config(optimizer="offline/flaky-optimizer"), seen.append)
+    _, summary = await _train(trainer_project, trainer_project.config(optimizer="offline/flaky-optimizer", edit_whole=True),
+                              seen.append)
     problems = [e.problem for e in seen if isinstance(e, ProposalsReceived) and e.problem]
     assert any(p.startswith("malformed reply skipped: the reply is not valid JSON") for p in problems)
     assert any("unknown edit operation 'explode'" in p for p in problems)
@@ -193,16 +193,18 @@ async def test_crashed_run_resumes_and_repeats_only_calls_that_were_in_flight(tr
 
 
 async def test_a_skill_edited_during_the_run_is_never_overwritten(trainer_project: TrainerProject) -> None:
+    # The run never writes the live skill: a note the user adds mid-run stays, and the run goes on to its end.
     store = trainer_project.project.store
     holder: dict[str, object] = {}
+    source = (trainer_project.entry.folder / "SKILL.md").read_text()
 
     def edit_by_hand(event: object) -> None:
         if type(event).__name__ == "StepStarted" and "done" not in holder:
             holder["done"] = True
-            text = store.read(skill_relpath(DEMO)).text
-            store.write(skill_relpath(DEMO), text + "\nA note the user added.\n", USER, message="user: note")
+            store.write(skill_relpath(DEMO), source + "\nA note the user added.\n", USER, message="user: note")
 
     prepared, summary = await _train(trainer_project, trainer_project.config(), edit_by_hand)
-    assert not summary["completed"] and "was edited outside this run" in summary["stop_reason"]
-    assert store.read(skill_relpath(DEMO)).text.endswith("A note the user added.\n")
+    assert summary["completed"] and summary["accepted_steps"]
+    assert store.read(skill_relpath(DEMO)).text == source + "\nA note the user added.\n"
+    assert [c.author for c in store.log(skill_relpath(DEMO))] == ["user"]
     assert (prepared.run.path / "skills" / "skill_v0002.md").exists()

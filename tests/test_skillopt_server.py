@@ -63,7 +63,7 @@ async def test_training_through_litellm_against_the_local_server(tmp_path: Path,
     assert summary["completed"]
     assert summary["accepted_steps"] == [1]
     assert summary["test"]["baseline"]["score"] == 0.0 and summary["test"]["final"]["score"] == 1.0
-    assert "uppercase" in project.store.read(skill_relpath("shout")).text
+    assert "uppercase" in prepared.run.read_skill_version(summary["test"]["final"]["version"])
     events = read_events(prepared.run.path)
     built = next(e for e in events if e["type"] == "candidate_built")
     assert built["skipped"][0]["reason"] == "target not found in the skill"

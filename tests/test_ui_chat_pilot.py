@@ -168,6 +168,7 @@ async def test_offline_default_answers_hello_labelled_offline(agent_project, mak
         assert "offline/agent (offline)" in str(app.query_one("#agent-status").render())
         await send(pilot, "/task write the docs")
         await pilot.press("f3")
+        await wait_until(pilot, lambda: bool(app.query("#task-tree")), what="the tasks pane")
         tree = await_tree = app.query_one("#task-tree")
         await wait_until(pilot, lambda: len(await_tree.root.children) == 2, what="the task tree")
         labels = [str(node.label) for node in tree.root.children]

@@ -38,6 +38,7 @@ def test_memory_pane_snapshot(git_project: Path, fixed_git_dates: None, snap_com
         app.project.store.write("MEMORY.md", app.project.store.read("MEMORY.md").text + "- deploy port 8421\n",
                                 message="memory: user noted the port")
         await pilot.press("f2")
+        await wait_until(pilot, lambda: bool(app.query("#memory-pane")))  # mounted on first visit
         pane = app.query_one("#memory-pane")
         await wait_until(pilot, lambda: "8421" in pane.editor.text and "+- deploy port 8421" in pane.diff_text)
         pane.editor.cursor_blink = False

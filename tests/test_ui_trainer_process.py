@@ -17,6 +17,7 @@ async def test_train_stop_and_resume_from_the_keyboard(git_project: Path, litell
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: app.project is not None)
         await pilot.press("f4")
+        await wait_until(pilot, lambda: bool(app.query(TrainerPane)))  # mounted on first visit
         pane = app.query_one(TrainerPane)
         await wait_until(pilot, lambda: pane.query_one(SkillCatalogue).highlighted_skill == "date-normalizer")
         await pilot.press("t")

@@ -21,6 +21,7 @@ def test_trainer_dashboard_snapshot(git_project: Path, fixed_git_dates: None, de
         app = pilot.app
         await wait_until(pilot, lambda: app.project is not None)
         await pilot.press("f4")
+        await wait_until(pilot, lambda: bool(app.query(TrainerPane)))  # mounted on first visit
         pane = app.query_one(TrainerPane)
         await wait_until(pilot, lambda: pane.view is not None and pane.view.summary is not None and bool(pane.entries))
         await wait_until(pilot, lambda: pane.query_one(DataTable).row_count == 3)

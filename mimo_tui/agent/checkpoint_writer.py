@@ -21,6 +21,7 @@ from typing import Any
 from mimo_tui.agent import events as ev
 from mimo_tui.agent.checkpoint_doc import compose, memory_with_facts, notes_entries, read_reply, reset_notes
 from mimo_tui.agent.context_limits import ContextLimits
+from mimo_tui.agent.writer_lease import WriterLease, lease_path
 from mimo_tui.llm import ModelError, ModelSpec
 from mimo_tui.memory.layers import SessionLayout
 from mimo_tui.memory.templates import CHECKPOINT_SECTIONS, PROJECT_MAX_BYTES
@@ -124,6 +125,8 @@ class CheckpointWriter:
         self._queued: str | None = None
         self._failures = state.get(session_id).failures
         self.stopped = self._failures >= MAX_FAILURES
+        # One writer per session across processes: a TUI and a `mimo run` on the same session never both write.
+        self._lease = WriterLease(lease_path(store.root, session_id))
 
     @property
     def running(self) -> bool:
@@ -143,6 +146,10 @@ class CheckpointWriter:
         if self.running:
             self._queued = reason
             return "queued"
+        if not self._lease.try_acquire():
+            self.emit(ev.CheckpointFinished(self.session_id, "busy", f"{self._lease.holder()} is writing this "
+                                            "session's checkpoint; this process leaves it to that one"))
+            return "busy"
         self._task = asyncio.get_running_loop().create_task(self._runs(reason), name=f"checkpoint-{self.session_id}")
         return "started"
 
@@ -164,12 +171,15 @@ class CheckpointWriter:
         self.state.update(self.session_id, failures=0)
 
     async def _runs(self, reason: str) -> None:
-        while True:
-            await self._run_once(reason)
-            if self._queued is None or self.stopped:
-                self._queued = None
-                return
-            reason, self._queued = self._queued, None
+        try:
+            while True:
+                await self._run_once(reason)
+                if self._queued is None or self.stopped:
+                    self._queued = None
+                    return
+                reason, self._queued = self._queued, None
+        finally:
+            self._lease.release()
 
     async def _run_once(self, reason: str) -> None:
         self.runs += 1

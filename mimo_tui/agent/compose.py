@@ -30,6 +30,8 @@ TASK_PROMPT = (
 
 @dataclass(frozen=True)
 class ComposeLimits:
+    """Caps of one compose run (config `[compose]`)."""
+
     max_turns: int = 30
 
 
@@ -101,6 +103,7 @@ async def run_user_request(agent: AgentSession, text: str, tasks: TaskStore) -> 
     """
     if agent.mode != COMPOSE:
         return await agent.run_turn(text)
-    driver = ComposeDriver(agent, tasks)
+    limits = agent.context.services.get("compose")
+    driver = ComposeDriver(agent, tasks, limits if isinstance(limits, ComposeLimits) else None)
     await driver.run(text)
     return driver.last_status

@@ -15,6 +15,7 @@ from mimo_tui.agent import events as ev
 from mimo_tui.agent import work_events as wev
 from mimo_tui.agent.loop import AgentSession
 from mimo_tui.llm import ModelError, ModelSpec, OfflineReply, register_offline_model
+from mimo_tui.llm.models import missing_credentials
 
 MAX_JUDGED_MESSAGES = 12
 MAX_JUDGED_CHARS = 1500
@@ -92,6 +93,9 @@ class GoalRunner:
         agent = self.agent
         start_cost = agent.cost_usd
         agent.emit(wev.GoalStarted(condition, self.judge_spec.name, self.settings.max_turns, self.settings.max_cost_usd))
+        problem = missing_credentials(self.judge_spec)
+        if problem is not None:  # no turn is worth running when no verdict can come
+            return self._end(wev.STOPPED, 0, 0.0, f"the judge cannot be called: {problem}")
         prompt = (f"Goal: work until this condition holds: {condition}\n"
                   "Keep going without asking me; a judge checks the condition after each of your turns.")
         turns = 0

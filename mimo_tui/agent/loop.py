@@ -23,6 +23,7 @@ from mimo_tui.agent.tools.arguments import ToolInputError
 from mimo_tui.agent.tools.base import Tool, ToolContext, ToolResult
 from mimo_tui.agent.tools.registry import is_read_only_call
 from mimo_tui.llm import ModelError, ModelSpec, StreamDone, TextDelta
+from mimo_tui.llm.models import missing_credentials
 from mimo_tui.sessions import COMPLETE, FAILED, INTERRUPTED, Session, SessionStore, StoredMessage, UsageRow
 from mimo_tui.store import StoreError
 
@@ -123,6 +124,7 @@ class AgentSession:
         # Every session-store write goes through this one thread, in order: in the TUI the agent runs on the
         # app's event loop, and a sqlite write there (fsync) would stall key handling.
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="session-writes")
+        self._writes_closed = False
 
     @property
     def session_id(self) -> str:
@@ -131,6 +133,11 @@ class AgentSession:
     @property
     def is_running(self) -> bool:
         return self._running is not None and not self._running.done()
+
+    @property
+    def credentials_problem(self) -> str | None:
+        """What the model lacks to authenticate (read from the environment now), or None when it can be called."""
+        return missing_credentials(self.spec)
 
     def available_tools(self) -> dict[str, Tool]:
         """The built-in tools and, after them, those of the tool source (MCP servers that are ready now)."""
@@ -174,11 +181,19 @@ class AgentSession:
         except RuntimeError:  # no loop (a plain CLI call): nothing to block, write now
             work()
             return
+        if self._writes_closed:  # after close(): nothing is queued behind, so in order
+            work()
+            return
         self._writer.submit(work)
 
     def flush_writes(self) -> None:
         """Wait until every queued session write is in the database."""
         self._writer.submit(lambda: None).result()
+
+    def close(self) -> None:
+        """Write everything queued (in order), then end the writer thread; call it before the stores close."""
+        self._writes_closed = True
+        self._writer.shutdown(wait=True)
 
     async def _write(self, work: Callable[[], Any]) -> Any:
         return await finish_in_thread(work, self._writer)
@@ -278,6 +293,10 @@ class AgentSession:
 
     async def _one_reply(self) -> tuple[str, list[dict[str, Any]]] | None:
         """Stream one model reply into the transcript; None when the provider failed."""
+        problem = self.credentials_problem
+        if problem is not None:  # said at once, not as a provider error after retries
+            self.emit(ev.ModelFailed(self.turn, problem, problem, None))
+            return None
         # Re-read every reply: MCP servers come up in the background and one that dies drops out.
         self.offered = self.available_tools()
         tools = [tool.spec.as_openai() for tool in self.offered.values()]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from mimo_tui.agent.compose import ComposeLimits
 from mimo_tui.agent.goal import OFFLINE_JUDGE, GoalSettings, register_offline_judge
 from mimo_tui.agent.loop import AgentSession, AgentSettings, ContextBlock, Subscriber
 from mimo_tui.agent.checkpoint_writer import CheckpointWriter
@@ -161,10 +162,20 @@ def goal_settings(project: Project, agent_spec: ModelSpec) -> GoalSettings:
     if not name and agent_spec.offline:
         name = f"offline/{OFFLINE_JUDGE}"
     judge = model_spec(project, name) if name else None
+    problem = missing_credentials(judge, name) if judge is not None else None
+    if problem is not None:
+        raise AgentSetupError(problem)
     turns = project.config.get("goal.max_turns", 10)
     cost = project.config.get("goal.max_cost_usd", 1.0)
     return GoalSettings(judge, int(turns) if isinstance(turns, int) and turns > 0 else 10,
                         float(cost) if isinstance(cost, (int, float)) else 1.0)
+
+
+def compose_limits(project: Project) -> ComposeLimits:
+    """`[compose] max_turns`: the turns one compose run may take (default 30; a value below 1 keeps the default)."""
+    turns = project.config.get("compose.max_turns", ComposeLimits.max_turns)
+    return ComposeLimits(turns if isinstance(turns, int) and not isinstance(turns, bool) and turns > 0
+                         else ComposeLimits.max_turns)
 
 
 def permission_policy(project: Project) -> PermissionPolicy:
@@ -234,6 +245,7 @@ def open_agent_session(
             "skills": services.skills,
             "memory": services.memory_for(session.id),
             "history": services.history_search or MessageTableSearch(services.sessions),
+            "compose": compose_limits(project),
         },
     )
     window = project.config.get("model.context_window", 128000)

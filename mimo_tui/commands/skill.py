@@ -1,4 +1,4 @@
-"""`mimo skill train|eval|runs|list`: the skill trainer and the skill catalogue from the shell."""
+"""`mimo skill train|eval|runs|list|adopt|discard|branch`: the skill trainer and the skill catalogue from the shell."""
 
 from __future__ import annotations
 
@@ -60,6 +60,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     train.add_argument("--split-ratio", help="train,val,test shares for a one-file dataset (default 0.6,0.2,0.2)")
     train.add_argument("--resume", metavar="RUN", help="continue a stopped or crashed run")
     train.add_argument("--init", action="store_true", help="add front matter to a SKILL.md that has none, then train")
+    train.add_argument("--edit-whole", action="store_true",
+                       help="let edits touch all of SKILL.md, not only its managed region (config: [trainer] edit_whole)")
     train.add_argument("-y", "--yes", action="store_true", help="do not ask before a paid run")
     train.add_argument("--estimate-only", action="store_true",
                        help="print the pre-run estimate as JSON and stop (no run folder is created)")
@@ -72,8 +74,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     evaluate.add_argument("--judge", help="model for llm_judge graders (default: the trainer's optimizer)")
     evaluate.add_argument("--samples", type=positive_int, default=1)
     evaluate.set_defaults(handler=run_eval)
-    runs = actions.add_parser("runs", help="list training runs")
+    runs = actions.add_parser("runs", help="list training runs, or show one (report, files, diff against the live skill)")
+    runs.add_argument("--show", metavar="RUN", help="the report of one run, a version's files and its diff")
+    runs.add_argument("--version", help="with --show: best (default), final or a version number")
     runs.set_defaults(handler=run_runs)
+    from mimo_tui.commands import skill_staging
+
+    skill_staging.register(actions, positive_int, run_train, _gateway_factory)
     listing = actions.add_parser("list", help="the skills found (shipped, project and peers' folders)")
     listing.set_defaults(handler=run_list)
 
@@ -130,7 +137,8 @@ class ProgressPrinter:
         elif isinstance(event, ev.StepFinished) and event.action == "no_edits":
             _say(f"  no edit this step: {event.record.get('no_edit_reason') or 'no applicable edits'}")
         elif isinstance(event, ev.SlowUpdate):
-            _say(f" slow update after epoch {event.epoch}: guidance written (v{event.version:04d})")
+            verdict = f"accepted as v{event.version:04d}" if event.action == "accept" else f"{event.action} - {event.reason}"
+            _say(f" slow update after epoch {event.epoch}: guidance {verdict}")
         elif isinstance(event, ev.ErrorRaised):
             _say(f"  error [{event.stage}]: {event.message}")
 
@@ -214,6 +222,7 @@ def run_train(args: argparse.Namespace) -> int:
             if args.max_usd is None:
                 config.max_usd = _configured_cap(trainer_table.get("max_usd"))
             config.no_regression = bool(args.no_regression)
+            config.edit_whole = bool(args.edit_whole or trainer_table.get("edit_whole", False))
             if args.split_ratio:
                 try:
                     config.split_ratios = [float(part) for part in args.split_ratio.split(",")]
@@ -304,23 +313,26 @@ def _print_estimate(config: Any, project: Any, entry: Any, models: dict[str, Any
 def _skill_text_at(project: Any, name: str, version: str | None) -> str:
     from mimo_tui.skillopt.session import SetupError, find_skill, resolve_run_dir, skill_relpath
 
-    if version is None:
-        snapshot = project.store.read(skill_relpath(name))
-        if snapshot.exists and snapshot.text is not None:
-            return snapshot.text
+    if version is None:  # the live skill, with its scripts/ and references/
+        from mimo_tui.skillopt.session import live_skill_dir
+        from mimo_tui.skillopt.skill_files import SkillFileError, pack, read_skill_files
+
         entry = find_skill(name, project.root, project.workspace.mimo_dir)
-        return (entry.folder / "SKILL.md").read_text(encoding="utf-8")
+        try:
+            return pack(read_skill_files(live_skill_dir(project.store, name, entry.folder)))
+        except SkillFileError as exc:
+            raise SetupError(str(exc)) from exc
     if Path(version).is_file():
         return Path(version).read_text(encoding="utf-8")
     if ":" in version:
         run_ref, _, number = version.rpartition(":")
         run_dir = resolve_run_dir(project.workspace.runs_dir, run_ref)
-        from mimo_tui.skillopt.run_folder import skill_version_path
+        from mimo_tui.skillopt.run_folder import RunFolder, skill_version_path
 
         path = skill_version_path(run_dir, int(number.lstrip("v") or 0))
         if not path.exists():
             raise SetupError(f"{path} does not exist")
-        return path.read_text(encoding="utf-8")
+        return RunFolder(run_dir).read_skill_version(int(number.lstrip("v") or 0))  # with its scripts/ and references/
     proc = project.store.git.run("show", f"{version}:{skill_relpath(name)}", check=False)
     if proc.returncode != 0:
         raise SetupError(f"no version {version!r} of {skill_relpath(name)} in the memory repo (`mimo memory log {skill_relpath(name)}`)")
@@ -357,7 +369,12 @@ def run_eval(args: argparse.Namespace) -> int:
 
 def run_runs(args: argparse.Namespace) -> int:
     from mimo_tui.skillopt.run_folder import list_runs
+    from mimo_tui.skillopt.staging import adoption_status
 
+    if getattr(args, "show", None):
+        from mimo_tui.commands.skill_staging import show_run
+
+        return show_run(_project(), args.show, args.version)
     runs = list_runs(_project().workspace.runs_dir)
     if not runs:
         print("no training runs yet (`mimo skill train <skill>` starts one)")
@@ -366,8 +383,15 @@ def run_runs(args: argparse.Namespace) -> int:
         no_test = run.status == "finished" and run.baseline_test is None and run.final_test is None
         scores = f"val best {_pct(run.best_val)} (no test split)" if no_test else f"test {_pct(run.baseline_test)} -> {_pct(run.final_test)}"
         print(f"{run.run_id:<40} {run.skill:<20} {run.status:<18} steps {run.steps:<3} accepted {run.accepted:<2} "
-              f"{scores}" + (f"  ({run.stop_reason})" if run.stop_reason and run.status != "finished" else ""))
+              f"{scores}" + (f"  ({run.stop_reason})" if run.stop_reason and run.status != "finished" else "")
+              + _decision(adoption_status(run.path)))
     return 0
+
+
+def _decision(status: dict[str, Any] | None) -> str:
+    if not status:
+        return ""
+    return f"  [adopted v{int(status.get('version') or 0):04d}]" if status.get("status") == "adopted" else "  [discarded]"
 
 
 def run_list(args: argparse.Namespace) -> int:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Callable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
 from mimo_tui.memory.fts_query import TermStatistics, fetch_count, query_tokens, quote
@@ -45,6 +46,8 @@ Runner = Callable[[str, int], list[tuple[int, float]]]
 TermTop = Callable[[str], list[tuple[int, float]]]
 # term_list(token) -> that term's cached bm25 for every chunk of the whole index (term_lists.TermList).
 TermLists = Callable[[str], TermList]
+# allowed() -> the rowids a search's filters keep (scope, type, session).
+AllowedRows = Callable[[], AbstractSet[int]]
 
 
 def term_bound(frequency: int, rows: int) -> float:
@@ -62,11 +65,13 @@ def _all_of(terms: Sequence[str]) -> str:
 
 
 def top_k(terms: Sequence[tuple[str, int]], rows: int, k: int, run: Runner,
-          term_top: TermTop | None = None, term_list: TermLists | None = None) -> tuple[list[tuple[int, float]], str]:
+          term_top: TermTop | None = None, term_list: TermLists | None = None,
+          allowed: AllowedRows | None = None) -> tuple[list[tuple[int, float]], str]:
     """The best `k` (rowid, score) for the terms OR'ed, as plain bm25 ranks them; and which path answered.
 
-    `terms` are (token, chunks matching it) in query order, every frequency > 0. `term_top` and `term_list` are
-    given only when the search is over the whole index (no filters), since their lists are.
+    `terms` are (token, chunks matching it) in query order, every frequency > 0. `term_list` gives the whole
+    index's lists; with a filter, `allowed` gives the rows it keeps (and `term_top`, a whole-index head, is not
+    given). FTS5 scores a filtered search with the whole index's statistics, so the lists hold its scores too.
     """
     in_query_order = [token for token, _ in terms]
     ordered = sorted(terms, key=lambda item: item[1])
@@ -74,10 +79,11 @@ def top_k(terms: Sequence[tuple[str, int]], rows: int, k: int, run: Runner,
     total = sum(frequency for _, frequency in ordered)
     bounds = {token: term_bound(frequency, rows) for token, frequency in ordered}
     weighty = [token for token in tokens if bounds[token] > NEGLIGIBLE]
-    if term_list is not None and weighty and total > PLAIN_BUDGET:
-        # One weighty term alone is its list's head; a term in over half the chunks (a few per query at most)
-        # is ranked by FTS5 or its cached head rather than listing most of the index.
-        return exact_top_k([term_list(token) for token in in_query_order if token in weighty], k), "lists"
+    if term_list is not None and total > PLAIN_BUDGET and (weighty or len(tokens) > 1 or allowed is not None):
+        # A term in over half the chunks moves no score by more than 2.2e-6 once another term is weighty, so it is
+        # left out then; a query of such terms only (stopwords: "the of and") is ranked by all of them.
+        listed = [term_list(token) for token in in_query_order if token in weighty or not weighty]
+        return exact_top_k(listed, k, allowed() if allowed is not None else None), "lists"
     if len(ordered) == 1 and term_top is not None and k <= TERM_TOP and total > PLAIN_BUDGET:
         return term_top(tokens[0])[:k], "term-cache"
     if len(ordered) == 1 or total <= PLAIN_BUDGET:
@@ -114,11 +120,12 @@ class Ranked:
 
 
 def rank_query(stats: TermStatistics, query: str, limit: int, run: Runner,
-               run_whole_index: Runner | None = None) -> Ranked | None:
+               run_whole_index: Runner | None = None, allowed: AllowedRows | None = None) -> Ranked | None:
     """Every word of `query` ranked as plain FTS5 bm25 ranks them OR'ed; None when no word occurs in the index.
 
     `run` answers over the rows being searched (with any filters); `run_whole_index` is given only when that is
-    the whole index, so that per-term lists can be cached in `stats` and serve as exact bounds and scores.
+    the whole index, so that per-term lists can be cached in `stats` and serve as exact bounds and scores. With
+    filters, `allowed` gives the rows they keep: the whole index's lists then rank those rows.
     """
     tokens = query_tokens(query)
     if not tokens or limit <= 0:
@@ -127,7 +134,7 @@ def rank_query(stats: TermStatistics, query: str, limit: int, run: Runner,
     if not terms:
         return None
     term_top: TermTop | None = None
-    term_list: TermLists | None = None
+    term_list: TermLists | None = stats.term_list if allowed is not None else None
     if run_whole_index is not None:
         term_list = stats.term_list
         whole = run_whole_index
@@ -135,5 +142,5 @@ def rank_query(stats: TermStatistics, query: str, limit: int, run: Runner,
         def term_top(token: str) -> list[tuple[int, float]]:
             return stats.remembered(("top", token.casefold()), lambda: whole(quote(token), TERM_TOP))
 
-    scored, path = top_k(terms, stats.rows(), fetch_count(limit), run, term_top, term_list)
+    scored, path = top_k(terms, stats.rows(), fetch_count(limit), run, term_top, term_list, allowed)
     return Ranked(any_of([token for token, _ in terms]), scored, path)

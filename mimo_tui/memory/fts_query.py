@@ -4,6 +4,7 @@ exactly (bm25_topk.py, term_lists.py), in memory and history search alike."""
 
 from __future__ import annotations
 
+import math
 import re
 import sqlite3
 import threading
@@ -25,6 +26,11 @@ LIST_BUDGET_MIN = 400_000
 LIST_BUDGET_PER_ROW = 16
 # Lists at least this long are also stored in the database: reading one back is ~10x cheaper than FTS5 scoring it.
 PERSIST_FROM = 400
+# Changes a list may lag behind before lists are dropped instead of followed.
+MAX_FOLLOWED_CHANGES = 64
+# FTS5's bm25 constants (fts5_aux.c).
+BM25_K1 = 1.2
+BM25_B = 0.75
 T = TypeVar("T")
 _WORD = re.compile(r"[^\W_]+")
 
@@ -58,6 +64,55 @@ def apply_floor(scored: list[tuple[int, float]], limit: int) -> list[tuple[int, 
     return [item for item in ordered if item[1] >= RELATIVE_FLOOR * top][:limit]
 
 
+def fts5_idf(rows: int, hits: int) -> float:
+    """FTS5's idf of a term in `hits` of `rows` rows, floored at 1e-6 as fts5_aux.c does."""
+    idf = math.log((rows - hits + 0.5) / (hits + 0.5)) if rows > 0 else 0.0
+    return idf if idf > 0.0 else 1e-6
+
+
+def fts5_term_score(idf: float, freq: float, length: float, avgdl: float) -> float:
+    """One term's bm25 summand, written in fts5_aux.c's order of operations so the double is the same bit for bit."""
+    return 0.0 + idf * ((freq * (BM25_K1 + 1.0)) / (freq + BM25_K1 * (1 - BM25_B + BM25_B * length / avgdl)))
+
+
+def fts5_term_freq(score: float, idf: float, length: float, avgdl: float) -> float | None:
+    """The (column-weighted) count of a term that gives `score` in a row of `length` tokens; None if no count does."""
+    norm = BM25_K1 * (1 - BM25_B + BM25_B * length / avgdl)
+    divisor = idf * (BM25_K1 + 1.0) - score
+    if divisor <= 0.0:
+        return None
+    for candidate in (round(score * norm / divisor), round(2 * score * norm / divisor) / 2):
+        if candidate > 0 and fts5_term_score(idf, candidate, length, avgdl) == score:
+            return float(candidate)
+    return None
+
+
+def _grouped(rows: list[tuple[int, float, int]], idf: float, avgdl: float) -> dict[tuple[float, int], list[int]] | None:
+    """Rows (rowid, score, length) by (term count, length), each count found from its score exactly; else None."""
+    by_score: dict[tuple[float, int], list[int]] = {}
+    for rowid, score, length in rows:
+        by_score.setdefault((score, length), []).append(rowid)
+    groups: dict[tuple[float, int], list[int]] = {}
+    for (score, length), rowids in by_score.items():
+        freq = fts5_term_freq(score, idf, length, avgdl)
+        if freq is None:
+            return None
+        groups.setdefault((freq, length), []).extend(rowids)
+    return groups
+
+
+def _varints(blob: bytes) -> list[int]:
+    """Every SQLite varint in `blob` (FTS5's docsize and averages records)."""
+    values: list[int] = []
+    value = 0
+    for byte in blob:
+        value = (value << 7) | (byte & 0x7F)
+        if byte < 0x80:
+            values.append(value)
+            value = 0
+    return values
+
+
 class TermStatistics:
     """How many rows match each query token, the index's row count and per-term lists, cached until it changes."""
 
@@ -77,6 +132,10 @@ class TermStatistics:
         self._listed = 0
         self._lists_table = lists_table
         self._fingerprint: bytes | None = None
+        # Rows inserted and deleted by this connection since lists were read, which lists follow (rows_changed).
+        self._changes: list[tuple[frozenset[int], frozenset[int]]] = []
+        self._seen_changes: dict[str, int] = {}
+        self.rows_read = 0  # rows read from FTS5 to build or follow lists (for tests and benches)
 
     def invalidate(self) -> None:
         with self._lock:
@@ -86,6 +145,20 @@ class TermStatistics:
             self._lists.clear()
             self._listed = 0
             self._fingerprint = None
+            self._changes.clear()
+            self._seen_changes.clear()
+
+    def rows_changed(self, deleted: set[int], inserted: set[int]) -> None:
+        """This connection deleted and inserted these rows: lists follow them on next use instead of being read again."""
+        with self._lock:
+            if len(self._changes) >= MAX_FOLLOWED_CHANGES:
+                self.invalidate()
+                return
+            self._exact.clear()
+            self._memo.clear()
+            self._rows = None
+            self._fingerprint = None
+            self._changes.append((frozenset(deleted), frozenset(inserted)))
 
     def _check_version(self) -> None:
         # Another connection's commit changes data_version; cached counts may be stale then.
@@ -119,15 +192,25 @@ class TermStatistics:
         with self._lock:
             self._check_version()
             found = self._lists.get(key)
+            if found is not None and self._seen_changes.get(key, 0) < len(self._changes):
+                followed = self._followed(token, found, self._seen_changes.get(key, 0))
+                self._listed -= len(found)
+                del self._lists[key]
+                found = followed
+                if found is not None:
+                    self._lists[key] = found
+                    self._listed += len(found)
             if found is not None:
                 self._lists.move_to_end(key)
+                self._seen_changes[key] = len(self._changes)
                 return found
-            found = self._stored_list(key)
+            found = self._stored_list(key) if not self._changes else None
             if found is None:
                 found, fingerprint = self._scored_list(token)
-                if len(found) >= PERSIST_FROM:
+                if len(found) >= PERSIST_FROM and not self._changes:
                     self._store_list(key, found, fingerprint)
             self._lists[key] = found
+            self._seen_changes[key] = len(self._changes)
             self._listed += len(found)
             budget = max(LIST_BUDGET_MIN, LIST_BUDGET_PER_ROW * (self._rows or 0))
             while self._listed > budget and len(self._lists) > 1:
@@ -145,19 +228,79 @@ class TermStatistics:
             self._fingerprint = self._read_fingerprint()
         return self._fingerprint
 
+    def _totals(self) -> tuple[int, int]:
+        """Rows and tokens (all columns) of the index, from FTS5's averages record, as bm25 reads them."""
+        row = self._db.execute(f"SELECT block FROM {self._table}_data WHERE id = 1").fetchone()
+        values = _varints(bytes(row[0])) if row and row[0] else []
+        return (values[0], sum(values[1:])) if values else (0, 0)
+
+    def _scored_rows(self, token: str, where: str = "", params: tuple[int, ...] = ()) -> list[tuple[int, float, int]]:
+        """(rowid, FTS5's bm25 of `token` alone, the row's length in tokens), best first."""
+        table = self._table
+        rows = [(rowid, score, sum(_varints(bytes(size)))) for rowid, score, size in self._db.execute(
+            f"SELECT {table}.rowid, -{table}.rank, d.sz FROM {table} JOIN {table}_docsize d ON d.id = {table}.rowid "
+            f"WHERE {table} MATCH ? {where} ORDER BY {table}.rank", (quote(token), *params))]
+        self.rows_read += len(rows)
+        return rows
+
     def _scored_list(self, token: str) -> tuple[TermList, bytes]:
         """FTS5's bm25 of `token` alone for every chunk, and the fingerprint of the index it was read from."""
         own = not self._db.in_transaction
         if own:
-            self._db.execute("BEGIN")  # one snapshot for both
+            self._db.execute("BEGIN")  # one snapshot for all
         try:
             fingerprint = self._read_fingerprint()
-            found = TermList(self._db.execute(
-                f"SELECT rowid, -rank FROM {self._table} WHERE {self._table} MATCH ? ORDER BY rank", (quote(token),)))
+            rows = self._scored_rows(token)
+            totals = self._totals()
         finally:
             if own:
                 self._db.execute("COMMIT")
+        found = TermList((rowid, score) for rowid, score, _ in rows)
+        rows_total, tokens = totals
+        if rows and rows_total:
+            groups = _grouped(rows, fts5_idf(rows_total, len(rows)), tokens / rows_total)
+            if groups is not None:  # else the list cannot be followed: it is read again after a change
+                found.groups = groups
         return found, fingerprint
+
+    def _followed(self, token: str, found: TermList, seen: int) -> TermList | None:
+        """`found` brought up to date with the rows changed since it was read: only new rows are read from FTS5.
+
+        Every group's score is computed again under the new totals; None when that cannot be done exactly (the
+        list is then read again).
+        """
+        if found.groups is None:
+            return None
+        groups = {key: list(rows) for key, rows in found.groups.items()}
+        pending: set[int] = set()
+        gone: set[int] = set()
+        for deleted, inserted in self._changes[seen:]:
+            gone |= deleted & found.scores.keys()
+            pending -= deleted
+            pending |= inserted
+        if gone:
+            for key in list(groups):
+                kept = [rowid for rowid in groups[key] if rowid not in gone]
+                if kept:
+                    groups[key] = kept
+                else:
+                    del groups[key]
+        rows_total, tokens = self._totals()
+        if not rows_total:
+            return None
+        avgdl = tokens / rows_total
+        fresh = [row for row in (self._scored_rows(token, f"AND {self._table}.rowid BETWEEN ? AND ?",
+                                                   (min(pending), max(pending))) if pending else [])
+                 if row[0] in pending]
+        hits = sum(map(len, groups.values())) + len(fresh)
+        idf = fts5_idf(rows_total, hits)
+        added = _grouped(fresh, idf, avgdl)
+        if added is None:
+            return None
+        for key, rows in added.items():
+            groups.setdefault(key, []).extend(rows)
+        score_of = {key: fts5_term_score(idf, key[0], key[1], avgdl) for key in groups}
+        return TermList.from_groups(groups, score_of)
 
     def _stored_list(self, key: str) -> TermList | None:
         if self._lists_table is None:
@@ -221,7 +364,7 @@ class TermStatistics:
                 if key not in self._exact:
                     if len(self._exact) > TERM_CACHE_SIZE:
                         self._exact.clear()
-                    listed = self._lists.get(key)
+                    listed = self._lists.get(key) if self._seen_changes.get(key, 0) == len(self._changes) else None
                     count = len(listed) if listed is not None else self._stored_count(key)
                     self._exact[key] = count if count is not None else int(self._db.execute(
                         f"SELECT count(*) FROM {self._table} WHERE {self._table} MATCH ?", (quote(token),)).fetchone()[0])

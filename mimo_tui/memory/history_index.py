@@ -82,11 +82,15 @@ class HistoryIndex:
         with self._lock:
             db = self._connect(create=True)
             assert db is not None and self._stats is not None
-            db.execute(
+            cursor = db.execute(
                 "INSERT INTO history_fts(text, session_id, message_id, role, kind, created_at) VALUES (?, ?, ?, ?, ?, ?)",
                 (text, session_id, str(message_id), role, kind, created_at if created_at is not None else time.time()),
             )
-            self._stats.invalidate()
+            # The search's term lists take in the new message on next use instead of being read again.
+            if cursor.lastrowid:
+                self._stats.rows_changed(set(), {cursor.lastrowid})
+            else:
+                self._stats.invalidate()
 
     def forget_session(self, session_id: str) -> None:
         """Drop every indexed message of a session."""
@@ -95,6 +99,11 @@ class HistoryIndex:
             if db is not None and self._stats is not None:
                 db.execute("DELETE FROM history_fts WHERE session_id = ?", (session_id,))
                 self._stats.invalidate()
+
+    @property
+    def list_rows_read(self) -> int:
+        """Rows read from FTS5 so far to build or follow the search's term lists (for tests and benches)."""
+        return self._stats.rows_read if self._stats is not None else 0
 
     def search(self, query: str, limit: int = 10, session_id: str | None = None,
                kinds: tuple[str, ...] | None = None) -> list[HistoryHit]:

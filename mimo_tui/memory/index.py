@@ -162,6 +162,9 @@ class MemoryIndex:
         self._lock = threading.RLock()
         self._db = self._open()
         self._stats = TermStatistics(self._db, "chunks_fts", "term_lists_cache")
+        # Chunks deleted and inserted by the write in progress: the search's term lists follow them.
+        self._deleted: set[int] = set()
+        self._inserted: set[int] = set()
         self._last_path = "none"
         # Every write bumps the generation and logs the files it touched, so derived views update only those.
         self.generation = 0
@@ -206,6 +209,7 @@ class MemoryIndex:
         return self._db.execute("SELECT id, size, mtime_ns FROM files WHERE root = ? AND relpath = ?", (root, relpath)).fetchone()
 
     def _drop_file(self, file_id: int) -> None:
+        self._deleted.update(rowid for (rowid,) in self._db.execute("SELECT id FROM chunks WHERE file_id = ?", (file_id,)))
         self._db.execute("DELETE FROM chunks WHERE file_id = ?", (file_id,))
         self._db.execute("DELETE FROM files WHERE id = ?", (file_id,))
 
@@ -232,10 +236,12 @@ class MemoryIndex:
             "INSERT INTO chunks(file_id, line, body_line, heading, body, scope, type) VALUES (?, ?, ?, ?, ?, ?, ?)",
             [(file_id, c.line, c.body_line, c.heading, c.body, kind.scope, kind.type) for c in chunk_text(text)],
         )
+        self._inserted.update(rowid for (rowid,) in self._db.execute("SELECT id FROM chunks WHERE file_id = ?", (file_id,)))
 
     def index_file(self, root: str, relpath: str) -> None:
         """Re-index one file now (or forget it when it no longer exists)."""
         with self._lock:
+            self._deleted, self._inserted = set(), set()
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 if (self.roots[root] / relpath).is_file():
@@ -247,8 +253,9 @@ class MemoryIndex:
                 self._db.execute("COMMIT")
             except BaseException as exc:
                 self._abandon(exc)
+                self._stats.invalidate()
                 raise
-            self._stats.invalidate()
+            self._stats.rows_changed(self._deleted, self._inserted)
             self._changed([(root, relpath)])
 
     def _changed(self, files: list[tuple[str, str]] | None) -> None:
@@ -288,6 +295,7 @@ class MemoryIndex:
             if not work:
                 return ReconcileReport(0, 0, unchanged)
             bulk = len(work) > 200 and self._db.execute("SELECT NOT EXISTS (SELECT 1 FROM files)").fetchone()[0]
+            self._deleted, self._inserted = set(), set()
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 if bulk:
@@ -308,8 +316,12 @@ class MemoryIndex:
                 self._db.execute("COMMIT")
             except BaseException as exc:
                 self._abandon(exc)
+                self._stats.invalidate()
                 raise
-            self._stats.invalidate()
+            if bulk:
+                self._stats.invalidate()
+            else:
+                self._stats.rows_changed(self._deleted, self._inserted)
             self._changed([(root, rel) for root, rel, _ in work])
         return ReconcileReport(indexed, pruned, unchanged)
 
@@ -388,21 +400,40 @@ class MemoryIndex:
             match, scored = ranked
             return self._hits(match, apply_floor(scored, limit))
 
-    def ranking_path(self, query: str) -> str:
-        """Which exact path answers `query` (plain, rare-first/N or all-terms); for benchmarks."""
+    @property
+    def list_rows_read(self) -> int:
+        """Rows read from FTS5 so far to build or follow the search's term lists (for tests and benches)."""
+        return self._stats.rows_read
+
+    def term_scores(self, word: str) -> dict[int, float]:
+        """The search's cached bm25 of `word` alone for every chunk holding it (for tests and benches)."""
         with self._lock:
-            ranked = self._ranked(query, None, None, None, 10)
+            return dict(self._stats.term_list(word).scores)
+
+    def ranking_path(self, query: str, scope: str | Iterable[str] | None = None, type: str | Iterable[str] | None = None,
+                     session_id: str | None = None) -> str:
+        """Which exact path answers `query` (plain, term-cache, lists or sets/N); for benchmarks and tests."""
+        with self._lock:
+            ranked = self._ranked(query, scope, type, session_id, 10)
             return self._last_path if ranked is not None else "none"
 
     def _ranked(self, query: str, scope: str | Iterable[str] | None, kind: str | Iterable[str] | None,
                 session_id: str | None, limit: int) -> tuple[str, list[tuple[int, float]]] | None:
         filters, params = _filters(scope, kind, session_id)
         ranked = rank_query(self._stats, query, limit, lambda match, count: self._run(match, filters, params, count),
-                            None if filters else lambda match, count: self._run(match, "", [], count))
+                            None if filters else lambda match, count: self._run(match, "", [], count),
+                            (lambda: self._allowed(filters, params)) if filters else None)
         if ranked is None:
             return None
         self._last_path = ranked.path
         return ranked.match, ranked.scored
+
+    def _allowed(self, filters: str, params: list[str]) -> frozenset[int]:
+        """The chunks a search's filters keep, remembered until the index changes."""
+        join = "JOIN files f ON f.id = c.file_id " if "f." in filters else ""
+        sql = f"SELECT c.id FROM chunks c {join}WHERE 1 {filters}"
+        return self._stats.remembered(("allowed", filters, *params),
+                                      lambda: frozenset(rowid for (rowid,) in self._db.execute(sql, params)))
 
     def _run(self, match: str, filters: str, params: list[str], count: int) -> list[tuple[int, float]]:
         if filters:

@@ -20,6 +20,7 @@ import math
 from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
+from collections.abc import Set as AbstractSet
 from itertools import repeat
 from operator import add
 
@@ -28,14 +29,21 @@ FIRST_DEPTH = 64
 FINISH_RATIO = 2.0
 # Sums within this relative distance of θ count as ties (FTS5 may add the same numbers in another rounding).
 TIE = 1e-9
+# A filter keeping at most this many rows per hit wanted is scored row by row instead of through the lists.
+DIRECT_FROM = 100
 # Above this many (positions per list) ^ (lists - 1) the cut search uses every other position.
 MAX_CUT_COMBINATIONS = 1500
 
 
 class TermList:
-    """One term's exact bm25 contribution to every chunk holding it: by rowid, and the rowids best first."""
+    """One term's exact bm25 contribution to every chunk holding it: by rowid, and the rowids best first.
 
-    __slots__ = ("scores", "order", "steps")
+    `groups`, when known, holds the chunks by (column-weighted count of the term, chunk length in tokens): bm25
+    depends on nothing else per chunk, so a few hundred groups give every score again under new index totals,
+    and a list follows appended chunks without being read again (fts_query.TermStatistics.rows_changed).
+    """
+
+    __slots__ = ("scores", "order", "steps", "groups")
 
     def __init__(self, best_first: Iterable[tuple[int, float]]) -> None:
         shared: dict[float, float] = {}
@@ -43,6 +51,7 @@ class TermList:
         self.scores: dict[int, float] = dict(rows)
         self.order = array("q", [rowid for rowid, _ in rows])
         self.steps = _steps([score for _, score in rows])
+        self.groups: dict[tuple[float, int], list[int]] | None = None
 
     @classmethod
     def from_arrays(cls, order: array, scores: array) -> TermList:
@@ -51,6 +60,24 @@ class TermList:
         made.scores = dict(zip(order, scores))
         made.order = order
         made.steps = _steps(scores.tolist())
+        made.groups = None
+        return made
+
+    @classmethod
+    def from_groups(cls, groups: dict[tuple[float, int], list[int]], score_of: dict[tuple[float, int], float]) -> TermList:
+        """A list built from its groups and each group's score: rows of equal score keep their group's order."""
+        made = cls.__new__(cls)
+        ranked = sorted(groups, key=lambda key: -score_of[key])
+        made.scores = {}
+        made.order = array("q")
+        ordered_scores: list[float] = []
+        for key in ranked:
+            rows = groups[key]
+            made.scores.update(dict.fromkeys(rows, score_of[key]))
+            made.order.extend(rows)
+            ordered_scores.extend(repeat(score_of[key], len(rows)))
+        made.steps = _steps(ordered_scores)
+        made.groups = groups
         return made
 
     def __len__(self) -> int:
@@ -105,13 +132,24 @@ def _cuts(lists: Sequence[TermList], theta: float) -> tuple[int, ...]:
     return best[1] if best is not None else tuple(len(term) for term in lists)
 
 
-def exact_top_k(lists: Sequence[TermList], k: int) -> list[tuple[int, float]]:
-    """The best `k` (rowid, score) of the terms OR'ed, scores as FTS5's bm25 gives them; `lists` in query order."""
+def exact_top_k(lists: Sequence[TermList], k: int, allowed: AbstractSet[int] | None = None) -> list[tuple[int, float]]:
+    """The best `k` (rowid, score) of the terms OR'ed, scores as FTS5's bm25 gives them; `lists` in query order.
+
+    With `allowed` (the rows a filter keeps), only those rows count. FTS5 scores a filtered search with the whole
+    index's statistics, so the whole index's lists give its scores; the cuts stay valid bounds, θ just grows slower.
+    """
     if k <= 0 or not lists:
         return []
+    if allowed is not None and len(allowed) <= DIRECT_FROM * k:
+        # A narrow filter: scoring its rows outright is cheaper than walking the lists for them.
+        rowids = [rowid for rowid in allowed if any(rowid in term.scores for term in lists)]
+        ranked = sorted(zip(rowids, _score(lists, rowids)), key=lambda item: -item[1])
+        return ranked[:k]
     if len(lists) == 1:
         term = lists[0]
-        return [(rowid, term.scores[rowid]) for rowid in term.order[:k]]
+        if allowed is None:
+            return [(rowid, term.scores[rowid]) for rowid in term.order[:k]]
+        return [(rowid, term.scores[rowid]) for rowid in itertools.islice(filter(allowed.__contains__, term.order), k)]
     scored: dict[int, float] = {}
     best: list[float] = []  # the k best scores so far, lowest (the k-th) first
 
@@ -120,6 +158,8 @@ def exact_top_k(lists: Sequence[TermList], k: int) -> list[tuple[int, float]]:
         for term, depth in zip(lists, depths):
             fresh.update(term.order[:depth])
         fresh.difference_update(scored)
+        if allowed is not None:
+            fresh.intersection_update(allowed)
         rowids = list(fresh)
         scores = _score(lists, rowids)
         scored.update(zip(rowids, scores))

@@ -13,11 +13,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from mimo_tui.services.trainer_proposals import TrainerProposals
 from mimo_tui.store.records import StoreError
 
 if TYPE_CHECKING:
     from mimo_tui.agent.loop import AgentSession, Subscriber
-    from mimo_tui.agent.mcp import McpServerChanged, McpServers
+    from mimo_tui.agent.mcp import DeclarationChanges, McpServerChanged, McpServers
     from mimo_tui.agent.setup import AgentServices
     from mimo_tui.llm.worker_client import ModelWorker, WorkerGateway
     from mimo_tui.memory.service import MemoryService
@@ -44,7 +45,7 @@ class ServicesNotReady(RuntimeError):
     """A pane asked for a service before the project (or the agent's stores) finished opening."""
 
 
-class Services:
+class Services(TrainerProposals):
     """Project, memory, tasks, sessions, agent, gateway, model worker and trainer runs of one workbench."""
 
     def __init__(self, options: LaunchOptions | None = None) -> None:
@@ -249,27 +250,27 @@ class Services:
         servers.start_all()
         return True
 
-    def declare_new_mcp_servers(self) -> list[str]:
-        """Read the config and `.mcp.json` again and take in servers declared since start; returns their names.
+    def declare_new_mcp_servers(self) -> DeclarationChanges | None:
+        """Read the config and `.mcp.json` again: servers declared, edited or removed since start; None without MCP.
 
-        The agent asks this same registry for its tools on every turn, so a new server's tools are usable once
-        `start_new_mcp_servers` has it ready.
+        The agent asks this same registry for its tools on every turn, so an edited server's old tools are gone at
+        once and the new ones usable once `start_new_mcp_servers` has it ready.
         """
         from mimo_tui.config import load_config
 
         servers, project = self.mcp, self.project
         if servers is None or project is None:
-            return []
+            return None
         return servers.add_declared(load_config(project.workspace.config_file), project.root)
 
-    def start_new_mcp_servers(self, names: list[str], on_change: Callable[[McpServerChanged], None]) -> None:
-        """Start servers taken in by `declare_new_mcp_servers` in the background (needs the running loop)."""
+    def start_new_mcp_servers(self, changes: DeclarationChanges, on_change: Callable[[McpServerChanged], None]) -> None:
+        """Stop retired servers and start new or edited ones in the background (needs the running loop)."""
         servers = self.mcp
-        if servers is None or not names:
+        if servers is None or changes.empty:
             return
         if not self._mcp_unsubscribe:
             self._mcp_unsubscribe.append(servers.subscribe(on_change))
-        servers.start(names)
+        servers.apply(changes)
 
     async def stop_mcp_servers(self) -> None:
         """Stop every MCP server, after silencing their notifications (the app is closing)."""
@@ -281,15 +282,32 @@ class Services:
             await servers.stop_all()
 
     # -- closing --------------------------------------------------------------------------------
+    async def _end_agent(self, grace_s: float = 3.0) -> None:
+        """Cancel a running turn and let it store its interrupted reply, then flush the agent's writes off the loop."""
+        import asyncio
+
+        agent = self.agent
+        if agent is None:
+            return
+        if agent.is_running:
+            agent.cancel()
+            deadline = asyncio.get_running_loop().time() + grace_s
+            while agent.is_running and asyncio.get_running_loop().time() < deadline:
+                await asyncio.sleep(0.02)
+        # A write may wait on another process's lock (busy timeout): a thread keeps the loop free meanwhile.
+        await asyncio.to_thread(agent.close)
+
     def task_progress(self, session_id: str, task_id: str) -> str | None:
         """The text of a task's progress.md, or None when it does not exist (a read of the memory repo)."""
         snapshot = self.memory.read(self.tasks.progress_relpath(session_id, task_id))
         return snapshot.text
 
     def close_stores(self) -> None:
-        """Cancel a running turn and close the session and task databases."""
-        if self.agent is not None and self.agent.is_running:
-            self.agent.cancel()
+        """Cancel a running turn, write the agent's queued session writes, close the session and task databases."""
+        if self.agent is not None:
+            if self.agent.is_running:
+                self.agent.cancel()
+            self.agent.close()
         if self.stores is not None:
             self.stores.close()
             self.stores = None
@@ -297,6 +315,7 @@ class Services:
     async def close(self) -> None:
         """Everything the app opened: MCP servers, stores, the model worker, the memory index."""
         await self.stop_mcp_servers()
+        await self._end_agent()
         self.close_stores()
         if self._model_worker is not None:
             await self._model_worker.stop()

@@ -75,7 +75,9 @@ class ContextStateStore:
         return state
 
     def close(self) -> None:
-        self._db.close()
+        # Under the lock: closing while another thread runs a statement on this connection can crash the process.
+        with self._lock:
+            self._db.close()
 
 
 __all__ = ["ContextState", "ContextStateStore"]

@@ -80,7 +80,9 @@ class SessionStore:
             raise StoreError(f"the state database {state_db} is not usable: {exc}") from exc
 
     def close(self) -> None:
-        self._db.close()
+        # Under the lock: closing while another thread runs a statement on this connection can crash the process.
+        with self._lock:
+            self._db.close()
 
     # -- sessions -------------------------------------------------------------------------------
     def create(self, model: str, mode: str = "build", title: str = "") -> Session:

@@ -74,6 +74,8 @@ class RunShape:
     edits_per_accept: int = 0  # edits in an accepted candidate, each scored for credit on the items it changed
     accepted_this_epoch: bool = False  # the epoch under way has accepted a candidate already
     pending_credit: int = 0  # target answers the credit of steps already accepted still needs (known exactly)
+    later_train_items: int = 0  # of train_items, those of epochs after the current one
+    test_versions_now: int = 3  # distinct versions among baseline, best and final as the run stands
 
 
 def expected_candidates(shape: RunShape) -> int:
@@ -95,11 +97,17 @@ def estimate_calls(shape: RunShape, every_step: bool = False) -> tuple[int, int,
     candidates = shape.steps if every_step else expected_candidates(shape)
     reflect_groups = shape.groups_per_step if every_step else math.ceil(shape.groups_per_step / 2)
     slow_fresh = shape.epochs * 2 * shape.slow_tasks if every_step else min(1, shape.epochs) * shape.slow_tasks
-    target = shape.train_items * k + (1 + candidates + shape.epochs) * shape.val_items * k + slow_fresh * k
-    target += shape.test_versions * shape.test_items * k
+    # A later epoch asks again only where the skill changed since: an epoch's guidance passes the gate like any edit,
+    # and about one step an epoch is accepted, so about half of a later epoch's batches see a new skill.
+    train = shape.train_items if every_step else shape.train_items - shape.later_train_items // 2
+    target = train * k + (1 + candidates + shape.epochs) * shape.val_items * k + slow_fresh * k
     # credit: each edit of an accepted step left out in turn, scored on the items the step changed (about half);
-    # on the offline demo about one step per epoch is accepted
-    accepts = candidates if every_step else min(candidates, max(0, shape.epochs - shape.accepted_this_epoch))
+    # on the offline demo about one step of the first epoch is accepted, and a later epoch's (its guidance passes
+    # the gate like any edit) about every other time
+    first_accepts = 1 if shape.first_epoch_steps and not shape.accepted_this_epoch else 0
+    accepts = candidates if every_step else min(candidates, first_accepts + max(0, shape.epochs - 1) // 2)
+    # with no accept to come, best and final stay the versions they are now
+    target += (shape.test_versions if accepts else min(shape.test_versions, shape.test_versions_now)) * shape.test_items * k
     if shape.edits_per_accept > 1:
         target += accepts * shape.edits_per_accept * math.ceil(shape.val_items * k / 2)
     target += shape.pending_credit

@@ -65,6 +65,14 @@ class TrainConfig:
     # the dataset field holding an item's reference answer, tried before expected/answer/output/target
     reference_field: str = ""
     temperature: float | None = None
+    # Edits may touch the whole SKILL.md, not only its managed region (the user's rules stay as written by default).
+    edit_whole: bool = False
+    # How long one run of a skill's script may take inside a rollout before its process group is killed.
+    script_timeout_s: float = 10.0
+    # A branch's settings: the run and step it starts from, and the call cache it shares with that run.
+    parent_run: str = ""
+    parent_step: int | None = None
+    cache_dir: str = ""
     created: float = field(default_factory=time.time)
 
     def to_dict(self) -> dict[str, Any]:

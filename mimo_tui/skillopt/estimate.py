@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from mimo_tui.llm import ModelSpec, count_tokens
 from mimo_tui.skillopt.budget import CostEstimate, RunShape, estimate_calls
 from mimo_tui.skillopt.dataset import Task
-from mimo_tui.skillopt.edits import Edit, apply_edits
+from mimo_tui.skillopt.edits import apply_edits, edit_from_record
 from mimo_tui.skillopt.prompts import rollout_messages
 
 if TYPE_CHECKING:
@@ -34,11 +34,14 @@ def remaining_shape(trainer: Trainer) -> RunShape:
     batches: list[list[Task]] = []
     epochs = 0
     first_epoch_steps = 0
+    later = 0
     if state.phase in ("baseline", "steps", "slow"):
         for epoch in range(state.epoch, config.epochs + 1):
             upcoming = trainer._batches(epoch)
             if epoch == state.epoch:
                 upcoming = [] if state.phase == "slow" else upcoming[state.next_step :]
+            else:
+                later += sum(len(b) for b in upcoming)
             batches.extend(upcoming)
             first_epoch_steps = len(upcoming) if epoch == state.epoch else first_epoch_steps
             epochs += 1
@@ -57,6 +60,8 @@ def remaining_shape(trainer: Trainer) -> RunShape:
         slow_tasks=min(config.slow_tasks, len(train)), skill_tokens=count_tokens(incumbent), input_tokens=input_tokens,
         output_tokens=max(20, input_tokens), cached=cached, test_versions=test_versions,
         edits_per_accept=config.edit_budget,
+        later_train_items=later,
+        test_versions_now=len({1, state.best_version, state.incumbent_version}),
         accepted_this_epoch=state.phase == "steps" and any(_epoch_of(trainer, a["step"]) == state.epoch for a in state.accepted),
         pending_credit=pending_credit_answers(trainer) if state.phase != "done" else 0,
     )
@@ -68,10 +73,10 @@ def pending_credit_answers(trainer: Trainer) -> int:
     tasks = {task.id: task for task in trainer.splits.val}
     needed = 0
     for entry in trainer.state.pending_credit:
-        edits = [Edit(e["op"], e.get("text", ""), e.get("target")) for e in entry["edits"]]
+        edits = [edit_from_record(e) for e in entry["edits"]]
         previous = trainer.run_folder.read_skill_version(int(entry["previous_version"]))
         for index in range(len(edits)):
-            without = apply_edits(previous, [e for i, e in enumerate(edits) if i != index]).text
+            without = apply_edits(previous, [e for i, e in enumerate(edits) if i != index], managed=bool(entry.get("managed"))).text
             for item, scored in entry["items"].items():
                 if item in tasks:
                     messages = rollout_messages(without, tasks[item].input)

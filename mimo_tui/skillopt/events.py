@@ -162,6 +162,11 @@ class SlowUpdate:
     guidance: str
     version: int
     compared: dict[str, int]
+    # The guidance is a candidate like any edit: the gate's decision on it, and why (older runs: accepted unseen).
+    action: str = "accept"
+    reason: str = ""
+    val_before: float | None = None
+    val_after: float | None = None
 
 
 @dataclass(frozen=True)

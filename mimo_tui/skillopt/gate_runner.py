@@ -9,7 +9,7 @@ from typing import Any
 
 from mimo_tui.skillopt.config import TrainConfig
 from mimo_tui.skillopt.dataset import Task
-from mimo_tui.skillopt.edits import Edit, apply_edits
+from mimo_tui.skillopt.edits import Edit, apply_edits, edit_from_record
 from mimo_tui.skillopt.gate import GateDecision, evaluate_gate
 
 # item id -> one score per sample index (None: the rollout errored)
@@ -80,12 +80,13 @@ def _item_mean(samples: list[float | None]) -> float | None:
     return sum(values) / len(values) if values else None
 
 
-def pending_credit(step: int, version: int, previous_version: int, edits: list[Edit], outcome: GateOutcome) -> dict[str, Any]:
+def pending_credit(step: int, version: int, previous_version: int, edits: list[Edit], outcome: GateOutcome,
+                   managed: bool = False) -> dict[str, Any]:
     """What the credit of an accepted step of several edits needs later (kept in the run state, so a resumed run
     still does it): the two versions, the edits, and the items the step changed with their sample indices and the
     candidate's scores on them."""
     changed = sorted(item for item, flip in outcome.decision.flips.items() if flip in CHANGED)
-    return {"step": step, "version": version, "previous_version": previous_version,
+    return {"step": step, "version": version, "previous_version": previous_version, "managed": managed,
             "edits": [edit.to_dict() for edit in edits],
             "items": {item: {"indices": list(outcome.indices[item]), "candidate": list(outcome.candidate[item])}
                       for item in changed}}
@@ -98,11 +99,11 @@ async def edit_credit(score: Scorer, incumbent_text: str, pending: dict[str, Any
     items: dict[str, dict[str, Any]] = pending["items"]
     changed = [t for t in tasks if t.id in items]
     indices = {t.id: list(items[t.id]["indices"]) for t in changed}
-    edits = [Edit(e["op"], e.get("text", ""), e.get("target"), e.get("rationale", ""), e.get("support", 1))
-             for e in pending["edits"]]
+    edits = [edit_from_record(e) for e in pending["edits"]]
     credit = []
     for index, edit in enumerate(edits):
-        without = apply_edits(incumbent_text, [e for i, e in enumerate(edits) if i != index]).text
+        without = apply_edits(incumbent_text, [e for i, e in enumerate(edits) if i != index],
+                              managed=bool(pending.get("managed"))).text
         fixed: list[str] = []
         broke: list[str] = []
         if changed:
@@ -115,5 +116,5 @@ async def edit_credit(score: Scorer, incumbent_text: str, pending: dict[str, Any
                     fixed.append(task.id)
                 elif kept < left_out - 1e-12:
                     broke.append(task.id)
-        credit.append({"op": edit.op, "target": edit.target, "text": edit.text, "fixed": fixed, "broke": broke})
+        credit.append({"op": edit.op, "target": edit.target, "text": edit.text, "file": edit.file, "fixed": fixed, "broke": broke})
     return credit

@@ -61,15 +61,16 @@ class MeteredCalls:
         """One model call: free from the cache, else one reserved and journaled provider request per attempt."""
         if self.max_output_tokens is not None:
             params.setdefault("max_tokens", self.max_output_tokens)
-        if self._cached(spec, messages, sample_index, params):
-            return await self.gateway.complete(spec, messages, sample_index=sample_index, use_cache=True, **params)
+        tools = params.pop("tools", None)
+        if self._cached(spec, messages, sample_index, params, tools):
+            return await self.gateway.complete(spec, messages, tools, sample_index=sample_index, use_cache=True, **params)
         attempt = 0
         while True:
             try:
                 async with self._ahead:
                     # A request that cannot fit under the caps waits for calls in flight to settle, or stops here.
                     reservation = await self.ledger.reserve(spec.name, self._cost_bound(spec, messages, params))
-                    return await self._request(reservation, spec, messages, sample_index, params)
+                    return await self._request(reservation, spec, messages, sample_index, params, tools)
             except ModelError as err:
                 if not err.retryable or attempt >= self.max_retries:
                     raise
@@ -79,12 +80,12 @@ class MeteredCalls:
                     raise StopRequested("stopped by the user") from err
 
     async def _request(self, reservation: Reservation, spec: ModelSpec, messages: list[dict], sample_index: int,
-                       params: dict[str, Any]) -> Completion:
+                       params: dict[str, Any], tools: list[dict] | None = None) -> Completion:
         """Send one reserved request and settle it; a cancel (a crash) leaves the reservation counted."""
         report: dict[str, CallRecord] = {}
         token = _call_report.set(report)
         try:
-            completion = await self.gateway.complete(spec, messages, sample_index=sample_index, use_cache=True, **params)
+            completion = await self.gateway.complete(spec, messages, tools, sample_index=sample_index, use_cache=True, **params)
         except ModelError as err:
             # An HTTP error reply is not billed; a timeout or a cut connection may have been.
             billed = 0.0 if err.status is not None and 400 <= err.status < 600 and err.status != 408 else reservation.usd
@@ -107,13 +108,15 @@ class MeteredCalls:
         """Whether `complete` with these arguments would be a cache hit (free)."""
         if self.max_output_tokens is not None:
             params.setdefault("max_tokens", self.max_output_tokens)
-        return self._cached(spec, messages, sample_index, params)
+        tools = params.pop("tools", None)
+        return self._cached(spec, messages, sample_index, params, tools)
 
-    def _cached(self, spec: ModelSpec, messages: list[dict], sample_index: int, params: dict[str, Any]) -> bool:
+    def _cached(self, spec: ModelSpec, messages: list[dict], sample_index: int, params: dict[str, Any],
+                tools: list[dict] | None = None) -> bool:
         cache = self.gateway.cache
         if cache is None:
             return False
-        return cache.get(ResponseCache.key(spec.name, messages, None, params, sample_index)) is not None
+        return cache.get(ResponseCache.key(spec.name, messages, tools, params, sample_index)) is not None
 
     def _cost_bound(self, spec: ModelSpec, messages: list[dict], params: dict[str, Any]) -> float:
         """Dollars one request can cost at most: its prompt (counted with a margin) plus the longest reply it

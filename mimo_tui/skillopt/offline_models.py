@@ -12,7 +12,7 @@ import json
 import re
 
 from mimo_tui.llm import OfflineReply, register_offline_model
-from mimo_tui.skillopt.prompts import REFLECT_MARK, SLOW_MARK
+from mimo_tui.skillopt.prompts import MANAGED_NOTE, OTHERS_HEADING, REFLECT_MARK, SLOW_MARK
 
 MONTHS = {name: number for number, names in enumerate(
     [("january", "jan"), ("february", "feb"), ("march", "mar"), ("april", "apr"), ("may",), ("june", "jun"),
@@ -84,7 +84,19 @@ def _target(messages: list[dict], tools: list[dict] | None, params: dict) -> Off
     system = next((m.get("content", "") for m in messages if m.get("role") == "system"), "")
     match = re.search(r"<skill>\n(.*)\n</skill>", system, re.S)
     task = next((m.get("content", "") for m in reversed(messages) if m.get("role") == "user"), "")
-    return OfflineReply(text=simulate_target(match.group(1) if match else "", str(task)))
+    # A skill that says to run one of its scripts: the target runs it with the task as input and answers with what
+    # it printed (when it ran cleanly), as an agent following the skill would.
+    script = re.search(r"\b(scripts/[\w./-]+\.(?:py|sh))\b", match.group(1)) if match and tools else None
+    answers = [m for m in messages if m.get("role") == "tool"]
+    if script and not answers:
+        return OfflineReply(tool_calls=[("run_script", {"path": script.group(1), "stdin": str(task)})])
+    if answers and str(answers[-1].get("content", "")).startswith("exit 0\n"):
+        return OfflineReply(text=str(answers[-1]["content"]).split("\n", 1)[1].strip())
+    # What the agent was shown of the skill's other files counts as much as SKILL.md itself.
+    shown = re.findall(r'<file path="[^"]*">\n(.*?)\n</file>', system, re.S)
+    # A naive reader also takes in the rules the other skills' descriptions state (what the noise test measures).
+    others = system.split(OTHERS_HEADING, 1)[1] if OTHERS_HEADING in system else ""
+    return OfflineReply(text=simulate_target("\n".join([match.group(1) if match else "", *shown, others]), str(task)))
 
 
 # What the simulated optimizer can teach: rule id -> (general rule text, where it goes: replace/insert after a line
@@ -200,9 +212,10 @@ def infer_rules(prompt: str) -> dict[str, int]:
     return support
 
 
-def propose_edits(prompt: str) -> list[dict[str, str]]:
+def propose_edits(prompt: str, append_only: bool = False) -> list[dict[str, str]]:
     """General edits for the conventions the failed trajectories point at, skipping rules the skill already states
-    and edits rejected this epoch; never a value taken from one task."""
+    and edits rejected this epoch; never a value taken from one task. `append_only` when only the managed region
+    may be edited (the user's lines cannot be replaced)."""
     skill_match = re.search(r"<skill>\n(.*?)\n</skill>", prompt, re.S)
     skill = skill_match.group(1) if skill_match else ""
     rejected = prompt.split("REJECTED EDITS THIS EPOCH", 1)[1] if "REJECTED EDITS THIS EPOCH" in prompt else ""
@@ -214,7 +227,7 @@ def propose_edits(prompt: str) -> list[dict[str, str]]:
             continue
         line = _skill_line(skill, anchor) if anchor else None
         rationale = f"{seen} failed task{'s' if seen != 1 else ''} show this convention"
-        if op != "append" and line is not None:
+        if op != "append" and line is not None and not append_only:
             edits.append({"op": op, "target": line, "text": text, "rationale": rationale})
         else:
             edits.append({"op": "append", "text": text, "rationale": rationale})
@@ -243,7 +256,7 @@ def _optimizer(messages: list[dict], tools: list[dict] | None, params: dict) -> 
     if SLOW_MARK in system:
         return OfflineReply(text=json.dumps({"guidance": write_guidance(prompt)}))
     if REFLECT_MARK in system:
-        return OfflineReply(text=json.dumps({"edits": propose_edits(prompt)}))
+        return OfflineReply(text=json.dumps({"edits": propose_edits(prompt, append_only=MANAGED_NOTE in system)}))
     return OfflineReply(text=json.dumps({"edits": []}))
 
 

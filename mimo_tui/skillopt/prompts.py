@@ -8,17 +8,26 @@ from dataclasses import dataclass
 from typing import Any
 
 from mimo_tui.skillopt.edits import EDIT_OPS, Edit, edit_from_dict
+from mimo_tui.skillopt.managed_region import MANAGED_END, MANAGED_START
+from mimo_tui.skillopt.skill_files import render_for_target, unpack
 
 REFLECT_MARK = "[skillopt:reflect]"
+OTHERS_HEADING = "Other skills installed (load one with the skill tool before following it):"
+# Told to the optimizer when only the managed region of SKILL.md is editable (the default).
+MANAGED_NOTE = (f"Only the text between {MANAGED_START} and {MANAGED_END} in SKILL.md is editable (it is created when "
+                "absent); the rules outside it are the user's: add new rules with append, and target only text inside it.")
+FILES_NOTE = ("The skill has other files, shown in <!-- mimo:file PATH --> sections: an edit may name one with "
+              '"file": "PATH" (default SKILL.md); its target must then be text of that file.')
 SLOW_MARK = "[skillopt:slow-update]"
 
 
-def rollout_messages(skill_text: str, task_input: str) -> list[dict[str, str]]:
-    """The target sees the skill in its system prompt and the task as the user message."""
-    return [
-        {"role": "system", "content": f"Use this skill to do the user's task.\n\n<skill>\n{skill_text.strip()}\n</skill>"},
-        {"role": "user", "content": task_input},
-    ]
+def rollout_messages(skill_text: str, task_input: str, others: str = "") -> list[dict[str, str]]:
+    """The target sees the skill in its system prompt and the task as the user message; `others` (the noise test)
+    lists the other installed skills as the agent's catalogue shows them (names and descriptions)."""
+    system = f"Use this skill to do the user's task.\n\n{render_for_target(skill_text, task_input)}"
+    if others:
+        system += f"\n\n{OTHERS_HEADING}\n{others}"
+    return [{"role": "system", "content": system}, {"role": "user", "content": task_input}]
 
 
 @dataclass(frozen=True)
@@ -33,7 +42,8 @@ class Trajectory:
     feedback: str
 
 
-def reflection_messages(skill_text: str, trajectories: list[Trajectory], rejected: list[dict[str, Any]]) -> list[dict[str, str]]:
+def reflection_messages(skill_text: str, trajectories: list[Trajectory], rejected: list[dict[str, Any]],
+                        managed: bool = False) -> list[dict[str, str]]:
     """Ask the optimizer for general edits from one group of trajectories."""
     system = (
         f"{REFLECT_MARK} You improve a skill file that a model follows. Read the tasks it failed and passed, "
@@ -42,6 +52,10 @@ def reflection_messages(skill_text: str, trajectories: list[Trajectory], rejecte
         "(not inside the <!-- SLOW_UPDATE --> block). Reply with JSON only: "
         '{"edits": [{"op": "append|insert_after|replace|delete", "target": "...", "text": "...", "rationale": "..."}]}'
     )
+    if managed:
+        system += " " + MANAGED_NOTE
+    if len(unpack(skill_text)) > 1:
+        system += " " + FILES_NOTE
     parts = [f"CURRENT SKILL:\n<skill>\n{skill_text.strip()}\n</skill>", "TRAJECTORIES:"]
     for number, item in enumerate(trajectories, start=1):
         verdict = "PASSED" if item.passed else "FAILED"

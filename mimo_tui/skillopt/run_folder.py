@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from mimo_tui.skillopt.events import event_to_dict
+from mimo_tui.skillopt.skill_files import SKILL_FILE, pack, unpack
 from mimo_tui.atomic_file import atomic_write
 
 # Bulk run artefacts stay out of the memory repo's history; accepted skills are committed as SKILL.md.
@@ -27,6 +28,26 @@ def skill_version_file(version: int) -> str:
 
 def skill_version_path(run_dir: Path, version: int) -> Path:
     return run_dir / SKILLS_FOLDER / skill_version_file(version)
+
+
+def version_files_dir(run_dir: Path, version: int) -> Path:
+    """Where a version keeps the skill's other files (scripts/, references/); SKILL.md is skill_version_path."""
+    return run_dir / SKILLS_FOLDER / f"v{version:04d}"
+
+
+def read_version_files(run_dir: Path, version: int) -> dict[str, str]:
+    """Every file of one version: SKILL.md and the files under its version folder (older runs: SKILL.md only)."""
+    files = {SKILL_FILE: skill_version_path(run_dir, version).read_text(encoding="utf-8")}
+    folder = version_files_dir(run_dir, version)
+    if folder.is_dir():
+        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+            files[path.relative_to(folder).as_posix()] = path.read_text(encoding="utf-8")
+    return files
+
+
+def state_after_step(step: int) -> str:
+    """Where a run keeps its state as it was right after a step (step 0: after the baseline); a branch starts there."""
+    return f"states/after_step_{step:04d}.json"
 
 
 def _dump(data: Any) -> bytes:
@@ -93,12 +114,17 @@ class RunFolder:
                 os.close(fd)
 
     def write_skill_version(self, version: int, text: str) -> Path:
+        """Store a version (a packed text, see skill_files): SKILL.md as skill_vNNNN.md, other files beside it."""
+        files = unpack(text)
         path = skill_version_path(self.path, version)
-        atomic_write(path, text.encode("utf-8"))
+        atomic_write(path, files.pop(SKILL_FILE).encode("utf-8"))
+        for rel, content in files.items():
+            atomic_write(version_files_dir(self.path, version) / rel, content.encode("utf-8"))
         return path
 
     def read_skill_version(self, version: int) -> str:
-        return skill_version_path(self.path, version).read_text(encoding="utf-8")
+        """A version as the trainer's one packed text."""
+        return pack(read_version_files(self.path, version))
 
     def write_step(self, step: int, record: dict[str, Any], extras: dict[str, Any] | None = None) -> None:
         folder = f"steps/step_{step:04d}"

@@ -15,7 +15,9 @@ from typing import Any
 
 from mimo_tui.skillopt.events import EVENT_TYPES, event_from_dict
 from mimo_tui.skillopt.run_process import process_state
-from mimo_tui.skillopt.run_folder import SKILLS_FOLDER, RunInfo, list_runs, skill_version_file, skill_version_path
+from mimo_tui.skillopt.run_folder import (
+    SKILLS_FOLDER, RunInfo, list_runs, read_version_files, skill_version_file, skill_version_path,
+)
 
 EVENTS_FILE = "events.jsonl"
 SUMMARY_FILE = "summary.json"
@@ -285,16 +287,20 @@ def run_versions(run_dir: Path) -> list[int]:
 
 
 def version_diff(run_dir: Path, old: int, new: int) -> str:
-    """Unified diff between two skill versions of a run; a missing version is said, not raised."""
-    texts = []
+    """Unified diff over every file (SKILL.md, scripts/, references/) of two skill versions of a run; a missing
+    version is said, not raised."""
+    files = []
     for version in (old, new):
         try:
-            texts.append(skill_version_path(run_dir, version).read_text(encoding="utf-8"))
+            files.append(read_version_files(run_dir, version))
         except OSError:
             have = ", ".join(f"v{v:04d}" for v in run_versions(run_dir)) or "none"
             return f"(version v{version:04d} is not in {run_dir.name}/{SKILLS_FOLDER}/; the run has {have})"
-    lines = difflib.unified_diff(texts[0].splitlines(keepends=True), texts[1].splitlines(keepends=True),
-                                 f"v{old:04d}", f"v{new:04d}")
+    lines: list[str] = []
+    for rel in sorted(set(files[0]) | set(files[1]), key=lambda r: (r != "SKILL.md", r)):
+        lines += difflib.unified_diff(files[0].get(rel, "").splitlines(keepends=True),
+                                      files[1].get(rel, "").splitlines(keepends=True),
+                                      f"v{old:04d}/{rel}", f"v{new:04d}/{rel}")
     return "".join(lines) or f"(v{old:04d} and v{new:04d} are the same text)"
 
 

@@ -14,8 +14,10 @@ from mimo_tui.skillopt.dataset import Splits, load_splits, reference_fields
 from mimo_tui.skillopt.offline_models import register_demo_models
 from mimo_tui.skillopt.run_folder import RunFolder
 from mimo_tui.skillopt.skill_init import add_front_matter, has_front_matter, missing_front_matter_message
-from mimo_tui.skillopt.trainer import SkillChanged, Trainer
-from mimo_tui.store import ConflictError, VersionedStore, Writer
+from mimo_tui.skillopt.skill_files import SKILL_FILE, SkillFileError, pack, read_skill_files
+from mimo_tui.skillopt.staging import write_baseline
+from mimo_tui.skillopt.trainer import Trainer
+from mimo_tui.store import VersionedStore, Writer
 
 SKILLOPT = Writer("skillopt")
 
@@ -58,32 +60,19 @@ def init_skill(name: str, project_root: Path, mimo_dir: Path, store: VersionedSt
     return path if add_front_matter(path, name, store) else None
 
 
-def trained_skill_text(store: VersionedStore, entry: SkillEntry) -> str:
-    """The skill the trainer edits, `.mimo/skills/<name>/SKILL.md`, copied from its source on first use."""
-    rel = skill_relpath(entry.name)
-    snapshot = store.read(rel)
-    if snapshot.exists and snapshot.text is not None:
-        return snapshot.text
-    text = (entry.folder / "SKILL.md").read_text(encoding="utf-8")
-    store.write(rel, text, SKILLOPT, message=f"skillopt: import skill {entry.name} ({entry.origin})")
-    return text
+def live_skill_dir(store: VersionedStore, name: str, source: Path) -> Path:
+    """Where the skill the agent uses lives: the project's copy in the memory repo, else the folder it was found in."""
+    copy = store.root / "skills" / name
+    return copy if (copy / SKILL_FILE).is_file() else source
 
 
-def committer(store: VersionedStore, name: str) -> Callable[[str, str, str], str | None]:
-    """Commit a new skill version, refusing when someone edited the file since the trainer's last write."""
-
-    def commit(text: str, message: str, previous: str) -> str | None:
-        rel = skill_relpath(name)
-        current = store.read(rel)
-        if current.exists and current.text not in (previous, text):
-            raise SkillChanged(f"{rel} was edited outside this run")
-        try:
-            info = store.write(rel, text, SKILLOPT, message=message, base_digest=current.digest)
-        except ConflictError as exc:
-            raise SkillChanged(f"{rel} was edited outside this run") from exc
-        return info.short if info else None
-
-    return commit
+def baseline_files(store: VersionedStore, entry: SkillEntry) -> tuple[dict[str, str], Path]:
+    """The live skill's files at the start of a run (version 1) and the folder they were read from."""
+    folder = live_skill_dir(store, entry.name, entry.folder)
+    try:
+        return read_skill_files(folder), folder
+    except SkillFileError as exc:
+        raise SetupError(str(exc)) from exc
 
 
 def model_spec(name: str, models_table: dict[str, Any]) -> ModelSpec:
@@ -134,10 +123,11 @@ def new_run(
     if problems:
         raise SetupError("; ".join(problems))
     splits = load_dataset(config)
-    text = trained_skill_text(store, entry)
+    files, folder = baseline_files(store, entry)
     run = RunFolder.create(runs_dir, entry.name)
     run.write_json("config.json", config.to_dict())
-    run.write_skill_version(1, text)
+    run.write_skill_version(1, pack(files))
+    write_baseline(run.path, entry.name, folder, files, store)
     return PreparedRun(_trainer(config, splits, run, store, models_table, gateway_factory, subscriber), run, False)
 
 
@@ -168,12 +158,12 @@ def _trainer(
     config: TrainConfig, splits: Splits, run: RunFolder, store: VersionedStore | None, models_table: dict[str, Any],
     gateway_factory: Callable[[ResponseCache], Gateway], subscriber: Callable[[Any], None] | None,
 ) -> Trainer:
-    gateway = gateway_factory(ResponseCache(run.cache_dir))
+    # A branch shares its parent's cache: work the parent already paid for is answered from it.
+    gateway = gateway_factory(ResponseCache(Path(config.cache_dir) if config.cache_dir else run.cache_dir))
     target = model_spec(config.target, models_table)
     optimizer = model_spec(config.optimizer, models_table)
     judge = model_spec(config.judge, models_table) if config.judge else None
-    commit = committer(store, config.skill) if store is not None else (lambda text, message, previous: None)
-    return Trainer(config, splits, run, gateway, target, optimizer, commit, subscriber, judge)
+    return Trainer(config, splits, run, gateway, target, optimizer, subscriber, judge)
 
 
 def resolve_run_dir(runs_dir: Path, ref: str) -> Path:

@@ -125,7 +125,7 @@ async def take_hand_candidates(trainer: Trainer, incumbent: str, inc_val: Scores
         before, after = mean_score({k: v[:base] for k, v in outcome.incumbent.items()}), mean_score(cand_val)
         version = None
         if decision.action == "accept":
-            _accept(trainer, after_step, text, incumbent, before or 0.0, after or 0.0, applied)
+            trainer._accept(after_step, text, before or 0.0, after or 0.0, applied)
             version = trainer.state.version
             incumbent, inc_val = text, cand_val
         trainer.emit(HandCandidateJudged(candidate.ident, candidate.kind, after_step, decision.action, decision.incumbent,
@@ -136,28 +136,20 @@ async def take_hand_candidates(trainer: Trainer, incumbent: str, inc_val: Scores
     return incumbent, inc_val
 
 
-def _accept(trainer: Trainer, step: int, text: str, previous: str, before: float, after: float,
-            applied: list[dict[str, Any]]) -> None:
-    """Accept as the trainer accepts its own candidates. Its `_accept` drops the `previous` argument once runs stage
-    a proposal instead of committing (issue 17, engine side, merged separately): both shapes are served."""
-    import inspect
-
-    if "previous" in inspect.signature(trainer._accept).parameters:
-        trainer._accept(step, text, previous, before, after, applied)
-    else:
-        trainer._accept(step, text, before, after, applied)
-
-
 async def _candidate_text(trainer: Trainer, candidate: HandCandidate, incumbent: str,
                           after_step: int) -> tuple[str | None, list[dict[str, Any]], str]:
     """The candidate skill text (None when there is none, with why) and the edits it stands for."""
     if candidate.kind == "edited":
-        problem = trainer._length_problem(incumbent, candidate.text)
+        from mimo_tui.skillopt.skill_files import SKILL_FILE, pack, unpack
+
+        # The user edits SKILL.md; a multi-file skill keeps its scripts/ and references/ as the incumbent has them.
+        text = pack({**unpack(incumbent), SKILL_FILE: candidate.text})
+        problem = trainer._length_problem(incumbent, text)
         if problem:
             return None, [], f"the edited skill breaks the {problem}"
-        if candidate.text == incumbent:
+        if text == incumbent:
             return None, [], "the edited skill is the same text as the incumbent"
-        return candidate.text, [{"op": "by_hand", "text": "the whole skill, edited by hand"}], ""
+        return text, [{"op": "by_hand", "text": "the whole SKILL.md, edited by hand", "file": SKILL_FILE}], ""
     return await _from_feedback(trainer, candidate.text, incumbent, after_step)
 
 

@@ -1,4 +1,8 @@
-"""The training loop: rollout, reflect in parallel groups, merge, rank, apply, gate, and version every accepted edit."""
+"""The training loop: rollout, reflect in parallel groups, merge, rank, apply, gate, and version every accepted edit.
+
+A run never writes the live skill: every version stays in the run folder, and the run ends with a proposal that the
+user adopts (or not) with `mimo skill adopt` (see staging.py).
+"""
 
 from __future__ import annotations
 
@@ -30,7 +34,10 @@ from mimo_tui.skillopt.prompts import (
 )
 from mimo_tui.skillopt.metered_calls import MeteredCalls, StopRequested, note_call
 from mimo_tui.skillopt.rollout_log import record_step_rollouts
-from mimo_tui.skillopt.run_folder import RunFolder, skill_version_path
+from mimo_tui.skillopt.run_folder import RunFolder, state_after_step
+from mimo_tui.skillopt.script_runner import MAX_ROUNDS, RUN_SCRIPT_TOOL, has_scripts, tool_round
+from mimo_tui.skillopt.skill_files import main_text, unpack
+from mimo_tui.skillopt.staging import write_proposal
 from mimo_tui.skillopt.run_state import RunState, Scores, build_summary, mean_score
 from mimo_tui.skillopt.spend import SpendLedger
 from mimo_tui.skillopt.steering import take_hand_candidates
@@ -39,14 +46,6 @@ from mimo_tui.atomic_file import atomic_write
 
 log = logging.getLogger(__name__)
 _stage: contextvars.ContextVar[str] = contextvars.ContextVar("skillopt_stage", default="other")
-
-# commit(text, message, previous) -> short sha or None; raises SkillChanged when the file is no longer `previous`
-SkillCommitter = Callable[[str, str, str], "str | None"]
-
-
-class SkillChanged(Exception):
-    """The skill file was edited outside the run since the trainer last wrote it."""
-
 
 class RunAborted(Exception):
     """The run cannot go on (e.g. every rollout errors); the message is the stop reason."""
@@ -67,7 +66,6 @@ class Trainer:
         gateway: Gateway,
         target: ModelSpec,
         optimizer: ModelSpec,
-        commit_skill: SkillCommitter,
         subscriber: Callable[[Any], None] | None = None,
         judge: ModelSpec | None = None,
     ) -> None:
@@ -78,7 +76,6 @@ class Trainer:
         self.target = target
         self.optimizer = optimizer
         self.judge = judge or optimizer
-        self.commit_skill = commit_skill
         self.subscriber = subscriber
         self.state = RunState()
         self.cap = SpendLedger(run.path, config.max_calls, config.max_usd)
@@ -164,7 +161,7 @@ class Trainer:
         return completion.text
 
     async def rollout(self, skill_text: str, tasks: list[Task], stage: str,
-                      indices: dict[str, list[int]] | None = None) -> tuple[Scores, list[Trajectory]]:
+                      indices: dict[str, list[int]] | None = None, others: str = "") -> tuple[Scores, list[Trajectory]]:
         """Run the target on tasks x samples (or the sample indices given per task id); errored rollouts are None
         (missing data), never zeros. Scores are aligned with the sample indices."""
         token = _stage.set(stage.split(":")[0])
@@ -172,10 +169,19 @@ class Trainer:
         total = sum(len(ks) for ks in plan.values())
         progress = {"done": 0, "errors": 0}
         every = max(1, total // 20)
+        files = unpack(skill_text)
+        tools = [RUN_SCRIPT_TOOL] if has_scripts(files) else None
+
         async def one(task: Task, k: int) -> Trajectory | None:
             try:
-                completion = await self._call(self.target, rollout_messages(skill_text, task.input), k,
-                                              **self.config.target_params(k))
+                messages = rollout_messages(skill_text, task.input, others)
+                params = self.config.target_params(k) | ({"tools": tools} if tools else {})
+                completion = await self._call(self.target, messages, k, **params)
+                for _ in range(MAX_ROUNDS if tools else 0):  # the skill's scripts, run for the target
+                    if not completion.tool_calls:
+                        break
+                    messages = await tool_round(messages, completion, files, self.config.script_timeout_s)
+                    completion = await self._call(self.target, messages, k, **params)
 
                 async def judge(rubric: str, task_input: str, output: str) -> str:
                     return await self._judge(rubric, task_input, output, k)
@@ -246,7 +252,7 @@ class Trainer:
 
     async def _reflect_one(self, step: int, number: int, skill_text: str, group: list[Trajectory],
                            rejected: list[dict[str, Any]], exchanges: list[dict[str, Any]]) -> list[Edit]:
-        messages = reflection_messages(skill_text, group, rejected)
+        messages = reflection_messages(skill_text, group, rejected, self.managed)
         exchange: dict[str, Any] = {"step": step, "group": number, "model": self.optimizer.label,
                                     "items": [t.task_id for t in group], "messages": messages}
         exchanges.append(exchange)
@@ -267,7 +273,7 @@ class Trainer:
             return []
         self._malformed += len(problems)
         support = sum(1 for t in group if not t.passed)
-        edits = [Edit(e.op, e.text, e.target, e.rationale, max(1, support)) for e in edits]
+        edits = [Edit(e.op, e.text, e.target, e.rationale, max(1, support), e.file) for e in edits]
         self.emit(ProposalsReceived(step, number, [e.to_dict() for e in edits], "; ".join(problems) or None))
         return edits
 
@@ -295,7 +301,7 @@ class Trainer:
         self.emit(MergeDone(step, len(proposals), len(merged), conflicts, refused))
         kept, dropped = rank_edits(safe, budget)
         self.emit(SelectionDone(step, budget, [e.to_dict() for e in kept], [e.to_dict() for e in dropped]))
-        result = apply_edits(incumbent, kept, self._length_problem)
+        result = apply_edits(incumbent, kept, self._length_problem, managed=self.managed)
         applied = [r.to_dict() for r in result.applied]
         self.emit(CandidateBuilt(step, applied, [r.to_dict() for r in result.with_status("skipped")],
                                  [r.to_dict() for r in result.with_status("refused")], token_count(result.text)))
@@ -330,11 +336,11 @@ class Trainer:
             if decision.action == "accept":
                 new_text, new_val = result.text, cand_val
                 previous = self.state.incumbent_version
-                self._accept(step, result.text, incumbent, mean_score(inc_val) or 0.0, mean_score(cand_val) or 0.0, applied)
+                self._accept(step, result.text, mean_score(inc_val) or 0.0, mean_score(cand_val) or 0.0, applied)
                 if len(result.applied) > 1:
                     # Credit decides nothing: it is scored once the steps are done, not before the next step.
                     self.state.pending_credit.append(pending_credit(step, self.state.incumbent_version, previous,
-                                                                    [r.edit for r in result.applied], outcome))
+                                                                    [r.edit for r in result.applied], outcome, self.managed))
                     record["credit_pending"] = True
             else:
                 new_text, new_val = incumbent, inc_val
@@ -346,26 +352,25 @@ class Trainer:
         self._rollout_step = None
         return new_text, new_val, {"record": record, "extras": extras}
 
-    def _commit(self, text: str, message: str, previous: str, version: int) -> str | None:
-        try:
-            return self.commit_skill(text, message, previous)
-        except SkillChanged as exc:
-            raise RunAborted(f"{exc}; the new version is kept as {skill_version_path(self.run_folder.path, version)} "
-                             "and the run can resume once the file is restored or the edit committed") from exc
+    @property
+    def managed(self) -> bool:
+        """Whether edits stay inside the managed region of SKILL.md (the default; --edit-whole lifts it)."""
+        return not self.config.edit_whole
 
-    def _accept(self, step: int, text: str, previous: str, before: float, after: float, applied: list[dict[str, Any]]) -> None:
+    def _accept(self, step: int, text: str, before: float, after: float, applied: list[dict[str, Any]]) -> None:
+        """Store the accepted candidate as the next version in the run folder (the live skill is not touched)."""
         version = self.state.version + 1
         self.run_folder.write_skill_version(version, text)
-        commit = self._commit(text, f"skillopt: accept step {step} (val {before:.2f} -> {after:.2f})", previous, version)
         self.state.version = version
+        self.state.versions[str(version)] = {"val": after, "step": step, "kind": "accept",
+                                             "parent": self.state.incumbent_version, "edits": applied}
         self.state.incumbent_version = version
-        self.state.versions[str(version)] = {"val": after, "step": step, "kind": "accept"}
         self.state.accepted.append({"step": step, "version": version, "val_before": before, "val_after": after,
-                                    "commit": commit, "edits": applied})
+                                    "commit": None, "edits": applied})
         # It beat the incumbent in a paired test on the same samples: better evidence than a higher score
         # measured on other samples at another time (which may have been a lucky draw).
         self.state.best_val, self.state.best_version = after, version
-        self.emit(SkillAccepted(step, version, before, after, commit))
+        self.emit(SkillAccepted(step, version, before, after, None))
 
     # -- epochs ----------------------------------------------------------------------------------
     def batch_size(self) -> int:
@@ -381,7 +386,9 @@ class Trainer:
         size = self.batch_size()
         return [order[i : i + size] for i in range(0, len(order), size)]
 
-    async def _slow_update(self, epoch: int, incumbent: str) -> str:
+    async def _slow_update(self, epoch: int, incumbent: str, inc_val: Scores) -> tuple[str, Scores]:
+        """Epoch guidance from a before/after comparison, as a candidate that the gate judges like any other; the
+        incumbent (and its validation scores) when the optimizer has nothing usable or the gate turns it down."""
         before_text = self.run_folder.read_skill_version(self.state.epoch_start_version)
         tasks = list(self.splits.train)
         random.Random(self.config.seed * 7919 + epoch).shuffle(tasks)
@@ -396,6 +403,7 @@ class Trainer:
         messages = slow_update_messages(incumbent, rows, guidance_text(incumbent))
         exchange: dict[str, Any] = {"epoch": epoch, "model": self.optimizer.label, "items": [t.id for t in tasks],
                                     "messages": messages}
+        folder = f"slow_updates/epoch_{epoch:04d}"
         try:
             completion = await self._call(self.optimizer, messages, 0)
             exchange["reply"] = completion.text
@@ -403,32 +411,47 @@ class Trainer:
         except ModelError as exc:
             exchange["error"] = str(exc)
             self.emit(ErrorRaised("slow_update", f"optimizer call failed: {exc}"))
-            return incumbent
+            return incumbent, inc_val
         except ReplyError as exc:
             self.emit(ErrorRaised("slow_update", f"malformed reply skipped: {exc}"))
-            return incumbent
+            return incumbent, inc_val
         finally:
             _stage.reset(token)
-            self.run_folder.write_jsonl(f"slow_updates/epoch_{epoch:04d}/optimizer_prompts.jsonl", [exchange])
+            self.run_folder.write_jsonl(f"{folder}/optimizer_prompts.jsonl", [exchange])
         leak = self._leaks.check(guidance, incumbent)
         if leak is not None:
             self.emit(ErrorRaised("slow_update", f"guidance refused: it {leak}"))
-            return incumbent
-        updated = set_guidance(incumbent, guidance)
+            return incumbent, inc_val
+        updated = set_guidance(incumbent, guidance, managed=self.managed)
         problem = self._length_problem(incumbent, updated)
         if problem:
             self.emit(ErrorRaised("slow_update", f"guidance refused: {problem}"))
-            return incumbent
+            return incumbent, inc_val
         if updated == incumbent:
-            return incumbent
+            return incumbent, inc_val
+        outcome = await paired_gate(self._score, incumbent, updated, self.splits.val, self.config)
+        gate = outcome.decision
+        base = self.config.samples
+        old_val = {k: v[:base] for k, v in outcome.incumbent.items()}
+        new_val = {k: v[:base] for k, v in outcome.candidate.items()}
+        self.run_folder.write_json(f"{folder}/gate.json", {"action": gate.action, "reason": gate.reason, "items": gate.flips,
+                                                            "evidence": outcome.evidence(), "guidance": guidance})
+        if gate.action != "accept":
+            self.emit(SlowUpdate(epoch, guidance, self.state.incumbent_version, decision.counts, gate.action, gate.reason,
+                                 mean_score(old_val), mean_score(new_val)))
+            return incumbent, old_val
         version = self.state.version + 1
         self.run_folder.write_skill_version(version, updated)
-        self._commit(updated, f"skillopt: slow update after epoch {epoch}", incumbent, version)
         self.state.version = version
-        self.state.incumbent_version = self.state.version
-        self.state.versions[str(self.state.version)] = {"val": None, "step": self.state.global_step, "kind": "slow_update"}
-        self.emit(SlowUpdate(epoch, guidance, self.state.version, decision.counts))
-        return updated
+        self.state.versions[str(version)] = {
+            "val": mean_score(new_val), "step": self.state.global_step, "kind": "slow_update",
+            "parent": self.state.incumbent_version, "edits": [{"op": "guidance", "text": guidance, "file": "SKILL.md"}]}
+        self.state.incumbent_version = version
+        # Like an accepted step: it beat the incumbent in a paired test on the same samples.
+        self.state.best_val, self.state.best_version = mean_score(new_val), version
+        self.emit(SlowUpdate(epoch, guidance, version, decision.counts, gate.action, gate.reason,
+                             mean_score(old_val), mean_score(new_val)))
+        return updated, new_val
 
     def restore(self, saved: dict[str, Any]) -> None:
         """Continue from a runtime_state.json written by an earlier segment of this run."""
@@ -484,6 +507,7 @@ class Trainer:
         # A stop can land mid-step: keep the state of the last finished step so a resume redoes the rest.
         self.save_state(from_last_save=stop_reason != "finished")
         self.run_folder.write_json("summary.json", summary)
+        write_proposal(self.run_folder.path)
         self.cap.close()
         self.emit(RunFinished(stop_reason, summary))
         return summary
@@ -507,6 +531,7 @@ class Trainer:
             state.versions["1"] = {"val": state.baseline_val, "step": 0, "kind": "baseline"}
             state.phase = "steps"
             self.save_state()
+            self.run_folder.write_json(state_after_step(0), state.to_dict())
         total_steps = self.config.epochs * self.steps_per_epoch()
         while state.phase in ("steps", "slow") and state.epoch <= self.config.epochs:
             epoch = state.epoch
@@ -528,16 +553,10 @@ class Trainer:
                     self.emit(StepFinished(step, record["action"], record["seconds"]["total"], record))
                     self._emit_budget()
                     self.save_state()
+                    self.run_folder.write_json(state_after_step(step), state.to_dict())
                 state.phase = "slow"
                 self.save_state()
-            updated = await self._slow_update(epoch, incumbent)
-            if updated != incumbent:
-                incumbent = updated
-                inc_val, _ = await self.rollout(incumbent, self.splits.val, "val:incumbent")
-                val = mean_score(inc_val)
-                state.versions[str(state.incumbent_version)]["val"] = val
-                if val is not None and (state.best_val is None or val > state.best_val):
-                    state.best_val, state.best_version = val, state.incumbent_version
+            incumbent, inc_val = await self._slow_update(epoch, incumbent, inc_val)
             accepted = sum(1 for a in state.accepted if a["step"] > state.global_step - len(batches))
             self.emit(EpochFinished(epoch, accepted, len(state.rejected)))
             state.epoch += 1
@@ -579,7 +598,7 @@ class Trainer:
         if not self.splits.test:
             note = "no test split: validation only"
             self.run_folder.write_json("test_eval.json", {"note": note})
-            atomic_write(self.run_folder.path / "best_skill.md", self.run_folder.read_skill_version(self.state.best_version).encode())
+            atomic_write(self.run_folder.path / "best_skill.md", main_text(self.run_folder.read_skill_version(self.state.best_version)).encode())
             return {label: {"version": version, "score": None, "coverage": 0.0, "note": note} for label, version in labels.items()}
         scored: dict[int, dict[str, Any]] = {}
         report: dict[str, Any] = {}
@@ -594,5 +613,5 @@ class Trainer:
             report[label] = {k: entry[k] for k in ("version", "score", "coverage")}
             self.emit(TestScored(label, version, entry["score"], entry["coverage"]))
         self.run_folder.write_json("test_eval.json", {label: scored[v] for label, v in labels.items()})
-        atomic_write(self.run_folder.path / "best_skill.md", self.run_folder.read_skill_version(self.state.best_version).encode())
+        atomic_write(self.run_folder.path / "best_skill.md", main_text(self.run_folder.read_skill_version(self.state.best_version)).encode())
         return report

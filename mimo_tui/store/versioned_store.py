@@ -184,6 +184,34 @@ class VersionedStore:
             self._publish(FileChanged(rel, info.sha, writer.role, info.message))
         return info
 
+    def write_files(self, files: dict[str, str], writer: Writer, message: str) -> CommitInfo | None:
+        """Write several files and commit them as one commit (a multi-file skill's adoption); None when nothing
+        changed. On a failed commit every file is put back as it was."""
+        rels = {self.relpath(path): text.encode("utf-8") for path, text in files.items()}
+        for rel, data in rels.items():
+            self._check_sandbox(writer, rel)
+            check_commit(rel, data)
+        with self._lock.hold():
+            changed = {rel: data for rel, data in rels.items() if self.read(rel).digest != digest_of(data)}
+            if not changed:
+                return None
+            before = {rel: self._bytes_of(rel) for rel in changed}
+            head_before = self._head_sha_or_none()
+            try:
+                for rel, data in changed.items():
+                    atomic_write(self.root / rel, data)
+                info = self._commit(sorted(changed), writer, message, add=True)
+            except (OSError, StoreError) as exc:
+                if self._head_sha_or_none() != head_before:
+                    raise
+                undone = "; ".join(self._undo(rel, data) for rel, data in before.items())
+                raise WriteFailed(f"could not commit {', '.join(sorted(changed))} in {self.root}: {exc}; {undone}") from exc
+            self._after_commit(info)
+        for rel in sorted(changed):
+            if info:
+                self._publish(FileChanged(rel, info.sha, writer.role, info.message))
+        return info
+
     def delete(self, relpath: str, writer: Writer = USER, message: str | None = None) -> CommitInfo | None:
         rel = self.relpath(relpath)
         self._check_sandbox(writer, rel)

@@ -59,7 +59,9 @@ class TaskStore:
         self._subscribers: list[Callable[[TaskChanged], None]] = []
 
     def close(self) -> None:
-        self._db.close()
+        # Under the lock: closing while another thread runs a statement on this connection can crash the process.
+        with self._lock:
+            self._db.close()
 
     def subscribe(self, callback: Callable[[TaskChanged], None]) -> Callable[[], None]:
         """Call `callback` after every change; returns a function that unsubscribes."""

@@ -112,19 +112,19 @@ class ChatPane(ShowsWorkerFailures, Vertical):
         self.services.start_mcp_servers(self._on_mcp_changed)
 
     def refresh_mcp_servers(self) -> None:
-        """Servers declared since start (config or `.mcp.json` edited while the app runs) join the registry.
+        """Servers declared, edited or removed since start (config or `.mcp.json` changed while the app runs).
 
         They start a moment later: importing the MCP SDK holds the interpreter for most of a second, and the
         listing (or the turn) the user asked for should show first.
         """
         try:
-            added = self.services.declare_new_mcp_servers()
+            changes = self.services.declare_new_mcp_servers()
         except OSError as exc:
             self.notify(f"MCP: could not read the server declarations again: {exc}", title="MCP", severity="warning")
             return
-        if added:
-            self.notify(f"MCP: starting {', '.join(added)} (declared since start)", title="MCP", timeout=4)
-            self.set_timer(0.3, lambda: self.services.start_new_mcp_servers(added, self._on_mcp_changed))
+        if changes is not None and not changes.empty:
+            self.notify(f"MCP: {changes.describe()}", title="MCP", timeout=4)
+            self.set_timer(0.3, lambda: self.services.start_new_mcp_servers(changes, self._on_mcp_changed))
 
     def _on_mcp_changed(self, event: Any) -> None:
         """A server became ready, failed or stopped: say so in a notification."""
@@ -179,8 +179,18 @@ class ChatPane(ShowsWorkerFailures, Vertical):
         self.stream.forget_blocks()
         services.make_current(agent)
         await self.conversation.show_transcript(agent)
+        await self._say_missing_credentials(agent)
         self.update_status()
         await self._send_queued()
+
+    async def _say_missing_credentials(self, agent: AgentSession) -> None:
+        """A session whose model cannot authenticate says so in the chat at once; the app keeps running."""
+        from mimo_tui.ui.chat.error_block import ErrorBlock
+
+        problem = agent.credentials_problem
+        if problem is not None:
+            await self.conversation.mount(ErrorBlock(problem, "", None, retryable=False))
+            self.conversation.scroll_end(animate=False)
 
     async def _queue_until_ready(self, text: str) -> None:
         """Keep a request typed before the agent is ready: shown now, sent when the session opens."""
@@ -219,7 +229,8 @@ class ChatPane(ShowsWorkerFailures, Vertical):
                 used = max(used, context.tokens)
             checkpoint = checkpoint_label(context.writer_running, context.last_checkpoint_at, context.writer_stopped)
         for status in self.app.query(AgentStatus):  # gone while the app closes
-            status.show(agent.spec.label, agent.mode, used, agent.settings.context_window,
+            label = agent.spec.label + (" (no credentials)" if agent.credentials_problem else "")
+            status.show(label, agent.mode, used, agent.settings.context_window,
                         agent.cost_usd, busy=agent.is_running, context_note=note, checkpoint=checkpoint)
 
     # -- input ----------------------------------------------------------------------------------

@@ -47,6 +47,8 @@ class TrainerPane(ShowsWorkerFailures, Horizontal):
         Binding("r", "resume", "Resume run", id="trainer.resume"),
         Binding("e", "steer('edited')", "Edit candidate", id="trainer.edit_candidate"),
         Binding("f", "steer('feedback')", "Feedback", id="trainer.feedback"),
+        Binding("a", "adopt", "Adopt", id="trainer.adopt"),
+        Binding("D", "discard", "Discard", id="trainer.discard"),
     ]
 
     def __init__(self, services: Services, id: str | None = None) -> None:
@@ -270,6 +272,84 @@ class TrainerPane(ShowsWorkerFailures, Horizontal):
         self._ui(self.notify, f"{'edited skill' if kind == 'edited' else 'feedback'} given to {run_id} ({ident}); {when}",
                  title="Trainer")
 
+    # -- adopt / discard --------------------------------------------------------------------------
+    def action_adopt(self, which: str = "") -> None:
+        """Adopt the run's best version (or `which`: final, or the version highlighted in the candidates table when it
+        has focus) into the live skill, after showing what it would change."""
+        view = self.view
+        if view is None:
+            self.notify("no run selected", severity="warning")
+            return
+        if not view.finished:
+            self.notify(f"{view.run_id} is still running: adopt once it has ended (x stops it)", severity="warning")
+            return
+        version: str | int = which or "best"
+        lineage = self.query_one(LineageTable)
+        if not which and lineage.has_focus and lineage.highlighted is not None and lineage.highlighted.version is not None:
+            version = lineage.highlighted.version
+        self._ask_adopt(view.run_id, version)
+
+    @work(thread=True, exit_on_error=False, group="trainer-adopt")
+    def _ask_adopt(self, run_id: str, version: str | int) -> None:
+        from mimo_tui.services import StoreError
+        from mimo_tui.skillopt.staging import StagingError
+
+        try:
+            if isinstance(version, int):
+                number, label = version, f"v{version:04d}"
+            else:
+                number, label = int(self.services.run_proposal(run_id)[version]["version"]), version
+            diff = self.services.run_diff_live(run_id, number)
+        except (StagingError, StoreError, OSError, KeyError, TypeError, ValueError) as exc:
+            self._ui(self.notify, f"cannot adopt from {run_id}: {exc}", title="Trainer", severity="error", timeout=10)
+            return
+        question = (f"Adopt v{number:04d} ({label}) of {run_id} into the live skill? One commit by skillopt; "
+                    "a revert undoes it")
+        self._ui(self._confirm, question, diff or "(the live skill already holds this version)",
+                 lambda: self._adopt(run_id, version, number))
+
+    def _confirm(self, question: str, detail: str, then) -> None:
+        from mimo_tui.ui.trainer.confirm_run_action import ConfirmRunAction
+
+        self.app.push_screen(ConfirmRunAction(question, detail), lambda yes: then() if yes else None)
+
+    @work(thread=True, exit_on_error=False, group="trainer-adopt")
+    def _adopt(self, run_id: str, version: str | int, number: int) -> None:
+        from mimo_tui.services import StoreError
+        from mimo_tui.skillopt.staging import StagingError
+
+        try:
+            result = self.services.adopt_run(run_id, version)  # a label, so the commit names it (best, final)
+        except (StagingError, StoreError, OSError) as exc:
+            self._ui(self.notify, f"not adopted: {exc}", title="Trainer", severity="error", timeout=12)
+            return
+        said = (f"{result.message} (commit {result.commit[:8]}): the memory pane's history reverts it" if result.commit
+                else f"the live skill already holds v{number:04d}: nothing to commit")
+        self._ui(self.notify, said, title="Trainer", timeout=10)
+
+    def action_discard(self) -> None:
+        view = self.view
+        if view is None:
+            self.notify("no run selected", severity="warning")
+            return
+        if not view.finished:
+            self.notify(f"{view.run_id} is still running: discard once it has ended (x stops it)", severity="warning")
+            return
+        run_id = view.run_id
+        self._confirm(f"Discard the proposal of {run_id}? The live skill stays as it is; the run folder is kept",
+                      "", lambda: self._discard(run_id))
+
+    @work(thread=True, exit_on_error=False, group="trainer-adopt")
+    def _discard(self, run_id: str) -> None:
+        from mimo_tui.skillopt.staging import StagingError
+
+        try:
+            self.services.discard_run(run_id)
+        except (StagingError, OSError) as exc:
+            self._ui(self.notify, f"not discarded: {exc}", title="Trainer", severity="error")
+            return
+        self._ui(self.notify, f"{run_id}: proposal discarded (the live skill is unchanged)", title="Trainer")
+
     # -- items, diffs ---------------------------------------------------------------------------
     @on(DataTable.RowSelected, "#trainer-steps")
     def _step_selected(self, event: DataTable.RowSelected) -> None:
@@ -468,6 +548,11 @@ class TrainerPane(ShowsWorkerFailures, Horizontal):
                             "decides)", lambda: self.action_steer("edited"))
         yield SystemCommand("Trainer: give feedback to the run", "Written feedback: the optimizer proposes edits from it",
                             lambda: self.action_steer("feedback"))
+        yield SystemCommand("Trainer: adopt the run's best version", "One commit by skillopt into the live skill "
+                            "(`mimo skill adopt RUN`)", self.action_adopt)
+        yield SystemCommand("Trainer: adopt the run's final version", "`mimo skill adopt RUN --version final`",
+                            lambda: self.action_adopt("final"))
+        yield SystemCommand("Trainer: discard the run's proposal", "The live skill stays as it is", self.action_discard)
         yield SystemCommand("Trainer: items of the highlighted step", "Per-item flips with input, expected and output",
                             self.open_step_items)
 

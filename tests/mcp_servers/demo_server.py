@@ -94,6 +94,10 @@ def broken_schema() -> str:
     return "never offered"
 
 
+# A declaration can give the server one more tool through its env (tests of an edited declaration).
+if os.environ.get("DEMO_EXTRA_TOOL"):
+    server.add_tool(echo, name=os.environ["DEMO_EXTRA_TOOL"], description="Echo, named by DEMO_EXTRA_TOOL.")
+
 server._tool_manager.get_tool("broken_schema").parameters = {"type": "object", "properties": {"x": {"type": 12}}}
 
 

@@ -57,6 +57,34 @@ class McpServerChanged:
     status: McpServerStatus
 
 
+@dataclass(frozen=True)
+class DeclarationChanges:
+    """What a new reading of the declarations changed: servers added, edited (restarted) and removed (stopped)."""
+
+    added: tuple[str, ...] = ()
+    edited: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+
+    @property
+    def to_start(self) -> tuple[str, ...]:
+        return self.added + self.edited
+
+    @property
+    def empty(self) -> bool:
+        return not (self.added or self.edited or self.removed)
+
+    def describe(self) -> str:
+        """One line for the user, e.g. "starting a (declared since start); restarting b (declaration edited)"."""
+        parts = []
+        if self.added:
+            parts.append(f"starting {', '.join(self.added)} (declared since start)")
+        if self.edited:
+            parts.append(f"restarting {', '.join(self.edited)} (declaration edited)")
+        if self.removed:
+            parts.append(f"stopping {', '.join(self.removed)} (no longer declared)")
+        return "; ".join(parts)
+
+
 class McpServers:
     """The registry the agent and the UI use: `start_all()`, `tools()`, `status()`, `restart(name)`, `stop_all()`."""
 
@@ -81,6 +109,7 @@ class McpServers:
             )
             for server in servers
         }
+        self._retired: list[McpConnection] = []
         self._start_task: asyncio.Task[None] | None = None
         # The SDK logs unparseable server output with tracebacks; with no handler Python would print them.
         sdk_logger = logging.getLogger("mcp")
@@ -101,35 +130,63 @@ class McpServers:
             problems=declared.problems,
         )
 
-    def add_declared(self, config: Config, project_root: Path) -> list[str]:
-        """Take in servers declared since start (config or `.mcp.json` changed); returns the names added.
+    def add_declared(self, config: Config, project_root: Path) -> DeclarationChanges:
+        """Read the declarations again (config or `.mcp.json` changed since start) and take the changes in.
 
-        Servers already known keep running as declared at start; the problems list becomes that of the new reading.
-        New servers are not started here (`start(names)` does).
+        A new server joins; a server whose declaration was edited (command, args, env, url...) gets a new
+        connection and the old one is retired; a server no longer declared is retired. Retired servers' tools are
+        gone at once; `apply(changes)` stops them and starts the new ones. Unchanged servers keep running.
         """
         declared = load_server_configs(config, project_root)
+        root = self._project_root or project_root
         added: list[str] = []
+        edited: list[str] = []
+        wanted = {server.name for server in declared.servers}
+        removed = [name for name in self._connections if name not in wanted]
+        for name in removed:
+            self._retire(self._connections.pop(name))
         for server in declared.servers:
-            if server.name in self._connections:
+            current = self._connections.get(server.name)
+            if current is not None and current.config == server:
                 continue
+            if current is not None:
+                self._retire(current)
+                edited.append(server.name)
+            else:
+                added.append(server.name)
             self._connections[server.name] = McpConnection(
-                server, project_root=self._project_root or project_root, startup_timeout_s=self._startup_timeout_s,
-                on_change=self._changed,
+                server, project_root=root, startup_timeout_s=self._startup_timeout_s, on_change=self._changed
             )
-            added.append(server.name)
         self.problems = list(declared.problems)
-        return added
+        return DeclarationChanges(tuple(added), tuple(edited), tuple(removed))
+
+    def apply(self, changes: DeclarationChanges) -> None:
+        """Stop retired servers, then start the added and edited ones, in the background (needs a running loop)."""
+        self.start(list(changes.to_start))
 
     def start(self, names: list[str]) -> None:
-        """Start the named enabled servers in the background (needs a running loop)."""
+        """Stop retired servers, then start the named enabled servers, in the background (needs a running loop)."""
+        retired, self._retired = self._retired, []
+        previous = self._start_task
+
         async def start_named() -> None:
+            if previous is not None and not previous.done():
+                await asyncio.gather(previous, return_exceptions=True)
+            # The old process goes first, so an edited server never runs twice (ports, locks, files).
+            await asyncio.gather(*(connection.stop() for connection in retired), return_exceptions=True)
             await self._import_sdk()
             for name in names:
-                connection = self._connections[name]
-                if connection.config.enabled:
+                connection = self._connections.get(name)
+                if connection is not None and connection.config.enabled:
                     connection.start()
 
         self._start_task = asyncio.get_running_loop().create_task(start_named(), name="mcp-start-added")
+
+    def _retire(self, connection: McpConnection) -> None:
+        # Its events would be mistaken for those of the new connection of the same name.
+        connection.on_change = None
+        self._tools.pop(connection.name, None)
+        self._retired.append(connection)
 
     @property
     def names(self) -> list[str]:
@@ -194,7 +251,9 @@ class McpServers:
         """Stop every server; when this returns no server process is left."""
         if self._start_task is not None and not self._start_task.done():
             await asyncio.gather(self._start_task, return_exceptions=True)
-        await asyncio.gather(*(c.stop() for c in self._connections.values()), return_exceptions=True)
+        retired, self._retired = self._retired, []
+        connections = [*self._connections.values(), *retired]
+        await asyncio.gather(*(c.stop() for c in connections), return_exceptions=True)
 
     async def _start_enabled(self) -> None:
         await self._import_sdk()

@@ -93,7 +93,8 @@ async def _checkpoint(pane: ChatView, argument: str) -> None:
     if keeper is None:
         pane.notify("no checkpoint writer here: the offline demo model keeps no context to checkpoint", timeout=6)
         return
-    said = {"started": "writing a checkpoint now", "queued": "a checkpoint is queued behind the one being written"}
+    said = {"started": "writing a checkpoint now", "queued": "a checkpoint is queued behind the one being written",
+            "busy": "another mimo process is writing this session's checkpoint"}
     pane.notify(said.get(keeper.request_checkpoint(), "the checkpoint writer is stopped"), title="checkpoint", timeout=4)
     pane.update_status()
 
