@@ -295,6 +295,7 @@ class TrainerPane(ShowsWorkerFailures, Horizontal):
         from mimo_tui.skillopt.staging import StagingError
 
         try:
+            self.services.check_adoptable(run_id)
             if isinstance(version, int):
                 number, label = version, f"v{version:04d}"
             else:
