@@ -217,6 +217,26 @@ class RunStatus:
     best_val: float | None
     final_test: float | None
     note: str = ""
+    decision: str = ""  # "adopted v0002 (1a2b3c4d)", "adopted v0002 edits 1 (…)", "discarded", or "" while undecided
+
+
+def decision_label(run_dir: Path) -> str:
+    """What the user decided about the run's proposal (adoption.json), in the words the dashboard shows."""
+    from mimo_tui.skillopt.staging import adoption_status
+
+    decided = adoption_status(run_dir) or {}
+    if decided.get("status") == "discarded":
+        return "discarded"
+    if decided.get("status") != "adopted":
+        return ""
+    try:
+        version = f"v{int(decided.get('version') or 0):04d}"
+    except (TypeError, ValueError):
+        version = "v?"
+    edits = decided.get("edits")
+    picked = f" edits {','.join(map(str, edits))}" if isinstance(edits, list) and edits else ""
+    commit = str(decided.get("commit") or "")[:8] or "no commit: the live skill held it"
+    return f"adopted {version}{picked} ({commit})"
 
 
 def run_statuses(runs_dir: Path, live: set[str], now: float | None = None) -> list[RunStatus]:
@@ -241,7 +261,7 @@ def run_status(info: RunInfo, live: set[str], now: float | None = None) -> RunSt
     else:
         status = "stopped"
         note = "the event log ends without run_finished: the process ended early (crashed or killed?); r resumes"
-    return RunStatus(info.run_id, info.skill, status, info.best_val, info.final_test, note)
+    return RunStatus(info.run_id, info.skill, status, info.best_val, info.final_test, note, decision_label(info.path))
 
 
 def last_event(path: Path) -> dict[str, Any]:

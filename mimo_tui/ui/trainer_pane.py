@@ -211,7 +211,7 @@ class TrainerPane(ShowsWorkerFailures, Horizontal):
             view.problems.append(row.note)
         if view.events_seen == 0 and row is not None:
             view.skill = row.skill
-        self.query_one(RunDashboard).show(view, status)
+        self.query_one(RunDashboard).show(view, status, row.decision if row else "")
         self._tell_spend(view)
 
     def _tell_spend(self, view: RunView) -> None:
@@ -301,13 +301,23 @@ class TrainerPane(ShowsWorkerFailures, Horizontal):
             else:
                 number, label = int(self.services.run_proposal(run_id)[version]["version"]), version
             diff = self.services.run_diff_live(run_id, number)
+            edits = self.services.run_version_edits(run_id, number)
         except (StagingError, StoreError, OSError, KeyError, TypeError, ValueError) as exc:
             self._ui(self.notify, f"cannot adopt from {run_id}: {exc}", title="Trainer", severity="error", timeout=10)
             return
         question = (f"Adopt v{number:04d} ({label}) of {run_id} into the live skill? One commit by skillopt; "
                     "a revert undoes it")
-        self._ui(self._confirm, question, diff or "(the live skill already holds this version)",
-                 lambda: self._adopt(run_id, version, number))
+        self._ui(self._confirm_adopt, question, diff or "(the live skill already holds this version)", edits,
+                 lambda chosen: self._adopt(run_id, version, number, chosen))
+
+    def _confirm_adopt(self, question: str, detail: str, edits: list[dict[str, Any]], then) -> None:
+        from mimo_tui.ui.trainer.adopt_screen import AdoptScreen
+
+        def answered(answer: str | list[int] | None) -> None:
+            if answer is not None:
+                then(None if answer == "all" else answer)
+
+        self.app.push_screen(AdoptScreen(question, detail, edits), answered)
 
     def _confirm(self, question: str, detail: str, then) -> None:
         from mimo_tui.ui.trainer.confirm_run_action import ConfirmRunAction
@@ -315,15 +325,17 @@ class TrainerPane(ShowsWorkerFailures, Horizontal):
         self.app.push_screen(ConfirmRunAction(question, detail), lambda yes: then() if yes else None)
 
     @work(thread=True, exit_on_error=False, group="trainer-adopt")
-    def _adopt(self, run_id: str, version: str | int, number: int) -> None:
+    def _adopt(self, run_id: str, version: str | int, number: int, edits: list[int] | None = None) -> None:
         from mimo_tui.services import StoreError
         from mimo_tui.skillopt.staging import StagingError
 
         try:
-            result = self.services.adopt_run(run_id, version)  # a label, so the commit names it (best, final)
+            # a label, so the commit names it (best, final); only the chosen edits when some were left out
+            result = self.services.adopt_run(run_id, version, edits)
         except (StagingError, StoreError, OSError) as exc:
             self._ui(self.notify, f"not adopted: {exc}", title="Trainer", severity="error", timeout=12)
             return
+        self._ui(self.refresh_runs)  # the run list and header say "adopted" now, not at the next poll
         said = (f"{result.message} (commit {result.commit[:8]}): the memory pane's history reverts it" if result.commit
                 else f"the live skill already holds v{number:04d}: nothing to commit")
         self._ui(self.notify, said, title="Trainer", timeout=10)
@@ -349,6 +361,7 @@ class TrainerPane(ShowsWorkerFailures, Horizontal):
         except (StagingError, OSError) as exc:
             self._ui(self.notify, f"not discarded: {exc}", title="Trainer", severity="error")
             return
+        self._ui(self.refresh_runs)
         self._ui(self.notify, f"{run_id}: proposal discarded (the live skill is unchanged)", title="Trainer")
 
     # -- items, diffs ---------------------------------------------------------------------------
@@ -556,4 +569,3 @@ class TrainerPane(ShowsWorkerFailures, Horizontal):
         yield SystemCommand("Trainer: discard the run's proposal", "The live skill stays as it is", self.action_discard)
         yield SystemCommand("Trainer: items of the highlighted step", "Per-item flips with input, expected and output",
                             self.open_step_items)
-

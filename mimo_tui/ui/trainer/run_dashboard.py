@@ -38,8 +38,8 @@ class RunDashboard(VerticalScroll):
                      classes="trainer-section")
         yield LineageTable(id="trainer-lineage")
 
-    def show(self, view: RunView, status: str) -> None:
-        self.query_one(RunHeader).show(view, status)
+    def show(self, view: RunView, status: str, decision: str = "") -> None:
+        self.query_one(RunHeader).show(view, status, decision)
         self.query_one(RunProblems).show(view.problems, view.errors)
         self.query_one(ScoreChart).show(view)
         self.query_one(HeldOutReport).show(view.test)
