@@ -100,3 +100,44 @@ def test_an_empty_candidate_or_a_folder_that_is_no_run_is_refused(tmp_path) -> N
     given = give_candidate(tmp_path, "feedback", "Prefer the day first for European senders.")
     waiting, problems = pending_candidates(tmp_path)
     assert waiting == [given] and problems[0].startswith("inbox/broken.json is not a candidate (JSONDecodeError")
+
+
+async def test_a_finished_run_judges_a_hand_candidate_against_its_best_and_it_becomes_adoptable(
+        trainer_project: TrainerProject) -> None:
+    # What was seen: a candidate given to a finished run waited in its inbox for ever ("a finished run takes no more").
+    from mimo_tui.skillopt.adoption import adopt
+    from mimo_tui.skillopt.session import skill_relpath
+    from mimo_tui.skillopt.staging import load_proposal
+
+    # An optimizer with no ideas: the run ends with its baseline as the best version, which the rules can beat.
+    register_offline_model("no-ideas", lambda messages, tools, params: OfflineReply('{"edits": []}'))
+    prepared = trainer_project.start(trainer_project.config(epochs=1, optimizer="offline/no-ideas"))
+    first = await prepared.trainer.run(CostEstimate(0, 0, 0, 0.0, True))
+    run_dir = prepared.run.path
+    best = first["val"]["best"]["version"]
+    best_text = prepared.run.read_skill_version(best)
+    give_candidate(run_dir, "edited", best_text + RULES)
+    seen: list[object] = []
+    again = trainer_project.resume(run_dir, seen.append)
+    summary = await again.trainer.run(CostEstimate(0, 0, 0, 0.0, True), resumed=True)
+    judged = [e for e in seen if isinstance(e, HandCandidateJudged)]
+    assert [(e.kind, e.action) for e in judged] == [("edited", "accept")], judged
+    version = judged[0].version
+    assert version is not None and version > best and summary["completed"] and summary["stop_reason"] == "finished"
+    accepted = next(e for e in seen if isinstance(e, SkillAccepted))
+    assert accepted.val_before == first["val"]["best"]["score"] and accepted.val_after > accepted.val_before
+    proposal = load_proposal(run_dir)
+    assert proposal["best"]["version"] == version == proposal["final"]["version"]
+    assert proposal["versions"][str(version)]["kind"] == "by hand (edited)"
+    assert proposal["versions"][str(version)]["parent"] == best
+    assert pending_candidates(run_dir) == ([], [])
+    result = adopt(trainer_project.project.store, run_dir, "best")
+    assert trainer_project.project.store.read(skill_relpath(trainer_project.entry.name)).text == best_text + RULES
+    assert result.commit and f"v{version:04d}" in result.message
+
+    # Nothing waiting: reopening a finished run changes nothing and calls no model.
+    calm: list[object] = []
+    third = trainer_project.resume(run_dir, calm.append)
+    await third.trainer.run(CostEstimate(0, 0, 0, 0.0, True), resumed=True)
+    assert not [e for e in calm if isinstance(e, (HandCandidateJudged, SkillAccepted))]
+    assert load_proposal(run_dir)["best"]["version"] == version

@@ -127,6 +127,7 @@ async def take_hand_candidates(trainer: Trainer, incumbent: str, inc_val: Scores
         if decision.action == "accept":
             trainer._accept(after_step, text, before or 0.0, after or 0.0, applied)
             version = trainer.state.version
+            trainer.state.versions[str(version)]["kind"] = f"by hand ({candidate.kind})"  # the proposal's lineage
             incumbent, inc_val = text, cand_val
         trainer.emit(HandCandidateJudged(candidate.ident, candidate.kind, after_step, decision.action, decision.incumbent,
                                          decision.candidate, decision.flips, decision.reason, version))
@@ -134,6 +135,31 @@ async def take_hand_candidates(trainer: Trainer, incumbent: str, inc_val: Scores
                                               "val_before": before, "val_after": after})
         trainer.save_state()
     return incumbent, inc_val
+
+
+async def judge_after_the_end(trainer: Trainer, test: dict[str, Any]) -> dict[str, Any]:
+    """A finished run reopened with candidates in its inbox: judge each against the run's best version on validation
+    (the same paired gate); an accepted one is the run's new best (and final) version, scored on the test split like
+    the others. Returns the test report (the old one when nothing was accepted)."""
+    from mimo_tui.skillopt.run_state import mean_score
+
+    if not pending_candidates(trainer.run_folder.path)[0]:
+        return test
+    state = trainer.state
+    final, best = state.incumbent_version, state.best_version
+    state.incumbent_version = best  # an accepted candidate's parent is the best version, the one it had to beat
+    incumbent = trainer.run_folder.read_skill_version(best)
+    inc_val, _ = await trainer.rollout(incumbent, trainer.splits.val, "val:incumbent")
+    if mean_score(inc_val) is None:
+        state.incumbent_version = final
+        trainer.emit(ErrorRaised("steering", f"the target failed on every validation task scoring v{best:04d}: the "
+                                 "candidates stay in the inbox"))
+        return test
+    await take_hand_candidates(trainer, incumbent, inc_val)
+    if state.best_version == best:
+        state.incumbent_version = final
+        return test
+    return await trainer._test()
 
 
 async def _candidate_text(trainer: Trainer, candidate: HandCandidate, incumbent: str,

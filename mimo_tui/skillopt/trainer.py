@@ -40,7 +40,7 @@ from mimo_tui.skillopt.skill_files import main_text, unpack
 from mimo_tui.skillopt.staging import write_proposal
 from mimo_tui.skillopt.run_state import RunState, Scores, build_summary, mean_score
 from mimo_tui.skillopt.spend import SpendLedger
-from mimo_tui.skillopt.steering import take_hand_candidates
+from mimo_tui.skillopt.steering import judge_after_the_end, take_hand_candidates
 from mimo_tui.skillopt.step_report import no_edit_reason
 from mimo_tui.atomic_file import atomic_write
 
@@ -515,8 +515,8 @@ class Trainer:
     async def _train(self) -> dict[str, Any]:
         state = self.state
         incumbent = self.run_folder.read_skill_version(state.incumbent_version)
-        if state.phase == "done":
-            return (self.run_folder.read_json("summary.json") or {}).get("test", {})
+        if state.phase == "done":  # reopened after the end: only candidates given by hand are left to judge
+            return await judge_after_the_end(self, (self.run_folder.read_json("summary.json") or {}).get("test", {}))
         inc_val, _ = await self.rollout(incumbent, self.splits.val, "val:incumbent")
         if mean_score(inc_val) is None:
             raise RunAborted(f"the target {self.target.label} failed on every validation task (see the error events)")
