@@ -102,3 +102,35 @@ async def test_adopting_one_of_two_edits_from_the_dashboard_and_the_run_says_ado
         said = f"adopted v0002 edits 1 ({sha})"
         await wait_until(pilot, lambda: said in str(app.query_one(RunHeader).render()))
         assert said in str(app.query_one(RunList).get_option_at_index(0).prompt)
+
+
+async def test_a_candidate_given_to_a_finished_run_is_judged_at_once_and_shows_in_the_lineage(
+        git_project: Path, demo_run: Path) -> None:
+    # What was seen: "the run has finished: the candidate waits in its inbox (a finished run takes no more)".
+    from textual.widgets import TextArea
+
+    from mimo_tui.skillopt.steering import pending_candidates, taken_candidates
+    from mimo_tui.ui.trainer.candidate_editor import CandidateEditor
+
+    run_dir = install_run(git_project, demo_run)
+    app = make_app(git_project)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.project is not None)
+        await pilot.press("f4")
+        await wait_until(pilot, lambda: bool(app.query(TrainerPane)))
+        pane = app.query_one(TrainerPane)
+        await wait_until(pilot, lambda: pane.view is not None and pane.view.finished)
+        pane.focus()
+        await pilot.press("e")
+        await wait_until(pilot, lambda: isinstance(app.screen, CandidateEditor))
+        editor = app.screen.query_one(TextArea)
+        editor.move_cursor(editor.document.end)
+        editor.insert("\n- Answer with the date only and nothing else.\n")
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: any("judging it now" in str(n.message) for n in app._notifications))
+        await wait_until(pilot, lambda: bool(taken_candidates(run_dir)), timeout=60)
+        assert pending_candidates(run_dir) == ([], [])
+        await wait_until(pilot, lambda: pane.view is not None and pane.view.finished
+                         and any(c.by_hand == "edited" for c in pane.view.lineage), timeout=30)
+        (taken,) = taken_candidates(run_dir)
+        assert taken["outcome"]["action"] in ("accept", "reject", "undecided") and taken["outcome"]["reason"]

@@ -234,6 +234,12 @@ class Services(TrainerProposals):
 
         return give_candidate(self.runs_dir / run_id, kind, text).ident
 
+    def has_hand_candidates(self, run_id: str) -> bool:
+        """Whether candidates given by hand wait in the run's inbox (a finished run resumed judges them)."""
+        from mimo_tui.skillopt.steering import pending_candidates
+
+        return bool(pending_candidates(self.runs_dir / run_id)[0])
+
     def version_diff(self, run_id: str, old: int, new: int) -> str:
         """Unified diff between two skill versions of a run; reads files."""
         from mimo_tui.skillopt.run_reader import version_diff

@@ -267,10 +267,13 @@ class TrainerPane(ShowsWorkerFailures, Horizontal):
         row = next((r for r in self.rows if r.run_id == run_id), None)
         status = row.status if row is not None else "running"
         when = {"running": "it is taken at the next step boundary",
-                "finished": "the run has finished: the candidate waits in its inbox (a finished run takes no more)"
+                "finished": "the run has finished: judging it now against the run's best version (same gate)"
                 }.get(status, f"the run is {status}: it is taken at the next step boundary once the run resumes (r)")
         self._ui(self.notify, f"{'edited skill' if kind == 'edited' else 'feedback'} given to {run_id} ({ident}); {when}",
                  title="Trainer")
+        if status == "finished" and row is not None:
+            # A finished run reopened judges what waits in its inbox, in its own process (`--resume`), off this loop.
+            self._ui(self.start_training, row.skill, run_id)
 
     # -- adopt / discard --------------------------------------------------------------------------
     def action_adopt(self, which: str = "") -> None:
@@ -546,8 +549,8 @@ class TrainerPane(ShowsWorkerFailures, Horizontal):
             self.notify("no run selected", severity="warning")
         elif row.status == "running":
             self.notify(f"{row.run_id} is running", severity="warning")
-        elif row.status == "finished":
-            self.notify(f"{row.run_id} finished: nothing to resume (t trains again)")
+        elif row.status == "finished" and not self.services.has_hand_candidates(row.run_id):
+            self.notify(f"{row.run_id} finished: nothing to resume (t trains again; e or f gives it a candidate)")
         else:
             self.start_training(row.skill, resume=row.run_id)
 
