@@ -139,6 +139,9 @@ class ProgressPrinter:
         elif isinstance(event, ev.SlowUpdate):
             verdict = f"accepted as v{event.version:04d}" if event.action == "accept" else f"{event.action} - {event.reason}"
             _say(f" slow update after epoch {event.epoch}: guidance {verdict}")
+        elif isinstance(event, ev.HandCandidateJudged):
+            verdict = f"accepted as v{event.version:04d}" if event.version is not None else event.action
+            _say(f" candidate by hand ({event.kind}, {event.ident}) after step {event.after_step}: {verdict} - {event.reason}")
         elif isinstance(event, ev.ErrorRaised):
             _say(f"  error [{event.stage}]: {event.message}")
 
