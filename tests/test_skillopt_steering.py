@@ -131,6 +131,13 @@ async def test_a_finished_run_judges_a_hand_candidate_against_its_best_and_it_be
     assert proposal["versions"][str(version)]["kind"] == "by hand (edited)"
     assert proposal["versions"][str(version)]["parent"] == best
     assert pending_candidates(run_dir) == ([], [])
+    from mimo_tui.skillopt.run_reader import read_run_events
+
+    view = RunView(run_dir.name)
+    for item in read_run_events(run_dir / "events.jsonl").events:
+        view.apply(item.line, item.event)
+    (hand,) = [c for c in view.lineage if c.by_hand]
+    assert (hand.version, hand.parent, hand.status, hand.by_hand) == (version, best, "accepted", "edited")
     result = adopt(trainer_project.project.store, run_dir, "best")
     assert trainer_project.project.store.read(skill_relpath(trainer_project.entry.name)).text == best_text + RULES
     assert result.commit and f"v{version:04d}" in result.message

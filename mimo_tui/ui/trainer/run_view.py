@@ -196,6 +196,8 @@ class RunView:
         self.skill = str(event.skill)
         self.target = str(event.target)
         self.optimizer = str(event.optimizer)
+        if self.stop_reason == "finished":  # a finished run reopened judges hand candidates against its best version
+            self.incumbent_version = self.best_version
         self.finished = False
         self.stop_reason = None
         if not self.lineage:
