@@ -8,6 +8,7 @@ from mimo_tui.store import CommitInfo
 
 if TYPE_CHECKING:
     from mimo_tui.maintenance.distill import DistillPlan, Proposal
+    from mimo_tui.maintenance.distill.dataset_draft import DraftItem
     from mimo_tui.maintenance.dream import DreamReview
     from mimo_tui.services import Services
 
@@ -57,3 +58,33 @@ def scheduled_dream(services: Services, now: float | None = None) -> DreamReview
     if not settings.auto or not is_due(project.store, "dream", settings.every_days, now or time.time()):
         return None
     return dream_now(services)
+
+
+def dataset_skills(services: Services) -> list[tuple[str, int]]:
+    """(skill, items pending review) for every project skill with a drafted dataset."""
+    from mimo_tui.maintenance.distill.dataset_readiness import skills_with_drafts
+
+    return skills_with_drafts(services.require_project().store)
+
+
+def dataset_pending(services: Services, name: str) -> list[DraftItem]:
+    """The items of SKILL's draft still pending review, in draft order."""
+    from mimo_tui.maintenance.distill.dataset_draft import PENDING, read_draft
+
+    return [item for item in read_draft(services.require_project().store, name) if item.status == PENDING]
+
+
+def dataset_decide(services: Services, name: str, item_id: str, decision: str, *, input_text: str | None = None,
+                   expected: str | None = None) -> DraftItem:
+    """Approve one item into train/val/test (optionally edited) or drop it: one commit by distill."""
+    from mimo_tui.maintenance.distill.dataset_draft import review_item
+
+    return review_item(services.require_project().store, name, item_id, decision, input_text=input_text,
+                       expected=expected)
+
+
+def dataset_training_problem(services: Services, name: str) -> str | None:
+    """None when SKILL's reviewed dataset can be trained on; otherwise what to do first."""
+    from mimo_tui.maintenance.distill.dataset_readiness import training_problem
+
+    return training_problem(services.require_project().store, name)

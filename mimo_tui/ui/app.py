@@ -344,9 +344,10 @@ class MimoApp(App[int]):
         for name in sorted(self.available_themes):
             if name.startswith("mimo"):
                 yield SystemCommand(f"Theme: {name}", "Use this theme (remembered)", lambda n=name: setattr(self, "theme", n))
-        from mimo_tui.ui.palette import binding_commands, layout_commands, pane_commands
+        from mimo_tui.ui.palette import binding_commands, layout_commands, maintenance_commands, pane_commands
 
         yield from layout_commands(self)
+        yield from maintenance_commands(self)
         yield from binding_commands(self)
         for pane_id, _title, _key in PANES:
             for widget in self.query(f"#{pane_id}-pane"):
