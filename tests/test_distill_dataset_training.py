@@ -61,3 +61,57 @@ def test_draft_approve_train_stages_a_proposal_and_leaves_the_live_skill_alone(d
     assert proposal and "dollar cap: $0.5" in out.err + out.out
     assert f"mimo skill adopt {runs[0].name}" in out.out
     assert live.read_bytes() == before and drafted.store.head().sha == head
+
+
+def approve_all(project: Project) -> None:
+    for item, decision in zip(read_draft(project.store, "release-notes"), ("train", "train", "val", "val", "test"),
+                              strict=True):
+        review_item(project.store, "release-notes", item.id, decision)
+
+
+def services_for(project: Project):
+    from mimo_tui.services import Services
+
+    services = Services()
+    services.use_project(project)
+    return services
+
+
+def test_the_nightly_schedule_is_off_by_default_needs_a_cap_and_only_stages(drafted: Project) -> None:
+    from mimo_tui.services.maintenance import scheduled_training
+
+    approve_all(drafted)
+    assert scheduled_training(services_for(drafted)) is None  # off by default
+    config = drafted.root / ".mimo" / "config.toml"
+    config.write_text("[trainer]\nmax_usd = 0\n\n[distill]\ntrain_nightly = true\n", encoding="utf-8")
+    refused = scheduled_training(services_for(Project.open(drafted.root)))
+    assert isinstance(refused, str) and "needs a hard cap" in refused
+    config.write_text("[trainer]\nmax_usd = 0.25\nepochs = 1\n\n[distill]\ntrain_nightly = true\n", encoding="utf-8")
+    project = Project.open(drafted.root)
+    live = drafted.root / ".mimo" / "skills" / "release-notes" / "SKILL.md"
+    before = live.read_bytes()
+    started = scheduled_training(services_for(project))
+    assert isinstance(started, list) and [p.skill for p in started] == ["release-notes"]
+    assert started[0].popen.wait(timeout=120) == 0, started[0].log_tail(20)
+    log = started[0].log_path.read_text(encoding="utf-8")
+    assert "dollar cap: $0.25" in log and "estimate" in log.lower()
+    runs = [p for p in project.workspace.runs_dir.iterdir() if (p / "proposal.json").is_file()]
+    assert len(runs) == 1 and live.read_bytes() == before
+    assert scheduled_training(services_for(project)) is None  # ran today: not due until tomorrow
+    import time
+
+    assert scheduled_training(services_for(project), now=time.time() + 2 * 86400) == []  # dataset unchanged since
+
+
+def test_scheduled_distill_runs_when_on_and_due_and_not_again_the_same_month(drafted: Project) -> None:
+    import time
+
+    from mimo_tui.services.maintenance import scheduled_distill
+
+    assert scheduled_distill(services_for(drafted)) is None  # off by default
+    (drafted.root / ".mimo" / "config.toml").write_text("[distill]\nauto = true\n", encoding="utf-8")
+    project = Project.open(drafted.root)
+    plan = scheduled_distill(services_for(project))
+    assert plan is not None and plan.requests == 5
+    assert scheduled_distill(services_for(project)) is None
+    assert scheduled_distill(services_for(project), now=time.time() + 31 * 86400) is not None

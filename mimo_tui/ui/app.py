@@ -182,6 +182,8 @@ class MimoApp(App[int]):
             pane.post_message(ProjectOpened(project))
         if project.config.get("dream.auto", False):
             self._scheduled_dream()
+        if project.config.get("distill.auto", False) or project.config.get("distill.train_nightly", False):
+            self._scheduled_distill()
 
     @work(thread=True, exit_on_error=False, name="scheduled dream")
     def _scheduled_dream(self) -> None:
@@ -191,6 +193,23 @@ class MimoApp(App[int]):
         if review is not None and review.commit is not None:
             self.call_from_thread(self.notify, f"{review.counts()}; /dream shows how, `mimo memory revert "
                                   f"{review.commit.short}` undoes it", title="Scheduled dream", timeout=10)
+
+    @work(thread=True, exit_on_error=False, name="scheduled distill")
+    def _scheduled_distill(self) -> None:
+        from mimo_tui.services.maintenance import scheduled_distill, scheduled_training
+
+        plan = scheduled_distill(self.services)
+        if plan is not None:
+            self.call_from_thread(self.notify, f"{len(plan.proposals)} proposal(s) from {plan.requests} request(s)"
+                                  + ("; /distill reviews them" if plan.proposals else ""), title="Scheduled distill",
+                                  timeout=10)
+        started = scheduled_training(self.services)
+        if isinstance(started, str):
+            self.call_from_thread(self.notify, started, title="Nightly training", severity="warning", timeout=15)
+        elif started:
+            self.call_from_thread(self.notify, f"training {', '.join(p.skill for p in started)} on the reviewed "
+                                  "dataset, capped by [trainer] max_usd; the result is staged for you to adopt",
+                                  title="Nightly training", timeout=10)
 
     @work(thread=True, exit_on_error=False, name="memory-watcher")
     def _watch_memory(self) -> None:
