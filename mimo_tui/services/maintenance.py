@@ -17,11 +17,13 @@ if TYPE_CHECKING:
 def dream_now(services: Services) -> DreamReview:
     """Plan, consolidate through dream's model when it has a real one (labelled note otherwise), commit once."""
     from mimo_tui.maintenance.dream import DreamSettings, apply_plan, plan_dream
+    from mimo_tui.maintenance.dream.history_check import load_history
     from mimo_tui.maintenance.dream.model_pass import model_pass_for
 
     project = services.require_project()
     settings = DreamSettings.from_config(project.config)
-    plan = plan_dream(project.store, project.root, settings)
+    plan = plan_dream(project.store, project.root, settings,
+                      load_history(project.workspace.state_db, settings.days))
     model_pass_for(project.config, settings)(plan, project.store, project.root)
     return apply_plan(project.store, plan)
 
