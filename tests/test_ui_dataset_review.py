@@ -9,6 +9,7 @@ import json
 from mimo_tui.maintenance.distill.dataset_draft import PENDING, draft_dataset, read_draft
 from mimo_tui.sessions import SessionStore
 from mimo_tui.ui.dataset_review import DatasetReviewScreen
+from mimo_tui.ui.trainer.start_form import StartTrainingForm
 from tests.fixtures.agent_project import AgentProject
 from tests.fixtures.chat_app import send, wait_for_agent, wait_until
 
@@ -60,8 +61,14 @@ async def test_items_are_approved_edited_dropped_one_by_one(agent_project: Agent
         await wait_until(pilot, lambda: any("pending review" in str(n.message) for n in app._notifications),
                          what="the refusal to train")
         assert isinstance(app.screen, DatasetReviewScreen)
+        await pilot.press("s")
+        await wait_until(pilot, lambda: not screen.pending, what="the last decision")
+        await pilot.press("T")  # nothing pending: the trainer's start form asks, with its estimate and cap
+        await wait_until(pilot, lambda: isinstance(app.screen, StartTrainingForm), what="the start form")
+        assert app.screen.skill == "release-notes" and app.screen.cap_usd > 0
+        await pilot.press("escape")
     assert [i["input"] for i in split(agent_project, "train")] == [first.input]
     assert [i["grader"]["reference"] for i in split(agent_project, "val")] == ["Notes: faster fixes."]
-    assert split(agent_project, "test") == []
+    assert len(split(agent_project, "test")) == 1
     statuses = [i.status for i in read_draft(Project.open(agent_project.root).store, "release-notes")]
-    assert statuses == ["approved", "approved", "dropped", PENDING]
+    assert statuses == ["approved", "approved", "dropped", "approved"] and PENDING not in statuses

@@ -5,6 +5,7 @@ through the trainer's start form (dollar estimate, hard cap), and the run's resu
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -215,6 +216,14 @@ class DatasetReviewScreen(ShowsWorkerFailures, ModalScreen[None]):
 
         async def start() -> None:
             await app.action_show_pane("trainer")
-            app.query_one("#trainer-pane").start_training(skill)
+            pane = app.query_one("#trainer-pane")
+            # The pane's catalogue may predate the eval/ folder the review just created: read it again first
+            # (a worker of its own that a concurrent reload may replace, hence the wait on what it shows).
+            pane.load_catalogue()
+            for _ in range(100):
+                if any(entry.name == skill and entry.eval_dir for entry in pane.entries):
+                    break
+                await asyncio.sleep(0.05)
+            pane.start_training(skill)
 
         app.call_later(start)
