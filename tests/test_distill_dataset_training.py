@@ -115,3 +115,14 @@ def test_scheduled_distill_runs_when_on_and_due_and_not_again_the_same_month(dra
     assert plan is not None and plan.requests == 5
     assert scheduled_distill(services_for(project)) is None
     assert scheduled_distill(services_for(project), now=time.time() + 31 * 86400) is not None
+
+
+def test_the_skills_with_a_draft_are_listed_with_their_pending_count(drafted: Project) -> None:
+    from mimo_tui.maintenance.distill.dataset_readiness import skills_with_drafts, training_problem
+
+    assert skills_with_drafts(drafted.store) == [("release-notes", 5)]
+    items = read_draft(drafted.store, "release-notes")
+    for item in items:
+        review_item(drafted.store, "release-notes", item.id, "train")
+    assert skills_with_drafts(drafted.store) == [("release-notes", 0)]
+    assert "no approved item in val" in (training_problem(drafted.store, "release-notes") or "")
