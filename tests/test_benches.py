@@ -132,3 +132,11 @@ def test_workbench_keys_bench_prints_reference_chat_and_chat_with_events(tmp_pat
     assert re.search(r"reference: bare Textual Input, idle\s+\d+ presses, " + MEDIAN_P95_MAX, out), out
     assert re.search(r"mimo chat, while the answer streams\s+\d+ presses, " + MEDIAN_P95_MAX, out), out
     assert re.search(r"mimo chat \+ 200 events/s\s+\d+ presses, " + MEDIAN_P95_MAX + r" while the answer streamed \(\d+ events", out), out
+
+
+def test_stream_frames_bench_prints_ui_cpu_and_layouts_per_answer(tmp_path: Path) -> None:
+    out = run_bench("stream_frames.py", tmp_path)
+    for label in ("ordinary", "code-dense"):
+        line = next(line for line in out.splitlines() if line.startswith(label))
+        assert "UI-thread CPU" in line and FIGURE.search(line), line
+    assert "loop stalls" in out

@@ -41,9 +41,8 @@ async def test_a_key_pressed_during_a_burst_is_handled_before_the_burst_is_drawn
         await wait_until(pilot, lambda: pane.stream.idle, timeout=60, what="the answer to finish")
         message = app.query_one(AssistantMessage)
         assert message.finished and message.source == burst
-        segments = list(message.query(AnswerSegment))
-        assert "".join(segment.source for segment in segments) == burst
-        assert not any(segment.plain for segment in segments), "a finished answer is all markdown"
+        assert "".join(message.parts) == burst
+        assert not any(segment.plain for segment in message.query(AnswerSegment)), "a finished answer is all markdown"
 
 
 async def test_a_long_code_block_streaming_fast_is_plain_until_the_stream_pauses(agent_project, make_chat_app, monkeypatch) -> None:

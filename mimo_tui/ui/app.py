@@ -30,6 +30,7 @@ from mimo_tui.ui.chat_pane import ChatPane
 from mimo_tui.ui.messages import MemoryChanged, ProjectOpened
 from mimo_tui.ui.pane_bar import PaneBar
 from mimo_tui.ui.side.layout import NARROW_WIDTH, SideLayout
+from mimo_tui.atomic_file import atomic_write
 from mimo_tui.ui.side.side_column import SideColumn
 from mimo_tui.ui.side.work_status import WorkStatus
 from mimo_tui.ui.worker_results import show_worker_failure
@@ -114,7 +115,7 @@ class MimoApp(App[int]):
         report = os.environ.get("MIMO_BENCH_REPORT")
         if report:
             facts = {"litellm_imported": "litellm" in sys.modules, "t": time.time(), "cpu_s": time.process_time()}
-            Path(report).write_text(json.dumps(facts))
+            atomic_write(Path(report), json.dumps(facts).encode())  # the bench reads it while we write
             self._report_end_of_start_up(Path(report + ".end"))
 
     @work(exit_on_error=False, name="model worker")
@@ -130,7 +131,7 @@ class MimoApp(App[int]):
         """For bench/startup_frame.py: whether the UI process imported litellm by the time the worker has."""
         await self.model_worker.wait_ready()
         facts = {"litellm_imported": "litellm" in sys.modules, "t": time.time(), "cpu_s": time.process_time()}
-        path.write_text(json.dumps(facts))
+        atomic_write(path, json.dumps(facts).encode())
 
     @property
     def model_worker(self) -> ModelWorker:

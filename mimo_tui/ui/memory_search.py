@@ -13,6 +13,7 @@ from textual.widgets.option_list import Option
 from mimo_tui.memory.finder import FinderEntry
 from mimo_tui.memory.index import MemoryHit
 from mimo_tui.memory.service import MemoryService
+from mimo_tui.ui.quiet_input import QuietInput
 from mimo_tui.ui.worker_results import ShowsWorkerFailures, deliver
 
 
@@ -39,7 +40,7 @@ class MemorySearch(ShowsWorkerFailures, Vertical):
         self.targets: dict[str, tuple[str, str, int]] = {}
 
     def compose(self) -> ComposeResult:
-        yield Input(placeholder="search memory (ctrl+f)  scope:… type:…", id="memory-search-input")
+        yield QuietInput(placeholder="search memory (ctrl+f)  scope:… type:…", id="memory-search-input")
         results = OptionList(id="memory-results")
         results.display = False
         yield results
@@ -79,7 +80,6 @@ class MemorySearch(ShowsWorkerFailures, Vertical):
         if self.query_one("#memory-search-input", Input).value.strip() != query:
             return
         results = self.query_one("#memory-results", OptionList)
-        results.clear_options()
         self.targets = {}
         options: list[Option] = []
         for n, hit in enumerate(hits):
@@ -97,9 +97,10 @@ class MemorySearch(ShowsWorkerFailures, Vertical):
             options.append(Option(Text.assemble(("≡ ", "bold"), entry.label), id=key))
         if not options:
             options.append(Option(Text("no matches", style="dim"), id="none", disabled=True))
-        results.add_options(options)
+        # In one step: clearing first sets the list's size to nothing and back, and each lays out the screen.
+        results.set_options(options)
         results.display = True
-        self.post_message(self.ResultsShown(True))
+        self.post_message(self.ResultsShown(True))  # again after a jump narrowed the column
 
     @on(Input.Submitted, "#memory-search-input")
     def _submitted(self) -> None:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import time
 
-from rich.console import RenderableType
+from rich.console import Console, RenderableType
 from rich.markdown import Heading, Markdown as RichMarkdown
 from rich.segment import Segment, Segments
 from rich.text import Text
 from textual.geometry import Size
 from textual.widgets import Static
+
+from mimo_tui.ui.chat.quiet_resize import QuietResize
 
 
 class LeftHeading(Heading):
@@ -22,6 +24,22 @@ class AnswerMarkdown(RichMarkdown):
     """Rich's markdown with left-aligned headings."""
 
     elements = {**RichMarkdown.elements, "heading_open": LeftHeading}
+
+
+def answer_markdown(source: str) -> AnswerMarkdown:
+    return AnswerMarkdown(source, code_theme="monokai", hyperlinks=False)
+
+
+def draw_lines(console: Console, renderable: RenderableType, width: int) -> tuple[Segments, int]:
+    """`renderable` drawn at `width` as one run of segments (lines joined by newlines), and its line count."""
+    lines = console.render_lines(renderable, console.options.update_width(width), pad=False)
+    segments: list[Segment] = []
+    for line in lines:
+        segments.extend(line)
+        segments.append(Segment.line())
+    if segments:
+        segments.pop()
+    return Segments(segments), len(lines)
 
 
 class RenderCost:
@@ -42,7 +60,7 @@ class RenderCost:
         return cls.seconds_per_char * chars
 
 
-class AnswerSegment(Static):
+class AnswerSegment(QuietResize, Static):
     """Markdown parsed and highlighted once per text and width, as a single widget.
 
     The segment still streaming is redrawn whole on each write (it stays short); while its markdown would
@@ -63,7 +81,7 @@ class AnswerSegment(Static):
 
     def _renderable(self) -> RenderableType:
         started = time.perf_counter()
-        renderable: RenderableType = Text(self.source) if self.plain else AnswerMarkdown(self.source, code_theme="monokai", hyperlinks=False)
+        renderable: RenderableType = Text(self.source) if self.plain else answer_markdown(self.source)
         self._parse_s = time.perf_counter() - started
         return renderable
 
@@ -71,25 +89,22 @@ class AnswerSegment(Static):
         """Show `source` instead (the streaming segment grew), as plain text or markdown."""
         if source == self.source and plain == self.plain:
             return
+        drawn = self._drawn
         self.source = source
         self.plain = plain
         self._markdown = self._renderable()
         self._drawn = None
-        self.refresh(layout=True)
+        if drawn is not None and self.is_attached and self._draw(drawn[0])[2] == drawn[2]:
+            self.refresh()  # as tall as before: only this widget is repainted, the screen is not laid out again
+        else:
+            self.refresh(layout=True)
 
     def _draw(self, width: int) -> tuple[int, Segments, int]:
         """The markdown drawn at `width` (cached): width, segments and line count."""
         if self._drawn is None or self._drawn[0] != width:
             started = time.perf_counter()
-            console = self.app.console
-            lines = console.render_lines(self._markdown, console.options.update_width(width), pad=False)
-            segments: list[Segment] = []
-            for line in lines:
-                segments.extend(line)
-                segments.append(Segment.line())
-            if segments:
-                segments.pop()
-            self._drawn = (width, Segments(segments), len(lines))
+            segments, count = draw_lines(self.app.console, self._markdown, width)
+            self._drawn = (width, segments, count)
             if not self.plain:
                 RenderCost.record(time.perf_counter() - started + self._parse_s, len(self.source))
         return self._drawn

@@ -1,4 +1,5 @@
-"""The assistant's streamed reply: short markdown segments, the last one redrawn as text arrives."""
+"""The assistant's streamed reply: short markdown segments, the last one redrawn as text arrives, the closed
+ones settled into one widget that never redraws them."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.timer import Timer
 
+from mimo_tui.ui.chat.quiet_resize import QuietResize
 from mimo_tui.ui.chat.answer_segment import AnswerSegment, RenderCost
+from mimo_tui.ui.chat.settled_answer import SettledAnswer
 
 # The streaming segment is closed at the next paragraph break outside a code fence once it is this
 # long, and a new one begins: each write redraws only the short live segment, however long the answer.
@@ -39,7 +42,7 @@ def split_point(live: str, chunk: str) -> int | None:
     return None
 
 
-class AssistantMessage(Vertical):
+class AssistantMessage(QuietResize, Vertical):
     """One model reply; text arrives in coalesced pieces."""
 
     DEFAULT_CSS = """
@@ -62,6 +65,7 @@ class AssistantMessage(Vertical):
         self.source = text
         self._live_source = ""
         self._live: AnswerSegment | None = None
+        self._settled: SettledAnswer | None = None
         self._pause_timer: Timer | None = None
         self.finished = False
 
@@ -70,34 +74,57 @@ class AssistantMessage(Vertical):
             self.finished = True
             yield AnswerSegment(self._initial)
 
-    async def append(self, text: str, hurried: bool = False) -> None:
+    async def append(self, text: str, hurried: bool = False, show: bool = True) -> None:
         """Add streamed text; a segment that grew long enough is closed and a new one started. `hurried`:
-        text is arriving faster than frames draw it."""
-        if not text or self.finished:
+        text is arriving faster than frames draw it. `show=False`: more follows at once, so closed segments are
+        drawn now but the screen is laid out only when the last piece is shown (once, not once per piece)."""
+        if self.finished:
             return
         self.source += text
         while text:
             cut = split_point(self._live_source, text)
             if cut is None:
-                await self._write(text, hurried=hurried)
-                return
-            await self._write(text[:cut], closing=True)
-            self._live = None
-            self._live_source = ""
+                self._live_source += text
+                break
+            await self._settle(self._live_source + text[:cut])
             text = text[cut:]
+        if show:
+            await self._show(hurried)
 
-    async def _write(self, text: str, closing: bool = False, hurried: bool = False) -> None:
-        self._live_source += text
+    @property
+    def parts(self) -> list[str]:
+        """The answer's segments so far: the closed ones, then the live one."""
+        settled = self._settled.sources if self._settled is not None else []
+        return [*settled, *(segment.source for segment in self.query(AnswerSegment) if segment.source)]
+
+    async def _settle(self, source: str) -> None:
+        """The live segment closed: its text joins the settled part (drawn now, shown with the next `_show`)."""
+        if self._settled is None:
+            self._settled = SettledAnswer()
+            await self.mount(self._settled, before=self._live)
+        self._settled.add(source)
+        self._live_source = ""
+
+    async def _show(self, hurried: bool = False) -> None:
+        """Put the settled parts and the live segment's text on the screen."""
+        if self._pause_timer is not None:
+            self._pause_timer.stop()
+            self._pause_timer = None
+        if self._settled is not None:
+            self._settled.show()
+        if not self._live_source:
+            if self._live is not None and self._live.display:
+                self._live.set_source("")
+                self._live.display = False  # waits, hidden, for the next segment's text
+            return
         budget = HURRIED_LIVE_MARKDOWN_BUDGET_S if hurried else LIVE_MARKDOWN_BUDGET_S
-        plain = not closing and RenderCost.estimate(len(self._live_source)) > budget
+        plain = RenderCost.estimate(len(self._live_source)) > budget
         if self._live is None:
             self._live = AnswerSegment(self._live_source, plain=plain)
             await self.mount(self._live)
         else:
             self._live.set_source(self._live_source, plain=plain)
-        if self._pause_timer is not None:
-            self._pause_timer.stop()
-            self._pause_timer = None
+            self._live.display = True
         if plain:
             self._pause_timer = self.set_timer(PAUSE_BEFORE_MARKDOWN_S, self._draw_live_markdown)
 
@@ -114,8 +141,15 @@ class AssistantMessage(Vertical):
         if self._pause_timer is not None:
             self._pause_timer.stop()
             self._pause_timer = None
-        if self._live is not None:
+        if self._settled is not None:
+            self._settled.show()
+        if self._live_source and self._live is None:
+            await self.mount(AnswerSegment(self._live_source))
+        elif self._live_source and self._live is not None:
             self._live.set_source(self._live_source, plain=False)
+            self._live.display = True
+        elif self._live is not None:
+            await self._live.remove()
         self._live = None
         self.finished = True
         if interrupted:

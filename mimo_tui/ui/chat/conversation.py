@@ -6,6 +6,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from textual import events
+from textual.geometry import Size
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
@@ -33,6 +34,12 @@ class Conversation(VerticalScroll):
 
     def on_mount(self) -> None:
         self.anchor()
+
+    def _size_updated(self, size: Size, virtual_size: Size, container_size: Size, layout: bool = True) -> bool:
+        # Following the stream at the bottom, the taller content is already scrolled to while arranging and the
+        # scrollbar is updated here: no second layout of the screen is needed for it (see QuietResize).
+        following = self.scroll_y >= self.max_scroll_y
+        return super()._size_updated(size, virtual_size, container_size, layout=layout and not following)
 
     def on_mouse_up(self, event: events.MouseUp) -> None:
         """A click on a block (a tool call's title, Show all) leaves the keyboard with the prompt."""

@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from textual.suggester import Suggester
-from textual.widgets import Input
 
 from mimo_tui.ui.chat import slash_commands
-
+from mimo_tui.ui.quiet_input import QuietInput
 
 
 class SlashSuggester(Suggester):
@@ -28,7 +27,7 @@ class SlashSuggester(Suggester):
         return next((candidate for candidate in candidates if candidate.lower().startswith(lowered)), None)
 
 
-class PromptInput(Input):
+class PromptInput(QuietInput):
     """Where the user types; `/` commands complete inline (→ or End accepts)."""
 
     def __init__(self, arguments: Callable[[], list[str]] | None = None, **kwargs: object) -> None:
@@ -42,3 +41,13 @@ class PromptInput(Input):
         # A blinking cursor makes headless screenshots differ from run to run.
         if self.app.is_headless:
             self.cursor_blink = False
+
+    def _watch_value(self, value: str) -> None:
+        # Only `/` commands complete: other text starts no suggestion worker per key.
+        suggester = self.suggester
+        if not value.startswith("/"):
+            self.suggester = None
+        try:
+            super()._watch_value(value)
+        finally:
+            self.suggester = suggester

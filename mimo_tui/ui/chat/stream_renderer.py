@@ -123,7 +123,8 @@ class StreamRenderer:
                     text = []
                 await self._show_event(event)
             if text:
-                await self._write_text("".join(text), hurried)
+                # More of this text is queued for the next piece: lay the screen out once, after the last one.
+                await self._write_text("".join(text), hurried, show=not self.pending)
             if self.pending and not self._drain_scheduled:
                 self._drain_scheduled = True
                 self._drain_due = time.perf_counter() + BACKLOG_GAP_S
@@ -135,13 +136,13 @@ class StreamRenderer:
             self._coalesce_s = min(MAX_COALESCE_S, window)
             self._last_drain = started
 
-    async def _write_text(self, text: str, hurried: bool = False) -> None:
+    async def _write_text(self, text: str, hurried: bool = False, show: bool = True) -> None:
         from mimo_tui.ui.chat.assistant_message import AssistantMessage
 
         if self._assistant is None or self._assistant.finished:
             self._assistant = AssistantMessage()
             await self.pane.conversation.mount(self._assistant)
-        await self._assistant.append(text, hurried)
+        await self._assistant.append(text, hurried, show)
 
     async def _close_assistant(self, interrupted: bool = False) -> None:
         if self._assistant is not None:
