@@ -67,10 +67,7 @@ async def test_closed_segments_are_drawn_once_and_the_message_stays_two_widgets(
             for message in app.query(AssistantMessage):
                 widest = max(widest, len(message.children))
         pane.stream.push(ev.TurnEnded(1, ev.TURN_DONE, ""))
-        stream = pane.stream
-        await wait_until(pilot, lambda: stream.idle, timeout=30, what=(
-            f"the answer to be drawn (pending {len(stream.pending)}, drain scheduled {stream._drain_scheduled}, "
-            f"answer open {stream._assistant is not None}, {RenderCost.seconds_per_char * 1e6:.1f} us/char)"))
+        await wait_until(pilot, lambda: pane.stream.idle, timeout=30, what="the answer to be drawn")
         message = app.query_one(AssistantMessage)
         settled = message.query_one(SettledAnswer)
         assert len(settled.sources) >= 12 and len(drawn_before) >= 6, "the answer was not cut into segments"
