@@ -42,6 +42,7 @@ def test_trainer_step_items_snapshot(git_project: Path, fixed_git_dates: None, s
         app = pilot.app
         await wait_until(pilot, lambda: app.project is not None)
         await pilot.press("f4")
+        await wait_until(pilot, lambda: bool(app.query(TrainerPane)))  # mounted on first visit
         pane = app.query_one(TrainerPane)
         await wait_until(pilot, lambda: pane.view is not None and pane.view.finished and bool(pane.entries))
         steps = pane.query_one("#trainer-steps", DataTable)
