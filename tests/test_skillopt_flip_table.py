@@ -47,6 +47,8 @@ def test_the_fold_builds_lineage_credit_and_per_step_items_from_typed_events(tmp
     assert view.items_by_step[1] == {item: row[4] for item, row in VAL.items()}
     assert view.credit_by_step[1][0]["fixed"] == ["val-1"] and view.credit_pending == []
     assert view.versions == [1, 2, 3] and view.incumbent_version == 3
+    # The version given by hand is not credited with the optimizer's edits of its step (those were rejected).
+    assert view.last_accepted.version == 3 and view.last_accepted.edits[0]["op"] == "by hand (edited)"
 
 
 def test_a_step_table_shows_each_item_with_input_expected_and_both_outputs(tmp_path: Path) -> None:

@@ -42,6 +42,7 @@ def test_trainer_step_items_snapshot(git_project: Path, fixed_git_dates: None, s
         app = pilot.app
         await wait_until(pilot, lambda: app.project is not None)
         await pilot.press("f4")
+        await wait_until(pilot, lambda: bool(app.query(TrainerPane)))  # mounted on first visit
         pane = app.query_one(TrainerPane)
         await wait_until(pilot, lambda: pane.view is not None and pane.view.finished and bool(pane.entries))
         steps = pane.query_one("#trainer-steps", DataTable)
@@ -55,3 +56,30 @@ def test_trainer_step_items_snapshot(git_project: Path, fixed_git_dates: None, s
         await pilot.pause(0.3)
 
     assert snap_compare(make_app(git_project), terminal_size=SIZE, run_before=open_items)
+
+
+def test_trainer_dashboard_mid_run_snapshot(git_project: Path, fixed_git_dates: None, snap_compare) -> None:
+    """A run still working: its recorded process is alive (this test's own), no run_finished event yet."""
+    import json
+    import os
+    import socket
+
+    from mimo_tui.project import Project
+    from tests.fixtures.recorded_run import write_recorded_run
+
+    run = write_recorded_run(Project.open(git_project).workspace.runs_dir, finished=False)
+    (run / "process.json").write_text(json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "started": 0}))
+
+    async def open_trainer(pilot) -> None:
+        app = pilot.app
+        await wait_until(pilot, lambda: app.project is not None)
+        await pilot.press("f4")
+        await wait_until(pilot, lambda: bool(app.query(TrainerPane)))
+        pane = app.query_one(TrainerPane)
+        await wait_until(pilot, lambda: pane.view is not None and bool(pane.rows) and pane.rows[0].status == "running")
+        await wait_until(pilot, lambda: pane.query_one("#trainer-steps", DataTable).row_count == 2)
+        await wait_until(pilot, lambda: any("cap spent" in str(n.message) for n in app._notifications))
+        app.clear_notifications()
+        await pilot.pause(0.3)
+
+    assert snap_compare(make_app(git_project), terminal_size=SIZE, run_before=open_trainer)

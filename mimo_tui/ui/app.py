@@ -183,6 +183,8 @@ class MimoApp(App[int]):
             pane.post_message(ProjectOpened(project))
         if project.config.get("dream.auto", False):
             self._scheduled_dream()
+        if project.config.get("distill.auto", False) or project.config.get("distill.train_nightly", False):
+            self._scheduled_distill()
 
     @work(thread=True, exit_on_error=False, name="scheduled dream")
     def _scheduled_dream(self) -> None:
@@ -192,6 +194,23 @@ class MimoApp(App[int]):
         if review is not None and review.commit is not None:
             self.call_from_thread(self.notify, f"{review.counts()}; /dream shows how, `mimo memory revert "
                                   f"{review.commit.short}` undoes it", title="Scheduled dream", timeout=10)
+
+    @work(thread=True, exit_on_error=False, name="scheduled distill")
+    def _scheduled_distill(self) -> None:
+        from mimo_tui.services.maintenance import scheduled_distill, scheduled_training
+
+        plan = scheduled_distill(self.services)
+        if plan is not None:
+            self.call_from_thread(self.notify, f"{len(plan.proposals)} proposal(s) from {plan.requests} request(s)"
+                                  + ("; /distill reviews them" if plan.proposals else ""), title="Scheduled distill",
+                                  timeout=10)
+        started = scheduled_training(self.services)
+        if isinstance(started, str):
+            self.call_from_thread(self.notify, started, title="Nightly training", severity="warning", timeout=15)
+        elif started:
+            self.call_from_thread(self.notify, f"training {', '.join(p.skill for p in started)} on the reviewed "
+                                  "dataset, capped by [trainer] max_usd; the result is staged for you to adopt",
+                                  title="Nightly training", timeout=10)
 
     @work(thread=True, exit_on_error=False, name="memory-watcher")
     def _watch_memory(self) -> None:
@@ -345,9 +364,10 @@ class MimoApp(App[int]):
         for name in sorted(self.available_themes):
             if name.startswith("mimo"):
                 yield SystemCommand(f"Theme: {name}", "Use this theme (remembered)", lambda n=name: setattr(self, "theme", n))
-        from mimo_tui.ui.palette import binding_commands, layout_commands, pane_commands
+        from mimo_tui.ui.palette import binding_commands, layout_commands, maintenance_commands, pane_commands
 
         yield from layout_commands(self)
+        yield from maintenance_commands(self)
         yield from binding_commands(self)
         for pane_id, _title, _key in PANES:
             for widget in self.query(f"#{pane_id}-pane"):

@@ -261,6 +261,11 @@ class RunView:
             for candidate in self.lineage:
                 if candidate.version == event.version:
                     candidate.by_hand = str(event.kind)
+            accepted = self.last_accepted
+            if accepted is not None and accepted.version == event.version:
+                # Not the optimizer's edits of that step (those may have been rejected): a text given by hand.
+                accepted.edits = [{"op": f"by hand ({event.kind})", "text": "a candidate given by the user"}]
+                accepted.credit = None
             return
         status = "rejected" if event.action == "reject" else str(event.action)
         self._candidate(Candidate(None, self.incumbent_version, int(event.after_step), status,
