@@ -7,7 +7,11 @@ Three figures in the same run (tmux 120x40, send-keys -> capture-pane shows it, 
 - the same, while a separate process also appends 200 events/s to `.mimo/runs/<id>/events.jsonl` of a real
   run folder (RunFolder.create + append_event, as the trainer writes them), the run the side trainer follows.
 
-Target: p95 < 50 ms for the last one. The answer streams from the local OpenAI-compatible server of
+- mimo on the trainer pane (F4) with the item table of a step open (the palette's "Trainer: items of the
+  highlighted step"), while the same writer appends 200 events/s to the run the dashboard follows: a key that
+  filters the table (i, then a) is timed until the screen says "showing: improved" / "showing: all".
+
+Target: p95 < 50 ms for the last two. The answer streams from the local OpenAI-compatible server of
 bench/stream_render.py (its own process), spread over --stream-s seconds.
 
 Run: python bench/workbench_keys.py [--tokens 20000] [--presses 100] [--stream-s 10] [--tiny]
@@ -48,6 +52,19 @@ folder = RunFolder.create(Path(sys.argv[2]), "bench-skill")
 folder.write_json("config.json", {"skill": "bench-skill", "created": time.time()})
 folder.write_json("runtime_state.json", {"global_step": 1, "accepted": [], "best_val": 0.5})
 folder.append_event(RunStarted(folder.run_id, "bench-skill", "bench", "bench", False, {}, {}))
+if len(sys.argv) > 4:  # one finished step with its gate's item flips and rollouts, for the item table
+    from mimo_tui.skillopt import events as ev
+    from mimo_tui.skillopt.dataset import Task
+    from mimo_tui.skillopt.prompts import Trajectory
+    from mimo_tui.skillopt.rollout_log import record_rollouts
+    items = {f"val-{i:03d}": ("improved" if i % 5 == 0 else "stable") for i in range(40)}
+    folder.append_event(ev.StepStarted(1, 1, 16, 2))
+    folder.append_event(ev.GateDecided(1, "accept", 0.5, 0.6, 1.0, {"improved": 8, "regressed": 0, "still_failing": 0,
+                                                                    "stable": 32}, items, "bench"))
+    folder.append_event(ev.StepFinished(1, "accept", 1.0, {"epoch": 1, "step": 1, "val_before": 0.5, "val_after": 0.6}))
+    for stage in ("val:incumbent", "val:candidate"):
+        record_rollouts(folder.path, 1, stage, [(Task(i, f"input of {i}", {"type": "exact", "reference": "x"}), 0,
+                                                 Trajectory(i, f"input of {i}", "x", 1.0, True, "")) for i in items])
 rate = float(sys.argv[3])
 stop = threading.Event()
 threading.Thread(target=lambda: (sys.stdin.read(), stop.set()), daemon=True).start()
@@ -66,8 +83,9 @@ print(n, round(time.perf_counter() - started, 3), flush=True)
 class EventWriter:
     """A separate process appending events to a new run folder under `runs_dir` at `rate` per second."""
 
-    def __init__(self, runs_dir: Path, rate: float) -> None:
-        self.process = subprocess.Popen([sys.executable, "-c", WRITER_SCRIPT, ROOT, str(runs_dir), str(rate)],
+    def __init__(self, runs_dir: Path, rate: float, with_step: bool = False) -> None:
+        self.process = subprocess.Popen([sys.executable, "-c", WRITER_SCRIPT, ROOT, str(runs_dir), str(rate),
+                                         *(["step"] if with_step else [])],
                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         assert self.process.stdout is not None
         self.run_id = self.process.stdout.readline().strip()
@@ -124,6 +142,48 @@ def measure_mimo_trainer_side(terminal: Terminal, base: Path, name: str, base_ur
     return EchoResult(latencies, note + (f" ({lost} not shown within 5 s)" if lost else ""))
 
 
+def measure_dashboard_items(terminal: Terminal, base: Path, presses: int, events_per_s: float) -> EchoResult:
+    """Filter keys in the item table of the trainer pane while a run writes `events_per_s` events."""
+    home = base / "items-home"
+    home.mkdir()
+    env = isolated_env(home)
+    project = fresh_project(base, len(list(base.glob("project*"))), env, existing=True)
+    writer = EventWriter(project / ".mimo" / "runs", events_per_s, with_step=True)
+    window = Window(terminal, "items", f"{shlex.quote(PYTHON)} -m mimo_tui", project, env)
+    latencies: list[float] = []
+    lost, written = 0, ""
+    try:
+        deadline = time.perf_counter() + START_TIMEOUT_S
+        while not MIMO_READY.search(window.screen()):
+            if time.perf_counter() > deadline:
+                raise RuntimeError(f"mimo drew no interactive frame within {START_TIMEOUT_S:g} s:\n{window.screen()}")
+            time.sleep(0.01)
+        window.send("F4")
+        window.wait_for("bench-skill", START_TIMEOUT_S)
+        window.wait_for("accept", START_TIMEOUT_S)  # the step is in the step table
+        window.send("C-p")
+        time.sleep(0.5)
+        window.send("items of the highlighted", literal=True)
+        time.sleep(0.5)
+        window.send("Enter")
+        window.wait_for("showing: all", START_TIMEOUT_S)
+        while len(latencies) + lost < presses:
+            for key, shown in (("i", "showing: improved"), ("a", "showing: all")):
+                started = time.perf_counter()
+                window.send(key, literal=True)
+                while time.perf_counter() - started < 5 and shown not in window.screen():
+                    time.sleep(0.002)
+                if shown in window.screen():
+                    latencies.append(time.perf_counter() - started)
+                else:
+                    lost += 1
+                time.sleep(0.1)
+    finally:
+        window.close()
+        written = writer.close()
+    return EchoResult(latencies, f"while the run it follows is written {written}" + (f" ({lost} not shown within 5 s)" if lost else ""))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tokens", type=int, default=20000)
@@ -151,6 +211,7 @@ def main() -> int:
         chat = measure_mimo_trainer_side(terminal, base, "chat", server.base_url, args.presses, 0)
         loaded = measure_mimo_trainer_side(terminal, base, "chat-events", server.base_url, args.presses,
                                            args.events_per_s)
+        items = measure_dashboard_items(terminal, base, args.presses, args.events_per_s)
     finally:
         terminal.close()
         server.close()
@@ -161,6 +222,7 @@ def main() -> int:
     print(reference.line("reference: bare Textual Input, idle"))
     print(chat.line("mimo chat, while the answer streams"))
     print(loaded.line(f"mimo chat + {args.events_per_s:g} events/s"))
+    print(items.line(f"mimo F4 item table filter + {args.events_per_s:g} events/s"))
     return 0
 
 

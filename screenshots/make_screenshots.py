@@ -140,6 +140,34 @@ async def distill_review(app, pilot) -> None:
     await pilot.press("space")
 
 
+def plant_dataset_draft(project: Path) -> None:
+    """A release-notes skill and two sessions that did its work, drafted into a dataset pending review."""
+    from mimo_tui.maintenance.distill.dataset_draft import draft_dataset
+    from mimo_tui.project import Project
+    from mimo_tui.sessions import SessionStore
+
+    opened = Project.open(project)
+    opened.store.write("skills/release-notes/SKILL.md", '---\nname: release-notes\ndescription: "Write release notes '
+                       'from the git log"\n---\n# release-notes\n\nWhen to use:\n- Write the release notes for version 1.2\n')
+    sessions = SessionStore(opened.workspace.state_db)
+    for version, answer in (("1.3", "## 1.3\n- Faster parser\n- Fixed the cache key"), ("1.4", "## 1.4\n- New CLI flag")):
+        session = sessions.create("offline/agent")
+        sessions.add_message(session.id, 1, "user", f"Write the release notes for version {version}")
+        sessions.add_message(session.id, 1, "assistant", answer)
+    draft_dataset(opened.store, sessions, "release-notes")
+    sessions.close()
+
+
+async def dataset_review(app, pilot) -> None:
+    await wait_for(pilot, lambda: app.services.session_id is not None)
+    prompt = app.query_one("#prompt")
+    prompt.cursor_blink = False
+    prompt.focus()
+    prompt.value = "/dataset release-notes"
+    await pilot.press("enter")
+    await wait_for(pilot, lambda: getattr(app.screen, "pending", None) is not None)
+
+
 def train_demo(project: Path) -> None:
     """Run the offline demo trainer once, so the trainer pane has a finished run to show."""
     env = {**os.environ, "PYTHONPATH": str(HERE.parent)}
@@ -286,6 +314,9 @@ async def main(only: set[str]) -> None:
         if wanted("distill-review"):
             plant_sessions(project)
             await shoot(project, "distill-review", distill_review)
+        if wanted("dataset-review"):
+            plant_dataset_draft(project)
+            await shoot(project, "dataset-review", dataset_review)
         if wanted("trainer-pane"):
             train_demo(project)
             freeze_run_times(project)

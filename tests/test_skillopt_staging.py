@@ -219,3 +219,37 @@ def test_adopt_and_discard_from_the_shell(project_dir, capsys: pytest.CaptureFix
     assert main(["skill", "discard", run]) == 0
     capsys.readouterr()
     assert main(["skill", "runs"]) == 0 and "[discarded]" in capsys.readouterr().out
+
+
+def test_adopting_a_run_that_is_still_running_is_refused(project_dir, capsys: pytest.CaptureFixture[str]) -> None:
+    # What was seen: nothing stopped `mimo skill adopt` from committing a version of a run whose trainer was still
+    # writing versions; process.json says the process is alive, so the CLI (and the services) now refuse, named.
+    import json
+    import socket
+    import subprocess
+    import sys
+
+    from mimo_tui.cli import main
+    from mimo_tui.services import Services
+    from mimo_tui.project import Project
+
+    assert main(["skill", "train", DEMO, "--epochs", "1"]) == 0
+    run_dir = next((project_dir / ".mimo" / "runs").iterdir())
+    live = project_dir / ".mimo" / skill_relpath(DEMO)
+    trainer = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        (run_dir / "process.json").write_text(json.dumps({"pid": trainer.pid, "host": socket.gethostname(),
+                                                          "started": 0.0}))
+        capsys.readouterr()
+        assert main(["skill", "adopt", run_dir.name, "--no-noise-test"]) == 2
+        err = capsys.readouterr().err
+        assert f"run {run_dir.name} is still running" in err and "Traceback" not in err
+        services = Services()
+        services.use_project(Project.open(project_dir))
+        with pytest.raises(StagingError, match="still running"):
+            services.adopt_run(run_dir.name)
+        assert not live.exists() and load_proposal(run_dir)["adoption"] is None
+    finally:
+        trainer.kill()
+        trainer.wait()
+    assert main(["skill", "adopt", run_dir.name, "--no-noise-test"]) == 0 and live.exists()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -17,11 +19,19 @@ from tests.fixtures.ui import make_app, wait_until
 SIZE = (120, 40)
 
 
-def shell_training(project: Path) -> subprocess.Popen[bytes]:
+def shell_training(project: Path, skill: str = "date-normalizer") -> subprocess.Popen[bytes]:
     env = {**os.environ, "PYTHONPATH": str(Path(mimo_tui.__file__).resolve().parent.parent)}
-    return subprocess.Popen([sys.executable, "-m", "mimo_tui", "skill", "train", "date-normalizer", "--epochs", "3"],
+    return subprocess.Popen([sys.executable, "-m", "mimo_tui", "skill", "train", skill, "--epochs", "3"],
                             cwd=project, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
+
+
+def copy_skill(project: Path, name: str) -> None:
+    demo = Path(mimo_tui.__file__).resolve().parent.parent / "skills" / "date-normalizer"
+    target = project / ".mimo" / "skills" / name
+    shutil.copytree(demo, target)
+    text = (target / "SKILL.md").read_text(encoding="utf-8")
+    (target / "SKILL.md").write_text(re.sub(r"(?m)^name:.*$", f"name: {name}", text, count=1), encoding="utf-8")
 
 
 async def test_a_killed_run_shows_process_gone_within_5_s_and_resumes(git_project: Path, litellm_loaded: None) -> None:
@@ -40,7 +50,10 @@ async def test_a_killed_run_shows_process_gone_within_5_s_and_resumes(git_projec
             await wait_until(pilot, lambda: pane.view is not None and pane.view.run_id == first_run, timeout=10)
             first.wait(timeout=120)
             await wait_until(pilot, lambda: pane.rows[0].status == "finished", timeout=10)
-            shell = shell_training(git_project)
+            # Runs are staged, so the live skill is unchanged and the same run again would be all cache hits,
+            # done before anyone could see it running: the second run trains a copy under another name.
+            copy_skill(git_project, "date-copy")
+            shell = shell_training(git_project, "date-copy")
             # The dashboard follows the run just started from the shell.
             await wait_until(pilot, lambda: pane.rows[0].run_id != first_run and pane.rows[0].status == "running", timeout=30)
             second_run = pane.rows[0].run_id

@@ -28,3 +28,58 @@ def test_trainer_dashboard_snapshot(git_project: Path, fixed_git_dates: None, de
         await pilot.pause(0.4)
 
     assert snap_compare(make_app(git_project), terminal_size=SIZE, run_before=open_trainer)
+
+
+def test_trainer_step_items_snapshot(git_project: Path, fixed_git_dates: None, snap_compare) -> None:
+    """The item table of a recorded run's accepted step, open over the dashboard, the regressed item highlighted."""
+    from mimo_tui.project import Project
+    from mimo_tui.ui.trainer.flip_screen import FlipScreen
+    from tests.fixtures.recorded_run import write_recorded_run
+
+    write_recorded_run(Project.open(git_project).workspace.runs_dir)
+
+    async def open_items(pilot) -> None:
+        app = pilot.app
+        await wait_until(pilot, lambda: app.project is not None)
+        await pilot.press("f4")
+        await wait_until(pilot, lambda: bool(app.query(TrainerPane)))  # mounted on first visit
+        pane = app.query_one(TrainerPane)
+        await wait_until(pilot, lambda: pane.view is not None and pane.view.finished and bool(pane.entries))
+        steps = pane.query_one("#trainer-steps", DataTable)
+        await wait_until(pilot, lambda: steps.row_count == 2)
+        await wait_until(pilot, lambda: any("cap spent" in str(n.message) for n in app._notifications))
+        app.clear_notifications()  # the spend toast (tested elsewhere) would cover the table
+        steps.focus()
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, FlipScreen))
+        await pilot.press("down")
+        await pilot.pause(0.3)
+
+    assert snap_compare(make_app(git_project), terminal_size=SIZE, run_before=open_items)
+
+
+def test_trainer_dashboard_mid_run_snapshot(git_project: Path, fixed_git_dates: None, snap_compare) -> None:
+    """A run still working: its recorded process is alive (this test's own), no run_finished event yet."""
+    import json
+    import os
+    import socket
+
+    from mimo_tui.project import Project
+    from tests.fixtures.recorded_run import write_recorded_run
+
+    run = write_recorded_run(Project.open(git_project).workspace.runs_dir, finished=False)
+    (run / "process.json").write_text(json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "started": 0}))
+
+    async def open_trainer(pilot) -> None:
+        app = pilot.app
+        await wait_until(pilot, lambda: app.project is not None)
+        await pilot.press("f4")
+        await wait_until(pilot, lambda: bool(app.query(TrainerPane)))
+        pane = app.query_one(TrainerPane)
+        await wait_until(pilot, lambda: pane.view is not None and bool(pane.rows) and pane.rows[0].status == "running")
+        await wait_until(pilot, lambda: pane.query_one("#trainer-steps", DataTable).row_count == 2)
+        await wait_until(pilot, lambda: any("cap spent" in str(n.message) for n in app._notifications))
+        app.clear_notifications()
+        await pilot.pause(0.3)
+
+    assert snap_compare(make_app(git_project), terminal_size=SIZE, run_before=open_trainer)

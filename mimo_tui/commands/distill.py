@@ -24,6 +24,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                          "every item stays 'pending review' until approved with --review-dataset")
     distill.add_argument("--review-dataset", metavar="SKILL",
                          help="go through a skill's pending dataset items one by one: train, val, test or drop")
+    distill.add_argument("--train", metavar="SKILL",
+                         help="once SKILL's drafted dataset is reviewed (nothing pending), start a gated training run "
+                         "with a dollar estimate and the [trainer] max_usd hard cap; its result is staged as a "
+                         "proposal (`mimo skill adopt RUN`), never written to the live skill")
     distill.set_defaults(handler=run_distill)
 
 
@@ -44,6 +48,8 @@ def run_distill(args: argparse.Namespace) -> int:
     from mimo_tui.sessions import SessionStore
 
     project = Project.open()
+    if args.train:
+        return _train(project, args.train, args.yes)
     if args.draft_dataset or args.review_dataset:
         return _dataset(project, args)
     settings = DistillSettings.from_config(project.config)
@@ -116,3 +122,29 @@ def _dataset(project, args: argparse.Namespace) -> int:
         review_item(project.store, name, item.id, decision)
         print(f"  {item.id}: {'dropped' if decision == 'drop' else 'approved into ' + decision}")
     return 0
+
+
+def _train(project, name: str, yes: bool) -> int:
+    """`mimo skill train NAME` on the reviewed dataset, after checking nothing is still pending review."""
+    from mimo_tui.commands.skill import run_train
+    from mimo_tui.maintenance.distill.dataset_readiness import training_problem
+    from mimo_tui.skillopt.staging import PROPOSAL
+
+    problem = training_problem(project.store, name)
+    if problem:
+        print(f"mimo: {problem}", file=sys.stderr)
+        return 2
+    runs_dir = project.workspace.runs_dir
+    before = {p.name for p in runs_dir.iterdir()} if runs_dir.is_dir() else set()
+    parser = argparse.ArgumentParser(prog="mimo")
+    from mimo_tui.commands import skill as skill_command
+
+    skill_command.register(parser.add_subparsers())
+    code = run_train(parser.parse_args(["skill", "train", name, *(["--yes"] if yes else [])]))
+    new = sorted(p for p in (runs_dir.iterdir() if runs_dir.is_dir() else []) if p.name not in before)
+    staged = [p for p in new if (p / PROPOSAL).is_file()]
+    if staged:
+        print(f"staged as a proposal; the live skill is unchanged. Review it with `mimo skill runs --show "
+              f"{staged[-1].name}`, adopt it with `mimo skill adopt {staged[-1].name}`")
+    sys.stdout.flush()
+    return code

@@ -21,11 +21,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run_dream_command(args: argparse.Namespace) -> int:
     from mimo_tui.maintenance.dream import DreamSettings, apply_plan, plan_dream
+    from mimo_tui.maintenance.dream.history_check import load_history
     from mimo_tui.maintenance.dream.model_pass import model_pass_for
 
     project = Project.open()
     settings = DreamSettings.from_config(project.config)
-    plan = plan_dream(project.store, project.root, settings)
+    plan = plan_dream(project.store, project.root, settings,
+                      load_history(project.workspace.state_db, settings.days))
     consolidate = None if args.no_model else model_pass_for(project.config, settings)
     if consolidate is None:
         if not args.no_model:

@@ -58,7 +58,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     train.add_argument("--min-tokens", type=positive_int, help="a floor on the skill's length (default: none)")
     train.add_argument("--dataset", help="eval folder, or one JSONL file split by --split-ratio and the seed")
     train.add_argument("--split-ratio", help="train,val,test shares for a one-file dataset (default 0.6,0.2,0.2)")
-    train.add_argument("--resume", metavar="RUN", help="continue a stopped or crashed run")
+    train.add_argument("--resume", metavar="RUN", help="continue a stopped or crashed run (a finished one judges the candidates given to it by hand)")
     train.add_argument("--init", action="store_true", help="add front matter to a SKILL.md that has none, then train")
     train.add_argument("--edit-whole", action="store_true",
                        help="let edits touch all of SKILL.md, not only its managed region (config: [trainer] edit_whole)")
@@ -139,6 +139,9 @@ class ProgressPrinter:
         elif isinstance(event, ev.SlowUpdate):
             verdict = f"accepted as v{event.version:04d}" if event.action == "accept" else f"{event.action} - {event.reason}"
             _say(f" slow update after epoch {event.epoch}: guidance {verdict}")
+        elif isinstance(event, ev.HandCandidateJudged):
+            verdict = f"accepted as v{event.version:04d}" if event.version is not None else event.action
+            _say(f" candidate by hand ({event.kind}, {event.ident}) after step {event.after_step}: {verdict} - {event.reason}")
         elif isinstance(event, ev.ErrorRaised):
             _say(f"  error [{event.stage}]: {event.message}")
 

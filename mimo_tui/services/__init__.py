@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from mimo_tui.memory.service import MemoryService
     from mimo_tui.project import Project
     from mimo_tui.sessions import SessionStore
+    from mimo_tui.skillopt.flip_table import StepItems
     from mimo_tui.skillopt.run_reader import RunFollower, RunStatus
     from mimo_tui.skills import SkillCatalogue
     from mimo_tui.tasks import TaskStore
@@ -217,6 +218,37 @@ class Services(TrainerProposals):
         from mimo_tui.skillopt.run_reader import RunFollower
 
         return RunFollower(self.runs_dir / run_id)
+
+    def step_items(self, run_id: str, step: int, flips: dict[str, str]) -> StepItems:
+        """One step's items (validation flips, training results) with input, expected and outputs; reads files."""
+        from mimo_tui.skillopt.flip_table import step_items
+
+        return step_items(self.runs_dir / run_id, step, flips)
+
+    def skill_version_text(self, run_id: str, version: int) -> str:
+        """The text of one skill version of a run; reads a file (raises OSError when it is missing)."""
+        from mimo_tui.skillopt.run_folder import skill_version_path
+
+        return skill_version_path(self.runs_dir / run_id, version).read_text(encoding="utf-8")
+
+    def give_candidate(self, run_id: str, kind: str, text: str) -> str:
+        """Put a hand-made candidate ("edited" skill text or "feedback") in a run's inbox; returns its id.
+        Raises SteeringError for an empty text or a folder that is no run."""
+        from mimo_tui.skillopt.steering import give_candidate
+
+        return give_candidate(self.runs_dir / run_id, kind, text).ident
+
+    def has_hand_candidates(self, run_id: str) -> bool:
+        """Whether candidates given by hand wait in the run's inbox (a finished run resumed judges them)."""
+        from mimo_tui.skillopt.steering import pending_candidates
+
+        return bool(pending_candidates(self.runs_dir / run_id)[0])
+
+    def version_diff(self, run_id: str, old: int, new: int) -> str:
+        """Unified diff between two skill versions of a run; reads files."""
+        from mimo_tui.skillopt.run_reader import version_diff
+
+        return version_diff(self.runs_dir / run_id, old, new)
 
     # -- MCP servers ----------------------------------------------------------------------------
     def start_mcp_servers(self, on_change: Callable[[McpServerChanged], None]) -> bool:

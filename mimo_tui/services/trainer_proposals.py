@@ -50,6 +50,12 @@ class TrainerProposals:
 
         return diff_against_live(self.runs_dir / run_id, self.require_project().store, version)
 
+    def check_adoptable(self, run_id: str) -> None:
+        """Raises StagingError when the run's trainer process is still alive (its versions are still changing)."""
+        from mimo_tui.skillopt.adoption import refuse_if_running
+
+        refuse_if_running(self.runs_dir / run_id)
+
     def adopt_run(self, run_id: str, version: str | int | None = "best", edits: list[int] | None = None) -> Adoption:
         """One commit by skillopt into the live skill (or a StagingError naming the conflicting file)."""
         from mimo_tui.skillopt.adoption import adopt

@@ -106,11 +106,21 @@ def plan_files(store: VersionedStore, run_dir: Path, new: dict[str, str]) -> dic
     return writes
 
 
+def refuse_if_running(run_dir: Path) -> None:
+    """A run whose trainer process is alive (process.json) is still changing its versions: nothing is adopted."""
+    from mimo_tui.skillopt.run_process import process_state
+
+    if process_state(run_dir) == "alive":
+        raise StagingError(f"run {run_dir.name} is still running (its trainer process is alive, see "
+                           f"{run_dir / 'process.json'}): stop it or let it finish, then adopt")
+
+
 def adopt(store: VersionedStore, run_dir: Path, version: str | int | None = None, edits: list[int] | None = None) -> Adoption:
     """Commit the chosen version (default best) or only the chosen edits of it into `.mimo/skills/<skill>/`, as one
     commit authored skillopt naming the run and version."""
     from mimo_tui.store import Writer
 
+    refuse_if_running(run_dir)
     number, label = resolve_version(run_dir, version)
     proposal = load_proposal(run_dir)
     skill = proposal.get("skill") or "?"

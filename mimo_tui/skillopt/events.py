@@ -33,6 +33,9 @@ class name), `t` (unix time) and the fields below.
 - test_scored(label, version, score, coverage): baseline, best or final on the test split.
 - error(stage, message): something went wrong but the run goes on (or the run_finished follows).
 - run_finished(stop_reason, summary): the last event; `summary` is summary.json's content.
+- hand_candidate_judged(ident, kind, after_step, action, incumbent, candidate, items, reason, version): a candidate
+  a user gave the run (kind "edited": a SKILL.md text, "feedback": notes for the optimizer; see steering.py) went
+  through the gate after step `after_step`; `version` is set when it was accepted (after its skill_accepted).
 
 stop_reason is "finished", "stopped by the user", "call cap reached (N calls)", "dollar cap
 reached ($X)", or why the run aborted (target failing every validation task, skill file edited
@@ -212,10 +215,23 @@ class RunFinished:
     summary: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class HandCandidateJudged:
+    ident: str
+    kind: str
+    after_step: int
+    action: str
+    incumbent: float | None
+    candidate: float | None
+    items: dict[str, str]
+    reason: str
+    version: int | None = None
+
+
 TrainerEvent = (
     RunStarted | EpochStarted | EpochFinished | StepStarted | RolloutProgress | ProposalsReceived | MergeDone
     | SelectionDone | CandidateBuilt | GateDecided | SkillAccepted | EditsRejected | SlowUpdate | StepFinished
-    | CreditScored | BudgetUpdate | TestScored | ErrorRaised | RunFinished
+    | CreditScored | BudgetUpdate | TestScored | ErrorRaised | RunFinished | HandCandidateJudged
 )
 EventSubscriber = Callable[[Any], None]
 
@@ -226,7 +242,7 @@ _TYPE_NAMES = {
 EVENT_CLASSES: tuple[type, ...] = (
     RunStarted, EpochStarted, EpochFinished, StepStarted, RolloutProgress, ProposalsReceived, MergeDone,
     SelectionDone, CandidateBuilt, GateDecided, SkillAccepted, EditsRejected, SlowUpdate, StepFinished,
-    CreditScored, BudgetUpdate, TestScored, ErrorRaised, RunFinished,
+    CreditScored, BudgetUpdate, TestScored, ErrorRaised, RunFinished, HandCandidateJudged,
 )
 
 
@@ -236,6 +252,7 @@ def event_type(cls: type) -> str:
 
 
 _BY_TYPE = {event_type(cls): cls for cls in EVENT_CLASSES}
+EVENT_TYPES = _BY_TYPE  # on-disk type name -> event class
 
 
 def event_to_dict(event: Any, now: float | None = None) -> dict[str, Any]:

@@ -9,13 +9,15 @@ from __future__ import annotations
 import difflib
 import json
 import time
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from mimo_tui.skillopt.events import event_from_dict
+from mimo_tui.skillopt.events import EVENT_TYPES, event_from_dict
 from mimo_tui.skillopt.run_process import process_state
-from mimo_tui.skillopt.run_folder import RunInfo, list_runs, skill_version_file, skill_version_path
+from mimo_tui.skillopt.run_folder import (
+    SKILLS_FOLDER, RunInfo, list_runs, read_version_files, skill_version_file, skill_version_path,
+)
 
 EVENTS_FILE = "events.jsonl"
 SUMMARY_FILE = "summary.json"
@@ -108,9 +110,32 @@ class EventTail:
             return
         try:
             event = event_from_dict(record)
-        except TypeError:
-            event = None  # fields missing: the dashboard's own fold reports it as malformed
+        except TypeError as exc:
+            batch.problems.append(f"{EVENTS_FILE} line {self.line_no}: {record['type']} event is malformed, skipped "
+                                  f"({_missing_fields(record, exc)})")
+            return
         batch.events.append(RunEvent(self.line_no, record, event))
+
+
+def _missing_fields(record: dict[str, Any], exc: TypeError) -> str:
+    """Which fields the event lacks, by name (else the error's own words)."""
+    cls = EVENT_TYPES.get(str(record.get("type")))
+    if cls is not None:
+        missing = [f.name for f in fields(cls) if f.name not in record
+                   and f.default is MISSING and f.default_factory is MISSING]
+        if missing:
+            return "no " + ", ".join(missing)
+    return str(exc)
+
+
+def read_run_events(path: Path) -> TailBatch:
+    """Every event of one events.jsonl at once, typed (unknown kinds kept with `event` None, a bad line a problem)."""
+    tail = EventTail(path)
+    batch = tail.read()
+    if tail.pending.strip():
+        tail.line_no += 1
+        tail._parse(tail.pending, batch)
+    return batch
 
 
 @dataclass
@@ -192,6 +217,26 @@ class RunStatus:
     best_val: float | None
     final_test: float | None
     note: str = ""
+    decision: str = ""  # "adopted v0002 (1a2b3c4d)", "adopted v0002 edits 1 (…)", "discarded", or "" while undecided
+
+
+def decision_label(run_dir: Path) -> str:
+    """What the user decided about the run's proposal (adoption.json), in the words the dashboard shows."""
+    from mimo_tui.skillopt.staging import adoption_status
+
+    decided = adoption_status(run_dir) or {}
+    if decided.get("status") == "discarded":
+        return "discarded"
+    if decided.get("status") != "adopted":
+        return ""
+    try:
+        version = f"v{int(decided.get('version') or 0):04d}"
+    except (TypeError, ValueError):
+        version = "v?"
+    edits = decided.get("edits")
+    picked = f" edits {','.join(map(str, edits))}" if isinstance(edits, list) and edits else ""
+    commit = str(decided.get("commit") or "")[:8] or "no commit: the live skill held it"
+    return f"adopted {version}{picked} ({commit})"
 
 
 def run_statuses(runs_dir: Path, live: set[str], now: float | None = None) -> list[RunStatus]:
@@ -216,7 +261,7 @@ def run_status(info: RunInfo, live: set[str], now: float | None = None) -> RunSt
     else:
         status = "stopped"
         note = "the event log ends without run_finished: the process ended early (crashed or killed?); r resumes"
-    return RunStatus(info.run_id, info.skill, status, info.best_val, info.final_test, note)
+    return RunStatus(info.run_id, info.skill, status, info.best_val, info.final_test, note, decision_label(info.path))
 
 
 def last_event(path: Path) -> dict[str, Any]:
@@ -249,6 +294,34 @@ def skill_diff(run_dir: Path, best_version: int) -> str:
     lines = difflib.unified_diff(start.splitlines(keepends=True), best.splitlines(keepends=True),
                                  "v0001 (start)", f"v{best_version:04d} (best)")
     return "".join(lines) or "(no difference)"
+
+
+def run_versions(run_dir: Path) -> list[int]:
+    """The skill versions a run folder holds, in order."""
+    found = []
+    for path in (run_dir / SKILLS_FOLDER).glob("skill_v*.md"):
+        number = path.stem.removeprefix("skill_v")
+        if number.isdigit() and path.name == skill_version_file(int(number)):
+            found.append(int(number))
+    return sorted(found)
+
+
+def version_diff(run_dir: Path, old: int, new: int) -> str:
+    """Unified diff over every file (SKILL.md, scripts/, references/) of two skill versions of a run; a missing
+    version is said, not raised."""
+    files = []
+    for version in (old, new):
+        try:
+            files.append(read_version_files(run_dir, version))
+        except OSError:
+            have = ", ".join(f"v{v:04d}" for v in run_versions(run_dir)) or "none"
+            return f"(version v{version:04d} is not in {run_dir.name}/{SKILLS_FOLDER}/; the run has {have})"
+    lines: list[str] = []
+    for rel in sorted(set(files[0]) | set(files[1]), key=lambda r: (r != "SKILL.md", r)):
+        lines += difflib.unified_diff(files[0].get(rel, "").splitlines(keepends=True),
+                                      files[1].get(rel, "").splitlines(keepends=True),
+                                      f"v{old:04d}/{rel}", f"v{new:04d}/{rel}")
+    return "".join(lines) or f"(v{old:04d} and v{new:04d} are the same text)"
 
 
 def find_new_run(runs_dir: Path, known: frozenset[str], skill: str) -> str | None:

@@ -33,12 +33,14 @@ from mimo_tui.skillopt.prompts import (
     ReplyError, Trajectory, parse_edits, parse_guidance, reflection_messages, rollout_messages, slow_update_messages,
 )
 from mimo_tui.skillopt.metered_calls import MeteredCalls, StopRequested, note_call
+from mimo_tui.skillopt.rollout_log import record_step_rollouts
 from mimo_tui.skillopt.run_folder import RunFolder, state_after_step
 from mimo_tui.skillopt.script_runner import MAX_ROUNDS, RUN_SCRIPT_TOOL, has_scripts, tool_round
 from mimo_tui.skillopt.skill_files import main_text, unpack
 from mimo_tui.skillopt.staging import write_proposal
 from mimo_tui.skillopt.run_state import RunState, Scores, build_summary, mean_score
 from mimo_tui.skillopt.spend import SpendLedger
+from mimo_tui.skillopt.steering import judge_after_the_end, take_hand_candidates
 from mimo_tui.skillopt.step_report import no_edit_reason
 from mimo_tui.atomic_file import atomic_write
 
@@ -89,6 +91,7 @@ class Trainer:
         self._saved: dict[str, Any] = {}
         self._malformed = 0
         self._marks: set[float] = set()
+        self._rollout_step: int | None = None  # rollouts inside a step are logged for the dashboard's flip table
         gateway.on_call = self._on_call
 
     # -- plumbing ------------------------------------------------------------------------------
@@ -199,6 +202,7 @@ class Trainer:
             results = await self._gather([one(task, k) for task in tasks for k in plan[task.id]])
         finally:
             _stage.reset(token)
+        record_step_rollouts(self.run_folder.path, self._rollout_step, stage, tasks, plan, results)
         scores: Scores = {task.id: [] for task in tasks}
         trajectories = []
         index = 0
@@ -279,6 +283,7 @@ class Trainer:
         self._malformed = 0
         timings: dict[str, float] = {}
         self.emit(StepStarted(epoch, step, len(batch), budget))
+        self._rollout_step = step
         clock = time.monotonic()
         train_scores, trajectories = await self.rollout(incumbent, batch, "train")
         timings["rollout"] = time.monotonic() - clock
@@ -344,6 +349,7 @@ class Trainer:
                 self.emit(EditsRejected(step, applied, decision.delta))
         record["seconds"] = {k: round(v, 3) for k, v in timings.items()} | {"total": round(time.monotonic() - started, 3)}
         record["tokens"] = self._meter
+        self._rollout_step = None
         return new_text, new_val, {"record": record, "extras": extras}
 
     @property
@@ -509,8 +515,8 @@ class Trainer:
     async def _train(self) -> dict[str, Any]:
         state = self.state
         incumbent = self.run_folder.read_skill_version(state.incumbent_version)
-        if state.phase == "done":
-            return (self.run_folder.read_json("summary.json") or {}).get("test", {})
+        if state.phase == "done":  # reopened after the end: only candidates given by hand are left to judge
+            return await judge_after_the_end(self, (self.run_folder.read_json("summary.json") or {}).get("test", {}))
         inc_val, _ = await self.rollout(incumbent, self.splits.val, "val:incumbent")
         if mean_score(inc_val) is None:
             raise RunAborted(f"the target {self.target.label} failed on every validation task (see the error events)")
@@ -536,6 +542,7 @@ class Trainer:
                 while state.next_step < len(batches):
                     step = state.global_step + 1
                     budget = edit_budget(step - 1, total_steps, self.config.edit_budget, self.config.edit_budget_end, self.config.schedule)
+                    incumbent, inc_val = await take_hand_candidates(self, incumbent, inc_val)  # steering by hand
                     incumbent, inc_val, outcome = await self._step(epoch, step, batches[state.next_step], budget, incumbent, inc_val)
                     record = outcome["record"]
                     state.global_step = step

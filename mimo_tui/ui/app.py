@@ -30,6 +30,7 @@ from mimo_tui.ui.chat_pane import ChatPane
 from mimo_tui.ui.messages import MemoryChanged, ProjectOpened
 from mimo_tui.ui.pane_bar import PaneBar
 from mimo_tui.ui.side.layout import NARROW_WIDTH, SideLayout
+from mimo_tui.atomic_file import atomic_write
 from mimo_tui.ui.side.side_column import SideColumn
 from mimo_tui.ui.side.work_status import WorkStatus
 from mimo_tui.ui.worker_results import show_worker_failure
@@ -114,7 +115,7 @@ class MimoApp(App[int]):
         report = os.environ.get("MIMO_BENCH_REPORT")
         if report:
             facts = {"litellm_imported": "litellm" in sys.modules, "t": time.time(), "cpu_s": time.process_time()}
-            Path(report).write_text(json.dumps(facts))
+            atomic_write(Path(report), json.dumps(facts).encode())  # the bench reads it while we write
             self._report_end_of_start_up(Path(report + ".end"))
 
     @work(exit_on_error=False, name="model worker")
@@ -130,7 +131,7 @@ class MimoApp(App[int]):
         """For bench/startup_frame.py: whether the UI process imported litellm by the time the worker has."""
         await self.model_worker.wait_ready()
         facts = {"litellm_imported": "litellm" in sys.modules, "t": time.time(), "cpu_s": time.process_time()}
-        path.write_text(json.dumps(facts))
+        atomic_write(path, json.dumps(facts).encode())
 
     @property
     def model_worker(self) -> ModelWorker:
@@ -182,6 +183,8 @@ class MimoApp(App[int]):
             pane.post_message(ProjectOpened(project))
         if project.config.get("dream.auto", False):
             self._scheduled_dream()
+        if project.config.get("distill.auto", False) or project.config.get("distill.train_nightly", False):
+            self._scheduled_distill()
 
     @work(thread=True, exit_on_error=False, name="scheduled dream")
     def _scheduled_dream(self) -> None:
@@ -191,6 +194,23 @@ class MimoApp(App[int]):
         if review is not None and review.commit is not None:
             self.call_from_thread(self.notify, f"{review.counts()}; /dream shows how, `mimo memory revert "
                                   f"{review.commit.short}` undoes it", title="Scheduled dream", timeout=10)
+
+    @work(thread=True, exit_on_error=False, name="scheduled distill")
+    def _scheduled_distill(self) -> None:
+        from mimo_tui.services.maintenance import scheduled_distill, scheduled_training
+
+        plan = scheduled_distill(self.services)
+        if plan is not None:
+            self.call_from_thread(self.notify, f"{len(plan.proposals)} proposal(s) from {plan.requests} request(s)"
+                                  + ("; /distill reviews them" if plan.proposals else ""), title="Scheduled distill",
+                                  timeout=10)
+        started = scheduled_training(self.services)
+        if isinstance(started, str):
+            self.call_from_thread(self.notify, started, title="Nightly training", severity="warning", timeout=15)
+        elif started:
+            self.call_from_thread(self.notify, f"training {', '.join(p.skill for p in started)} on the reviewed "
+                                  "dataset, capped by [trainer] max_usd; the result is staged for you to adopt",
+                                  title="Nightly training", timeout=10)
 
     @work(thread=True, exit_on_error=False, name="memory-watcher")
     def _watch_memory(self) -> None:
@@ -344,9 +364,10 @@ class MimoApp(App[int]):
         for name in sorted(self.available_themes):
             if name.startswith("mimo"):
                 yield SystemCommand(f"Theme: {name}", "Use this theme (remembered)", lambda n=name: setattr(self, "theme", n))
-        from mimo_tui.ui.palette import binding_commands, layout_commands, pane_commands
+        from mimo_tui.ui.palette import binding_commands, layout_commands, maintenance_commands, pane_commands
 
         yield from layout_commands(self)
+        yield from maintenance_commands(self)
         yield from binding_commands(self)
         for pane_id, _title, _key in PANES:
             for widget in self.query(f"#{pane_id}-pane"):

@@ -25,6 +25,7 @@ class DistillReviewScreen(ShowsWorkerFailures, ModalScreen[None]):
 
     BINDINGS = [
         Binding("c", "commit", "Commit approved", id="distill.commit"),
+        Binding("D", "datasets", "Review drafted datasets", id="distill.datasets"),
         Binding("escape", "dismiss", "Close", id="distill.close"),
     ]
     DEFAULT_CSS = """
@@ -70,7 +71,7 @@ class DistillReviewScreen(ShowsWorkerFailures, ModalScreen[None]):
             self.query_one("#distill-preview", Static).update(Text("\n".join(plan.skipped)))
             return
         status.update(f"[b]Distill[/b] · {len(plan.proposals)} proposal(s) · space approves or skips · "
-                      "c commits the approved ones · esc closes")
+                      "c commits the approved ones · D reviews drafted datasets · esc closes")
         items.focus()
         items.highlighted = 0
         self._preview(plan.proposals[0])
@@ -81,6 +82,11 @@ class DistillReviewScreen(ShowsWorkerFailures, ModalScreen[None]):
 
     def _preview(self, proposal: Proposal) -> None:
         self.query_one("#distill-preview", Static).update(Text(f".mimo/{proposal.relpath}\n\n{proposal.text}"))
+
+    def action_datasets(self) -> None:
+        from mimo_tui.ui.dataset_review import DatasetReviewScreen
+
+        self.app.push_screen(DatasetReviewScreen(self.services))
 
     def action_commit(self) -> None:
         if self.plan is None or self.committed:

@@ -70,3 +70,30 @@ def _in_pane(app: MimoApp, pane_id: str, run: Callable[[object], object]) -> Cal
             await result
 
     return lambda: app.call_later(show_then_run)
+
+
+def maintenance_commands(app: MimoApp) -> Iterable[SystemCommand]:
+    """Screens that are not panes: distill's review and the review of a skill's drafted dataset."""
+
+    def push(make: Callable[[], object]) -> Callable[[], None]:
+        def run() -> None:
+            if not app.services.ready:
+                app.notify("the project's stores are not open yet", severity="warning")
+                return
+            app.push_screen(make())
+
+        return run
+
+    def distill() -> object:
+        from mimo_tui.ui.distill_review import DistillReviewScreen
+
+        return DistillReviewScreen(app.services)
+
+    def dataset() -> object:
+        from mimo_tui.ui.dataset_review import DatasetReviewScreen
+
+        return DatasetReviewScreen(app.services)
+
+    yield SystemCommand("Distill: review proposals (/distill)", "Workflows repeated in past sessions", push(distill))
+    yield SystemCommand("Dataset review (/dataset)", "Approve a skill's drafted dataset item by item, then train it",
+                        push(dataset))

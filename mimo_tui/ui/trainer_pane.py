@@ -12,13 +12,14 @@ from textual import on, work
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import OptionList, Static
+from textual.widgets import DataTable, OptionList, Static
 from textual.worker import get_current_worker
 
 from mimo_tui.services import Services
 from mimo_tui.skillopt.run_reader import TailBatch, find_new_run, known_runs
 from mimo_tui.skillopt.catalogue import SkillEntry, find_skills
 from mimo_tui.ui.messages import ProjectOpened
+from mimo_tui.ui.trainer.lineage_table import LineageTable
 from mimo_tui.ui.trainer.run_dashboard import RunDashboard
 from mimo_tui.ui.trainer.run_list import RunList, RunRow
 from mimo_tui.ui.trainer.run_view import RunView
@@ -44,6 +45,10 @@ class TrainerPane(ShowsWorkerFailures, Horizontal):
         Binding("t", "train", "Train skill", id="trainer.train"),
         Binding("x", "stop", "Stop run", id="trainer.stop"),
         Binding("r", "resume", "Resume run", id="trainer.resume"),
+        Binding("e", "steer('edited')", "Edit candidate", id="trainer.edit_candidate"),
+        Binding("f", "steer('feedback')", "Feedback", id="trainer.feedback"),
+        Binding("a", "adopt", "Adopt", id="trainer.adopt"),
+        Binding("D", "discard", "Discard", id="trainer.discard"),
     ]
 
     def __init__(self, services: Services, id: str | None = None) -> None:
@@ -55,6 +60,7 @@ class TrainerPane(ShowsWorkerFailures, Horizontal):
         self.view: RunView | None = None
         self._dirty = False
         self._pending_select: str | None = None
+        self._spend_told: dict[str, set[float]] = {}  # per run: the spend marks (50 %, 80 %) already toasted
 
     def compose(self) -> ComposeResult:
         with Vertical(id="trainer-left"):
@@ -183,7 +189,7 @@ class TrainerPane(ShowsWorkerFailures, Horizontal):
             self.view = RunView(run_id)
         view = self.view
         for item in batch.events:
-            view.apply(item.line, item.record)
+            view.apply(item.line, item.event)
         view.problems.extend(batch.problems)
         if summary is not None:
             view.use_summary(summary)
@@ -195,6 +201,8 @@ class TrainerPane(ShowsWorkerFailures, Horizontal):
         """Redraw on a timer, not per event, so a fast run cannot flood the screen."""
         if not self._dirty or self.view is None or not self.rows:
             return
+        if self.app.screen is not self.screen:
+            return  # covered (item table, diff, editor): redraw once it is back on top, keys there come first
         self._dirty = False
         view = self.view
         row = next((r for r in self.rows if r.run_id == view.run_id), None)
@@ -203,7 +211,203 @@ class TrainerPane(ShowsWorkerFailures, Horizontal):
             view.problems.append(row.note)
         if view.events_seen == 0 and row is not None:
             view.skill = row.skill
-        self.query_one(RunDashboard).show(view, status)
+        self.query_one(RunDashboard).show(view, status, row.decision if row else "")
+        self._tell_spend(view)
+
+    def _tell_spend(self, view: RunView) -> None:
+        """A toast once per run and mark (50 %, then 80 %) of a cap; the spend line keeps saying it."""
+        from mimo_tui.ui.trainer.spend_panel import spend_mark, spend_warning
+
+        found = spend_mark(view.budget)
+        told = self._spend_told.setdefault(view.run_id, set())
+        if found is None or found[0] in told:
+            return
+        told.update(m for m in (0.5, 0.8) if m <= found[0])
+        self.notify(f"{view.run_id}: {spend_warning(view.budget)}", title="Trainer spend",
+                    severity="error" if found[0] >= 0.8 else "warning", timeout=8)
+
+    # -- steering by hand -----------------------------------------------------------------------
+    def action_steer(self, kind: str) -> None:
+        """Open the incumbent skill to edit (kind "edited") or a feedback box, for the followed run."""
+        view = self.view
+        if view is None:
+            self.notify("no run selected", severity="warning")
+            return
+        self._open_candidate_editor(view.run_id, kind, view.incumbent_version)
+
+    @work(thread=True, exit_on_error=False, group="trainer-steer")
+    def _open_candidate_editor(self, run_id: str, kind: str, version: int) -> None:
+        text = ""
+        if kind == "edited":
+            try:
+                text = self.services.skill_version_text(run_id, version)
+            except OSError as exc:
+                self._ui(self.notify, f"cannot read v{version:04d} of {run_id}: {exc}", severity="error")
+                return
+        self._ui(self._show_candidate_editor, run_id, kind, text, f"v{version:04d}, the incumbent")
+
+    def _show_candidate_editor(self, run_id: str, kind: str, text: str, base: str) -> None:
+        from mimo_tui.ui.trainer.candidate_editor import CandidateEditor, GivenCandidate
+
+        def given(candidate: GivenCandidate | None) -> None:
+            if candidate is not None:
+                self._give_candidate(run_id, candidate.kind, candidate.text)
+
+        self.app.push_screen(CandidateEditor(run_id, kind, text, base), given)
+
+    @work(thread=True, exit_on_error=False, group="trainer-steer")
+    def _give_candidate(self, run_id: str, kind: str, text: str) -> None:
+        from mimo_tui.skillopt.steering import SteeringError
+
+        try:
+            ident = self.services.give_candidate(run_id, kind, text)
+        except (SteeringError, OSError) as exc:
+            self._ui(self.notify, f"not given to {run_id}: {exc}", title="Trainer", severity="error")
+            return
+        row = next((r for r in self.rows if r.run_id == run_id), None)
+        status = row.status if row is not None else "running"
+        when = {"running": "it is taken at the next step boundary",
+                "finished": "the run has finished: judging it now against the run's best version (same gate)"
+                }.get(status, f"the run is {status}: it is taken at the next step boundary once the run resumes (r)")
+        self._ui(self.notify, f"{'edited skill' if kind == 'edited' else 'feedback'} given to {run_id} ({ident}); {when}",
+                 title="Trainer")
+        if status == "finished" and row is not None:
+            # A finished run reopened judges what waits in its inbox, in its own process (`--resume`), off this loop.
+            self._ui(self.start_training, row.skill, run_id)
+
+    # -- adopt / discard --------------------------------------------------------------------------
+    def action_adopt(self, which: str = "") -> None:
+        """Adopt the run's best version (or `which`: final, or the version highlighted in the candidates table when it
+        has focus) into the live skill, after showing what it would change."""
+        view = self.view
+        if view is None:
+            self.notify("no run selected", severity="warning")
+            return
+        if not view.finished:
+            self.notify(f"{view.run_id} is still running: adopt once it has ended (x stops it)", severity="warning")
+            return
+        version: str | int = which or "best"
+        lineage = self.query_one(LineageTable)
+        if not which and lineage.has_focus and lineage.highlighted is not None and lineage.highlighted.version is not None:
+            version = lineage.highlighted.version
+        self._ask_adopt(view.run_id, version)
+
+    @work(thread=True, exit_on_error=False, group="trainer-adopt")
+    def _ask_adopt(self, run_id: str, version: str | int) -> None:
+        from mimo_tui.services import StoreError
+        from mimo_tui.skillopt.staging import StagingError
+
+        try:
+            self.services.check_adoptable(run_id)
+            if isinstance(version, int):
+                number, label = version, f"v{version:04d}"
+            else:
+                number, label = int(self.services.run_proposal(run_id)[version]["version"]), version
+            diff = self.services.run_diff_live(run_id, number)
+            edits = self.services.run_version_edits(run_id, number)
+        except (StagingError, StoreError, OSError, KeyError, TypeError, ValueError) as exc:
+            self._ui(self.notify, f"cannot adopt from {run_id}: {exc}", title="Trainer", severity="error", timeout=10)
+            return
+        question = (f"Adopt v{number:04d} ({label}) of {run_id} into the live skill? One commit by skillopt; "
+                    "a revert undoes it")
+        self._ui(self._confirm_adopt, question, diff or "(the live skill already holds this version)", edits,
+                 lambda chosen: self._adopt(run_id, version, number, chosen))
+
+    def _confirm_adopt(self, question: str, detail: str, edits: list[dict[str, Any]], then) -> None:
+        from mimo_tui.ui.trainer.adopt_screen import AdoptScreen
+
+        def answered(answer: str | list[int] | None) -> None:
+            if answer is not None:
+                then(None if answer == "all" else answer)
+
+        self.app.push_screen(AdoptScreen(question, detail, edits), answered)
+
+    def _confirm(self, question: str, detail: str, then) -> None:
+        from mimo_tui.ui.trainer.confirm_run_action import ConfirmRunAction
+
+        self.app.push_screen(ConfirmRunAction(question, detail), lambda yes: then() if yes else None)
+
+    @work(thread=True, exit_on_error=False, group="trainer-adopt")
+    def _adopt(self, run_id: str, version: str | int, number: int, edits: list[int] | None = None) -> None:
+        from mimo_tui.services import StoreError
+        from mimo_tui.skillopt.staging import StagingError
+
+        try:
+            # a label, so the commit names it (best, final); only the chosen edits when some were left out
+            result = self.services.adopt_run(run_id, version, edits)
+        except (StagingError, StoreError, OSError) as exc:
+            self._ui(self.notify, f"not adopted: {exc}", title="Trainer", severity="error", timeout=12)
+            return
+        self._ui(self.refresh_runs)  # the run list and header say "adopted" now, not at the next poll
+        said = (f"{result.message} (commit {result.commit[:8]}): the memory pane's history reverts it" if result.commit
+                else f"the live skill already holds v{number:04d}: nothing to commit")
+        self._ui(self.notify, said, title="Trainer", timeout=10)
+
+    def action_discard(self) -> None:
+        view = self.view
+        if view is None:
+            self.notify("no run selected", severity="warning")
+            return
+        if not view.finished:
+            self.notify(f"{view.run_id} is still running: discard once it has ended (x stops it)", severity="warning")
+            return
+        run_id = view.run_id
+        self._confirm(f"Discard the proposal of {run_id}? The live skill stays as it is; the run folder is kept",
+                      "", lambda: self._discard(run_id))
+
+    @work(thread=True, exit_on_error=False, group="trainer-adopt")
+    def _discard(self, run_id: str) -> None:
+        from mimo_tui.skillopt.staging import StagingError
+
+        try:
+            self.services.discard_run(run_id)
+        except (StagingError, OSError) as exc:
+            self._ui(self.notify, f"not discarded: {exc}", title="Trainer", severity="error")
+            return
+        self._ui(self.refresh_runs)
+        self._ui(self.notify, f"{run_id}: proposal discarded (the live skill is unchanged)", title="Trainer")
+
+    # -- items, diffs ---------------------------------------------------------------------------
+    @on(DataTable.RowSelected, "#trainer-steps")
+    def _step_selected(self, event: DataTable.RowSelected) -> None:
+        if self.view is not None and event.row_key.value is not None:
+            self.open_step_items(int(event.row_key.value))
+
+    def open_step_items(self, step: int | None = None) -> None:
+        """The items of `step` (the highlighted step when None) in their own screen."""
+        view = self.view
+        if view is None or not view.steps:
+            self.notify("no finished step yet", severity="warning")
+            return
+        if step is None:
+            table = self.query_one("#trainer-steps", DataTable)
+            step = sorted(view.steps)[min(table.cursor_row, len(view.steps) - 1)]
+        self._load_step_items(view.run_id, step, dict(view.items_by_step.get(step, {})))
+
+    @work(thread=True, exit_on_error=False, group="trainer-items")
+    def _load_step_items(self, run_id: str, step: int, flips: dict[str, str]) -> None:
+        items = self.services.step_items(run_id, step, flips)
+        self._ui(self._show_step_items, items)
+
+    def _show_step_items(self, items) -> None:
+        from mimo_tui.ui.trainer.flip_screen import FlipScreen
+
+        self.app.push_screen(FlipScreen(items))
+
+    @on(LineageTable.DiffAsked)
+    def _diff_asked(self, event: LineageTable.DiffAsked) -> None:
+        if self.view is not None:
+            self._load_version_diff(self.view.run_id, event.old, event.new)
+
+    @work(thread=True, exit_on_error=False, group="trainer-diff")
+    def _load_version_diff(self, run_id: str, old: int, new: int) -> None:
+        diff = self.services.version_diff(run_id, old, new)
+        self._ui(self._show_version_diff, f"{run_id}: v{old:04d} → v{new:04d}", diff)
+
+    def _show_version_diff(self, title: str, diff: str) -> None:
+        from mimo_tui.ui.trainer.diff_screen import VersionDiffScreen
+
+        self.app.push_screen(VersionDiffScreen(title, diff))
 
     # -- starting and stopping ------------------------------------------------------------------
     def action_train(self) -> None:
@@ -345,8 +549,8 @@ class TrainerPane(ShowsWorkerFailures, Horizontal):
             self.notify("no run selected", severity="warning")
         elif row.status == "running":
             self.notify(f"{row.run_id} is running", severity="warning")
-        elif row.status == "finished":
-            self.notify(f"{row.run_id} finished: nothing to resume (t trains again)")
+        elif row.status == "finished" and not self.services.has_hand_candidates(row.run_id):
+            self.notify(f"{row.run_id} finished: nothing to resume (t trains again; e or f gives it a candidate)")
         else:
             self.start_training(row.skill, resume=row.run_id)
 
@@ -357,4 +561,14 @@ class TrainerPane(ShowsWorkerFailures, Horizontal):
                                     lambda name=entry.name: self.start_training(name))
         yield SystemCommand("Trainer: stop selected run", "Stop the highlighted run cleanly (resumable)", self.action_stop)
         yield SystemCommand("Trainer: resume selected run", "Continue a stopped run (`mimo skill train --resume`)", self.action_resume)
-
+        yield SystemCommand("Trainer: edit a candidate for the run", "Edit the incumbent skill and give it to the run (its gate "
+                            "decides)", lambda: self.action_steer("edited"))
+        yield SystemCommand("Trainer: give feedback to the run", "Written feedback: the optimizer proposes edits from it",
+                            lambda: self.action_steer("feedback"))
+        yield SystemCommand("Trainer: adopt the run's best version", "One commit by skillopt into the live skill "
+                            "(`mimo skill adopt RUN`)", self.action_adopt)
+        yield SystemCommand("Trainer: adopt the run's final version", "`mimo skill adopt RUN --version final`",
+                            lambda: self.action_adopt("final"))
+        yield SystemCommand("Trainer: discard the run's proposal", "The live skill stays as it is", self.action_discard)
+        yield SystemCommand("Trainer: items of the highlighted step", "Per-item flips with input, expected and output",
+                            self.open_step_items)

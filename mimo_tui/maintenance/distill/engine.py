@@ -24,13 +24,17 @@ class DistillSettings:
     min_repeats: int = 2
     similarity: float = 80.0
     auto: bool = False
+    every_days: int = 30
+    # The optional nightly dataset -> training schedule: off by default, and it only ever stages.
+    train_nightly: bool = False
 
     @classmethod
     def from_config(cls, config: Any) -> DistillSettings:
         table = config.table("distill") if config is not None else {}
         d = cls()
         return cls(int(table.get("days", d.days)), int(table.get("min_repeats", d.min_repeats)),
-                   float(table.get("similarity", d.similarity)), bool(table.get("auto", d.auto)))
+                   float(table.get("similarity", d.similarity)), bool(table.get("auto", d.auto)),
+                   int(table.get("every_days", d.every_days)), bool(table.get("train_nightly", d.train_nightly)))
 
 
 @dataclass

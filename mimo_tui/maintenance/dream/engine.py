@@ -9,6 +9,7 @@ from typing import Any
 from mimo_tui.maintenance.dream import passes
 from mimo_tui.maintenance.dream.entries import parse_lines, render
 from mimo_tui.maintenance.dream.gather import Source, gather_sources, line_dates
+from mimo_tui.maintenance.dream.history_check import Said, check_against_history, fold_durable_facts
 from mimo_tui.maintenance.dream.review import DreamReview
 from mimo_tui.maintenance.dream.verify import ProjectFacts
 from mimo_tui.store import VersionedStore, Writer
@@ -63,19 +64,27 @@ def _size(text: str) -> tuple[int, int]:
 
 
 def consolidate_text(text: str, dates: list[int] | None, project_root: Path, settings: DreamSettings,
-                     review: DreamReview, facts: ProjectFacts | None = None) -> str:
+                     review: DreamReview, facts: ProjectFacts | None = None, sources: list[Source] | None = None,
+                     history: list[Said] | None = None) -> str:
     """Run the deterministic passes over a MEMORY.md text; what they did goes into `review`."""
     lines = parse_lines(text, dates)
     facts = facts or ProjectFacts(project_root)
+    if sources:
+        lines = fold_durable_facts(lines, review, sources, settings.duplicate_threshold)
     lines = passes.prune_superseded(lines, review)
     lines = passes.merge_duplicates(lines, review, settings.duplicate_threshold)
+    if history:
+        lines = check_against_history(lines, review, history)
     lines = passes.make_dates_absolute(lines, review)
     lines = passes.verify_citations(lines, review, facts, drop=settings.unverified == "drop")
     lines = passes.enforce_caps(lines, review, settings.max_lines, settings.max_bytes)
     return render(lines)
 
 
-def plan_dream(store: VersionedStore, project_root: Path, settings: DreamSettings) -> DreamPlan:
+def plan_dream(store: VersionedStore, project_root: Path, settings: DreamSettings,
+               history: list[Said] | None = None) -> DreamPlan:
+    """The passes' result, not committed. `history` (sentences of recent sessions) lets dream mark entries a later
+    message contradicts; gathered checkpoints' durable facts are folded in either way."""
     snapshot = store.read(MEMORY)
     before = snapshot.text or ""
     review = DreamReview(size_before=_size(before))
@@ -85,7 +94,7 @@ def plan_dream(store: VersionedStore, project_root: Path, settings: DreamSetting
         f"gathered MEMORY.md, {kinds.count('checkpoint')} checkpoint(s), {kinds.count('notes')} notes file(s) and "
         f"{kinds.count('progress log')} progress log(s) from the last {settings.days} days")
     dates = line_dates(store, MEMORY, before.count("\n") + 1)
-    after = consolidate_text(before, dates, project_root, settings, review)
+    after = consolidate_text(before, dates, project_root, settings, review, sources=sources, history=history)
     review.size_after = _size(after)
     return DreamPlan(before, after, snapshot.digest, review, sources)
 

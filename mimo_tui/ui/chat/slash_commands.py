@@ -130,6 +130,15 @@ async def _distill(pane: ChatView, argument: str) -> None:
     pane.app.push_screen(DistillReviewScreen(pane.services))
 
 
+async def _dataset(pane: ChatView, argument: str) -> None:
+    from mimo_tui.ui.dataset_review import DatasetReviewScreen
+
+    if not pane.services.ready:
+        pane.notify("the project's stores are not open yet", severity="warning")
+        return
+    pane.app.push_screen(DatasetReviewScreen(pane.services, argument.strip() or None))
+
+
 COMMANDS: list[SlashCommand] = [
     SlashCommand("/help", "list the commands", _help),
     SlashCommand("/mode", "switch mode: /mode build | plan | compose (or press Tab)", _mode),
@@ -143,6 +152,8 @@ COMMANDS: list[SlashCommand] = [
     SlashCommand("/compact", "checkpoint, then rebuild the context from it before the next request", _compact),
     SlashCommand("/dream", "consolidate memory now (one commit); shows the review, r reverts it", _dream),
     SlashCommand("/distill", "turn workflows repeated in past sessions into commands, skills or subagents", _distill),
+    SlashCommand("/dataset", "review a skill's drafted dataset item by item, then train it (staged): /dataset SKILL",
+                 _dataset),
     SlashCommand("/mcp", "MCP servers: state, tools, errors; /mcp restart NAME, /mcp stop NAME", _mcp),
 ]
 

@@ -6,17 +6,19 @@ from rich.text import Text
 from textual.widgets import Static
 
 from mimo_tui.ui.trainer.numbers import model_label
-from mimo_tui.ui.trainer.run_list import STATUS_STYLE
+from mimo_tui.ui.trainer.run_list import DECISION_STYLE, STATUS_STYLE
 from mimo_tui.ui.trainer.run_view import RunView
 
 
 class RunHeader(Static):
     """Who trains what, where the run is, and why it stopped."""
 
-    def show(self, view: RunView, status: str) -> None:
+    def show(self, view: RunView, status: str, decision: str = "") -> None:
         text = Text.assemble((view.skill, "bold"), "  ", (status, STATUS_STYLE.get(status, "")))
         if view.stop_reason and view.stop_reason != "finished":
             text.append(f" · {view.stop_reason}", style="red")
+        if decision:
+            text.append(f" · {decision}", style=DECISION_STYLE.get(decision.split()[0], ""))
         if view.segments > 1:
             text.append(f" · resumed {view.segments - 1}x", style="dim")
         text.append(f"   {view.run_id}", style="dim")

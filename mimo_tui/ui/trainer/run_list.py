@@ -10,6 +10,7 @@ from mimo_tui.skillopt.run_reader import RunStatus
 from mimo_tui.ui.trainer.numbers import pct
 
 STATUS_STYLE = {"running": "bold yellow", "finished": "green", "stopped": "red"}
+DECISION_STYLE = {"adopted": "bold green", "discarded": "dim"}
 
 
 # A listed run is the reader's RunStatus: running, finished or stopped, with a note when that is a guess.
@@ -51,5 +52,7 @@ class RunList(OptionList):
         text.append(f"\n  {row.skill} · ")
         text.append(row.status + (" (process gone)" if row.note.startswith("process gone") else ""),
                     style=STATUS_STYLE.get(row.status, ""))
+        if row.decision:
+            text.append(f" · {row.decision}", style=DECISION_STYLE.get(row.decision.split()[0], ""))
         text.append(f"\n  best val {pct(row.best_val)} · test final {pct(row.final_test)}", style="dim")
         return text
