@@ -76,6 +76,8 @@ def test_task_tree(agent_project, make_chat_app, snap_compare) -> None:
         app.query_one("#prompt").cursor_blink = False
         await pilot.press("f3")
         await wait_until(pilot, lambda: bool(app.query("#task-tree")) and len(app.query_one("#task-tree").root.children) == 3, what="the task tree")
+        # The status line reads the current task on its own timer.
+        await wait_until(pilot, lambda: "T1.2" in str(app.query_one("#work-status").render()), what="the current task")
         await pilot.pause(0.3)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
