@@ -253,3 +253,26 @@ def test_adopting_a_run_that_is_still_running_is_refused(project_dir, capsys: py
         trainer.kill()
         trainer.wait()
     assert main(["skill", "adopt", run_dir.name, "--no-noise-test"]) == 0 and live.exists()
+
+
+def test_a_candidate_is_given_from_the_shell_and_a_resume_judges_it(project_dir, capsys: pytest.CaptureFixture[str]) -> None:
+    # The dashboard's `e`/`f` had no shell verb: `mimo skill steer RUN --file|--feedback` puts the candidate in the
+    # run's inbox; a finished run judges it when resumed.
+    from mimo_tui.cli import main
+    from mimo_tui.skillopt.steering import pending_candidates, taken_candidates
+
+    assert main(["skill", "train", DEMO, "--epochs", "1"]) == 0
+    run_dir = next((project_dir / ".mimo" / "runs").iterdir())
+    edited = project_dir / "edited.md"
+    edited.write_text("---\nname: date-normalizer\ndescription: dates\n---\n\nAnswer with any date you like.\n")
+    capsys.readouterr()
+    assert main(["skill", "steer", run_dir.name, "--feedback", "  "]) == 2
+    assert "the feedback is empty" in capsys.readouterr().err
+    assert main(["skill", "steer", run_dir.name, "--file", str(project_dir / "missing.md")]) == 2
+    assert "cannot read" in capsys.readouterr().err
+    assert main(["skill", "steer", run_dir.name, "--file", str(edited)]) == 0
+    out = capsys.readouterr().out
+    assert "a candidate by hand (edited" in out and f"--resume {run_dir.name}" in out
+    assert len(pending_candidates(run_dir)[0]) == 1
+    assert main(["skill", "train", "--resume", run_dir.name]) == 0
+    assert pending_candidates(run_dir)[0] == [] and [c["outcome"]["action"] for c in taken_candidates(run_dir)] == ["reject"]

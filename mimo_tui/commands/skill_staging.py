@@ -1,4 +1,4 @@
-"""`mimo skill adopt|discard|branch` and `mimo skill runs --show`: a run's proposal from the shell."""
+"""`mimo skill adopt|discard|branch|steer` and `mimo skill runs --show`: a run's proposal from the shell."""
 
 from __future__ import annotations
 
@@ -56,6 +56,12 @@ def register(actions: argparse._SubParsersAction, positive_int: Any, train: Any,
     branch.add_argument("--max-calls", type=positive_int)
     branch.add_argument("--no-run", action="store_true", help="only create the branch (train it with --resume)")
     branch.set_defaults(handler=run_branch, train_handler=train)
+    steer = actions.add_parser("steer", help="give a run a candidate by hand: an edited SKILL.md or feedback for its optimizer")
+    steer.add_argument("run")
+    given = steer.add_mutually_exclusive_group(required=True)
+    given.add_argument("--file", type=Path, help="an edited SKILL.md, judged on validation through the run's gate")
+    given.add_argument("--feedback", help="written feedback the optimizer sees with the last step's trajectories")
+    steer.set_defaults(handler=run_steer)
 
 
 def _project() -> Any:
@@ -122,6 +128,34 @@ def _noise_test(project: Any, run_dir: Path, args: argparse.Namespace) -> None:
          f"{len(report.others)} other installed skill(s)")
     if report.warning:
         _say(f"warning: {report.warning}")
+
+
+def run_steer(args: argparse.Namespace) -> int:
+    from mimo_tui.skillopt.run_process import process_state
+    from mimo_tui.skillopt.session import SetupError
+    from mimo_tui.skillopt.steering import SteeringError, give_candidate
+
+    project = _project()
+    try:
+        run_dir = _run_dir(project, args.run)
+        if args.file is not None:
+            try:
+                text = args.file.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                _say(f"mimo: cannot read {args.file}: {exc}")
+                return 2
+            candidate = give_candidate(run_dir, "edited", text)
+        else:
+            candidate = give_candidate(run_dir, "feedback", args.feedback)
+    except (SetupError, SteeringError) as exc:
+        _say(f"mimo: {exc}")
+        return 2
+    print(f"gave run {run_dir.name} a candidate by hand ({candidate.kind}, {candidate.ident})")
+    if process_state(run_dir) == "alive":
+        print("  the run takes it at its next step boundary and judges it through the same gate")
+    else:
+        print(f"  the run is not training now: `mimo skill train --resume {run_dir.name}` judges it against its best version")
+    return 0
 
 
 def run_discard(args: argparse.Namespace) -> int:
