@@ -6,6 +6,7 @@ from pathlib import Path
 
 from textual.widgets import DataTable
 
+from mimo_tui.ui.trainer.credit_panel import CreditPanel
 from mimo_tui.ui.trainer_pane import TrainerPane
 from tests.fixtures.trainer_runs import install_run
 from tests.fixtures.ui import make_app, wait_until
@@ -80,6 +81,9 @@ def test_trainer_dashboard_mid_run_snapshot(git_project: Path, fixed_git_dates: 
         await wait_until(pilot, lambda: pane.query_one("#trainer-steps", DataTable).row_count == 2)
         await wait_until(pilot, lambda: any("cap spent" in str(n.message) for n in app._notifications))
         app.clear_notifications()
+        # Both fill in on their own timers: wait for them so the picture does not depend on the machine's speed.
+        await wait_until(pilot, lambda: "step 1" in str(pane.query_one(CreditPanel).render()))
+        await wait_until(pilot, lambda: "training dates" in str(app.query_one("#work-status").render()))
         await pilot.pause(0.3)
 
     assert snap_compare(make_app(git_project), terminal_size=SIZE, run_before=open_trainer)

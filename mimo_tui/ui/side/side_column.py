@@ -82,7 +82,8 @@ class SideColumn(Vertical):
             text.append(f" {title} ", style="bold reverse" if view_id == current else "")
             self._spans.append((start, len(text), view_id))
         text.append(" F6", style="dim")
-        self.query_one("#side-title", Static).update(text)
+        for title in self.query("#side-title").results(Static):  # none while the app closes under a late mount
+            title.update(text)
 
     def on_click(self, event: Click) -> None:
         if event.widget is not self.query_one("#side-title"):
