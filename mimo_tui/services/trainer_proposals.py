@@ -6,6 +6,7 @@ folder or the memory repo itself. Each may raise StagingError or StoreError with
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,9 +19,7 @@ class TrainerProposals:
     """Mixed into Services: `runs_dir` and `require_project` come from there."""
 
     runs_dir: Path
-
-    def require_project(self) -> Project:  # pragma: no cover - provided by Services
-        raise NotImplementedError
+    require_project: Callable[[], Project]
 
     def run_proposal(self, run_id: str) -> dict[str, Any]:
         """baseline/best/final scores, versions with their files, numbered edits with credit, spend, decision."""

@@ -21,13 +21,10 @@ class FollowsSessionTasks:
     _unsubscribe: Callable[[], None] | None = None
     _unfollow: Callable[[], None] | None = None
 
-    def tasks_changed(self) -> Message:
-        """The message this widget gets when a task of its session changes."""
-        raise NotImplementedError
-
-    def session_followed(self) -> None:
-        """Called once `session_id` names a new session: show its tasks."""
-        raise NotImplementedError
+    # Provided by the widget: the message it gets when a task of its session changes, and what it does once
+    # `session_id` names a new session (show its tasks).
+    tasks_changed: Callable[[], Message]
+    session_followed: Callable[[], None]
 
     def on_mount(self) -> None:
         self._unfollow = self.services.follow_session(lambda session_id: self.post_message(SessionSwitched(session_id)))  # type: ignore[attr-defined]
