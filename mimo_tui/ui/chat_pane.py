@@ -57,6 +57,9 @@ class ChatPane(ShowsWorkerFailures, Vertical):
             yield Static("Chat with the agent. Type a request, or /help.", id="chat-welcome")
         yield PromptInput(self._slash_arguments, id="prompt")
 
+    def on_mount(self) -> None:
+        self.query_one("#prompt", PromptInput).key_typed = self.stream.key_pressed
+
     @property
     def agent(self) -> AgentSession | None:
         return self.services.agent

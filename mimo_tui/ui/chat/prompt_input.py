@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from textual import events
 from textual.suggester import Suggester
 
 from mimo_tui.ui.chat import slash_commands
@@ -36,6 +37,12 @@ class PromptInput(QuietInput):
             suggester=SlashSuggester(arguments),
             **kwargs,  # type: ignore[arg-type]
         )
+        self.key_typed: Callable[[], None] | None = None  # told of every key first (the stream draws after its echo)
+
+    def _on_key(self, event: events.Key) -> None:
+        # Textual calls each class's own handler in turn: Input's, which inserts the character, runs after this.
+        if self.key_typed is not None and event.key != "enter":  # a request sent is no typing: its answer shows at once
+            self.key_typed()
 
     def on_mount(self) -> None:
         # A blinking cursor makes headless screenshots differ from run to run.

@@ -11,6 +11,8 @@ from mimo_tui.agent import events as ev
 from mimo_tui.agent import work_events as wev
 
 if TYPE_CHECKING:
+    from textual.timer import Timer
+
     from mimo_tui.ui.chat.assistant_message import AssistantMessage
     from mimo_tui.ui.chat.permission_prompt import PermissionPrompt
     from mimo_tui.ui.chat.tool_call_block import ToolCallBlock
@@ -29,6 +31,14 @@ FAST_COALESCE_S = 0.2
 FRAME_RENDER_BUDGET_S = 0.006
 MIN_CHARS_PER_DRAIN = 200
 BACKLOG_GAP_S = 0.004
+# While the user types, a key's echo is drawn first: stream text waits until the frame showing the key is
+# painted (at most KEY_ECHO_WAIT_S), and is drawn right after an echo, in the quiet before the next key, at most
+# every TYPING_FRAME_S (each stream frame lays out and repaints the chat: fewer of them while typing leaves the
+# loop free for the keys); when typing stops, after TYPING_S. A key does not queue behind a chunk's markdown
+# and layout (bench/workbench_keys.py).
+TYPING_S = 0.5
+TYPING_FRAME_S = 0.3
+KEY_ECHO_WAIT_S = 0.05
 
 
 class StreamRenderer:
@@ -42,7 +52,10 @@ class StreamRenderer:
         self._drain_lock = asyncio.Lock()
         self._coalesce_s = COALESCE_S
         self._drain_due = 0.0
+        self._drain_timer: Timer | None = None
         self._last_drain = 0.0
+        self._key_at = -1.0
+        self._echo_pending = False
         self._assistant: AssistantMessage | None = None
         self._tool_blocks: dict[str, ToolCallBlock] = {}
         self._permission: tuple[PermissionPrompt, asyncio.Future[str]] | None = None
@@ -81,19 +94,53 @@ class StreamRenderer:
             if not future.done():
                 future.set_result(answer)
 
+    def key_pressed(self) -> None:
+        """The user pressed a key in the prompt: its echo is drawn before any more of the stream."""
+        self._key_at = time.perf_counter()
+        if not self._echo_pending:
+            self._echo_pending = True
+            self.pane.call_after_refresh(self._echo_painted)
+
+    @property
+    def typing(self) -> bool:
+        return time.perf_counter() - self._key_at < TYPING_S
+
+    def _echo_painted(self) -> None:
+        """The frame with the key is on the screen: what the stream holds is drawn now, before the next key."""
+        self._echo_pending = False
+        if self._drain_scheduled and self.pending and time.perf_counter() - self._last_drain >= TYPING_FRAME_S:
+            self._schedule_drain(0.0)
+
+    def _schedule_drain(self, delay: float) -> None:
+        if self._drain_timer is not None:
+            self._drain_timer.stop()
+            self._drain_timer = None
+        self._drain_scheduled = True
+        self._drain_due = time.perf_counter() + delay
+        if delay:
+            self._drain_timer = self.pane.set_timer(delay, self._drain)
+        else:
+            self.pane.call_later(self._drain)
+
     def _on_agent_event(self, event: ev.AgentEvent) -> None:
         """The agent's subscriber: queue the event; a short timer renders the queue in order."""
         self.pending.append(event)
         if not self._drain_scheduled:
-            self._drain_scheduled = True
-            delay = self._coalesce_s if isinstance(event, ev.TextDeltaEvent) else 0.0
-            self._drain_due = time.perf_counter() + delay
-            self.pane.set_timer(delay, self._drain) if delay else self.pane.call_later(self._drain)
+            text = isinstance(event, ev.TextDeltaEvent)
+            # The answer's first words are never held back for typing.
+            typing = self.typing and self._assistant is not None
+            self._schedule_drain((TYPING_S if typing else self._coalesce_s) if text else 0.0)
 
     async def _drain(self) -> None:
         from mimo_tui.ui.chat.answer_segment import RenderCost
 
+        waited = time.perf_counter() - self._key_at
+        if self._echo_pending and waited < KEY_ECHO_WAIT_S:
+            # `_echo_painted` drains once the key is on the screen; this timer if that frame never comes.
+            self._schedule_drain(KEY_ECHO_WAIT_S - waited)
+            return
         async with self._drain_lock:
+            self._drain_timer = None
             started = time.perf_counter()
             # A timer that fires late means layout and painting kept the loop busy: gather more next time.
             late = max(0.0, started - self._drain_due)
@@ -126,9 +173,7 @@ class StreamRenderer:
                 # More of this text is queued for the next piece: lay the screen out once, after the last one.
                 await self._write_text("".join(text), hurried, show=not self.pending)
             if self.pending and not self._drain_scheduled:
-                self._drain_scheduled = True
-                self._drain_due = time.perf_counter() + BACKLOG_GAP_S
-                self.pane.set_timer(BACKLOG_GAP_S, self._drain)
+                self._schedule_drain(BACKLOG_GAP_S)
             busy = (time.perf_counter() - started) + late
             window = max(COALESCE_S, 3 * busy)
             if written > FAST_STREAM_CHARS_PER_S * (started - self._last_drain):
