@@ -68,6 +68,7 @@ class AssistantMessage(QuietResize, Vertical):
         self._settled: SettledAnswer | None = None
         self._pause_timer: Timer | None = None
         self.finished = False
+        self.shown_chars = len(text)  # how much of `source` the widgets show (text appended is shown by `_show`)
 
     def compose(self) -> ComposeResult:
         if self._initial:
@@ -107,6 +108,7 @@ class AssistantMessage(QuietResize, Vertical):
 
     async def _show(self, hurried: bool = False) -> None:
         """Put the settled parts and the live segment's text on the screen."""
+        self.shown_chars = len(self.source)
         if self._pause_timer is not None:
             self._pause_timer.stop()
             self._pause_timer = None
@@ -138,6 +140,7 @@ class AssistantMessage(QuietResize, Vertical):
         """Stop streaming; an interrupted reply says so."""
         if self.finished:
             return
+        self.shown_chars = len(self.source)
         if self._pause_timer is not None:
             self._pause_timer.stop()
             self._pause_timer = None
