@@ -11,7 +11,9 @@ Three figures in the same run (tmux 120x40, send-keys -> capture-pane shows it, 
   highlighted step"), while the same writer appends 200 events/s to the run the dashboard follows: a key that
   filters the table (i, then a) is timed until the screen says "showing: improved" / "showing: all".
 
-Target: p95 < 50 ms for the last two. The answer streams from the local OpenAI-compatible server of
+Target: p95 < 50 ms for the last two. For each mimo measure while the answer streams, the UI process's CPU time
+(user + system, from /proc; its model worker is a process of its own and not counted) from the answer's first
+words on the screen to its last, and that as a share of one core. The answer streams from the local OpenAI-compatible server of
 bench/stream_render.py (its own process), spread over --stream-s seconds.
 
 Run: python bench/workbench_keys.py [--tokens 20000] [--presses 100] [--stream-s 10] [--tiny]
@@ -80,6 +82,15 @@ print(n, round(time.perf_counter() - started, 3), flush=True)
 """
 
 
+def process_cpu_s(pid: int) -> float | None:
+    """User + system CPU seconds of a process so far (None: not on Linux, or it has exited)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 class EventWriter:
     """A separate process appending events to a new run folder under `runs_dir` at `rate` per second."""
 
@@ -116,7 +127,8 @@ def measure_mimo_trainer_side(terminal: Terminal, base: Path, name: str, base_ur
     writer = EventWriter(project / ".mimo" / "runs", events_per_s) if events_per_s else None
     window = Window(terminal, name, f"{shlex.quote(PYTHON)} -m mimo_tui", project, env)
     terminal._tmux("set-option", "-t", name, "remain-on-exit", "on")
-    written = ""
+    pid = int(terminal._tmux("display-message", "-p", "-t", name, "#{pane_pid}").stdout.strip() or 0)
+    written, cpu = "", ""
     try:
         deadline = time.perf_counter() + START_TIMEOUT_S
         while not MIMO_READY.search(window.screen()):
@@ -133,12 +145,17 @@ def measure_mimo_trainer_side(terminal: Terminal, base: Path, name: str, base_ur
             if time.perf_counter() > deadline:
                 raise RuntimeError(f"the answer did not appear within {START_TIMEOUT_S:g} s:\n{window.screen()}")
             time.sleep(0.002)
+        cpu_from, wall_from = process_cpu_s(pid), time.perf_counter()
         latencies, lost = press_keys(window, presses, done_text=LAST_WORDS)
+        window.wait_for(LAST_WORDS, START_TIMEOUT_S)
+        cpu_to, wall = process_cpu_s(pid), time.perf_counter() - wall_from
+        if cpu_from is not None and cpu_to is not None:
+            cpu = f"; UI process CPU {cpu_to - cpu_from:.2f} s in {wall:.1f} s of streaming ({(cpu_to - cpu_from) / wall:.0%})"
     finally:
         window.close()
         if writer is not None:
             written = writer.close()
-    note = "while the answer streamed" + (f" {written}" if written else "")
+    note = "while the answer streamed" + (f" {written}" if written else "") + cpu
     return EchoResult(latencies, note + (f" ({lost} not shown within 5 s)" if lost else ""))
 
 
