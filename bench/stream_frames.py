@@ -6,7 +6,12 @@ UI thread's CPU for the whole answer, how many screen layouts ran and their CPU 
 stalls (a 1 ms sleep that came back late: how long a key press would have waited, in wall time).
 MIMO_BENCH_ROOT=/other/checkout measures another source tree (e.g. the code before a change) the same way.
 
-Run: python bench/stream_frames.py [--seconds 10] [--tiny]   (--tiny: a 300-token answer over 1 s)
+With --keys, a key is typed into the prompt every 100 ms while the answer streams (a letter, then Backspace, as
+bench/key_echo.py does on a real terminal), and each is timed from its arrival at the app to the end of the screen
+update that paints it: the app's own share of key echo, without tmux and a terminal (and less swayed by a loaded
+machine than the real-terminal figure of bench/workbench_keys.py). The CPU figures then include the keys' work.
+
+Run: python bench/stream_frames.py [--seconds 10] [--keys] [--tiny]   (--tiny: a 300-token answer over 1 s)
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from stream_render import LAST_WORDS, code_dense_markdown, ordinary_markdown  # noqa: E402
 
 PIECE_CHARS = 64
+KEY_INTERVAL_S = 0.1
 
 
 def spread(samples: list[float]) -> str:
@@ -36,7 +42,8 @@ def spread(samples: list[float]) -> str:
     return f"median {statistics.median(ordered) * 1000:5.1f} p95 {p95 * 1000:6.1f} max {ordered[-1] * 1000:6.1f} ms"
 
 
-async def measure(answer: str, seconds: float, folder: Path) -> dict[str, object]:
+async def measure(answer: str, seconds: float, folder: Path, keys: bool = False) -> dict[str, object]:
+    from textual import events
     from textual.screen import Screen
 
     from mimo_tui.agent import events as ev
@@ -53,6 +60,18 @@ async def measure(answer: str, seconds: float, folder: Path) -> dict[str, object
             layouts.append(time.thread_time() - used)
 
     Screen._refresh_layout = timed_layout  # type: ignore[method-assign]  # observe only: times each layout
+    typed: list[tuple[float, int]] = []  # (when a key arrived, the prompt's length once it is handled)
+    echoes: list[float] = []
+    painted = Screen._compositor_refresh
+
+    def observed_paint(self: Screen) -> None:
+        painted(self)
+        if typed:
+            shown = len(self.app.query_one("#prompt").value)
+            while typed and typed[0][1] == shown:
+                echoes.append(time.perf_counter() - typed.pop(0)[0])
+
+    Screen._compositor_refresh = observed_paint  # type: ignore[method-assign]  # observe only: when keys are painted
     folder.mkdir(parents=True)
     pieces = [answer[start:start + PIECE_CHARS] for start in range(0, len(answer), PIECE_CHARS)]
     stalls: list[float] = []
@@ -73,6 +92,22 @@ async def measure(answer: str, seconds: float, folder: Path) -> dict[str, object
                     stalls.append(time.perf_counter() - started - 0.001)
 
             prober = asyncio.create_task(probe())
+            prompt = app.query_one("#prompt")
+            prompt.focus()
+
+            async def typist() -> None:
+                pressed = 0
+                while not done:
+                    await asyncio.sleep(KEY_INTERVAL_S)
+                    pressed += 1
+                    letter = pressed % 2 == 1
+                    typed.append((time.perf_counter(), len(prompt.value) + (1 if letter else -1)))
+                    app.post_message(events.Key("Q", "Q") if letter else events.Key("backspace", None))
+                    while typed and time.perf_counter() - typed[0][0] < 5:
+                        await asyncio.sleep(0.002)
+                    typed.clear()  # not painted within 5 s: not counted
+
+            typing = asyncio.create_task(typist()) if keys else None
             used, started = time.thread_time(), time.perf_counter()
             gap = seconds / len(pieces)
             for index, piece in enumerate(pieces):
@@ -85,9 +120,12 @@ async def measure(answer: str, seconds: float, folder: Path) -> dict[str, object
             cpu = time.thread_time() - used
             done = True
             await prober
+            if typing is not None:
+                await typing
     finally:
         Screen._refresh_layout = original  # type: ignore[method-assign]
-    return {"cpu": cpu, "layouts": list(layouts), "stalls": stalls}
+        Screen._compositor_refresh = painted  # type: ignore[method-assign]
+    return {"cpu": cpu, "layouts": list(layouts), "stalls": stalls, "echoes": echoes}
 
 
 async def main_async(args: argparse.Namespace) -> None:
@@ -96,17 +134,21 @@ async def main_async(args: argparse.Namespace) -> None:
         os.environ["XDG_DATA_HOME"] = str(Path(tmp) / "data")
         for name, make in (("ordinary", ordinary_markdown), ("code-dense", code_dense_markdown)):
             answer = make(args.tokens) + f"\n\n{LAST_WORDS}\n"
-            result = await measure(answer, args.seconds, Path(tmp) / name)
+            result = await measure(answer, args.seconds, Path(tmp) / name, args.keys)
             layouts = result["layouts"]
-            print(f"{name:<11} {len(answer):>6} chars over {args.seconds:g} s: UI-thread CPU {result['cpu']:.2f} s; "
+            print(f"{name:<11} {len(answer):>6} chars over {args.seconds:g} s (load {os.getloadavg()[0]:.1f}): UI-thread CPU {result['cpu']:.2f} s; "
                   f"{len(layouts)} screen layouts, CPU each {spread(layouts)}")
             print(f"{'':<11} loop stalls (wall): {spread(result['stalls'])}")
+            if args.keys:
+                echoes = result["echoes"]
+                print(f"{'':<11} {len(echoes)} keys typed meanwhile, arrival to painted (wall): {spread(echoes)}")
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tokens", type=int, default=20_000)
     parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--keys", action="store_true", help="type a key every 100 ms and time each until painted")
     parser.add_argument("--tiny", action="store_true", help="smoke run: a 300-token answer over 1 s")
     args = parser.parse_args()
     if args.tiny:
