@@ -232,3 +232,31 @@ async def test_a_provider_overflow_error_rebuilds_and_sends_again(agent_project:
     (rebuilt,) = events.of(ev.ContextRebuilt)
     assert rebuilt.reason == "the provider said the context is too long"
     assert len(model.turn_bodies[-1]["messages"]) < 12
+
+
+async def test_the_users_words_in_the_tail_count_toward_the_recent_messages_cap(
+        agent_project: AgentProject, openai_server: LocalOpenAIServer) -> None:
+    # Issue 16 (bench/long_session.py): beside a tail that carries the user's newest messages verbatim, the rebuilt
+    # context also filled the recent-messages block to its whole cap with older ones.
+    from mimo_tui.memory.context import DEFAULT_CAPS, scaled_caps
+    from tests.fixtures.scripted_long_session import filler
+
+    use_server(agent_project, openai_server)
+    model = LongSessionModel(answer_words=600)
+    openai_server.responder = model
+    events = RecordedEvents()
+    agent = agent_project.open(events)
+    for k in range(1, 15):
+        assert await agent.run_turn(f"TURN-{k}: {filler(70, k)}") == ev.TURN_DONE
+        await agent.keeper.finish(30)
+    assert events.of(ev.ContextRebuilt)
+    body = model.turn_bodies[-1]
+    memory = body["messages"][1]["content"]
+    block = memory.split('<memory block="recent_user_messages">')[1].split("</memory>")[0]
+    tail_users = [m["content"] for m in body["messages"][2:] if m["role"] == "user"]
+    assert tail_users and not any(text in block for text in tail_users)  # not said twice
+    keeper = agent.keeper
+    cap = scaled_caps(DEFAULT_CAPS, keeper.limits.top - keeper.tail_floor())["recent_user_messages"]
+    in_tail = sum(count_tokens(text) + 3 for text in tail_users)
+    assert count_tokens(block) + in_tail <= cap, (count_tokens(block), in_tail, cap)
+    assert "> TURN-" in block  # older messages still fill what the tail leaves of the cap

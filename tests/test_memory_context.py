@@ -192,3 +192,23 @@ def test_injected_checkpoint_has_headings_and_bodies_without_the_writer_instruct
     section_instructions = [line for line in instructions if line not in template.split("\n## ")[0]]
     assert not [line for line in section_instructions if line in part.text]
     assert part.tokens == count_tokens(part.text)
+
+
+def test_the_users_messages_in_the_tail_count_toward_the_recent_messages_cap(tmp_path: Path) -> None:
+    # Issue 16: a rebuilt context carried the user's words twice over budget: the tail's user messages verbatim, and
+    # beside them up to the whole cap of older ones. REFERENCE's cap is for the user's recent messages in all.
+    memory, _ = make_memory(tmp_path)
+    older = [f"older request {i}: " + "word " * 1000 for i in range(20)]
+    in_tail = [f"tail request {i}: " + "word " * 1000 for i in range(3)] + ["older request 19: " + "word " * 1000]
+    alone = ContextAssembler(memory, None, ContextSources(recent_user_messages=lambda sid: older)).build("s1", 200_000)
+    beside = ContextAssembler(memory, None, ContextSources(recent_user_messages=lambda sid: older,
+                                                           user_messages_in_context=lambda sid: in_tail)
+                              ).build("s1", 200_000)
+    block = beside.block("recent_user_messages")
+    tail_tokens = sum(count_tokens(m) + 3 for m in in_tail)
+    assert block.tokens + tail_tokens <= DEFAULT_CAPS["recent_user_messages"]
+    assert block.tokens < alone.block("recent_user_messages").tokens - tail_tokens + 200
+    # Not said twice: a message the tail holds is left out; the newest older ones stay, the oldest go first.
+    assert "tail request" not in block.text and "older request 19:" not in block.text
+    assert "older request 18:" in block.text and "older request 0:" not in block.text
+    assert block.cut_tokens > 0

@@ -130,6 +130,7 @@ class ContextKeeper:
         self._cache: dict[tuple[int, int], int] = {}
         self._pending: str | None = None
         self._recent_users: list[str] = []
+        self._tail_users: list[str] = []
         self._mid_turn = False
         self._overflow_retried = False
 
@@ -204,6 +205,7 @@ class ContextKeeper:
     def _block(self, transcript: list[StoredMessage], rebuilt_from: int, summary: str) -> str:
         """The rebuild's memory block: REFERENCE's order and caps, the user's earlier messages verbatim."""
         self._recent_users = [m.content for m in transcript if m.role == "user" and m.id < rebuilt_from]
+        self._tail_users = [m.content for m in transcript if m.role == "user" and m.id >= rebuilt_from]
         # The memory's caps shrink against what a rebuilt context has beside the verbatim tail's floor, so it lands
         # well under the top threshold and the session works a while before the next rebuild.
         built = self.assembler.build(self.session_id, self.limits.window, room=self.limits.top - self.tail_floor())
@@ -220,6 +222,9 @@ class ContextKeeper:
 
     def recent_user_messages(self, session_id: str) -> list[str]:
         return list(self._recent_users) if session_id == self.session_id else []
+
+    def user_messages_in_tail(self, session_id: str) -> list[str]:
+        return list(self._tail_users) if session_id == self.session_id else []
 
     async def _rebuild(self, transcript: list[StoredMessage], visible: list[StoredMessage], system: str,
                        reminder: str, reason: str, before: int) -> tuple[list[StoredMessage], str] | None:
@@ -294,6 +299,14 @@ class KeeperSources:
             return keeper.recent_user_messages(session_id) if keeper is not None else []
 
         return recent
+
+    @property
+    def user_messages_in_context(self) -> Callable[[str], list[str]]:
+        def in_tail(session_id: str) -> list[str]:
+            keeper = self._keeper_ref()
+            return keeper.user_messages_in_tail(session_id) if keeper is not None else []
+
+        return in_tail
 
 
 __all__ = ["ContextKeeper", "cleared_outputs", "KeeperSources", "tail_start"]

@@ -96,6 +96,9 @@ class ContextSources:
     focus_task: Callable[[str], str] | None = None
     active_subagents: Callable[[str], str] | None = None
     recent_user_messages: Callable[[str], list[str]] | None = None
+    # The user's messages the context already carries verbatim (a rebuilt context's tail): they are the newest of
+    # the user's recent messages, so they count toward that block's cap and are not said again in it.
+    user_messages_in_context: Callable[[str], list[str]] | None = None
     has_open_work: Callable[[str], bool] | None = None
     # For a session without a checkpoint of its own: the relevant parts of the project's last one.
     previous_checkpoint: Callable[[str], str] | None = None
@@ -273,11 +276,18 @@ class ContextAssembler:
         name = "recent_user_messages"
         cap = caps[name]
         provider = self.sources.recent_user_messages
-        messages = _last_of_each([m for m in (provider(session_id) if provider else []) if m and m.strip()])
+        in_context_provider = self.sources.user_messages_in_context
+        in_context = [m for m in (in_context_provider(session_id) if in_context_provider else []) if m and m.strip()]
+        said = {m.strip() for m in in_context}
+        messages = _last_of_each([m for m in (provider(session_id) if provider else [])
+                                  if m and m.strip() and m.strip() not in said])
         if not messages or cap <= 0:
             return self._empty(name, cap)
         budget = cap - self._wrapper_tokens(name, None)
         per_message = min(PER_MESSAGE_CAP, budget)
+        for message in _last_of_each(in_context):
+            budget -= self._remember("message", message, per_message - 3,
+                                     lambda: fit_plain(message.strip(), per_message - 3, count_tokens, head_tokens)).tokens + 3
         chosen: list[str] = []
         cut = 0
         for message in reversed(messages):
