@@ -212,3 +212,22 @@ def test_the_users_messages_in_the_tail_count_toward_the_recent_messages_cap(tmp
     assert "tail request" not in block.text and "older request 19:" not in block.text
     assert "older request 18:" in block.text and "older request 0:" not in block.text
     assert block.cut_tokens > 0
+
+
+def test_memory_files_send_their_entries_not_their_templates_empty_sections(tmp_path: Path) -> None:
+    # Issue 16 (bench/long_session.py): every request of a session carried the project's and the user's MEMORY.md
+    # templates, 150 tokens of headings with nothing under them, before and after each rebuild.
+    from mimo_tui.memory.templates import GLOBAL_MEMORY, PROJECT_MEMORY
+
+    memory, global_dir = make_memory(tmp_path)
+    (memory / "MEMORY.md").write_text(PROJECT_MEMORY, encoding="utf-8")
+    (global_dir / "MEMORY.md").write_text(GLOBAL_MEMORY.replace("## Preferences\n", "## Preferences\n### Editors\n- vim, tabs of 4\n"),
+                                          encoding="utf-8")
+    block = ContextAssembler(memory, global_dir).build("s1", 200_000)
+    assert block.block("project_memory").empty and block.block("project_memory").tokens == 0
+    assert 'block="project_memory"' not in block.text
+    kept = block.block("global_memory")
+    assert "## Preferences\n### Editors\n- vim, tabs of 4" in kept.text
+    assert "## About the user" not in kept.text and "## Rules" not in kept.text and "## Durable knowledge" not in kept.text
+    assert kept.text.startswith('<memory block="global_memory"') and "# Global memory" in kept.text
+    assert kept.tokens == count_tokens(kept.text)
