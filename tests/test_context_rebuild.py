@@ -246,17 +246,47 @@ async def test_the_users_words_in_the_tail_count_toward_the_recent_messages_cap(
     openai_server.responder = model
     events = RecordedEvents()
     agent = agent_project.open(events)
-    for k in range(1, 15):
+    for k in range(1, 16):
         assert await agent.run_turn(f"TURN-{k}: {filler(70, k)}") == ev.TURN_DONE
         await agent.keeper.finish(30)
     assert events.of(ev.ContextRebuilt)
-    body = model.turn_bodies[-1]
-    memory = body["messages"][1]["content"]
-    block = memory.split('<memory block="recent_user_messages">')[1].split("</memory>")[0]
-    tail_users = [m["content"] for m in body["messages"][2:] if m["role"] == "user"]
+    sizes = request_sizes(model)
+    last_rebuild = max(i for i in range(1, len(sizes)) if sizes[i] < sizes[i - 1])
+
+    def recent_block(body: dict) -> str:
+        return body["messages"][1]["content"].split('<memory block="recent_user_messages">')[1].split("</memory>")[0]
+
+    rebuilt = model.turn_bodies[last_rebuild]
+    block = recent_block(rebuilt)
+    tail_users = [m["content"] for m in rebuilt["messages"][2:] if m["role"] == "user"]
     assert tail_users and not any(text in block for text in tail_users)  # not said twice
     keeper = agent.keeper
     cap = scaled_caps(DEFAULT_CAPS, keeper.limits.top - keeper.tail_floor())["recent_user_messages"]
     in_tail = sum(count_tokens(text) + 3 for text in tail_users)
     assert count_tokens(block) + in_tail <= cap, (count_tokens(block), in_tail, cap)
     assert "> TURN-" in block  # older messages still fill what the tail leaves of the cap
+    # Later turns add user messages to the tail; the block stays as it was rebuilt (a provider's prompt cache of what
+    # follows it holds) until the next rebuild.
+    later = [recent_block(b) for b in model.turn_bodies[last_rebuild + 1:]]
+    assert len(later) >= 2 and set(later) == {block}
+
+
+def test_a_state_db_from_before_rebuilt_to_gains_the_column(tmp_path) -> None:
+    import sqlite3
+
+    from mimo_tui.sessions.context_state import ContextStateStore
+
+    path = tmp_path / "state.db"
+    old = sqlite3.connect(path)
+    old.executescript("CREATE TABLE context_state (session_id TEXT PRIMARY KEY, watermark INTEGER NOT NULL DEFAULT 0, "
+                      "rebuilt_from INTEGER NOT NULL DEFAULT 0, rebuilds INTEGER NOT NULL DEFAULT 0, summary TEXT NOT NULL "
+                      "DEFAULT '', last_checkpoint_at REAL NOT NULL DEFAULT 0, failures INTEGER NOT NULL DEFAULT 0, "
+                      "updated_at REAL NOT NULL DEFAULT 0);"
+                      "INSERT INTO context_state(session_id, watermark, rebuilt_from, rebuilds) VALUES ('s1', 7, 5, 1);")
+    old.close()
+    first, second = ContextStateStore(path), ContextStateStore(path)  # a second process opening it is fine too
+    assert first.get("s1").rebuilt_from == 5 and first.get("s1").rebuilt_to == 0
+    first.update("s1", rebuilt_from=9, rebuilt_to=14)
+    assert second.get("s1").rebuilt_to == 14 and second.get("s1").watermark == 7
+    first.close()
+    second.close()

@@ -183,7 +183,8 @@ class ContextKeeper:
         self._mid_turn = mid_turn
         state = self.state.get(self.session_id)
         visible = [m for m in transcript if m.id >= state.rebuilt_from]
-        block = self._block(transcript, state.rebuilt_from, state.summary) if state.rebuilds else plain_block()
+        block = (self._block(transcript, state.rebuilt_from, state.summary, state.rebuilt_to) if state.rebuilds
+                 else plain_block())
         estimate = self.estimate(visible, system + block + reminder)
         reason = self._pending or (f"the context ({estimate:,} tokens) passed the top threshold ({self.limits.top:,})"
                                    if estimate > self.limits.top else None)
@@ -202,10 +203,14 @@ class ContextKeeper:
             self.emit(self.status())
         return messages + messages_for_model(cleared_outputs(visible) if state.rebuilds or reason else visible)
 
-    def _block(self, transcript: list[StoredMessage], rebuilt_from: int, summary: str) -> str:
-        """The rebuild's memory block: REFERENCE's order and caps, the user's earlier messages verbatim."""
+    def _block(self, transcript: list[StoredMessage], rebuilt_from: int, summary: str, rebuilt_to: int) -> str:
+        """The rebuild's memory block: REFERENCE's order and caps, the user's earlier messages verbatim.
+
+        The user's messages in the tail as it was rebuilt (`rebuilt_from`..`rebuilt_to`) count toward the
+        recent-messages cap; later ones do not, so the block stays the same from turn to turn until the next rebuild.
+        """
         self._recent_users = [m.content for m in transcript if m.role == "user" and m.id < rebuilt_from]
-        self._tail_users = [m.content for m in transcript if m.role == "user" and m.id >= rebuilt_from]
+        self._tail_users = [m.content for m in transcript if m.role == "user" and rebuilt_from <= m.id <= rebuilt_to]
         # The memory's caps shrink against what a rebuilt context has beside the verbatim tail's floor, so it lands
         # well under the top threshold and the session works a while before the next rebuild.
         built = self.assembler.build(self.session_id, self.limits.window, room=self.limits.top - self.tail_floor())
@@ -234,7 +239,8 @@ class ContextKeeper:
         room = int(self.limits.top * 0.9) - fixed
         # Memory first (its caps shrink with the room beside the tail floor), the tail in what is left, so the rebuilt context
         # lands under the top threshold and the next request does not rebuild again.
-        probe = self._block(transcript, visible[-1].id if visible else 0, "")
+        newest = visible[-1].id if visible else 0
+        probe = self._block(transcript, newest, "", newest)
         memory = count_tokens(probe)
         # REFERENCE's 10K-20K tail, scaled down for windows under ~40K usable, where it would be most of the window.
         usable = self.limits.usable
@@ -253,8 +259,9 @@ class ContextKeeper:
         if not from_checkpoint:
             summary = await self._summarise(self.state.get(self.session_id).summary, dropped)
         state = self.state.get(self.session_id)
-        state = self.state.update(self.session_id, rebuilt_from=tail[0].id, rebuilds=state.rebuilds + 1, summary=summary)
-        block = self._block(transcript, state.rebuilt_from, summary)
+        state = self.state.update(self.session_id, rebuilt_from=tail[0].id, rebuilt_to=tail[-1].id,
+                                  rebuilds=state.rebuilds + 1, summary=summary)
+        block = self._block(transcript, state.rebuilt_from, summary, state.rebuilt_to)
         after = self.estimate(tail, system + block + reminder)
         self.tokens = after
         self.emit(ev.ContextRebuilt(self.session_id, reason, from_checkpoint, before, after, block, len(tail)))
