@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from mimo_tui.agent import events as ev
-from mimo_tui.agent.context_keeper import FINISHED_LINE, cleared_outputs, tail_start
+from mimo_tui.agent.context_keeper import ANSWER_LINE, FINISHED_LINE, cleared_outputs, tail_start
 from mimo_tui.memory.context import RESUME_LINE
 from mimo_tui.memory.tokens import count_tokens
 from mimo_tui.sessions import StoredMessage
@@ -114,6 +114,19 @@ async def test_no_rebuild_loop_after_finished_work(agent_project: AgentProject, 
     assert len(events.of(ev.ContextRebuilt)) == settled
     for body in model.turn_bodies[-4:]:
         assert "Resume directly" not in body["messages"][1]["content"]
+
+
+async def test_a_rebuild_without_tasks_says_answer_the_user_and_nothing_about_tasks(
+        agent_project: AgentProject, openai_server: LocalOpenAIServer) -> None:
+    use_server(agent_project, openai_server)
+    model = LongSessionModel(answer_words=1500)
+    openai_server.responder = model
+    events = RecordedEvents()
+    agent = agent_project.open(events)
+    await run_turns(agent, 8)
+    assert events.of(ev.ContextRebuilt)
+    memory = model.turn_bodies[-1]["messages"][1]["content"]
+    assert ANSWER_LINE in memory and "Tasks listed above" not in memory and RESUME_LINE not in memory
 
 
 async def test_without_a_checkpoint_a_summary_stands_in(agent_project: AgentProject, openai_server: LocalOpenAIServer) -> None:

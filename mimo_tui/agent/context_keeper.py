@@ -36,8 +36,8 @@ SUMMARY_TOKENS = 2_000
 # How providers word a request over the model's window (OpenAI, Anthropic, litellm, vLLM, Ollama ...).
 OVERFLOW = re.compile(r"context[_ ]length|context window|maximum context|too many tokens|prompt is too long"
                       r"|input is too long|exceeds? (the )?(max|maximum|context)")
-FINISHED_LINE = ("The conversation continues below with the user's latest message: answer it. Tasks listed above "
-                 "may already be finished; check before resuming any of them.")
+ANSWER_LINE = "The conversation continues below with the user's latest message: answer it."
+FINISHED_LINE = (f"{ANSWER_LINE} Tasks listed above may already be finished; check before resuming any of them.")
 SUMMARY_PROMPT = ("Summarise this coding-agent conversation for the agent that continues it: the user's requests "
                   "(quoted), decisions, discoveries, files and commands (byte for byte), errors and fixes, and what "
                   "is left to do. Markdown, at most {tokens} tokens.")
@@ -215,7 +215,8 @@ class ContextKeeper:
         # well under the top threshold and the session works a while before the next rebuild.
         built = self.assembler.build(self.session_id, self.limits.window, room=self.limits.top - self.tail_floor())
         if not self._mid_turn:
-            built = dataclasses.replace(built, resume_line=FINISHED_LINE)
+            listed = not (built.block("task_ledger").empty and built.block("focus_task").empty)
+            built = dataclasses.replace(built, resume_line=FINISHED_LINE if listed else ANSWER_LINE)
         text = built.text
         if summary and built.block("checkpoint").empty:
             text = f'<memory block="conversation_summary">\n{summary}\n</memory>\n\n{text}'
