@@ -1,0 +1,54 @@
+"""The footer of the workbench: Textual's Footer, drawn with its keys as early as it can be, recomposed only on change."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from textual.screen import Screen
+from textual.widgets import Footer
+
+
+class WorkbenchFooter(Footer):
+    """Lists the active key bindings; `on_keys_drawn` is called once, after the first frame that shows them.
+
+    Textual's Footer recomposes (11 keys, ~15 ms each here) once per bindings change, and start-up fires
+    three of them (focus, screen resume, mount) that all wait for the next frame: the keys came two frames
+    after the first paint. Here the footer recomposes in its own next turn (so the keys can be in the first
+    paint) and only when the keys it would show differ from the ones it shows.
+    """
+
+    def __init__(self, on_keys_drawn: Callable[[], Any] | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._on_keys_drawn = on_keys_drawn
+        self._shown: tuple[Any, ...] | None = None
+        self._pending = False
+
+    def bindings_changed(self, screen: Screen) -> None:
+        self._bindings_ready = True
+        if not screen.app.app_focus:
+            return
+        if self.is_attached and screen is self.screen and not self._pending:
+            self._pending = True
+            self.call_later(self._recompose_if_changed)
+
+    def _keys(self) -> tuple[Any, ...]:
+        """What the footer would draw now: each shown binding, its key as displayed, and whether it is enabled."""
+        app = self.app
+        keys = tuple((binding.key, app.get_key_display(binding), binding.description, binding.action, binding.group,
+                      binding.show, enabled, tooltip)
+                     for (_node, binding, enabled, tooltip) in self.screen.active_bindings.values())
+        return keys, self.show_command_palette, self.compact
+
+    async def _recompose_if_changed(self) -> None:
+        self._pending = False
+        if not self.is_attached:
+            return
+        keys = self._keys()
+        if keys == self._shown:
+            return
+        self._shown = keys
+        await self.recompose()
+        if self.children and self._on_keys_drawn is not None:
+            callback, self._on_keys_drawn = self._on_keys_drawn, None
+            self.call_after_refresh(callback)
