@@ -7,7 +7,7 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -46,6 +46,7 @@ HOME_FOCUS = {"chat": "#prompt", "tasks": "#task-tree", "trainer": "#trainer-run
 
 
 TOKENIZER_WARM_DELAY_S = 0.2
+OPEN_PROJECT_LATEST_S = 1.0
 
 
 def _load_tokenizer() -> None:
@@ -81,6 +82,9 @@ class MimoApp(App[int]):
         self.layout_choice = SideLayout.remembered()
         self.current_pane = "chat"
         self._side_views_ready = False  # the side column's view mounts after the footer's keys are drawn
+        self._unfollow_for_tokenizer: Callable[[], None] | None = None
+        # When each start-up step happened (time.perf_counter()): "first frame", "keys drawn", "project opened".
+        self.start_up: dict[str, float] = {}
         # Before the stylesheet is parsed: set in on_mount, a theme re-parses it and re-styles the whole first screen.
         self._theme_problems = self._register_themes()
 
@@ -106,11 +110,12 @@ class MimoApp(App[int]):
         tune_for_interactive_use()
         for problem in self._theme_problems:
             self.notify(problem, title="Theme", severity="warning")
-        # Opening runs beside the first render (git init + commit on a first run take ~50 ms of subprocesses).
-        self._open_project()
         self.call_after_refresh(self._after_first_frame)
+        # Should the footer never get its keys drawn (another screen on top), the project still opens.
+        self.set_timer(OPEN_PROJECT_LATEST_S, self._after_interactive_frame)
 
     def _after_first_frame(self) -> None:
+        self.start_up["first frame"] = time.perf_counter()
         freeze_long_lived_objects()
         # For bench/startup_frame.py: whether litellm was imported by the first frame.
         report = os.environ.get("MIMO_BENCH_REPORT")
@@ -124,12 +129,25 @@ class MimoApp(App[int]):
 
         Nothing here is awaited: the first frames wait for none of it.
         """
+        if self._side_views_ready:
+            return
+        self.start_up["keys drawn"] = time.perf_counter()
         self._side_views_ready = True
+        # The project opens in a thread whose imports (~80 ms of Python) would share the interpreter with the
+        # first frames; its git subprocesses (~50 ms on a first run) run beside the side column's view.
+        self._open_project()
         self._update_side()
         # The worker imports litellm (when a provider is configured) on the other core while the user starts typing.
         self._start_model_worker()
-        # Context assembly counts tokens here: load the tokenizer (~0.4 s) once the frame is out, not on the first send.
-        self.set_timer(TOKENIZER_WARM_DELAY_S, self._warm_tokenizer)
+        # Context assembly counts tokens here: load the tokenizer (~0.2 s of Python) once the session is open (its
+        # thread would share the interpreter with the session's opening and the side column), not on the first send.
+        self._unfollow_for_tokenizer = self.services.follow_session(self._session_opened)
+
+    def _session_opened(self, _session_id: str) -> None:
+        if self._unfollow_for_tokenizer is not None:
+            self._unfollow_for_tokenizer()
+            self._unfollow_for_tokenizer = None
+            self.set_timer(TOKENIZER_WARM_DELAY_S, self._warm_tokenizer)
 
     @work(exit_on_error=False, name="model worker")
     async def _start_model_worker(self) -> None:
@@ -166,6 +184,7 @@ class MimoApp(App[int]):
         self.post_message(ProjectOpened(project))
 
     def on_project_opened(self, message: ProjectOpened) -> None:
+        self.start_up.setdefault("project opened", time.perf_counter())
         project = message.project
         self.services.use_project(project)
         memory = self.services.memory
