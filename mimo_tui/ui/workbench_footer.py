@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import Footer
+from textual.widgets._footer import FooterKey
 
 
 class WorkbenchFooter(Footer):
@@ -23,6 +25,19 @@ class WorkbenchFooter(Footer):
         self._on_keys_drawn = on_keys_drawn
         self._shown: tuple[Any, ...] | None = None
         self._pending = False
+
+    def compose(self) -> ComposeResult:
+        for widget in super().compose():
+            if isinstance(widget, FooterKey) and widget._reactive_connect:
+                # Footer binds each key's `compact` to its own (the palette key excepted): the key's style is then
+                # worked out three times (default, bound value, again) when it mounts. Set the value once instead.
+                widget._reactive_connect = None
+                widget.set_reactive(FooterKey.compact, self.compact)
+            yield widget
+
+    def watch_compact(self, _compact: bool) -> None:
+        if self.is_mounted:  # the keys took the old value at compose
+            self.call_later(self._recompose_if_changed)
 
     def bindings_changed(self, screen: Screen) -> None:
         self._bindings_ready = True
