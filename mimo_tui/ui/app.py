@@ -91,11 +91,10 @@ class MimoApp(App[int]):
     def compose(self) -> ComposeResult:
         yield PaneBar(PANES, id="pane-bar")
         with Horizontal(id="workbench"):
+            # The other panes' slots are mounted when first shown: the first frame pays for the chat's only.
             with ContentSwitcher(initial="chat", id="panes"):
-                for pane_id, _title, _key in PANES:
-                    with Vertical(id=pane_id, classes="pane-slot"):
-                        if pane_id == "chat":
-                            yield ChatPane(self.services, id="chat-pane")
+                with Vertical(id="chat", classes="pane-slot"):
+                    yield ChatPane(self.services, id="chat-pane")
             # The column is in the first frame (so the chat does not jump when it appears); its view mounts once
             # the footer's keys are drawn.
             side = SideColumn(self.services, f"side-{self.layout_choice.view}", id="side-column")
@@ -274,7 +273,12 @@ class MimoApp(App[int]):
         if self.screen.maximized is not None:
             self.screen.minimize()
         self.current_pane = pane_id
-        self.query_one("#panes", ContentSwitcher).current = pane_id
+        switcher = self.query_one("#panes", ContentSwitcher)
+        if not switcher.query_children(f"#{pane_id}"):
+            slot = Vertical(id=pane_id, classes="pane-slot")
+            slot.display = False  # shown by the switch below, not beside the current pane meanwhile
+            await switcher.mount(slot)
+        switcher.current = pane_id
         self.query_one(PaneBar).active = pane_id
         self._update_side()
         if pane_id not in self._mounted_panes:
