@@ -195,8 +195,9 @@ def launch_reference(terminal: Terminal, base: Path, script: Path, index: int) -
 
 def import_profile(top: int = 10) -> list[tuple[int, int, str]]:
     """The slowest imports on the start-up path by cumulative time: (cumulative us, self us, module)."""
-    code = ("import mimo_tui.cli, mimo_tui.ui.launch, mimo_tui.ui.app, mimo_tui.themes, mimo_tui.ui_state; "
-            "mimo_tui.cli.build_parser()")
+    # What a plain `mimo` runs: its options are read without the subcommands' parsers where the code can.
+    code = ("import mimo_tui.cli as cli, mimo_tui.ui.launch, mimo_tui.ui.app, mimo_tui.themes, mimo_tui.ui_state; "
+            "(hasattr(cli, 'workbench_args') and cli.workbench_args([]) is not None) or cli.build_parser()")
     proc = subprocess.run([PYTHON, "-X", "importtime", "-c", code], cwd=ROOT, capture_output=True, text=True)
     rows = []
     for line in proc.stderr.splitlines():

@@ -61,3 +61,20 @@ async def test_the_side_tasks_claim_no_tasks_only_after_reading_them(git_project
         await pilot.pause()
         assert "No tasks" not in side_tasks_text(host)
         assert "loading" in side_tasks_text(host)
+
+
+def test_a_plain_mimo_reads_its_options_without_importing_the_subcommands() -> None:
+    import subprocess
+    import sys
+
+    from mimo_tui.cli import build_parser, workbench_args
+
+    for argv in ([], ["-c"], ["--continue", "--model", "openai/gpt-4o"], ["--model=ollama/qwen", "-c"]):
+        quick, full = workbench_args(argv), build_parser().parse_args(argv)
+        assert quick is not None and (quick.resume, quick.model, quick.command) == (full.resume, full.model, full.command)
+    for argv in (["memory", "log"], ["--help"], ["--cont"], ["--model"], ["-c", "skill", "list"]):
+        assert workbench_args(argv) is None, argv
+    code = ("import sys, mimo_tui.cli as cli; cli.workbench_args([]); "
+            "print(sorted(m for m in sys.modules if m.startswith('mimo_tui.commands')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]", out
