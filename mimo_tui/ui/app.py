@@ -107,6 +107,8 @@ class MimoApp(App[int]):
 
     def on_mount(self) -> None:
         tune_for_interactive_use()
+        # Textual paints the first frame once on_mount is done: with the footer's keys in it.
+        self.query_one(WorkbenchFooter).show_keys_now()
         for problem in self._theme_problems:
             self.notify(problem, title="Theme", severity="warning")
         self.call_after_refresh(self._after_first_frame)
