@@ -36,6 +36,27 @@ async def test_the_chat_keeps_its_width_from_the_first_frame_to_the_full_layout(
         assert app.query_one("#side-column").region.width >= 30
 
 
+async def test_the_first_frame_has_the_footer_keys_and_the_prompt_focused(git_project: Path) -> None:
+    import mimo_tui.ui.app
+    from mimo_tui.ui.app import MimoApp
+
+    seen: list[tuple[set[str], str | None]] = []
+
+    class Watched(MimoApp):
+        CSS_PATH = Path(mimo_tui.ui.app.__file__).parent / MimoApp.CSS_PATH
+
+        def on_mount(self) -> None:  # Textual runs MimoApp.on_mount too
+            self.call_after_refresh(lambda: seen.append(({key.key for key in self.query("FooterKey")},
+                                                         self.focused.id if self.focused else None)))
+
+    app = Watched(start_dir=git_project, watch=False)
+    async with app.run_test(size=WIDE) as pilot:
+        await wait_until(pilot, lambda: bool(seen))
+        keys, focused = seen[0]
+        assert focused == "prompt"
+        assert {"escape", "tab", "f1", "f2", "f3", "f4", "ctrl+p"} <= keys, keys
+
+
 async def test_the_footer_keys_come_before_the_side_view_and_the_project_opening(git_project: Path) -> None:
     app = make_app(git_project)
     async with app.run_test(size=WIDE) as pilot:
