@@ -79,6 +79,16 @@ class Launch:
     frame_cpu_seconds: float | None = None
 
 
+@dataclass(frozen=True)
+class Frames:
+    """What one launch showed: seconds to the `ready` screen (and that screen), to the `full` one, and CPU by `ready`."""
+
+    seconds: float
+    screen: str
+    full_seconds: float | None
+    cpu_seconds: float | None
+
+
 class Terminal:
     """A private tmux server whose windows run the programs under test."""
 
@@ -91,13 +101,19 @@ class Terminal:
         return subprocess.run(["tmux", "-L", self.socket, "-f", "/dev/null", *args], capture_output=True, text=True)
 
     def time_to_frame(self, command: str, ready: re.Pattern[str], cwd: Path, env: dict[str, str],
-                      report: Path | None = None, end_wait_s: float = 0.0,
-                      full: re.Pattern[str] | None = None) -> tuple[float, float | None, float | None]:
-        """Launch `command` in a new 120x40 session; seconds until the screen matches `ready`, then `full`, and
-        the CPU seconds the program had used when `ready` was seen (all its threads, read from /proc).
+                      report: Path | None = None, end_wait_s: float = 0.0) -> tuple[float, str]:
+        """Launch `command` in a new 120x40 session; seconds until the screen matches `ready`, and that screen.
 
         With `report`, the program is left running (up to 2 s) until it has written that file.
         """
+        frames = self.time_frames(command, ready, cwd, env, report, end_wait_s)
+        return frames.seconds, frames.screen
+
+    def time_frames(self, command: str, ready: re.Pattern[str], cwd: Path, env: dict[str, str],
+                    report: Path | None = None, end_wait_s: float = 0.0,
+                    full: re.Pattern[str] | None = None) -> Frames:
+        """As `time_to_frame`, then also the seconds until the screen matches `full`, and the CPU seconds the
+        program had used when `ready` was seen (all its threads, read from /proc)."""
         self._count += 1
         name = f"run{self._count}"
         exports = " ".join(f"{key}={shlex.quote(value)}" for key, value in env.items())
@@ -106,24 +122,24 @@ class Terminal:
         self._tmux("new-session", "-d", "-s", name, "-x", "120", "-y", "40", shell)
         pid = self._tmux("list-panes", "-t", name, "-F", "#{pane_pid}").stdout.strip()  # the program: the shell execs it
         try:
-            seconds = self._wait_for(name, ready, start)
+            seconds, screen = self._wait_for(name, ready, start)
             cpu_seconds = cpu_used(pid)
-            full_seconds = self._wait_for(name, full, start) if full is not None else None
+            full_seconds = self._wait_for(name, full, start)[0] if full is not None else None
             while report is not None and not report.exists() and time.perf_counter() - start < seconds + 2:
                 time.sleep(POLL_S)
             end = Path(f"{report}.end") if report is not None else None
             while end is not None and not end.exists() and time.perf_counter() - start < seconds + end_wait_s:
                 time.sleep(0.02)
-            return seconds, full_seconds, cpu_seconds
+            return Frames(seconds, screen, full_seconds, cpu_seconds)
         finally:
             self._tmux("kill-session", "-t", name)
 
-    def _wait_for(self, name: str, pattern: re.Pattern[str], start: float) -> float:
+    def _wait_for(self, name: str, pattern: re.Pattern[str], start: float) -> tuple[float, str]:
         screen = ""
         while time.perf_counter() - start < TIMEOUT_S:
             screen = self._tmux("capture-pane", "-p", "-t", name).stdout
             if pattern.search(screen):
-                return time.perf_counter() - start
+                return time.perf_counter() - start, screen
             time.sleep(POLL_S)
         raise RuntimeError(f"no frame matching {pattern.pattern!r} within {TIMEOUT_S} s; screen was:\n{screen}")
 
@@ -191,9 +207,9 @@ def launch_mimo(terminal: Terminal, base: Path, index: int, existing: bool) -> L
     env = {**isolated_env(home), "MIMO_BENCH_REPORT": str(report)}
     project = fresh_project(base, index, env, existing)
     start_wall = time.time()
-    seconds, full_seconds, cpu = terminal.time_to_frame(f"{shlex.quote(PYTHON)} -m mimo_tui", MIMO_READY, project,
-                                                        env, report, end_wait_s=END_WAIT_S, full=MIMO_FULL)
-    return read_report(report, seconds, start_wall, full_seconds, cpu)
+    frames = terminal.time_frames(f"{shlex.quote(PYTHON)} -m mimo_tui", MIMO_READY, project, env, report,
+                                  end_wait_s=END_WAIT_S, full=MIMO_FULL)
+    return read_report(report, frames.seconds, start_wall, frames.full_seconds, frames.cpu_seconds)
 
 
 def launch_reference(terminal: Terminal, base: Path, script: Path, index: int) -> Launch:
@@ -202,9 +218,9 @@ def launch_reference(terminal: Terminal, base: Path, script: Path, index: int) -
     report = base / f"refreport{index}.json"
     env = {**isolated_env(home), "MIMO_BENCH_REPORT": str(report)}
     start_wall = time.time()
-    seconds, _, cpu = terminal.time_to_frame(f"{shlex.quote(PYTHON)} {shlex.quote(str(script))}", REFERENCE_READY,
-                                             base, env, report)
-    return read_report(report, seconds, start_wall, frame_cpu=cpu)
+    frames = terminal.time_frames(f"{shlex.quote(PYTHON)} {shlex.quote(str(script))}", REFERENCE_READY, base, env,
+                                  report)
+    return read_report(report, frames.seconds, start_wall, frame_cpu=frames.cpu_seconds)
 
 
 def import_profile(top: int = 10) -> list[tuple[int, int, str]]:
