@@ -99,3 +99,17 @@ def test_a_plain_mimo_reads_its_options_without_importing_the_subcommands() -> N
             "print(sorted(m for m in sys.modules if m.startswith('mimo_tui.commands')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]", out
+
+
+async def test_the_footer_follows_the_keyboard_between_panes(git_project: Path) -> None:
+    app = make_app(git_project)
+
+    def footer_keys() -> set[str]:
+        return {key.key for key in app.query("FooterKey")}
+
+    async with app.run_test(size=WIDE) as pilot:
+        await wait_until(pilot, lambda: "escape" in footer_keys())
+        await pilot.press("f3")
+        await wait_until(pilot, lambda: "a" in footer_keys() and "escape" not in footer_keys())
+        await pilot.press("f1")
+        await wait_until(pilot, lambda: "escape" in footer_keys() and "a" not in footer_keys())
