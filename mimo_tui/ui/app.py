@@ -69,7 +69,7 @@ class MimoApp(App[int]):
         Binding("f6", "side_view", "Side", id="side.next"),
         Binding("f7", "toggle_side", "Side on/off", id="side.toggle", show=False),
         Binding("f11", "toggle_maximise", "Maximise", id="app.maximise"),
-        Binding("ctrl+p", "command_palette", "Palette", id="app.palette"),
+        Binding("ctrl+p", "command_palette", "Palette", id="app.palette", show=False),
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
     ]
 
