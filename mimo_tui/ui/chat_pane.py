@@ -58,7 +58,11 @@ class ChatPane(ShowsWorkerFailures, Vertical):
         yield PromptInput(self._slash_arguments, id="prompt")
 
     def on_mount(self) -> None:
-        self.query_one("#prompt", PromptInput).key_typed = self.stream.key_pressed
+        self.query_one("#prompt", PromptInput).key_typed = self._key_typed
+
+    def _key_typed(self) -> None:
+        if self._stream is not None:  # made with the first answer: before it, nothing streams
+            self._stream.key_pressed()
 
     @property
     def stream(self) -> StreamRenderer:
