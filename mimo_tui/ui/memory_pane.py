@@ -78,7 +78,7 @@ class MemoryPane(ShowsWorkerFailures, Horizontal):
 
     # -- loading --------------------------------------------------------------------------------
     def on_project_opened(self, message: ProjectOpened) -> None:
-        self.query_one(MemorySearch).memory = self.services.memory
+        self.query_one(MemorySearch).attach(self.services.memory)
         self.refresh_files(select="MEMORY.md")
 
     @work(thread=True, exit_on_error=False, exclusive=True, group="memory-files")
