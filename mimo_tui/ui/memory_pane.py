@@ -154,6 +154,7 @@ class MemoryPane(ShowsWorkerFailures, Horizontal):
 
     def action_focus_search(self) -> None:
         self.query_one("#memory-search-input").focus()
+        self.query_one(MemorySearch).open()
 
     def action_context_preview(self) -> None:
         if self.services.project is not None:

@@ -67,6 +67,7 @@ class MemorySearch(ShowsWorkerFailures, Vertical):
         self.memory: MemoryService | None = None
         self.targets: dict[str, tuple[str, str, int]] = {}
         self.shown_query = ""  # the text whose results the list shows
+        self.engaged = False  # the results panel is open (from ctrl+f or the first key until focus leaves)
         self._latest = LatestQuery()
         self._searcher: Worker[None] | None = None
         self._hold: Timer | None = None
@@ -125,10 +126,11 @@ class MemorySearch(ShowsWorkerFailures, Vertical):
     @on(Input.Changed, "#memory-search-input")
     def _query_changed(self, event: Input.Changed) -> None:
         query = event.value.strip()
-        results = self.query_one("#memory-results", HitList)
         if not query or self.memory is None:
-            results.display = False
-            self.post_message(self.ResultsShown(False))
+            if self.engaged:
+                self._show_hint()  # the panel stays open while the box has focus: no layout per key
+            else:
+                self._close()
             return
         # One long-lived thread searches; it takes only the newest text, so a burst of typing searches once for
         # the text it ends with, and no worker is started (three state messages on this thread) per key.
@@ -146,6 +148,40 @@ class MemorySearch(ShowsWorkerFailures, Vertical):
             if query is None or memory is None or worker.is_cancelled:
                 continue
             deliver(self, self._show, query, *memory.search_as_typed(query, names=5, hits=30))
+
+    def open(self) -> None:
+        """Open the results panel now (ctrl+f), before the first key, so that typing never lays out the screen."""
+        self.engaged = True
+        if not self.query_one("#memory-search-input", Input).value.strip():
+            self._show_hint()
+
+    def _show_hint(self) -> None:
+        results = self.query_one("#memory-results", HitList)
+        self.targets, self.shown_query = {}, ""
+        results.show([HitRow("hint", 1, lambda: [Text("type to search memory: words, scope:… type:…", style="dim")],
+                             enabled=False)])
+        self._display(results)
+
+    def _display(self, results: HitList) -> None:
+        self.engaged = True
+        if not results.display:
+            results.display = True
+        self.post_message(self.ResultsShown(True))  # again after a jump narrowed the column
+
+    def _close(self) -> None:
+        self.engaged = False
+        results = self.query_one("#memory-results", HitList)
+        if results.display:
+            results.display = False
+        self.post_message(self.ResultsShown(False))
+
+    def on_descendant_blur(self) -> None:
+        self.call_after_refresh(self._close_if_left)
+
+    def _close_if_left(self) -> None:
+        focused = self.app.focused
+        if self.engaged and (focused is None or self not in focused.ancestors):
+            self._close()
 
     def _show(self, query: str, names: list[FinderEntry], hits: list[MemoryHit]) -> None:
         if self.query_one("#memory-search-input", Input).value.strip() != query:
@@ -165,8 +201,7 @@ class MemorySearch(ShowsWorkerFailures, Vertical):
             rows.append(HitRow("none", 1, lambda: [Text("no matches", style="dim")], enabled=False))
         results.show(rows)
         self.shown_query = query
-        results.display = True
-        self.post_message(self.ResultsShown(True))  # again after a jump narrowed the column
+        self._display(results)
         self._release_frame()
 
     @on(Input.Submitted, "#memory-search-input")
