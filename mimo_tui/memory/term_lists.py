@@ -43,7 +43,7 @@ class TermList:
     and a list follows appended chunks without being read again (fts_query.TermStatistics.rows_changed).
     """
 
-    __slots__ = ("scores", "order", "steps", "groups")
+    __slots__ = ("scores", "order", "steps", "groups", "lengths", "totals")
 
     def __init__(self, best_first: Iterable[tuple[int, float]]) -> None:
         shared: dict[float, float] = {}
@@ -52,6 +52,10 @@ class TermList:
         self.order = array("q", [rowid for rowid, _ in rows])
         self.steps = _steps([score for _, score in rows])
         self.groups: dict[tuple[float, int], list[int]] | None = None
+        # A list read back from storage: each row's length and the index's (rows, tokens) it was scored under,
+        # from which its groups are recovered when it must follow a change.
+        self.lengths: array | None = None
+        self.totals: tuple[int, int] | None = None
 
     @classmethod
     def from_arrays(cls, order: array, scores: array) -> TermList:
@@ -61,6 +65,8 @@ class TermList:
         made.order = order
         made.steps = _steps(scores.tolist())
         made.groups = None
+        made.lengths = None
+        made.totals = None
         return made
 
     @classmethod
@@ -78,6 +84,8 @@ class TermList:
             ordered_scores.extend(repeat(score_of[key], len(rows)))
         made.steps = _steps(ordered_scores)
         made.groups = groups
+        made.lengths = None
+        made.totals = None
         return made
 
     def __len__(self) -> int:
