@@ -74,14 +74,9 @@ class TermList:
         """A list built from its groups and each group's score: rows of equal score keep their group's order."""
         made = cls.__new__(cls)
         ranked = sorted(groups, key=lambda key: -score_of[key])
-        made.scores = {}
-        made.order = array("q")
-        ordered_scores: list[float] = []
-        for key in ranked:
-            rows = groups[key]
-            made.scores.update(dict.fromkeys(rows, score_of[key]))
-            made.order.extend(rows)
-            ordered_scores.extend(repeat(score_of[key], len(rows)))
+        made.order = array("q", itertools.chain.from_iterable(groups[key] for key in ranked))
+        ordered_scores = list(itertools.chain.from_iterable(repeat(score_of[key], len(groups[key])) for key in ranked))
+        made.scores = dict(zip(made.order, ordered_scores))
         made.steps = _steps(ordered_scores)
         made.groups = groups
         made.lengths = None
