@@ -170,3 +170,25 @@ def test_filtered_history_search_follows_another_process_without_scanning(tmp_pa
     assert history.filter_rows_scanned == scanned
     history.close()
     db.close()
+
+
+def test_a_single_common_word_is_answered_from_its_list_through_appends(corpus) -> None:
+    db_path, folder = corpus
+    words = vocabulary()
+    word = words[0]  # in most chunks: its head was scored again by FTS5 over every match after each change
+    index = MemoryIndex(db_path, {"project": folder})
+    reference = sqlite3.connect(db_path)
+    assert len(fts5_scores(reference, word)) > CHUNKS // 2
+    index.search(word, reconcile=False)
+    assert index.ranking_path(word) == "lists"
+    built = index.list_rows_read
+    (folder / "notes").mkdir(parents=True, exist_ok=True)
+    (folder / "notes/own.md").write_text(f"# {word}\n\n{word} {word} {word}\n")
+    index.index_file("project", "notes/own.md")  # this process
+    append(folder, "notes/other.md", [word, word], db_path)  # and another
+    hits = index.search(word, reconcile=False)
+    assert index.list_rows_read - built <= 4
+    assert same(hits, plain_top(reference, [word]))
+    assert index.term_scores(word) == fts5_scores(reference, word)
+    index.close()
+    reference.close()
