@@ -171,25 +171,30 @@ def filtered_and_stopwords(index: MemoryIndex, reference: sqlite3.Connection, wo
 
 
 def after_an_append(index: MemoryIndex, base: Path, words: list[str], per_class: int, chunks: int) -> None:
-    """The first search after one small file is appended to the index, against the same search warm."""
+    """The first search after one small file is appended to the index, by this process and by another (its own
+    connection), against the same search warm."""
     zipf = ZipfWords(words, seed=chunks + 1)
     batch = queries(words, CLASSES["common"], per_class, seed=11 + chunks)
-    first: list[float] = []
-    warm: list[float] = []
     folder = base / "mem"
-    for number, query in enumerate(batch[: max(3, per_class // 10)]):
-        index.search(query, reconcile=False)
-        relpath = f"appended/a{number}.md"
-        (folder / relpath).parent.mkdir(parents=True, exist_ok=True)
-        (folder / relpath).write_text("# appended\n\n" + " ".join(zipf.sample(WORDS_PER_CHUNK)) + "\n", encoding="utf-8")
-        index.index_file("project", relpath)
-        spent, _ = clock(lambda: index.search(query, reconcile=False))
-        first.append(spent)
-        spent, _ = clock(lambda: index.search(query, reconcile=False))
-        warm.append(spent)
-        (folder / relpath).unlink()
-        index.index_file("project", relpath)
-    print(f"  append+search  first search after an append {describe(first)}; the same search warm {describe(warm)}")
+    other = MemoryIndex(base / "index.db", {"project": folder})
+    for label, writer in (("this process", index), ("another process", other)):
+        first: list[float] = []
+        warm: list[float] = []
+        for number, query in enumerate(batch[: max(3, per_class // 10)]):
+            index.search(query, reconcile=False)
+            relpath = f"appended/a{number}.md"
+            (folder / relpath).parent.mkdir(parents=True, exist_ok=True)
+            (folder / relpath).write_text("# appended\n\n" + " ".join(zipf.sample(WORDS_PER_CHUNK)) + "\n", encoding="utf-8")
+            writer.index_file("project", relpath)
+            spent, _ = clock(lambda: index.search(query, reconcile=False))
+            first.append(spent)
+            spent, _ = clock(lambda: index.search(query, reconcile=False))
+            warm.append(spent)
+            (folder / relpath).unlink()
+            writer.index_file("project", relpath)
+        print(f"  append+search  appended by {label:<16} first search after it {describe(first)}; "
+              f"the same search warm {describe(warm)}")
+    other.close()
 
 
 def write_project_corpus(folder: Path, chunks: int, words: list[str]) -> None:
