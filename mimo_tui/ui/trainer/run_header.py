@@ -23,7 +23,7 @@ class RunHeader(Static):
             text.append(f" · resumed {view.segments - 1}x", style="dim")
         text.append(f"   {view.run_id}", style="dim")
         if view.events_seen == 0:
-            text.append("\nwaiting for the first events in events.jsonl…", style="dim")
+            text.append("\nwaiting for the run's first events…", style="dim")
             self.update(text)
             return
         text.append(f"\ntarget {model_label(view.target)} · optimizer {model_label(view.optimizer)}")

@@ -131,7 +131,7 @@ class RunView:
         try:
             handler(event)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            self.problems.append(f"events.jsonl line {line_no}: {event_type(type(event))} event is malformed "
+            self.problems.append(f"event log line {line_no}: {event_type(type(event))} event is malformed "
                                  f"({type(exc).__name__}: {exc})")
 
     def use_summary(self, summary: dict[str, Any]) -> None:
