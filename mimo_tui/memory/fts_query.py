@@ -409,7 +409,12 @@ class TermStatistics:
         if fingerprint == self._index_fingerprint():
             return found
         logged = self.changes_since(seq)
-        return self._followed(key, found, logged[1]) if logged and logged[1] else None
+        if not logged or not logged[1]:
+            return None  # changed by a write that was not logged
+        gained = sum(len(inserted) - len(deleted) for deleted, inserted in logged[1])
+        if self._totals()[0] != rows_total + gained:
+            return None  # the logged writes do not account for every row: something else wrote too
+        return self._followed(key, found, logged[1])
 
     def _stored_count(self, key: str) -> int | None:
         """How many rows a stored, current list holds (one per row matching the term), without reading it."""
