@@ -9,8 +9,8 @@ from textual import events, on, work
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.message import Message
-from textual.widgets import Input
 from textual.timer import Timer
+from textual.widgets import Input
 from textual.worker import Worker, get_current_worker
 
 from mimo_tui.memory.finder import FinderEntry
@@ -19,7 +19,6 @@ from mimo_tui.memory.service import MemoryService
 from mimo_tui.ui.hit_list import HitList, HitRow
 from mimo_tui.ui.quiet_input import QuietInput
 from mimo_tui.ui.worker_results import ShowsWorkerFailures, deliver
-
 
 # How long the echo of a key may wait for its results, so that both reach the screen in one frame.
 HOLD_FRAME_S = 0.03
