@@ -90,6 +90,7 @@ def test_startup_frame_bench_prints_the_frame_beside_the_reference(tmp_path: Pat
     assert re.search(r"mimo\s+\d+ ms\s+runs: \d+", out) and re.search(r"reference\s+\d+ ms\s+runs: \d+", out), out
     assert re.search(r"litellm imported by first frame: (no|YES)", out)
     assert "litellm in the UI process by the end of start-up" in out
+    assert re.search(r"full default layout .*: mimo\s+\d+ ms", out), out
 
 
 def test_first_words_bench_prints_the_first_words_time(tmp_path: Path) -> None:

@@ -7,7 +7,7 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,7 +18,7 @@ from textual.screen import Screen
 from textual.theme import Theme
 from textual import events
 from textual.containers import Horizontal, Vertical
-from textual.widgets import ContentSwitcher, Footer
+from textual.widgets import ContentSwitcher
 from textual.widget import Widget
 from textual.worker import Worker, WorkerState
 
@@ -34,6 +34,7 @@ from mimo_tui.atomic_file import atomic_write
 from mimo_tui.ui.side.side_column import SideColumn
 from mimo_tui.ui.side.work_status import WorkStatus
 from mimo_tui.ui.worker_results import show_worker_failure
+from mimo_tui.ui.workbench_footer import WorkbenchFooter
 
 if TYPE_CHECKING:
     from mimo_tui.llm.worker_client import ModelWorker
@@ -45,6 +46,7 @@ HOME_FOCUS = {"chat": "#prompt", "tasks": "#task-tree", "trainer": "#trainer-run
 
 
 TOKENIZER_WARM_DELAY_S = 0.2
+OPEN_PROJECT_LATEST_S = 1.0
 
 
 def _load_tokenizer() -> None:
@@ -67,7 +69,7 @@ class MimoApp(App[int]):
         Binding("f6", "side_view", "Side", id="side.next"),
         Binding("f7", "toggle_side", "Side on/off", id="side.toggle", show=False),
         Binding("f11", "toggle_maximise", "Maximise", id="app.maximise"),
-        Binding("ctrl+p", "command_palette", "Palette", id="app.palette"),
+        Binding("ctrl+p", "command_palette", "Palette", id="app.palette", show=False),
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
     ]
 
@@ -79,44 +81,74 @@ class MimoApp(App[int]):
         self._mounted_panes: set[str] = {"chat"}
         self.layout_choice = SideLayout.remembered()
         self.current_pane = "chat"
+        self._side_views_ready = False  # the side column's view mounts after the footer's keys are drawn
+        self._unfollow_for_tokenizer: Callable[[], None] | None = None
+        # When each start-up step happened (time.perf_counter()): "first frame", "keys drawn", "project opened".
+        self.start_up: dict[str, float] = {}
+        # Before the stylesheet is parsed: set in on_mount, a theme re-parses it and re-styles the whole first screen.
+        self._theme_problems = self._register_themes()
 
     def compose(self) -> ComposeResult:
         yield PaneBar(PANES, id="pane-bar")
         with Horizontal(id="workbench"):
+            # The other panes' slots are mounted when first shown: the first frame pays for the chat's only.
             with ContentSwitcher(initial="chat", id="panes"):
-                for pane_id, _title, _key in PANES:
-                    with Vertical(id=pane_id, classes="pane-slot"):
-                        if pane_id == "chat":
-                            yield ChatPane(self.services, id="chat-pane")
+                with Vertical(id="chat", classes="pane-slot"):
+                    yield ChatPane(self.services, id="chat-pane")
+            # The column is in the first frame (so the chat does not jump when it appears); its view mounts once
+            # the footer's keys are drawn.
+            side = SideColumn(self.services, f"side-{self.layout_choice.view}", id="side-column")
+            side.styles.width = self.layout_choice.width
+            side.display = False
+            yield side
         yield WorkStatus(self.services, id="work-status")
         yield AgentStatus("opening project…", id="agent-status")
-        yield Footer()
+        yield WorkbenchFooter(on_keys_drawn=self._after_interactive_frame)
 
     def on_mount(self) -> None:
         tune_for_interactive_use()
-        self._register_themes()
-        # Opening runs beside the first render (git init + commit on a first run take ~50 ms of subprocesses).
-        self._open_project()
+        # Textual paints the first frame once on_mount is done: with the footer's keys in it.
+        self.query_one(WorkbenchFooter).show_keys_now()
+        for problem in self._theme_problems:
+            self.notify(problem, title="Theme", severity="warning")
         self.call_after_refresh(self._after_first_frame)
+        # Should the footer never get its keys drawn (another screen on top), the project still opens.
+        self.set_timer(OPEN_PROJECT_LATEST_S, self._after_interactive_frame)
 
-    async def _after_first_frame(self) -> None:
+    def _after_first_frame(self) -> None:
+        self.start_up["first frame"] = time.perf_counter()
         freeze_long_lived_objects()
-        # The side column mounts after the first frame: the first frame costs what the chat alone costs.
-        side = SideColumn(self.services, f"side-{self.layout_choice.view}", id="side-column")
-        side.styles.width = self.layout_choice.width
-        side.display = False
-        await self.query_one("#workbench", Horizontal).mount(side)
-        self._update_side()
-        # The worker imports litellm on the other core while the user starts typing.
-        self._start_model_worker()
-        # Context assembly counts tokens here: load the tokenizer (~0.4 s) once the frame is out, not on the first send.
-        self.set_timer(TOKENIZER_WARM_DELAY_S, self._warm_tokenizer)
         # For bench/startup_frame.py: whether litellm was imported by the first frame.
         report = os.environ.get("MIMO_BENCH_REPORT")
         if report:
             facts = {"litellm_imported": "litellm" in sys.modules, "t": time.time(), "cpu_s": time.process_time()}
             atomic_write(Path(report), json.dumps(facts).encode())  # the bench reads it while we write
             self._report_end_of_start_up(Path(report + ".end"))
+
+    def _after_interactive_frame(self) -> None:
+        """The footer's keys are on screen: now the side column's view, the model worker and the tokenizer.
+
+        Nothing here is awaited: the first frames wait for none of it.
+        """
+        if self._side_views_ready:
+            return
+        self.start_up["keys drawn"] = time.perf_counter()
+        self._side_views_ready = True
+        # The project opens in a thread whose imports (~80 ms of Python) would share the interpreter with the
+        # first frames; its git subprocesses (~50 ms on a first run) run beside the side column's view.
+        self._open_project()
+        self._update_side()
+        # The worker imports litellm (when a provider is configured) on the other core while the user starts typing.
+        self._start_model_worker()
+        # Context assembly counts tokens here: load the tokenizer (~0.2 s of Python) once the session is open (its
+        # thread would share the interpreter with the session's opening and the side column), not on the first send.
+        self._unfollow_for_tokenizer = self.services.follow_session(self._session_opened)
+
+    def _session_opened(self, _session_id: str) -> None:
+        if self._unfollow_for_tokenizer is not None:
+            self._unfollow_for_tokenizer()
+            self._unfollow_for_tokenizer = None
+            self.set_timer(TOKENIZER_WARM_DELAY_S, self._warm_tokenizer)
 
     @work(exit_on_error=False, name="model worker")
     async def _start_model_worker(self) -> None:
@@ -153,6 +185,7 @@ class MimoApp(App[int]):
         self.post_message(ProjectOpened(project))
 
     def on_project_opened(self, message: ProjectOpened) -> None:
+        self.start_up.setdefault("project opened", time.perf_counter())
         project = message.project
         self.services.use_project(project)
         memory = self.services.memory
@@ -242,7 +275,12 @@ class MimoApp(App[int]):
         if self.screen.maximized is not None:
             self.screen.minimize()
         self.current_pane = pane_id
-        self.query_one("#panes", ContentSwitcher).current = pane_id
+        switcher = self.query_one("#panes", ContentSwitcher)
+        if not switcher.query_children(f"#{pane_id}"):
+            slot = Vertical(id=pane_id, classes="pane-slot")
+            slot.display = False  # shown by the switch below, not beside the current pane meanwhile
+            await switcher.mount(slot)
+        switcher.current = pane_id
         self.query_one(PaneBar).active = pane_id
         self._update_side()
         if pane_id not in self._mounted_panes:
@@ -293,11 +331,11 @@ class MimoApp(App[int]):
     def _update_side(self) -> None:
         """The side column shows beside the chat when there is room and the user has not hidden it."""
         if not self.query(SideColumn):
-            return  # mounted after the first frame
+            return  # not composed yet, or the app is closing
         side = self.query_one(SideColumn)
         shown = self.current_pane == "chat" and self.layout_choice.shown and self.size.width >= NARROW_WIDTH
         side.display = shown
-        if shown and self.is_mounted:
+        if shown and self.is_mounted and self._side_views_ready:
             self.call_later(side.show, side.current if side.current else f"side-{self.layout_choice.view}")
 
     async def action_side_view(self, view: str | None = None) -> None:
@@ -338,18 +376,28 @@ class MimoApp(App[int]):
             self.screen.maximized = self.query_one(f"#{self.current_pane}", Vertical)
 
     # -- themes and palette ---------------------------------------------------------------------
-    def _register_themes(self) -> None:
+    def _register_themes(self) -> list[str]:
+        """Register the shipped and the user's themes and choose the remembered one; returns what could not be read."""
         from mimo_tui.themes import load_themes
         from mimo_tui.ui_state import load_ui_state
 
         themes, problems = load_themes()
         for spec in themes:
             self.register_theme(Theme(**spec))
-        for problem in problems:
-            self.notify(problem, title="Theme", severity="warning")
         remembered = load_ui_state().get("theme")
         names = {spec["name"] for spec in themes} | set(self.available_themes)
-        self.theme = remembered if remembered in names else "mimo-dark" if "mimo-dark" in names else self.theme
+        chosen = remembered if remembered in names else "mimo-dark" if "mimo-dark" in names else self.theme
+        if chosen != self.theme:
+            # What App._watch_theme does, minus its queued refresh_css: nothing is parsed or styled yet, and that
+            # re-parse cost ~10 ms before the first frame (textual is pinned, so its private filter hook is too).
+            self.set_reactive(App.theme, chosen)
+            dark = self.current_theme.dark
+            classes = {name: False for name in self.classes if name.startswith("-theme-")}
+            self.update_classes({**classes, f"-theme-{chosen}": True, "-dark-mode": dark, "-light-mode": not dark},
+                                update=False)
+            self._refresh_truecolor_filter(self.ansi_theme)
+            self.stylesheet.set_variables(self.get_css_variables())
+        return problems
 
     def watch_theme(self, theme: str) -> None:
         from mimo_tui.ui_state import save_ui_state

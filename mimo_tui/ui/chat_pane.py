@@ -18,12 +18,12 @@ from mimo_tui.ui.chat.conversation import RESUME_SHOWN_BLOCKS, Conversation
 from mimo_tui.ui.chat.messages import PermissionAnswered, RetryRequested
 from mimo_tui.ui.chat.prompt_input import PromptInput
 from mimo_tui.ui.chat.slash_commands import run_slash_command
-from mimo_tui.ui.chat.stream_renderer import StreamRenderer
 from mimo_tui.ui.chat.user_message import UserMessage
 from mimo_tui.ui.messages import ProjectOpened
 from mimo_tui.ui.worker_results import ShowsWorkerFailures, deliver
 
 if TYPE_CHECKING:
+    from mimo_tui.ui.chat.stream_renderer import StreamRenderer
     from mimo_tui.agent.loop import AgentSession, Subscriber
     from mimo_tui.agent.setup import AgentSetupError
     from mimo_tui.project import Project
@@ -49,13 +49,22 @@ class ChatPane(ShowsWorkerFailures, Vertical):
     def __init__(self, services: Services, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.services = services
-        self.stream = StreamRenderer(self)
+        self._stream: StreamRenderer | None = None
         self._queued: list[str] = []  # requests sent before the agent was ready, sent once it is
 
     def compose(self) -> ComposeResult:
         with Conversation(id="conversation"):
             yield Static("Chat with the agent. Type a request, or /help.", id="chat-welcome")
         yield PromptInput(self._slash_arguments, id="prompt")
+
+    @property
+    def stream(self) -> StreamRenderer:
+        """Draws the agent's events; made on first use, so the agent's event types load after the first frame."""
+        if self._stream is None:
+            from mimo_tui.ui.chat.stream_renderer import StreamRenderer
+
+            self._stream = StreamRenderer(self)
+        return self._stream
 
     @property
     def agent(self) -> AgentSession | None:

@@ -42,7 +42,8 @@ class SideTasks(FollowsSessionTasks, ShowsWorkerFailures, VerticalScroll):
         self._loads = 0
 
     def compose(self) -> ComposeResult:
-        yield Static(Text("No tasks in this session yet.", style="dim"), id="side-tasks-list")
+        # Nothing is said about the session's tasks before they are read (a resumed session has some).
+        yield Static(Text("loading tasks…", style="dim"), id="side-tasks-list")
 
     def tasks_changed(self) -> Message:
         return SideTasksChanged()
