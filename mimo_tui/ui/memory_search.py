@@ -30,15 +30,22 @@ class LatestQuery:
     def __init__(self) -> None:
         self._changed = threading.Condition()
         self._query: str | None = None
+        self.closed = False
 
-    def put(self, query: str | None) -> None:
+    def put(self, query: str) -> None:
         with self._changed:
             self._query = query
             self._changed.notify()
 
+    def close(self) -> None:
+        """No more queries: a waiting take() returns at once (the app's exit waits for worker threads)."""
+        with self._changed:
+            self.closed = True
+            self._changed.notify()
+
     def take(self, timeout: float) -> str | None:
         with self._changed:
-            if self._query is None:
+            if self._query is None and not self.closed:
                 self._changed.wait(timeout)
             query, self._query = self._query, None
             return query
@@ -102,7 +109,7 @@ class MemorySearch(ShowsWorkerFailures, Vertical):
         self.memory.catch_up()
 
     def on_unmount(self) -> None:
-        self._latest.put(None)  # wakes the search thread, which sees its worker cancelled and ends
+        self._latest.close()  # the search thread ends now instead of at its next wake-up
         self._release_frame()
 
     def _hold_frame(self) -> None:
@@ -141,7 +148,7 @@ class MemorySearch(ShowsWorkerFailures, Vertical):
     @work(thread=True, exit_on_error=False, exclusive=True, group="memory-search")
     def _search_loop(self) -> None:
         worker = get_current_worker()
-        while not worker.is_cancelled:
+        while not worker.is_cancelled and not self._latest.closed:
             query = self._latest.take(timeout=1.0)
             memory = self.memory
             if query is None or memory is None or worker.is_cancelled:
