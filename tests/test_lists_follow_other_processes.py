@@ -21,9 +21,20 @@ from mimo_tui.memory.index import MemoryIndex  # noqa: E402
 CHUNKS = 6_000
 
 
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("built")
+    build_index(folder / "index.db", folder / "mem", CHUNKS, seed=3).close()
+    return folder
+
+
 @pytest.fixture
-def corpus(tmp_path: Path) -> tuple[Path, Path]:
-    build_index(tmp_path / "index.db", tmp_path / "mem", CHUNKS, seed=3).close()
+def corpus(built: Path, tmp_path: Path) -> tuple[Path, Path]:
+    """A copy of the module's 6,000-chunk index for each test (built once: about a second)."""
+    import shutil
+
+    shutil.copy(built / "index.db", tmp_path / "index.db")
+    shutil.copytree(built / "mem", tmp_path / "mem")
     return tmp_path / "index.db", tmp_path / "mem"
 
 
