@@ -23,6 +23,7 @@ from textual.widget import Widget
 from textual.worker import Worker, WorkerState
 
 from mimo_tui.collector import freeze_long_lived_objects, tune_for_interactive_use
+from mimo_tui.start_trace import mark
 from mimo_tui.services import LaunchOptions, Services
 from mimo_tui.services import StoreError
 from mimo_tui.ui.chat.agent_status import AgentStatus
@@ -133,6 +134,7 @@ class MimoApp(App[int]):
         if self._side_views_ready:
             return
         self.start_up["keys drawn"] = time.perf_counter()
+        mark("keys drawn")
         self._side_views_ready = True
         # The project opens in a thread whose imports (~80 ms of Python) would share the interpreter with the
         # first frames; its git subprocesses (~50 ms on a first run) run beside the side column's view.
@@ -156,7 +158,9 @@ class MimoApp(App[int]):
 
     @work(thread=True, exit_on_error=False, name="tokenizer warm-up")
     def _warm_tokenizer(self) -> None:
+        mark("tokenizer warm-up started")
         _load_tokenizer()
+        mark("tokenizer loaded")
 
     @work(exit_on_error=False, name="bench report")
     async def _report_end_of_start_up(self, path: Path) -> None:
@@ -186,6 +190,7 @@ class MimoApp(App[int]):
 
     def on_project_opened(self, message: ProjectOpened) -> None:
         self.start_up.setdefault("project opened", time.perf_counter())
+        mark("project opened")
         project = message.project
         self.services.use_project(project)
         memory = self.services.memory

@@ -13,6 +13,7 @@ from textual.widgets import Input, Static
 
 from mimo_tui.agent.modes import next_mode
 from mimo_tui.services import Services, StoreError
+from mimo_tui.start_trace import mark
 from mimo_tui.ui.chat.agent_status import AgentStatus, checkpoint_label
 from mimo_tui.ui.chat.conversation import RESUME_SHOWN_BLOCKS, Conversation
 from mimo_tui.ui.chat.messages import PermissionAnswered, RetryRequested
@@ -90,6 +91,7 @@ class ChatPane(ShowsWorkerFailures, Vertical):
             self.notify(f"the agent cannot start: {opened}", title="Agent", severity="error", timeout=30)
             self._give_back_queued()
             return
+        mark("agent stores open")
         problems = opened
         for problem in problems:
             self.notify(problem, title="Agent", severity="warning", timeout=15)
@@ -187,6 +189,7 @@ class ChatPane(ShowsWorkerFailures, Vertical):
                 return
         self.stream.forget_blocks()
         services.make_current(agent)
+        mark("session open")
         await self.conversation.show_transcript(agent)
         await self._say_missing_credentials(agent)
         self.update_status()
@@ -251,6 +254,7 @@ class ChatPane(ShowsWorkerFailures, Vertical):
         if not text:
             return
         event.input.clear()
+        mark("question submitted")
         if text.startswith("/"):
             await self.run_slash_command(text)
             return
@@ -259,6 +263,7 @@ class ChatPane(ShowsWorkerFailures, Vertical):
     async def send_request(self, text: str) -> None:
         """Send `text` to the agent as the user's request (typed, or a project command's expanded body)."""
         if self.agent is None:
+            mark("question queued")
             await self._queue_until_ready(text)
             return
         if self.agent.is_running:
@@ -296,6 +301,7 @@ class ChatPane(ShowsWorkerFailures, Vertical):
     async def _run_turn(self, text: str) -> None:
         from mimo_tui.agent.compose import run_user_request
 
+        mark("turn started")
         self.refresh_mcp_servers()
         if self.agent is not None:  # in compose mode one request is a whole compose run
             await run_user_request(self.agent, text, self.services.tasks)
