@@ -30,7 +30,19 @@ if TYPE_CHECKING:
     from mimo_tui.project import Project
     from mimo_tui.llm.worker_client import WorkerGateway
 
-__all__ = ["ChatPane", "RESUME_SHOWN_BLOCKS"]
+__all__ = ["ChatPane", "RESUME_SHOWN_BLOCKS", "load_first_turn_modules"]
+
+
+def load_first_turn_modules() -> None:
+    """The tokenizer and the modules a first turn runs and draws, loaded once (later calls cost nothing)."""
+    from mimo_tui.llm.tokens import encoding
+
+    encoding()
+    mark("tokenizer loaded")
+    import mimo_tui.agent.compose  # noqa: F401
+    import mimo_tui.ui.chat.assistant_message  # noqa: F401
+    import mimo_tui.ui.chat.error_block  # noqa: F401
+    import mimo_tui.ui.chat.tool_call_block  # noqa: F401
 
 
 class ChatPane(ShowsWorkerFailures, Vertical):
@@ -52,6 +64,8 @@ class ChatPane(ShowsWorkerFailures, Vertical):
         self.services = services
         self._stream: StreamRenderer | None = None
         self._queued: list[str] = []  # requests sent before the agent was ready, sent once it is
+        # The opening's steps in the order they happened (what a test of the start-up order reads).
+        self.opening_steps: list[str] = []
 
     def compose(self) -> ComposeResult:
         with Conversation(id="conversation"):
@@ -92,9 +106,13 @@ class ChatPane(ShowsWorkerFailures, Vertical):
             self._give_back_queued()
             return
         mark("agent stores open")
+        self.opening_steps.append("stores open")
         problems = opened
         for problem in problems:
             self.notify(problem, title="Agent", severity="warning", timeout=15)
+        # Beside the session's opening (mostly a database write and, on a first run, git subprocesses for the
+        # global memory repo), not after it: a question sent a second after start must not wait for the warm-up.
+        self._warm_first_turn()
         options = self.services.options
         self.call_later(self.start_session, "last" if options.resume else None, options.model)
         self._warm_up()
@@ -107,6 +125,16 @@ class ChatPane(ShowsWorkerFailures, Vertical):
             return self.services.open_stores(project)
         except Exception as exc:  # handed back: the pane says the agent cannot start and gives back queued words
             return exc
+
+    @work(thread=True, exit_on_error=False, group="chat-warm-up", name="warm the first turn")
+    def _warm_first_turn(self) -> None:
+        """Load what the first turn needs before the user sends it: the tokenizer (context assembly counts tokens,
+        ~0.25 s of Python) and the modules that run and draw a turn (~60 ms of imports, markdown's among them)."""
+        self.opening_steps.append("first turn warm-up started")
+        mark("first turn warm-up started")
+        load_first_turn_modules()
+        mark("first turn warmed")
+        self.opening_steps.append("first turn warmed")
 
     @work(thread=True, exit_on_error=False, group="chat-open", name="open a session")
     def _open_session(self, subscriber: Subscriber, model: str | None, mode: str | None,
@@ -190,6 +218,7 @@ class ChatPane(ShowsWorkerFailures, Vertical):
         self.stream.forget_blocks()
         services.make_current(agent)
         mark("session open")
+        self.opening_steps.append("session open")
         await self.conversation.show_transcript(agent)
         await self._say_missing_credentials(agent)
         self.update_status()
