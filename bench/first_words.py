@@ -67,27 +67,31 @@ def one_run(terminal: Terminal, base: Path, index: int, base_url: str, delay: fl
 def _mark(trace: Path | None, step: str) -> None:
     if trace is not None:
         with trace.open("a", encoding="utf-8") as out:
-            out.write(f"{time.time():.6f} bench {step}\n")
+            out.write(f"{time.time():.6f} bench - {step}\n")
 
 
-def read_trace(trace: Path) -> dict[str, float]:
-    """Each step's first time, in seconds after Enter was pressed."""
-    times: dict[str, float] = {}
+def read_trace(trace: Path) -> dict[str, tuple[float, float | None]]:
+    """Each step's first time, in seconds after Enter was pressed, and the CPU its process had used by then."""
+    times: dict[str, tuple[float, float | None]] = {}
     for line in trace.read_text(encoding="utf-8").splitlines():
-        stamp, _pid, step = line.split(" ", 2)
-        times.setdefault(step, float(stamp))
-    enter = times.get("Enter pressed", 0.0)
-    return {step: t - enter for step, t in times.items()}
+        stamp, _pid, cpu, step = line.split(" ", 3)
+        times.setdefault(step, (float(stamp), None if cpu == "-" else float(cpu)))
+    enter = times.get("Enter pressed", (0.0, None))[0]
+    return {step: (t - enter, cpu) for step, (t, cpu) in times.items()}
 
 
-def print_trace(traces: list[dict[str, float]]) -> None:
+def print_trace(traces: list[dict[str, tuple[float, float | None]]]) -> None:
     steps: dict[str, list[float]] = {}
+    cpus: dict[str, list[float]] = {}
     for times in traces:
-        for step, t in times.items():
+        for step, (t, cpu) in times.items():
             steps.setdefault(step, []).append(t)
-    print("  steps (median ms relative to Enter; the app's marks and the bench's own):")
+            if cpu is not None:
+                cpus.setdefault(step, []).append(cpu)
+    print("  steps: median ms relative to Enter (each run), and the CPU ms its process had used by then (median):")
     for step, values in sorted(steps.items(), key=lambda item: statistics.median(item[1])):
-        print(f"    {statistics.median(values) * 1000:8.0f}  {step}   ({', '.join(f'{v * 1000:.0f}' for v in values)})")
+        cpu = f"cpu {statistics.median(cpus[step]) * 1000:5.0f}" if step in cpus else " " * 9
+        print(f"    {statistics.median(values) * 1000:8.0f}  {cpu}  {step}   ({', '.join(f'{v * 1000:.0f}' for v in values)})")
 
 
 def _wait(terminal: Terminal, name: str, ready, start: float, timeout: float) -> float:
@@ -116,7 +120,7 @@ def main() -> int:
     server = ServerProcess(ANSWER, base, 16)
     terminal = Terminal()
     frames, words = [], []
-    traces: list[dict[str, float]] = []
+    traces: list[dict[str, tuple[float, float | None]]] = []
     try:
         if not args.tiny:
             one_run(terminal, base, 0, server.base_url, args.delay)  # warm the disk cache and bytecode

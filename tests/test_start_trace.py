@@ -13,9 +13,9 @@ CODE = "from mimo_tui.start_trace import mark; mark('keys drawn'); mark('first d
 def test_each_step_is_written_once_with_the_time_and_the_process(tmp_path: Path) -> None:
     trace = tmp_path / "trace.txt"
     subprocess.run([sys.executable, "-c", CODE], check=True, env={**os.environ, "MIMO_BENCH_TRACE": str(trace)})
-    lines = [line.split(" ", 2) for line in trace.read_text().splitlines()]
-    assert [step for _t, _pid, step in lines] == ["keys drawn", "first delta"]
-    assert all(float(t) > 0 and pid.isdigit() for t, pid, _step in lines)
+    lines = [line.split(" ", 3) for line in trace.read_text().splitlines()]
+    assert [step for _t, _pid, _cpu, step in lines] == ["keys drawn", "first delta"]
+    assert all(float(t) > 0 and pid.isdigit() and float(cpu) > 0 for t, pid, cpu, _step in lines)
 
 
 def test_without_the_variable_nothing_is_written(tmp_path: Path) -> None:
