@@ -81,12 +81,18 @@ class StreamRenderer:
             if not future.done():
                 future.set_result(answer)
 
+    def wait_before_drawing(self, event: ev.AgentEvent) -> float:
+        """How long `event` waits for more before the queue is drawn: text while an answer streams is gathered; the
+        first words of an answer (what the user waits for) and every other event are drawn at once."""
+        streaming = self._assistant is not None and not self._assistant.finished
+        return self._coalesce_s if isinstance(event, ev.TextDeltaEvent) and streaming else 0.0
+
     def _on_agent_event(self, event: ev.AgentEvent) -> None:
         """The agent's subscriber: queue the event; a short timer renders the queue in order."""
         self.pending.append(event)
         if not self._drain_scheduled:
+            delay = self.wait_before_drawing(event)
             self._drain_scheduled = True
-            delay = self._coalesce_s if isinstance(event, ev.TextDeltaEvent) else 0.0
             self._drain_due = time.perf_counter() + delay
             self.pane.set_timer(delay, self._drain) if delay else self.pane.call_later(self._drain)
 
