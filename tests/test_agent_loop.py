@@ -185,7 +185,7 @@ async def test_skills_and_project_instructions_reach_the_model(agent_project: Ag
     history = openai_server.requests[1]["messages"]
     # The memory block (what the memory pane's context preview shows) follows the stable system prompt.
     assert history[1]["role"] == "system" and history[1]["content"].endswith("Mode: build. All tools are available.")
-    assert history[1]["content"].startswith('<memory block="project_memory"')
+    assert history[1]["content"].startswith('<memory block="')
     assert "<memory" not in system
 
 

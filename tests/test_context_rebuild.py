@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from mimo_tui.agent import events as ev
-from mimo_tui.agent.context_keeper import FINISHED_LINE, cleared_outputs, tail_start
+from mimo_tui.agent.context_keeper import ANSWER_LINE, FINISHED_LINE, cleared_outputs, tail_start
 from mimo_tui.memory.context import RESUME_LINE
 from mimo_tui.memory.tokens import count_tokens
 from mimo_tui.sessions import StoredMessage
@@ -114,6 +114,19 @@ async def test_no_rebuild_loop_after_finished_work(agent_project: AgentProject, 
     assert len(events.of(ev.ContextRebuilt)) == settled
     for body in model.turn_bodies[-4:]:
         assert "Resume directly" not in body["messages"][1]["content"]
+
+
+async def test_a_rebuild_without_tasks_says_answer_the_user_and_nothing_about_tasks(
+        agent_project: AgentProject, openai_server: LocalOpenAIServer) -> None:
+    use_server(agent_project, openai_server)
+    model = LongSessionModel(answer_words=1500)
+    openai_server.responder = model
+    events = RecordedEvents()
+    agent = agent_project.open(events)
+    await run_turns(agent, 8)
+    assert events.of(ev.ContextRebuilt)
+    memory = model.turn_bodies[-1]["messages"][1]["content"]
+    assert ANSWER_LINE in memory and "Tasks listed above" not in memory and RESUME_LINE not in memory
 
 
 async def test_without_a_checkpoint_a_summary_stands_in(agent_project: AgentProject, openai_server: LocalOpenAIServer) -> None:
@@ -232,3 +245,61 @@ async def test_a_provider_overflow_error_rebuilds_and_sends_again(agent_project:
     (rebuilt,) = events.of(ev.ContextRebuilt)
     assert rebuilt.reason == "the provider said the context is too long"
     assert len(model.turn_bodies[-1]["messages"]) < 12
+
+
+async def test_the_users_words_in_the_tail_count_toward_the_recent_messages_cap(
+        agent_project: AgentProject, openai_server: LocalOpenAIServer) -> None:
+    # Issue 16 (bench/long_session.py): beside a tail that carries the user's newest messages verbatim, the rebuilt
+    # context also filled the recent-messages block to its whole cap with older ones.
+    from mimo_tui.memory.context import DEFAULT_CAPS, scaled_caps
+    from tests.fixtures.scripted_long_session import filler
+
+    use_server(agent_project, openai_server)
+    model = LongSessionModel(answer_words=600)
+    openai_server.responder = model
+    events = RecordedEvents()
+    agent = agent_project.open(events)
+    for k in range(1, 16):
+        assert await agent.run_turn(f"TURN-{k}: {filler(70, k)}") == ev.TURN_DONE
+        await agent.keeper.finish(30)
+    assert events.of(ev.ContextRebuilt)
+    sizes = request_sizes(model)
+    last_rebuild = max(i for i in range(1, len(sizes)) if sizes[i] < sizes[i - 1])
+
+    def recent_block(body: dict) -> str:
+        return body["messages"][1]["content"].split('<memory block="recent_user_messages">')[1].split("</memory>")[0]
+
+    rebuilt = model.turn_bodies[last_rebuild]
+    block = recent_block(rebuilt)
+    tail_users = [m["content"] for m in rebuilt["messages"][2:] if m["role"] == "user"]
+    assert tail_users and not any(text in block for text in tail_users)  # not said twice
+    keeper = agent.keeper
+    cap = scaled_caps(DEFAULT_CAPS, keeper.limits.top - keeper.tail_floor())["recent_user_messages"]
+    in_tail = sum(count_tokens(text) + 3 for text in tail_users)
+    assert count_tokens(block) + in_tail <= cap, (count_tokens(block), in_tail, cap)
+    assert "> TURN-" in block  # older messages still fill what the tail leaves of the cap
+    # Later turns add user messages to the tail; the block stays as it was rebuilt (a provider's prompt cache of what
+    # follows it holds) until the next rebuild.
+    later = [recent_block(b) for b in model.turn_bodies[last_rebuild + 1:]]
+    assert len(later) >= 2 and set(later) == {block}
+
+
+def test_a_state_db_from_before_rebuilt_to_gains_the_column(tmp_path) -> None:
+    import sqlite3
+
+    from mimo_tui.sessions.context_state import ContextStateStore
+
+    path = tmp_path / "state.db"
+    old = sqlite3.connect(path)
+    old.executescript("CREATE TABLE context_state (session_id TEXT PRIMARY KEY, watermark INTEGER NOT NULL DEFAULT 0, "
+                      "rebuilt_from INTEGER NOT NULL DEFAULT 0, rebuilds INTEGER NOT NULL DEFAULT 0, summary TEXT NOT NULL "
+                      "DEFAULT '', last_checkpoint_at REAL NOT NULL DEFAULT 0, failures INTEGER NOT NULL DEFAULT 0, "
+                      "updated_at REAL NOT NULL DEFAULT 0);"
+                      "INSERT INTO context_state(session_id, watermark, rebuilt_from, rebuilds) VALUES ('s1', 7, 5, 1);")
+    old.close()
+    first, second = ContextStateStore(path), ContextStateStore(path)  # a second process opening it is fine too
+    assert first.get("s1").rebuilt_from == 5 and first.get("s1").rebuilt_to == 0
+    first.update("s1", rebuilt_from=9, rebuilt_to=14)
+    assert second.get("s1").rebuilt_to == 14 and second.get("s1").watermark == 7
+    first.close()
+    second.close()

@@ -192,3 +192,42 @@ def test_injected_checkpoint_has_headings_and_bodies_without_the_writer_instruct
     section_instructions = [line for line in instructions if line not in template.split("\n## ")[0]]
     assert not [line for line in section_instructions if line in part.text]
     assert part.tokens == count_tokens(part.text)
+
+
+def test_the_users_messages_in_the_tail_count_toward_the_recent_messages_cap(tmp_path: Path) -> None:
+    # Issue 16: a rebuilt context carried the user's words twice over budget: the tail's user messages verbatim, and
+    # beside them up to the whole cap of older ones. REFERENCE's cap is for the user's recent messages in all.
+    memory, _ = make_memory(tmp_path)
+    older = [f"older request {i}: " + "word " * 1000 for i in range(20)]
+    in_tail = [f"tail request {i}: " + "word " * 1000 for i in range(3)] + ["older request 19: " + "word " * 1000]
+    alone = ContextAssembler(memory, None, ContextSources(recent_user_messages=lambda sid: older)).build("s1", 200_000)
+    beside = ContextAssembler(memory, None, ContextSources(recent_user_messages=lambda sid: older,
+                                                           user_messages_in_context=lambda sid: in_tail)
+                              ).build("s1", 200_000)
+    block = beside.block("recent_user_messages")
+    tail_tokens = sum(count_tokens(m) + 3 for m in in_tail)
+    assert block.tokens + tail_tokens <= DEFAULT_CAPS["recent_user_messages"]
+    assert block.tokens < alone.block("recent_user_messages").tokens - tail_tokens + 200
+    # Not said twice: a message the tail holds is left out; the newest older ones stay, the oldest go first.
+    assert "tail request" not in block.text and "older request 19:" not in block.text
+    assert "older request 18:" in block.text and "older request 0:" not in block.text
+    assert block.cut_tokens > 0
+
+
+def test_memory_files_send_their_entries_not_their_templates_empty_sections(tmp_path: Path) -> None:
+    # Issue 16 (bench/long_session.py): every request of a session carried the project's and the user's MEMORY.md
+    # templates, 150 tokens of headings with nothing under them, before and after each rebuild.
+    from mimo_tui.memory.templates import GLOBAL_MEMORY, PROJECT_MEMORY
+
+    memory, global_dir = make_memory(tmp_path)
+    (memory / "MEMORY.md").write_text(PROJECT_MEMORY, encoding="utf-8")
+    (global_dir / "MEMORY.md").write_text(GLOBAL_MEMORY.replace("## Preferences\n", "## Preferences\n### Editors\n- vim, tabs of 4\n"),
+                                          encoding="utf-8")
+    block = ContextAssembler(memory, global_dir).build("s1", 200_000)
+    assert block.block("project_memory").empty and block.block("project_memory").tokens == 0
+    assert 'block="project_memory"' not in block.text
+    kept = block.block("global_memory")
+    assert "## Preferences\n### Editors\n- vim, tabs of 4" in kept.text
+    assert "## About the user" not in kept.text and "## Rules" not in kept.text and "## Durable knowledge" not in kept.text
+    assert kept.text.startswith('<memory block="global_memory"') and "# Global memory" in kept.text
+    assert kept.tokens == count_tokens(kept.text)

@@ -49,13 +49,15 @@ async def test_context_preview_matches_assembly(git_project: Path) -> None:
     app = make_app(git_project)
     async with app.run_test(size=SIZE) as pilot:
         pane: MemoryPane = await open_memory_pane(app, pilot)
+        # A template's empty sections are not injected; an entry is.
+        app.project.store.write("MEMORY.md", pane.editor.text.replace("## Rules\n", "## Rules\n- run pytest -q first\n"))
         await pilot.press("ctrl+t")
         await wait_until(pilot, lambda: isinstance(app.screen, ContextPreview))
         shown = app.screen.block
         expected = app.services.memory.preview("none")
         assert shown.text == expected.text and shown.tokens == expected.tokens
         assert [b.name for b in shown.blocks] == [b.name for b in expected.blocks]
-        assert "Project memory" in shown.text
+        assert "Project memory" in shown.text and "- run pytest -q first" in shown.text
         await pilot.press("escape")
         await wait_until(pilot, lambda: not isinstance(app.screen, ContextPreview))
         assert pane.is_attached

@@ -63,6 +63,29 @@ def _without_instruction(lines: list[str]) -> str:
     return "\n".join(rows).strip()
 
 
+def for_writer(previous: str) -> str:
+    """The previous checkpoint as its next writer needs it: the sections and their bodies byte for byte, without
+    what the writer has elsewhere or never uses (the file's title and timestamp line, each section's instruction
+    line, which its system prompt already gives, and §4, which the app fills in from the task store it is sent)."""
+    sections = split_sections(previous, max_level=2)
+    if not any(_NUMBERED.match(s.title) for s in sections if s.level == 2):
+        return previous  # not the layout mimo writes (edited by hand?): the writer gets it as it is
+    parts: list[str] = []
+    for section in sections:
+        if section.level < 2:
+            # The title and its generated-at line; anything else before the first section stays.
+            kept = [line for line in section.body if line.strip() and not re.fullmatch(r"_[^_].*_", line.strip())]
+            if kept:
+                parts.append("\n".join(kept).strip())
+            continue
+        match = _NUMBERED.match(section.title)
+        body = _without_instruction(section.body)
+        if match and int(match.group(1)) == TASK_SECTION:
+            body = "(filled in by the app from the task store)"
+        parts.append(f"{section.heading_line}\n{body}" if body else section.heading_line)
+    return "\n\n".join(parts)
+
+
 def notes_entries(text: str) -> list[str]:
     """The `## [turn N · timestamp]` entries of a notes file, each with its body, byte for byte."""
     entries: list[list[str]] = []
@@ -144,4 +167,4 @@ def reset_notes(session_id: str) -> str:
     return notes_template(session_id)
 
 
-__all__ = ["CheckpointFiles", "WriterReply", "compose", "memory_with_facts", "notes_entries", "read_reply"]
+__all__ = ["CheckpointFiles", "WriterReply", "compose", "for_writer", "memory_with_facts", "notes_entries", "read_reply"]

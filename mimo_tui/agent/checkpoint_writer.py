@@ -19,7 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 from mimo_tui.agent import events as ev
-from mimo_tui.agent.checkpoint_doc import compose, memory_with_facts, notes_entries, read_reply, reset_notes
+from mimo_tui.agent.checkpoint_doc import compose, for_writer, memory_with_facts, notes_entries, read_reply, reset_notes
 from mimo_tui.agent.context_limits import ContextLimits
 from mimo_tui.agent.writer_lease import WriterLease, lease_path
 from mimo_tui.llm import ModelError, ModelSpec
@@ -223,7 +223,7 @@ class CheckpointWriter:
         state = self.state.get(self.session_id)
         transcript = [m for m in self.sessions.messages(self.session_id) if m.status != "error"]
         upto = transcript[-1].id if transcript else state.watermark
-        previous = self.store.read(self.layout.checkpoint).text or "(none yet)"
+        previous = for_writer(self.store.read(self.layout.checkpoint).text or "") or "(none yet)"
         notes = self.store.read(self.layout.notes).text or ""
         budget_chars = max(8000, (self.limits.usable - WRITER_OUTPUT_TOKENS - 3000) * 4 - len(previous) - len(notes))
         lines = transcript_lines([m for m in transcript if m.id > state.watermark])

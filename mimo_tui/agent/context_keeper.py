@@ -36,8 +36,8 @@ SUMMARY_TOKENS = 2_000
 # How providers word a request over the model's window (OpenAI, Anthropic, litellm, vLLM, Ollama ...).
 OVERFLOW = re.compile(r"context[_ ]length|context window|maximum context|too many tokens|prompt is too long"
                       r"|input is too long|exceeds? (the )?(max|maximum|context)")
-FINISHED_LINE = ("The conversation continues below with the user's latest message: answer it. Tasks listed above "
-                 "may already be finished; check before resuming any of them.")
+ANSWER_LINE = "The conversation continues below with the user's latest message: answer it."
+FINISHED_LINE = (f"{ANSWER_LINE} Tasks listed above may already be finished; check before resuming any of them.")
 SUMMARY_PROMPT = ("Summarise this coding-agent conversation for the agent that continues it: the user's requests "
                   "(quoted), decisions, discoveries, files and commands (byte for byte), errors and fixes, and what "
                   "is left to do. Markdown, at most {tokens} tokens.")
@@ -130,6 +130,7 @@ class ContextKeeper:
         self._cache: dict[tuple[int, int], int] = {}
         self._pending: str | None = None
         self._recent_users: list[str] = []
+        self._tail_users: list[str] = []
         self._mid_turn = False
         self._overflow_retried = False
 
@@ -182,7 +183,8 @@ class ContextKeeper:
         self._mid_turn = mid_turn
         state = self.state.get(self.session_id)
         visible = [m for m in transcript if m.id >= state.rebuilt_from]
-        block = self._block(transcript, state.rebuilt_from, state.summary) if state.rebuilds else plain_block()
+        block = (self._block(transcript, state.rebuilt_from, state.summary, state.rebuilt_to) if state.rebuilds
+                 else plain_block())
         estimate = self.estimate(visible, system + block + reminder)
         reason = self._pending or (f"the context ({estimate:,} tokens) passed the top threshold ({self.limits.top:,})"
                                    if estimate > self.limits.top else None)
@@ -201,14 +203,20 @@ class ContextKeeper:
             self.emit(self.status())
         return messages + messages_for_model(cleared_outputs(visible) if state.rebuilds or reason else visible)
 
-    def _block(self, transcript: list[StoredMessage], rebuilt_from: int, summary: str) -> str:
-        """The rebuild's memory block: REFERENCE's order and caps, the user's earlier messages verbatim."""
+    def _block(self, transcript: list[StoredMessage], rebuilt_from: int, summary: str, rebuilt_to: int) -> str:
+        """The rebuild's memory block: REFERENCE's order and caps, the user's earlier messages verbatim.
+
+        The user's messages in the tail as it was rebuilt (`rebuilt_from`..`rebuilt_to`) count toward the
+        recent-messages cap; later ones do not, so the block stays the same from turn to turn until the next rebuild.
+        """
         self._recent_users = [m.content for m in transcript if m.role == "user" and m.id < rebuilt_from]
+        self._tail_users = [m.content for m in transcript if m.role == "user" and rebuilt_from <= m.id <= rebuilt_to]
         # The memory's caps shrink against what a rebuilt context has beside the verbatim tail's floor, so it lands
         # well under the top threshold and the session works a while before the next rebuild.
         built = self.assembler.build(self.session_id, self.limits.window, room=self.limits.top - self.tail_floor())
         if not self._mid_turn:
-            built = dataclasses.replace(built, resume_line=FINISHED_LINE)
+            listed = not (built.block("task_ledger").empty and built.block("focus_task").empty)
+            built = dataclasses.replace(built, resume_line=FINISHED_LINE if listed else ANSWER_LINE)
         text = built.text
         if summary and built.block("checkpoint").empty:
             text = f'<memory block="conversation_summary">\n{summary}\n</memory>\n\n{text}'
@@ -221,6 +229,9 @@ class ContextKeeper:
     def recent_user_messages(self, session_id: str) -> list[str]:
         return list(self._recent_users) if session_id == self.session_id else []
 
+    def user_messages_in_tail(self, session_id: str) -> list[str]:
+        return list(self._tail_users) if session_id == self.session_id else []
+
     async def _rebuild(self, transcript: list[StoredMessage], visible: list[StoredMessage], system: str,
                        reminder: str, reason: str, before: int) -> tuple[list[StoredMessage], str] | None:
         if self.writer.running:
@@ -229,7 +240,8 @@ class ContextKeeper:
         room = int(self.limits.top * 0.9) - fixed
         # Memory first (its caps shrink with the room beside the tail floor), the tail in what is left, so the rebuilt context
         # lands under the top threshold and the next request does not rebuild again.
-        probe = self._block(transcript, visible[-1].id if visible else 0, "")
+        newest = visible[-1].id if visible else 0
+        probe = self._block(transcript, newest, "", newest)
         memory = count_tokens(probe)
         # REFERENCE's 10K-20K tail, scaled down for windows under ~40K usable, where it would be most of the window.
         usable = self.limits.usable
@@ -248,8 +260,9 @@ class ContextKeeper:
         if not from_checkpoint:
             summary = await self._summarise(self.state.get(self.session_id).summary, dropped)
         state = self.state.get(self.session_id)
-        state = self.state.update(self.session_id, rebuilt_from=tail[0].id, rebuilds=state.rebuilds + 1, summary=summary)
-        block = self._block(transcript, state.rebuilt_from, summary)
+        state = self.state.update(self.session_id, rebuilt_from=tail[0].id, rebuilt_to=tail[-1].id,
+                                  rebuilds=state.rebuilds + 1, summary=summary)
+        block = self._block(transcript, state.rebuilt_from, summary, state.rebuilt_to)
         after = self.estimate(tail, system + block + reminder)
         self.tokens = after
         self.emit(ev.ContextRebuilt(self.session_id, reason, from_checkpoint, before, after, block, len(tail)))
@@ -294,6 +307,14 @@ class KeeperSources:
             return keeper.recent_user_messages(session_id) if keeper is not None else []
 
         return recent
+
+    @property
+    def user_messages_in_context(self) -> Callable[[str], list[str]]:
+        def in_tail(session_id: str) -> list[str]:
+            keeper = self._keeper_ref()
+            return keeper.user_messages_in_tail(session_id) if keeper is not None else []
+
+        return in_tail
 
 
 __all__ = ["ContextKeeper", "cleared_outputs", "KeeperSources", "tail_start"]

@@ -96,6 +96,9 @@ class ContextSources:
     focus_task: Callable[[str], str] | None = None
     active_subagents: Callable[[str], str] | None = None
     recent_user_messages: Callable[[str], list[str]] | None = None
+    # The user's messages the context already carries verbatim (a rebuilt context's tail): they are the newest of
+    # the user's recent messages, so they count toward that block's cap and are not said again in it.
+    user_messages_in_context: Callable[[str], list[str]] | None = None
     has_open_work: Callable[[str], bool] | None = None
     # For a session without a checkpoint of its own: the relevant parts of the project's last one.
     previous_checkpoint: Callable[[str], str] | None = None
@@ -273,11 +276,18 @@ class ContextAssembler:
         name = "recent_user_messages"
         cap = caps[name]
         provider = self.sources.recent_user_messages
-        messages = _last_of_each([m for m in (provider(session_id) if provider else []) if m and m.strip()])
+        in_context_provider = self.sources.user_messages_in_context
+        in_context = [m for m in (in_context_provider(session_id) if in_context_provider else []) if m and m.strip()]
+        said = {m.strip() for m in in_context}
+        messages = _last_of_each([m for m in (provider(session_id) if provider else [])
+                                  if m and m.strip() and m.strip() not in said])
         if not messages or cap <= 0:
             return self._empty(name, cap)
         budget = cap - self._wrapper_tokens(name, None)
         per_message = min(PER_MESSAGE_CAP, budget)
+        for message in _last_of_each(in_context):
+            budget -= self._remember("message", message, per_message - 3,
+                                     lambda: fit_plain(message.strip(), per_message - 3, count_tokens, head_tokens)).tokens + 3
         chosen: list[str] = []
         cut = 0
         for message in reversed(messages):
@@ -348,15 +358,10 @@ def _without_repeats(blocks: list[MemoryBlock]) -> list[MemoryBlock]:
     """The blocks with the templates' instruction lines and entries already in the checkpoint block left out."""
     blocks = [_without_instructions(b) if b.name in _TEMPLATED and not b.empty else b for b in blocks]
     checkpoint = next((b for b in blocks if b.name == "checkpoint"), None)
-    if checkpoint is None or checkpoint.empty:
-        return blocks
-    said = checkpoint.text
-    out: list[MemoryBlock] = []
-    for block in blocks:
-        if block.name in _REPEATABLE and not block.empty:
-            block = _drop_repeats(block, said)
-        out.append(block)
-    return out
+    if checkpoint is not None and not checkpoint.empty:
+        said = checkpoint.text
+        blocks = [_drop_repeats(b, said) if b.name in _REPEATABLE and not b.empty else b for b in blocks]
+    return [_without_empty_sections(b) if b.name in _MEMORY_FILES and not b.empty else b for b in blocks]
 
 
 # Memory files mimo creates from templates: under each heading an italic line tells the writer what goes there.
@@ -367,6 +372,34 @@ _INSTRUCTION = re.compile(r"^(#{1,6} [^\n]*)\n_[^_\n][^\n]*_$", re.M)
 
 def _without_instructions(block: MemoryBlock) -> MemoryBlock:
     text = _INSTRUCTION.sub(r"\1", block.text)
+    return block if text == block.text else replace(block, text=text, tokens=count_tokens(text))
+
+
+# MEMORY.md files start as a template of empty sections: headings with nothing under them tell the model nothing.
+_MEMORY_FILES = ("project_memory", "global_memory")
+_ITALIC_LINE = re.compile(r"_[^_\n].*_")  # a template's intro or instruction line, not an entry
+
+
+def _without_empty_sections(block: MemoryBlock) -> MemoryBlock:
+    """The block without headings that hold nothing (nor do their subsections); empty when nothing is left."""
+    head, _, rest = block.text.partition("\n")
+    body, _, tail = rest.rpartition("\n")
+    sections = split_sections(body)
+    kept: list[str] = []
+    filled_below = [False] * 7  # by heading level: has a later, deeper section content?
+    for section in reversed(sections):
+        has_text = any(line.strip() and not _ITALIC_LINE.fullmatch(line.strip()) for line in section.body)
+        below = any(filled_below[section.level + 1:]) if section.level else False
+        if section.level <= 1 or has_text or below:
+            kept.append(section.text if section.level else "\n".join(section.body))
+        if section.level:
+            filled_below[section.level] = filled_below[section.level] or has_text or below
+            for deeper in range(section.level + 1, 7):
+                filled_below[deeper] = False
+    if not any(filled_below):
+        return replace(block, text="", tokens=0)
+    text = "\n".join([head, *reversed(kept), tail]) if kept else ""
+    text = re.sub(r"\n{3,}", "\n\n", text)
     return block if text == block.text else replace(block, text=text, tokens=count_tokens(text))
 
 
