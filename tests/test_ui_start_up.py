@@ -113,3 +113,17 @@ async def test_the_footer_follows_the_keyboard_between_panes(git_project: Path) 
         await wait_until(pilot, lambda: "a" in footer_keys() and "escape" not in footer_keys())
         await pilot.press("f1")
         await wait_until(pilot, lambda: "escape" in footer_keys() and "a" not in footer_keys())
+
+
+async def test_the_first_turn_is_warmed_beside_the_session_opening_not_after_it(git_project: Path) -> None:
+    """A question sent a second after start finds the tokenizer and the answer's widgets loaded: their warm-up starts
+    as soon as the agent's stores are open, before the session opens (it used to start after, and a timer later)."""
+    import sys
+
+    app = make_app(git_project)
+    async with app.run_test(size=WIDE) as pilot:
+        pane = app.query_one("#chat-pane")
+        await wait_until(pilot, lambda: {"session open", "first turn warmed"} <= set(pane.opening_steps), timeout=15)
+        steps = pane.opening_steps
+        assert steps.index("stores open") < steps.index("first turn warm-up started") < steps.index("session open")
+        assert "mimo_tui.ui.chat.assistant_message" in sys.modules

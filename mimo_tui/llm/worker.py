@@ -20,6 +20,7 @@ from typing import Any, BinaryIO
 from . import lean_openai, offline, runtime
 from .gateway import Gateway
 from .lean_openai import LeanGateway
+from .low_priority import run_at_lower_priority
 from .types import CallRecord, ModelError, StreamDone, TextDelta, ToolCallDelta
 from .worker_protocol import (
     MAX_LINE_BYTES,
@@ -34,6 +35,7 @@ from .worker_protocol import (
 # Text deltas are gathered this long before they cross the pipe: one line per ~60 Hz frame,
 # not one per provider chunk, keeps the UI process's per-chunk work near zero.
 COALESCE_S = 0.016
+LITELLM_IMPORT_NICENESS = 10
 _current_call: contextvars.ContextVar[int] = contextvars.ContextVar("current_call", default=0)
 
 
@@ -85,7 +87,9 @@ class WorkerServer:
         self.send({"k": "warm"})
 
     async def _load_litellm(self) -> None:
-        litellm = await asyncio.to_thread(runtime.load_litellm)
+        # Below the app's priority: the first answer streams on the lean path meanwhile, and on a busy machine the
+        # import would take the CPU the app's start-up and that stream need.
+        litellm = await run_at_lower_priority(runtime.load_litellm, LITELLM_IMPORT_NICENESS, "import litellm")
         await _warm_provider_path(litellm)
 
     def handle(self, request: dict[str, Any]) -> None:

@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from . import offline
+from ..start_trace import mark
 from .cache import ResponseCache
 from .models import ModelSpec
 from .types import CallRecord, Completion, GatewayTotals, ModelError, StreamDone, StreamEvent, TextDelta, ToolCallDelta
@@ -75,6 +76,7 @@ class ModelWorker:
             self._ready = asyncio.Event()
             self._warm = asyncio.Event()
             env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+            mark("worker spawned")
             process = await asyncio.create_subprocess_exec(
                 self.python, "-m", "mimo_tui.llm.worker",
                 stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
@@ -127,9 +129,11 @@ class ModelWorker:
                 self._stderr.append(line.decode(errors="replace").rstrip())
                 continue
             if frame.get("k") == "ready":
+                mark("worker ready")
                 ready.set()
                 continue
             if frame.get("k") == "warm":
+                mark("worker warm")
                 warm.set()
                 continue
             queue = self._queues.get(frame.get("id", 0))
@@ -174,6 +178,7 @@ class ModelWorker:
             queue.put_nowait({"k": "died", "code": None, "detail": self.stderr_tail() or "the model worker did not start"})
             return call_id, queue
         self._queues[call_id] = queue
+        mark("request sent to the worker")
         try:
             process.stdin.write(dumps({**frame, "id": call_id}))
             await process.stdin.drain()
@@ -307,6 +312,7 @@ class WorkerGateway:
                 frame = await queue.get()
                 kind = frame["k"]
                 if kind == "text":
+                    mark("first delta")
                     partial.append(frame["text"])
                     yield TextDelta(frame["text"])
                 elif kind == "tool":

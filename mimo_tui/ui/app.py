@@ -23,6 +23,7 @@ from textual.widget import Widget
 from textual.worker import Worker, WorkerState
 
 from mimo_tui.collector import freeze_long_lived_objects, tune_for_interactive_use
+from mimo_tui.start_trace import mark
 from mimo_tui.services import LaunchOptions, Services
 from mimo_tui.services import StoreError
 from mimo_tui.ui.chat.agent_status import AgentStatus
@@ -45,14 +46,7 @@ PANES = (("chat", "Chat", "f1"), ("memory", "Memory", "f2"), ("tasks", "Tasks", 
 HOME_FOCUS = {"chat": "#prompt", "tasks": "#task-tree", "trainer": "#trainer-runs"}
 
 
-TOKENIZER_WARM_DELAY_S = 0.2
 OPEN_PROJECT_LATEST_S = 1.0
-
-
-def _load_tokenizer() -> None:
-    from mimo_tui.llm.tokens import encoding
-
-    encoding()
 
 
 class MimoApp(App[int]):
@@ -82,7 +76,6 @@ class MimoApp(App[int]):
         self.layout_choice = SideLayout.remembered()
         self.current_pane = "chat"
         self._side_views_ready = False  # the side column's view mounts after the footer's keys are drawn
-        self._unfollow_for_tokenizer: Callable[[], None] | None = None
         # When each start-up step happened (time.perf_counter()): "first frame", "keys drawn", "project opened".
         self.start_up: dict[str, float] = {}
         # Before the stylesheet is parsed: set in on_mount, a theme re-parses it and re-styles the whole first screen.
@@ -126,13 +119,14 @@ class MimoApp(App[int]):
             self._report_end_of_start_up(Path(report + ".end"))
 
     def _after_interactive_frame(self) -> None:
-        """The footer's keys are on screen: now the side column's view, the model worker and the tokenizer.
+        """The footer's keys are on screen: now the side column's view, the model worker and the project.
 
         Nothing here is awaited: the first frames wait for none of it.
         """
         if self._side_views_ready:
             return
         self.start_up["keys drawn"] = time.perf_counter()
+        mark("keys drawn")
         self._side_views_ready = True
         # The project opens in a thread whose imports (~80 ms of Python) would share the interpreter with the
         # first frames; its git subprocesses (~50 ms on a first run) run beside the side column's view.
@@ -140,23 +134,11 @@ class MimoApp(App[int]):
         self._update_side()
         # The worker imports litellm (when a provider is configured) on the other core while the user starts typing.
         self._start_model_worker()
-        # Context assembly counts tokens here: load the tokenizer (~0.2 s of Python) once the session is open (its
-        # thread would share the interpreter with the session's opening and the side column), not on the first send.
-        self._unfollow_for_tokenizer = self.services.follow_session(self._session_opened)
-
-    def _session_opened(self, _session_id: str) -> None:
-        if self._unfollow_for_tokenizer is not None:
-            self._unfollow_for_tokenizer()
-            self._unfollow_for_tokenizer = None
-            self.set_timer(TOKENIZER_WARM_DELAY_S, self._warm_tokenizer)
+        # The chat pane loads what the first turn needs (the tokenizer) as soon as the agent's stores are open.
 
     @work(exit_on_error=False, name="model worker")
     async def _start_model_worker(self) -> None:
         await self.model_worker.start()
-
-    @work(thread=True, exit_on_error=False, name="tokenizer warm-up")
-    def _warm_tokenizer(self) -> None:
-        _load_tokenizer()
 
     @work(exit_on_error=False, name="bench report")
     async def _report_end_of_start_up(self, path: Path) -> None:
@@ -186,6 +168,7 @@ class MimoApp(App[int]):
 
     def on_project_opened(self, message: ProjectOpened) -> None:
         self.start_up.setdefault("project opened", time.perf_counter())
+        mark("project opened")
         project = message.project
         self.services.use_project(project)
         memory = self.services.memory

@@ -13,6 +13,7 @@ from textual.widgets import Input, Static
 
 from mimo_tui.agent.modes import next_mode
 from mimo_tui.services import Services, StoreError
+from mimo_tui.start_trace import mark
 from mimo_tui.ui.chat.agent_status import AgentStatus, checkpoint_label
 from mimo_tui.ui.chat.conversation import RESUME_SHOWN_BLOCKS, Conversation
 from mimo_tui.ui.chat.messages import PermissionAnswered, RetryRequested
@@ -29,7 +30,19 @@ if TYPE_CHECKING:
     from mimo_tui.project import Project
     from mimo_tui.llm.worker_client import WorkerGateway
 
-__all__ = ["ChatPane", "RESUME_SHOWN_BLOCKS"]
+__all__ = ["ChatPane", "RESUME_SHOWN_BLOCKS", "load_first_turn_modules"]
+
+
+def load_first_turn_modules() -> None:
+    """The tokenizer and the modules a first turn runs and draws, loaded once (later calls cost nothing)."""
+    from mimo_tui.llm.tokens import encoding
+
+    encoding()
+    mark("tokenizer loaded")
+    import mimo_tui.agent.compose  # noqa: F401
+    import mimo_tui.ui.chat.assistant_message  # noqa: F401
+    import mimo_tui.ui.chat.error_block  # noqa: F401
+    import mimo_tui.ui.chat.tool_call_block  # noqa: F401
 
 
 class ChatPane(ShowsWorkerFailures, Vertical):
@@ -51,6 +64,8 @@ class ChatPane(ShowsWorkerFailures, Vertical):
         self.services = services
         self._stream: StreamRenderer | None = None
         self._queued: list[str] = []  # requests sent before the agent was ready, sent once it is
+        # The opening's steps in the order they happened (what a test of the start-up order reads).
+        self.opening_steps: list[str] = []
 
     def compose(self) -> ComposeResult:
         with Conversation(id="conversation"):
@@ -97,9 +112,14 @@ class ChatPane(ShowsWorkerFailures, Vertical):
             self.notify(f"the agent cannot start: {opened}", title="Agent", severity="error", timeout=30)
             self._give_back_queued()
             return
+        mark("agent stores open")
+        self.opening_steps.append("stores open")
         problems = opened
         for problem in problems:
             self.notify(problem, title="Agent", severity="warning", timeout=15)
+        # Beside the session's opening (mostly a database write and, on a first run, git subprocesses for the
+        # global memory repo), not after it: a question sent a second after start must not wait for the warm-up.
+        self._warm_first_turn()
         options = self.services.options
         self.call_later(self.start_session, "last" if options.resume else None, options.model)
         self._warm_up()
@@ -112,6 +132,16 @@ class ChatPane(ShowsWorkerFailures, Vertical):
             return self.services.open_stores(project)
         except Exception as exc:  # handed back: the pane says the agent cannot start and gives back queued words
             return exc
+
+    @work(thread=True, exit_on_error=False, group="chat-warm-up", name="warm the first turn")
+    def _warm_first_turn(self) -> None:
+        """Load what the first turn needs before the user sends it: the tokenizer (context assembly counts tokens,
+        ~0.25 s of Python) and the modules that run and draw a turn (~60 ms of imports, markdown's among them)."""
+        self.opening_steps.append("first turn warm-up started")
+        mark("first turn warm-up started")
+        load_first_turn_modules()
+        mark("first turn warmed")
+        self.opening_steps.append("first turn warmed")
 
     @work(thread=True, exit_on_error=False, group="chat-open", name="open a session")
     def _open_session(self, subscriber: Subscriber, model: str | None, mode: str | None,
@@ -194,6 +224,8 @@ class ChatPane(ShowsWorkerFailures, Vertical):
                 return
         self.stream.forget_blocks()
         services.make_current(agent)
+        mark("session open")
+        self.opening_steps.append("session open")
         await self.conversation.show_transcript(agent)
         await self._say_missing_credentials(agent)
         self.update_status()
@@ -258,6 +290,7 @@ class ChatPane(ShowsWorkerFailures, Vertical):
         if not text:
             return
         event.input.clear()
+        mark("question submitted")
         if text.startswith("/"):
             await self.run_slash_command(text)
             return
@@ -266,6 +299,7 @@ class ChatPane(ShowsWorkerFailures, Vertical):
     async def send_request(self, text: str) -> None:
         """Send `text` to the agent as the user's request (typed, or a project command's expanded body)."""
         if self.agent is None:
+            mark("question queued")
             await self._queue_until_ready(text)
             return
         if self.agent.is_running:
@@ -303,6 +337,7 @@ class ChatPane(ShowsWorkerFailures, Vertical):
     async def _run_turn(self, text: str) -> None:
         from mimo_tui.agent.compose import run_user_request
 
+        mark("turn started")
         self.refresh_mcp_servers()
         if self.agent is not None:  # in compose mode one request is a whole compose run
             await run_user_request(self.agent, text, self.services.tasks)

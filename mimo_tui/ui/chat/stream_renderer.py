@@ -94,6 +94,12 @@ class StreamRenderer:
             if not future.done():
                 future.set_result(answer)
 
+    def wait_before_drawing(self, event: ev.AgentEvent) -> float:
+        """How long `event` waits for more before the queue is drawn: text while an answer streams is gathered; the
+        first words of an answer (what the user waits for) and every other event are drawn at once."""
+        streaming = self._assistant is not None and not self._assistant.finished
+        return self._coalesce_s if isinstance(event, ev.TextDeltaEvent) and streaming else 0.0
+
     def key_pressed(self) -> None:
         """The user pressed a key in the prompt: its echo is drawn before any more of the stream."""
         self._key_at = time.perf_counter()
@@ -126,10 +132,9 @@ class StreamRenderer:
         """The agent's subscriber: queue the event; a short timer renders the queue in order."""
         self.pending.append(event)
         if not self._drain_scheduled:
-            text = isinstance(event, ev.TextDeltaEvent)
-            # The answer's first words are never held back for typing.
-            typing = self.typing and self._assistant is not None
-            self._schedule_drain((TYPING_S if typing else self._coalesce_s) if text else 0.0)
+            delay = self.wait_before_drawing(event)
+            # While the user types, held text waits for the key's frame (the answer's first words never wait).
+            self._schedule_drain(TYPING_S if delay and self.typing else delay)
 
     async def _drain(self) -> None:
         from mimo_tui.ui.chat.answer_segment import RenderCost
