@@ -200,3 +200,27 @@ async def test_a_task_tree_that_spilled_and_shrank_leaves_no_stale_spill_file(
     assert_spills_consistent(folder)
     section = reachable(folder, 4)
     assert "migrate table_0 " in section
+
+
+async def test_a_pointer_to_a_spill_file_deleted_by_hand_is_not_copied_into_the_next_checkpoint(
+        agent_project: AgentProject, openai_server: LocalOpenAIServer) -> None:
+    use_server(agent_project, openai_server)
+    calls: list[str] = []
+
+    def respond(body: dict) -> Reply:
+        calls.append("writer")
+        if len(calls) == 1:
+            return Reply(text=writer_reply(body, {10: decisions(400)}))
+        return Reply(text=writer_reply(body, {10: shown_section(body, 10) + "\n- decision 10000: the new one"}))
+
+    openai_server.responder = respond
+    agent = agent_project.open(RecordedEvents())
+    sid = agent.session_id
+    folder = agent_project.root / ".mimo" / "sessions" / sid
+    agent_project.services.sessions.add_message(sid, 1, "user", "TURN-1: go")
+    await run_writer(agent_project, agent)
+    agent_project.services.project.store.delete(f"sessions/{sid}/checkpoint-design-decisions.md")
+    await run_writer(agent_project, agent)
+    assert "- decision 10000: the new one" in reachable(folder, 10)
+    assert_spills_consistent(folder)
+    assert not validate_repo(agent_project.root / ".mimo")

@@ -299,8 +299,9 @@ class CheckpointWriter:
         stamp = time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(now))
         notes_text = self.store.read(self.layout.notes).text or ""
         folded = notes_entries(notes_text)
+        existing = frozenset(path.name for path in (self.store.root / self.layout.folder).glob("checkpoint-*.md"))
         files = compose(self.session_id, reply, self.task_tree(self.session_id), folded, stamp, self.layout.folder,
-                        self._previous_spills)
+                        self._previous_spills, existing)
         for rel, text in files.spills.items():
             self.store.write(rel, text, self.role, message=f"memory: checkpoint-writer spilled {rel.rsplit('/', 1)[-1]}")
         self.store.write(self.layout.checkpoint, files.checkpoint, self.role,
