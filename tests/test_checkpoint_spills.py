@@ -224,3 +224,31 @@ async def test_a_pointer_to_a_spill_file_deleted_by_hand_is_not_copied_into_the_
     assert "- decision 10000: the new one" in reachable(folder, 10)
     assert_spills_consistent(folder)
     assert not validate_repo(agent_project.root / ".mimo")
+
+
+async def test_sections_missing_from_a_cut_off_answer_keep_their_previous_bodies(
+        agent_project: AgentProject, openai_server: LocalOpenAIServer) -> None:
+    # The writer's answer is capped at 4,000 output tokens while the eleven budgets add up to 15,100: an answer cut
+    # off after §8 must not wipe §9-§11 (nor their spill files) from the checkpoint.
+    use_server(agent_project, openai_server)
+    calls: list[str] = []
+    live = "- dev server: `npm run dev -- --port 5173` (pid 4242)"
+
+    def respond(body: dict) -> Reply:
+        calls.append("writer")
+        full = writer_reply(body, {9: live, 10: f"{decisions(400)}\n{LITERAL}", 11: "- ask about the 4.2 release"})
+        if len(calls) == 1:
+            return Reply(text=full)
+        return Reply(text=full.split("## §9 ")[0].replace("Nothing of note.", "SECOND RUN"))
+
+    openai_server.responder = respond
+    agent = agent_project.open(RecordedEvents())
+    sid = agent.session_id
+    folder = agent_project.root / ".mimo" / "sessions" / sid
+    agent_project.services.sessions.add_message(sid, 1, "user", "TURN-1: go")
+    await run_writer(agent_project, agent)
+    await run_writer(agent_project, agent)
+    assert "SECOND RUN" in reachable(folder, 8)
+    assert live in reachable(folder, 9) and LITERAL in reachable(folder, 10)
+    assert "- ask about the 4.2 release" in reachable(folder, 11)
+    assert_spills_consistent(folder)

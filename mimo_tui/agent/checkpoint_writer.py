@@ -122,6 +122,7 @@ class CheckpointWriter:
         self._subagents_in_prompt: tuple[str, ...] = ()
         # The spilled sections of the previous checkpoint as the running call was shown them (merged at commit).
         self._previous_spills: dict[int, PreviousSpill] = {}
+        self._previous_text = ""
         self.layout = SessionLayout(session_id)
         self.role = Writer("checkpoint-writer", session_id=session_id)
         self.refused: list[str] = []
@@ -228,7 +229,7 @@ class CheckpointWriter:
         state = self.state.get(self.session_id)
         transcript = [m for m in self.sessions.messages(self.session_id) if m.status != "error"]
         upto = transcript[-1].id if transcript else state.watermark
-        previous_text = self.store.read(self.layout.checkpoint).text or ""
+        previous_text = self._previous_text = self.store.read(self.layout.checkpoint).text or ""
         self._previous_spills = load_previous_spills(previous_text, lambda rel: self.store.read(rel).text,
                                                      self.layout.folder, self.limits.usable // 4)
         previous = for_writer(previous_text, self._previous_spills) or "(none yet)"
@@ -301,7 +302,7 @@ class CheckpointWriter:
         folded = notes_entries(notes_text)
         existing = frozenset(path.name for path in (self.store.root / self.layout.folder).glob("checkpoint-*.md"))
         files = compose(self.session_id, reply, self.task_tree(self.session_id), folded, stamp, self.layout.folder,
-                        self._previous_spills, existing)
+                        self._previous_spills, existing, self._previous_text)
         for rel, text in files.spills.items():
             self.store.write(rel, text, self.role, message=f"memory: checkpoint-writer spilled {rel.rsplit('/', 1)[-1]}")
         self.store.write(self.layout.checkpoint, files.checkpoint, self.role,
