@@ -15,7 +15,8 @@ from tests.fixtures.openai_server import LocalOpenAIServer, Reply
 from tests.fixtures.scripted_long_session import kind_of, text_of
 from tests.test_checkpoint_writer import use_server
 
-LITERAL = "- decision 9999: the staging database listens on port 5433, started by `pg_ctl -D /srv/pg14 -o '-p 5433' start`"
+LITERAL = ("- decision 9999: the staging database listens on port 5433, "
+           "started by `pg_ctl -D /srv/pg14 -o '-p 5433' start`")
 POINTER = re.compile(r"→ spilled to (checkpoint-[a-z0-9-]+\.md)")
 
 
@@ -193,7 +194,8 @@ async def test_a_task_tree_that_spilled_and_shrank_leaves_no_stale_spill_file(
     created = [tasks.create(sid, f"migrate table_{i} {title}") for i in range(50)]
     agent_project.services.sessions.add_message(sid, 1, "user", "TURN-1: go")
     await run_writer(agent_project, agent)
-    assert "migrate table_49 " in reachable(folder, 4) and "→ spilled to checkpoint-task-tree.md" in reachable(folder, 4)
+    section = reachable(folder, 4)
+    assert "migrate table_49 " in section and "→ spilled to checkpoint-task-tree.md" in section
     for task in created[1:]:
         tasks.rename(sid, task.id, "x")
     await run_writer(agent_project, agent)
@@ -252,3 +254,20 @@ async def test_sections_missing_from_a_cut_off_answer_keep_their_previous_bodies
     assert live in reachable(folder, 9) and LITERAL in reachable(folder, 10)
     assert "- ask about the 4.2 release" in reachable(folder, 11)
     assert_spills_consistent(folder)
+
+
+def test_merging_an_answer_with_a_spilled_section_keeps_what_the_writer_did_not_see() -> None:
+    from mimo_tui.agent.checkpoint_spills import PreviousSpill, merged_body, spilled_body
+
+    spill = PreviousSpill(10, "checkpoint-design-decisions.md", "- a\n- b\n- c", "- a", "- b\n- c")
+    marker = spill.for_writer.splitlines()[-1]
+    assert "2 more lines" in marker and "not shown" in marker
+    # The shown part rewritten (the marker copied along): the unseen part follows it.
+    assert merged_body(f"- a, condensed\n{marker}", spill) == "- a, condensed\n- b\n- c"
+    # A copied pointer line among new lines stands for the whole spilled body there.
+    pointer = "→ spilled to checkpoint-design-decisions.md: 3 lines"
+    assert merged_body(f"- new first\n{pointer}", spill) == "- new first\n- a\n- b\n- c"
+    assert merged_body("(unchanged)", spill) == merged_body("", spill) == "- a\n- b\n- c"
+    assert merged_body("- x", None) == "- x"
+    text = "# §10 Design decisions (session s)\n\n_Spilled from checkpoint.md at now._\n\n# kept heading\n- a\n"
+    assert spilled_body(text) == "# kept heading\n- a"

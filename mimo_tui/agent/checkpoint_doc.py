@@ -157,8 +157,9 @@ def compose(session_id: str, reply: WriterReply, task_tree: str, notes: list[str
             topic = topic_of(number)
             kept = previous_spills.get(number)
             if kept is None or kept.body != body or kept.filename != f"checkpoint-{topic}.md":
-                spills[f"{folder}/checkpoint-{topic}.md"] = (f"# §{number} {spec.title} (session {session_id})\n\n"
-                                                            f"_Spilled from checkpoint.md at {written_at}._\n\n{body}\n")
+                spills[f"{folder}/checkpoint-{topic}.md"] = (
+                    f"# §{number} {spec.title} (session {session_id})\n\n"
+                    f"_Spilled from checkpoint.md at {written_at}._\n\n{body}\n")
             first = next((line.strip() for line in body.splitlines() if line.strip()), "")
             body = spill_line(topic, f"{count_tokens(body)} tokens; starts: {first[:160]}")
         parts += [f"## §{number} {spec.title}", f"_{spec.instruction}_", "", body or "(nothing yet)", ""]

@@ -44,9 +44,12 @@ class PreviousSpill:
 
 def spilled_body(file_text: str) -> str:
     """The section body of a spill file, without its `# §N …` title and `_Spilled from …_` line."""
-    lines = file_text.split("\n")
-    while lines and (not lines[0].strip() or lines[0].startswith("# ") or re.fullmatch(r"_[^_].*_", lines[0].strip())):
-        lines.pop(0)
+    lines = file_text.strip().split("\n")
+    for header in (re.compile(r"# §\d+ .*"), re.compile(r"_Spilled from .*_")):
+        if lines and header.fullmatch(lines[0].strip()):
+            lines.pop(0)
+            while lines and not lines[0].strip():
+                lines.pop(0)
     return "\n".join(lines).strip()
 
 
