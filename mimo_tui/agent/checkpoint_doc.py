@@ -12,7 +12,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from mimo_tui.agent.checkpoint_spills import POINTER, PreviousSpill, merged_body
-
 from mimo_tui.memory.sections import normalise_title, split_sections
 from mimo_tui.memory.templates import CHECKPOINT_SECTIONS, notes_template, spill_line
 from mimo_tui.memory.tokens import count_tokens
