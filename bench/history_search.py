@@ -129,8 +129,33 @@ def in_process(state_db: Path, words: list[str], per_class: int) -> None:
                 agreement.append(sum(1 for a, b in zip(got, want) if abs(a - b) < 1e-3) / len(want))
         print(f"  {name:<7}CPU time: mimo {describe(mine_cpu)}; plain bm25 {describe(plain_cpu)}; "
               f"agreement {statistics.mean(agreement or [1]):.2f}")
+    after_another_process(index, state_db, words, per_class)
     index.close()
     reference.close()
+
+
+def after_another_process(index: HistoryIndex, state_db: Path, words: list[str], per_class: int) -> None:
+    """The first filtered search after another process (its own connection) appended a message, beside the same
+    search warm: the filter's rows and the term lists follow the appended row instead of being read again."""
+    batch = queries(words, CLASSES["common"], max(3, per_class // 10), seed=23)
+    first, warm, agreement = [], [], []
+    reference = sqlite3.connect(state_db)
+    for number, query in enumerate(batch):
+        index.search(query, session_id="s7")
+        other = HistoryIndex(state_db)
+        other.add("s7", f"other-{number}", "user", "user", " ".join(words[10:20]))
+        other.close()
+        spent, _, hits = timed(lambda: index.search(query, session_id="s7"))
+        first.append(spent)
+        warm.append(timed(lambda: index.search(query, session_id="s7"))[0])
+        top = [score for _, score in plain_bm25(reference, query, session_id="s7")]
+        want = sorted(round(score, 4) for score in top if score >= 0.15 * top[0]) if top else []
+        if want:
+            got = sorted(hit.score for hit in hits)
+            agreement.append(sum(1 for a, b in zip(got, want) if abs(a - b) < 1e-3) / len(want))
+    reference.close()
+    print(f"  filtered (s7) search after another process appended a message: first {describe(first)}; warm "
+          f"{describe(warm)}; agreement {statistics.mean(agreement or [1]):.2f}")
 
 
 def fresh(state_db: Path, query: str) -> tuple[float, float, float]:
@@ -153,7 +178,8 @@ def cli(project: Path, query: str) -> float:
 
 def drop_stored_lists(state_db: Path) -> None:
     db = sqlite3.connect(state_db)
-    db.execute("DROP TABLE IF EXISTS history_term_lists")
+    for table in ("history_term_lists", "history_term_lists_v2"):  # before and after lists kept their lengths
+        db.execute(f"DROP TABLE IF EXISTS {table}")
     db.commit()
     db.close()
 
@@ -174,7 +200,7 @@ def fresh_processes(project: Path, state_db: Path, words: list[str], count: int)
     index.add("s1", "appended", "user", "user", " ".join(words[10:20]))
     index.close()
     stale = [fresh(state_db, query) for query in batch[:max(2, count // 4)]]
-    print(f"  after one appended message (lists stale)         {describe([s for _, s, _ in stale])}")
+    print(f"  after one appended message (lists behind; followed) {describe([s for _, s, _ in stale])}")
     print(f"  {'':<48}CPU time of the search {describe([c for _, _, c in stale])}")
     commands = [cli(project, query) for query in batch[:max(2, count // 4)]]
     print(f"  `mimo history search` whole command, lists stored {describe(commands)}")

@@ -1,5 +1,6 @@
 """Per-term score lists kept in the database for the next process (issue 21, item 2): a fresh process uses them
-instead of asking FTS5 to score every match, and never uses them once the index has changed."""
+instead of asking FTS5 to score every match, and once the index has changed it follows them through the logged
+writes (reading only the new rows), never using them as they were."""
 
 from __future__ import annotations
 
@@ -36,25 +37,28 @@ def plain(state_db: Path, words: str) -> list[float]:
     return [round(score, 4) for (score,) in rows]
 
 
-def search_in_new_process(state_db: Path, words: str) -> list[float]:
-    code = ("import sys; from mimo_tui.memory.history_index import HistoryIndex; "
-            "print(' '.join(str(hit.score) for hit in HistoryIndex(sys.argv[1]).search(sys.argv[2])))")
+def search_in_new_process(state_db: Path, words: str, rows_read: list[int] | None = None) -> list[float]:
+    code = ("import sys; from mimo_tui.memory.history_index import HistoryIndex; index = HistoryIndex(sys.argv[1]); "
+            "print(' '.join(str(hit.score) for hit in index.search(sys.argv[2]))); print(index.list_rows_read)")
     done = subprocess.run([sys.executable, "-c", code, str(state_db), words], capture_output=True, text=True,
                           cwd=ROOT, check=True, timeout=60)
-    return [float(score) for score in done.stdout.split()]
+    scores, read = done.stdout.splitlines()
+    if rows_read is not None:
+        rows_read.append(int(read))
+    return [float(score) for score in scores.split()]
 
 
 def stored_terms(state_db: Path) -> set[str]:
     db = sqlite3.connect(state_db)
     try:
-        return {term for (term,) in db.execute("SELECT term FROM history_term_lists")}
+        return {term for (term,) in db.execute("SELECT term FROM history_term_lists_v2")}
     except sqlite3.OperationalError:
         return set()
     finally:
         db.close()
 
 
-def test_a_new_process_reads_the_stored_lists_and_drops_them_after_an_append(tmp_path: Path) -> None:
+def test_a_new_process_reads_the_stored_lists_and_follows_them_after_an_append(tmp_path: Path) -> None:
     state_db = tmp_path / "state.db"
     history_with(state_db, 6 * PERSIST_FROM)
     assert search_in_new_process(state_db, "alpha beta") == plain(state_db, "alpha beta")
@@ -64,16 +68,22 @@ def test_a_new_process_reads_the_stored_lists_and_drops_them_after_an_append(tmp
     # a new process ranks from it (so the stored lists really replace FTS5's scoring) ...
     db = sqlite3.connect(state_db)
     with db:
-        db.execute("UPDATE history_term_lists SET rowids = x'', scores = x'' WHERE term = 'beta'")
-    db.close()
+        db.execute("UPDATE history_term_lists_v2 SET rowids = x'', scores = x'', lengths = x'' WHERE term = 'beta'")
     assert search_in_new_process(state_db, "alpha beta") != plain(state_db, "alpha beta")
+    with db:
+        db.execute("DELETE FROM history_term_lists_v2 WHERE term = 'beta'")  # the next process scores it again
+    db.close()
+    assert search_in_new_process(state_db, "alpha beta") == plain(state_db, "alpha beta")
 
-    # ... and that after an append (the index changed) no stored list is used: results are plain bm25's again.
+    # ... and that after an append (the index changed) a new process follows them: it reads the new message only,
+    # and ranks as plain bm25 does.
     index = HistoryIndex(state_db)
     index.add("s2", "new", "user", "user", "beta beta beta alpha")
     index.close()
-    assert search_in_new_process(state_db, "alpha beta") == plain(state_db, "alpha beta")
-    assert search_in_new_process(state_db, "beta alpha") == plain(state_db, "beta alpha")
+    read: list[int] = []
+    assert search_in_new_process(state_db, "alpha beta", read) == plain(state_db, "alpha beta")
+    assert search_in_new_process(state_db, "beta alpha", read) == plain(state_db, "beta alpha")
+    assert read == [2, 2], read  # the appended message, once per word's list
 
 
 def test_a_deleted_session_also_makes_stored_lists_stale(tmp_path: Path) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from textual.widgets import OptionList
+from mimo_tui.ui.hit_list import HitList
 
 from tests.fixtures.ui import make_app, wait_until
 from tests.test_ui_memory_pane import SIZE, open_memory_pane
@@ -65,10 +65,10 @@ async def test_search_lists_text_hits_before_file_names_in_a_readable_width(git_
         await pilot.press("ctrl+f")
         await pilot.press(*"pytest")
         search = pane.query_one("MemorySearch")
-        results = pane.query_one("#memory-results", OptionList)
+        results = pane.query_one("#memory-results", HitList)
         await wait_until(pilot, lambda: results.display and any(k.startswith("hit-") for k in search.targets)
                          and any(k.startswith("name-") for k in search.targets))
-        ids = [results.get_option_at_index(i).id or "" for i in range(results.option_count)]
+        ids = results.keys
         first_name = next(i for i, key in enumerate(ids) if key.startswith("name-"))
         last_hit = max(i for i, key in enumerate(ids) if key.startswith("hit-"))
         assert last_hit < first_name, ids

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from textual.widgets import OptionList, Static
+from textual.widgets import Static
 
 from mimo_tui.ui.context_preview import ContextPreview
+from mimo_tui.ui.hit_list import HitList
 from mimo_tui.ui.memory_pane import MemoryPane
 from tests.fixtures.ui import make_app, wait_until
 from tests.test_ui_memory_pane import SIZE, open_memory_pane
@@ -21,11 +22,10 @@ async def test_search_hit_jumps_to_its_line(git_project: Path) -> None:
         await wait_until(pilot, lambda: "zanzibarquux" in pane.editor.text)
         await pilot.press("ctrl+f")
         await pilot.press(*"zanzibarquux")
-        results = pane.query_one("#memory-results", OptionList)
+        results = pane.query_one("#memory-results", HitList)
         await wait_until(pilot, lambda: results.display and any(k.startswith("hit-") for k in pane.query_one("MemorySearch").targets))
         await pilot.press("enter")
-        hit_index = next(i for i in range(results.option_count) if (results.get_option_at_index(i).id or "").startswith("hit-"))
-        results.highlighted = hit_index
+        results.highlighted = next(i for i, key in enumerate(results.keys) if key.startswith("hit-"))
         await pilot.press("enter")
         line = text.splitlines().index("- the billing service talks to zanzibarquux over gRPC")
         await wait_until(pilot, lambda: pane.editor.cursor_location[0] == line)
@@ -70,7 +70,7 @@ async def test_an_uncommitted_outside_file_is_found_after_refocusing_the_search(
         await pilot.press("ctrl+f")
         await pilot.press(*"billing")
         search = pane.query_one("MemorySearch")
-        results = pane.query_one("#memory-results", OptionList)
+        results = pane.query_one("#memory-results", HitList)
         await wait_until(pilot, lambda: results.display)
         (app.project.workspace.mimo_dir / "outside.md").write_text("# Outside\n\n## Wombat notes\nthe wombat digs\n")
         pane.editor.focus()

@@ -79,9 +79,11 @@ def top_k(terms: Sequence[tuple[str, int]], rows: int, k: int, run: Runner,
     total = sum(frequency for _, frequency in ordered)
     bounds = {token: term_bound(frequency, rows) for token, frequency in ordered}
     weighty = [token for token in tokens if bounds[token] > NEGLIGIBLE]
-    if term_list is not None and total > PLAIN_BUDGET and (weighty or len(tokens) > 1 or allowed is not None):
+    if term_list is not None and total > PLAIN_BUDGET:
         # A term in over half the chunks moves no score by more than 2.2e-6 once another term is weighty, so it is
-        # left out then; a query of such terms only (stopwords: "the of and") is ranked by all of them.
+        # left out then; a query of such terms only (stopwords: "the of and") is ranked by all of them. A single
+        # such term is ranked from its list too: a list follows every append by reading the new rows, where the
+        # cached head below had to be scored again by FTS5 over every match (~230 ms at 100k chunks).
         listed = [term_list(token) for token in in_query_order if token in weighty or not weighty]
         return exact_top_k(listed, k, allowed() if allowed is not None else None), "lists"
     if len(ordered) == 1 and term_top is not None and k <= TERM_TOP and total > PLAIN_BUDGET:

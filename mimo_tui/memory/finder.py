@@ -59,6 +59,7 @@ class NameFinder:
         self._generation = -1
         self._by_file: dict[tuple[str, str], list[Key]] = {}
         self._postings: dict[str, set[Key]] = {}
+        self._labels: dict[Key, str] = {}  # built once per entry: a keystroke scores thousands of them
         self._vocabulary: list[str] = []  # sorted words of _postings; rebuilt lazily
         self._vocabulary_stale = True
 
@@ -67,11 +68,12 @@ class NameFinder:
         changed = self.index.changes_since(self._generation) if self._generation >= 0 else None
         generation = self.index.generation
         if changed is None:
-            self._by_file, self._postings = {}, {}
+            self._by_file, self._postings, self._labels = {}, {}, {}
             self._add(self.index.outline())
         elif changed:
             for file in changed:
                 for key in self._by_file.pop(file, []):
+                    self._labels.pop(key, None)
                     for word in words_of(key):
                         keys = self._postings.get(word)
                         if keys is not None:
@@ -96,8 +98,22 @@ class NameFinder:
                 self._post(key)
 
     def _post(self, key: Key) -> None:
+        self._labels[key] = label_of(key)
         for word in words_of(key):
             self._postings.setdefault(word, set()).add(key)
+
+    @property
+    def gathered(self) -> bool:
+        """Whether the names have been read from the index at least once."""
+        return self._generation >= 0
+
+    def warm(self) -> None:
+        """Gather the names now (the first keystroke would), so that no keystroke pays for it."""
+        with self._lock:
+            self._refresh()
+            if self._vocabulary_stale:
+                self._vocabulary = sorted(self._postings)
+                self._vocabulary_stale = False
 
     # -- finding -------------------------------------------------------------------------------
     def _candidates(self, query: str) -> list[Key]:
@@ -113,8 +129,7 @@ class NameFinder:
                 if not known.startswith(word) or len(chosen) >= MAX_CANDIDATES:
                     break
                 matched = True
-                for key in self._postings[known]:
-                    chosen[key] = None
+                chosen.update(dict.fromkeys(self._postings[known]))
             if not matched and len(chosen) < MAX_CANDIDATES:
                 for known in self._close_words(word):
                     chosen.update(dict.fromkeys(self._postings[known]))
@@ -136,7 +151,7 @@ class NameFinder:
                 files = sorted(self._by_file, key=lambda file: (file[0] != "project", file[0], file[1]))
                 return [FinderEntry(root, relpath, 1, "", 0.0) for root, relpath in files[:limit]]
             candidates = self._candidates(query)
-        labels = [label_of(key) for key in candidates]
+            labels = list(map(self._labels.__getitem__, candidates))
         matches = process.extract(query, labels, scorer=fuzz.WRatio, limit=limit, score_cutoff=50)
         return [FinderEntry(*candidates[i], score) for _, score, i in matches]
 

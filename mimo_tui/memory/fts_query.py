@@ -13,6 +13,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import TypeVar
 
+from mimo_tui.memory.change_log import KEEP, ChangeLog
 from mimo_tui.memory.term_lists import TermList
 
 TOKENIZER = "porter unicode61 remove_diacritics 2"
@@ -117,7 +118,11 @@ class TermStatistics:
     """How many rows match each query token, the index's row count and per-term lists, cached until it changes."""
 
     def __init__(self, db: sqlite3.Connection, fts_table: str, lists_table: str | None = None) -> None:
-        """`lists_table`, when given, is where score lists are kept between processes (created on first use)."""
+        """`lists_table`, when given, names where score lists are kept between processes (created on first use).
+
+        Every write to the FTS table must be logged through log_write() in its transaction: that is how another
+        connection's caches follow it.
+        """
         self._db = db
         self._lock = threading.RLock()
         self._table = fts_table
@@ -130,8 +135,17 @@ class TermStatistics:
         self._data_version = -1
         self._lists: OrderedDict[str, TermList] = OrderedDict()
         self._listed = 0
-        self._lists_table = lists_table
+        # v2 keeps each row's length, the totals and the change log position a list was scored at, so that a list
+        # read back by another process can follow the writes made since.
+        self._lists_table = f"{lists_table}_v2" if lists_table else None
+        self._old_lists_table = lists_table
         self._fingerprint: bytes | None = None
+        self._log = ChangeLog(db, f"{fts_table}_changes")
+        self._log_seq = -1  # the log entry the caches reflect, with the row count and fingerprint below
+        self._known_rows = 0
+        self._known_fingerprint: bytes | None = None
+        self._own: set[int] = set()  # log entries this connection wrote (its caches followed them already)
+        self.epoch = 0  # moves each time everything derived is dropped
         # Rows inserted and deleted by this connection since lists were read, which lists follow (rows_changed).
         self._changes: list[tuple[frozenset[int], frozenset[int]]] = []
         self._seen_changes: dict[str, int] = {}
@@ -147,6 +161,33 @@ class TermStatistics:
             self._fingerprint = None
             self._changes.clear()
             self._seen_changes.clear()
+            self.epoch += 1
+
+    def log_write(self, deleted: set[int] | None, inserted: set[int] | None) -> None:
+        """Record this connection's write in the change log (inside the write's transaction); None: anything
+        may have changed (a bulk rebuild)."""
+        with self._lock:
+            self._own.add(self._log.record(deleted, inserted))
+
+    def sync(self) -> None:
+        """Take in what other connections committed since the last look (their logged writes are followed)."""
+        with self._lock:
+            self._check_version()
+
+    def changes_since(self, seq: int) -> tuple[int, list[tuple[frozenset[int], frozenset[int]]]] | None:
+        """The newest log position and the (deleted, inserted) rowids of every write logged after `seq`, by anyone;
+        None when that is not known exactly. Valid for what was derived in the current epoch only (a write that
+        was not logged moves the epoch)."""
+        with self._lock:
+            entries = self._log.since(seq)
+            if entries is None or not all(entry.known for entry in entries):
+                return None
+            return (entries[-1].seq if entries else seq), [(e.deleted, e.inserted) for e in entries]  # type: ignore[misc]
+
+    def log_position(self) -> int:
+        """The newest logged write (read it in the same transaction as what is derived from the table)."""
+        with self._lock:
+            return self._log.latest()
 
     def rows_changed(self, deleted: set[int], inserted: set[int]) -> None:
         """This connection deleted and inserted these rows: lists follow them on next use instead of being read again."""
@@ -164,8 +205,41 @@ class TermStatistics:
         # Another connection's commit changes data_version; cached counts may be stale then.
         version = self._db.execute("PRAGMA data_version").fetchone()[0]
         if version != self._data_version:
-            self.invalidate()
             self._data_version = version
+            self._follow_others()
+
+    def _follow_others(self) -> None:
+        """Another connection committed: follow the writes it logged, or drop everything derived when that cannot
+        be done exactly (a write not logged, a bulk rebuild, a log pruned past this connection)."""
+        own = not self._db.in_transaction
+        if own:
+            self._db.execute("BEGIN")  # one snapshot for all
+        try:
+            entries = self._log.since(self._log_seq) if self._log_seq >= 0 else None
+            latest = self._log.latest() if entries is None else entries[-1].seq if entries else self._log_seq
+            rows = self._totals()[0]
+            fingerprint = self._read_fingerprint()
+        finally:
+            if own:
+                self._db.execute("COMMIT")
+        followed = False
+        if entries is not None and all(entry.known for entry in entries):
+            if entries:  # the logged writes account for every row the index gained or lost
+                followed = rows == self._known_rows + sum(len(e.inserted) - len(e.deleted) for e in entries)  # type: ignore[arg-type]
+            else:  # only other tables changed
+                followed = fingerprint == self._known_fingerprint
+        if followed:
+            for entry in entries or []:
+                if entry.seq not in self._own:
+                    self.rows_changed(set(entry.deleted or ()), set(entry.inserted or ()))
+            self._exact.clear()
+            self._memo.clear()
+            self._rows = None
+            self._fingerprint = None
+        else:
+            self.invalidate()
+        self._own = {seq for seq in self._own if seq > latest}
+        self._log_seq, self._known_rows, self._known_fingerprint = latest, rows, fingerprint
 
     def rows(self) -> int:
         """Rows in the FTS index as bm25 counts them (the first varint of FTS5's averages record)."""
@@ -193,7 +267,7 @@ class TermStatistics:
             self._check_version()
             found = self._lists.get(key)
             if found is not None and self._seen_changes.get(key, 0) < len(self._changes):
-                followed = self._followed(token, found, self._seen_changes.get(key, 0))
+                followed = self._followed(token, found, self._changes[self._seen_changes.get(key, 0):])
                 self._listed -= len(found)
                 del self._lists[key]
                 found = followed
@@ -204,11 +278,11 @@ class TermStatistics:
                 self._lists.move_to_end(key)
                 self._seen_changes[key] = len(self._changes)
                 return found
-            found = self._stored_list(key) if not self._changes else None
+            found = self._stored_list(key)
             if found is None:
-                found, fingerprint = self._scored_list(token)
-                if len(found) >= PERSIST_FROM and not self._changes:
-                    self._store_list(key, found, fingerprint)
+                found, fingerprint, seq = self._scored_list(token)
+                if len(found) >= PERSIST_FROM:
+                    self._store_list(key, found, fingerprint, seq)
             self._lists[key] = found
             self._seen_changes[key] = len(self._changes)
             self._listed += len(found)
@@ -243,41 +317,52 @@ class TermStatistics:
         self.rows_read += len(rows)
         return rows
 
-    def _scored_list(self, token: str) -> tuple[TermList, bytes]:
-        """FTS5's bm25 of `token` alone for every chunk, and the fingerprint of the index it was read from."""
+    def _scored_list(self, token: str) -> tuple[TermList, bytes, int]:
+        """FTS5's bm25 of `token` alone for every chunk, and the fingerprint and change log position of the index
+        it was read from."""
         own = not self._db.in_transaction
         if own:
             self._db.execute("BEGIN")  # one snapshot for all
         try:
             fingerprint = self._read_fingerprint()
+            seq = self._log.latest()
             rows = self._scored_rows(token)
             totals = self._totals()
         finally:
             if own:
                 self._db.execute("COMMIT")
         found = TermList((rowid, score) for rowid, score, _ in rows)
+        found.lengths = array("q", [length for _, _, length in rows])
+        found.totals = totals
         rows_total, tokens = totals
         if rows and rows_total:
             groups = _grouped(rows, fts5_idf(rows_total, len(rows)), tokens / rows_total)
             if groups is not None:  # else the list cannot be followed: it is read again after a change
                 found.groups = groups
-        return found, fingerprint
+        return found, fingerprint, seq
 
-    def _followed(self, token: str, found: TermList, seen: int) -> TermList | None:
-        """`found` brought up to date with the rows changed since it was read: only new rows are read from FTS5.
-
-        Every group's score is computed again under the new totals; None when that cannot be done exactly (the
-        list is then read again).
+    def _followed(self, token: str, found: TermList,
+                  changes: list[tuple[frozenset[int], frozenset[int]]]) -> TermList | None:
+        """`found` brought up to date with `changes` (rows deleted and inserted since it was read): only new rows
+        are read from FTS5. Every group's score is computed again under the new totals; None when that cannot be
+        done exactly (the list is then read again).
         """
-        if found.groups is None:
+        source = found.groups
+        if source is None and found.lengths is not None and found.totals and found.totals[0]:
+            rows_then, tokens_then = found.totals  # a list read back from storage: its groups, recovered once
+            source = _grouped([(rowid, found.scores[rowid], length) for rowid, length in zip(found.order, found.lengths)],
+                              fts5_idf(rows_then, len(found)), tokens_then / rows_then)
+        if source is None:
             return None
-        groups = {key: list(rows) for key, rows in found.groups.items()}
+        groups = {key: list(rows) for key, rows in source.items()}
         pending: set[int] = set()
         gone: set[int] = set()
-        for deleted, inserted in self._changes[seen:]:
+        for deleted, inserted in changes:
             gone |= deleted & found.scores.keys()
             pending -= deleted
             pending |= inserted
+        # A row already listed and inserted again (a list read after a write it is now told of) is replaced once.
+        gone |= pending & found.scores.keys()
         if gone:
             for key in list(groups):
                 kept = [rowid for rowid in groups[key] if rowid not in gone]
@@ -303,19 +388,33 @@ class TermStatistics:
         return TermList.from_groups(groups, score_of)
 
     def _stored_list(self, key: str) -> TermList | None:
+        """A list another process stored: as it is when the index has not changed since, else followed through
+        the writes logged since (None when they are not all known)."""
         if self._lists_table is None:
             return None
         try:
-            row = self._db.execute(f"SELECT rowids, scores FROM {self._lists_table} WHERE term = ? AND fingerprint = ?",
-                                   (key, self._index_fingerprint())).fetchone()
+            row = self._db.execute(f"SELECT fingerprint, seq, rows_total, tokens_total, rowids, scores, lengths FROM "
+                                   f"{self._lists_table} WHERE term = ?", (key,)).fetchone()
         except sqlite3.OperationalError:
             return None  # not created yet
         if row is None:
             return None
-        rowids, scores = array("q"), array("d")
-        rowids.frombytes(row[0])
-        scores.frombytes(row[1])
-        return TermList.from_arrays(rowids, scores)
+        fingerprint, seq, rows_total, tokens_total, rowids_blob, scores_blob, lengths_blob = row
+        rowids, scores, lengths = array("q"), array("d"), array("q")
+        rowids.frombytes(rowids_blob)
+        scores.frombytes(scores_blob)
+        lengths.frombytes(lengths_blob)
+        found = TermList.from_arrays(rowids, scores)
+        found.lengths, found.totals = lengths, (rows_total, tokens_total)
+        if fingerprint == self._index_fingerprint():
+            return found
+        logged = self.changes_since(seq)
+        if not logged or not logged[1]:
+            return None  # changed by a write that was not logged
+        gained = sum(len(inserted) - len(deleted) for deleted, inserted in logged[1])
+        if self._totals()[0] != rows_total + gained:
+            return None  # the logged writes do not account for every row: something else wrote too
+        return self._followed(key, found, logged[1])
 
     def _stored_count(self, key: str) -> int | None:
         """How many rows a stored, current list holds (one per row matching the term), without reading it."""
@@ -328,9 +427,9 @@ class TermStatistics:
             return None  # not created yet
         return int(row[0]) if row is not None else None
 
-    def _store_list(self, key: str, found: TermList, fingerprint: bytes) -> None:
+    def _store_list(self, key: str, found: TermList, fingerprint: bytes, seq: int) -> None:
         """Keep the list for the next process; skipped, never waited for, when another process is writing."""
-        if self._lists_table is None or self._db.in_transaction:
+        if self._lists_table is None or self._db.in_transaction or found.lengths is None or found.totals is None:
             return
         scores = array("d", map(found.scores.__getitem__, found.order))
         waited = self._db.execute("PRAGMA busy_timeout").fetchone()[0]
@@ -340,11 +439,17 @@ class TermStatistics:
         try:
             self._db.execute("BEGIN IMMEDIATE")
             try:
-                self._db.execute(f"CREATE TABLE IF NOT EXISTS {self._lists_table}("
-                                 "term TEXT PRIMARY KEY, fingerprint BLOB NOT NULL, rowids BLOB NOT NULL, scores BLOB NOT NULL)")
-                self._db.execute(f"DELETE FROM {self._lists_table} WHERE fingerprint != ?", (fingerprint,))
-                self._db.execute(f"INSERT OR REPLACE INTO {self._lists_table} VALUES (?, ?, ?, ?)",
-                                 (key, fingerprint, found.order.tobytes(), scores.tobytes()))
+                self._db.execute(f"CREATE TABLE IF NOT EXISTS {self._lists_table}(term TEXT PRIMARY KEY, "
+                                 "fingerprint BLOB NOT NULL, seq INTEGER NOT NULL, rows_total INTEGER NOT NULL, "
+                                 "tokens_total INTEGER NOT NULL, rowids BLOB NOT NULL, scores BLOB NOT NULL, "
+                                 "lengths BLOB NOT NULL)")
+                if self._old_lists_table:
+                    self._db.execute(f"DROP TABLE IF EXISTS {self._old_lists_table}")
+                # Lists further behind than the change log reaches can no longer follow it.
+                self._db.execute(f"DELETE FROM {self._lists_table} WHERE seq < ?", (seq - KEEP,))
+                self._db.execute(f"INSERT OR REPLACE INTO {self._lists_table} VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                                 (key, fingerprint, seq, found.totals[0], found.totals[1], found.order.tobytes(),
+                                  scores.tobytes(), found.lengths.tobytes()))
                 self._db.execute("COMMIT")
             except sqlite3.Error:
                 self._db.execute("ROLLBACK")

@@ -48,10 +48,11 @@ class HistoryIndex:
         self._lock = threading.RLock()
         self._db: sqlite3.Connection | None = None
         self._stats: TermStatistics | None = None
-        # (session id, kinds) -> (data_version when read, the messages that filter keeps). Reading them scans the
-        # table (~50-100 ms at 100k messages), so this connection's own appends are added here instead of reading
-        # again; another connection's commit moves data_version and they are read again.
-        self._filtered: dict[tuple[str | None, tuple[str, ...]], tuple[int, set[int]]] = {}
+        # (session id, kinds) -> (epoch and change log position when read, the messages that filter keeps). Reading
+        # them scans the table (~50-100 ms at 100k messages), so the writes logged since, by this process or
+        # another, are followed instead: deleted rows dropped, inserted rows read by rowid.
+        self._filtered: dict[tuple[str | None, tuple[str, ...]], tuple[int, int, set[int]]] = {}
+        self.filter_rows_scanned = 0  # rows read by full scans for filters (for tests and benches)
 
     def _connect(self, create: bool) -> sqlite3.Connection | None:
         if self._db is not None:
@@ -88,16 +89,22 @@ class HistoryIndex:
         with self._lock:
             db = self._connect(create=True)
             assert db is not None and self._stats is not None
-            cursor = db.execute(
-                "INSERT INTO history_fts(text, session_id, message_id, role, kind, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                (text, session_id, str(message_id), role, kind, created_at if created_at is not None else time.time()),
-            )
-            # The search's term lists take in the new message on next use instead of being read again.
-            if cursor.lastrowid:
-                self._stats.rows_changed(set(), {cursor.lastrowid})
-                for (only_session, only_kinds), (_, rows) in self._filtered.items():
-                    if only_session in (None, session_id) and (not only_kinds or kind in only_kinds):
-                        rows.add(cursor.lastrowid)
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                cursor = db.execute(
+                    "INSERT INTO history_fts(text, session_id, message_id, role, kind, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                    (text, session_id, str(message_id), role, kind, created_at if created_at is not None else time.time()),
+                )
+                rowid = cursor.lastrowid
+                self._stats.log_write(set(), {rowid} if rowid else None)
+                db.execute("COMMIT")
+            except BaseException:
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+                raise
+            # The search's term lists and filters take in the new message on next use instead of being read again.
+            if rowid:
+                self._stats.rows_changed(set(), {rowid})
             else:
                 self._stats.invalidate()
                 self._filtered.clear()
@@ -107,9 +114,17 @@ class HistoryIndex:
         with self._lock:
             db = self._connect(create=False)
             if db is not None and self._stats is not None:
-                db.execute("DELETE FROM history_fts WHERE session_id = ?", (session_id,))
-                self._stats.invalidate()
-                self._filtered.clear()
+                db.execute("BEGIN IMMEDIATE")
+                try:
+                    gone = {row for (row,) in db.execute("SELECT rowid FROM history_fts WHERE session_id = ?", (session_id,))}
+                    db.execute("DELETE FROM history_fts WHERE session_id = ?", (session_id,))
+                    self._stats.log_write(gone, set())
+                    db.execute("COMMIT")
+                except BaseException:
+                    if db.in_transaction:
+                        db.execute("ROLLBACK")
+                    raise
+                self._stats.rows_changed(gone, set())
 
     @property
     def list_rows_read(self) -> int:
@@ -161,21 +176,53 @@ class HistoryIndex:
             return [(rowid, -rank) for rowid, rank in db.execute(sql, [match, *params, count])]
 
         def allowed() -> set[int]:
-            """The messages the filters keep: read once, then followed through this connection's appends."""
+            """The messages the filters keep: read once, then followed through every logged write."""
+            stats = self._stats
+            assert stats is not None
+            stats.sync()  # another process's writes: followed, or the epoch moves when they cannot be
             key = (session_id, tuple(sorted(kinds or ())))
-            version = db.execute("PRAGMA data_version").fetchone()[0]
             known = self._filtered.get(key)
-            if known is None or known[0] != version:
-                if len(self._filtered) >= MAX_FILTERS_KEPT:
-                    self._filtered.clear()
+            if known is not None and known[0] == stats.epoch:
+                epoch, seq, rows = known
+                logged = stats.changes_since(seq)
+                if logged is not None:
+                    if logged[1]:
+                        self._filtered[key] = (epoch, logged[0], self._follow_filter(rows, logged[1], clauses, params))
+                    return self._filtered[key][2]
+            if len(self._filtered) >= MAX_FILTERS_KEPT:
+                self._filtered.clear()
+            own = not db.in_transaction
+            if own:
+                db.execute("BEGIN")  # the rows and the log position of one snapshot
+            try:
+                seq = stats.log_position()
                 rows = {row for (row,) in db.execute(f"SELECT rowid FROM history_fts WHERE 1{clauses}", params)}
-                known = self._filtered[key] = (version, rows)
-            return known[1]
+            finally:
+                if own:
+                    db.execute("COMMIT")
+            self.filter_rows_scanned += len(rows)
+            self._filtered[key] = (stats.epoch, seq, rows)
+            return rows
 
         # Unfiltered, `run` covers the whole index, so its single-term lists can be cached as exact bounds; with a
         # filter, the whole index's lists rank the rows it keeps (FTS5 scores a filtered match with whole-index
         # statistics, so the same numbers), like a filtered memory search.
         return rank_query(self._stats, query, limit, run, None if clauses else run, allowed if clauses else None)
+
+    def _follow_filter(self, rows: set[int], changes: list[tuple[frozenset[int], frozenset[int]]], clauses: str,
+                       params: list[str]) -> set[int]:
+        """A filter's rows after these writes: deleted rows dropped, inserted ones kept when the filter keeps them."""
+        assert self._db is not None
+        pending: set[int] = set()
+        for deleted, inserted in changes:
+            rows.difference_update(deleted)
+            pending -= deleted
+            pending |= inserted
+        if pending:
+            marks = ", ".join("?" * len(pending))
+            rows.update(row for (row,) in self._db.execute(
+                f"SELECT rowid FROM history_fts WHERE rowid IN ({marks}){clauses}", [*pending, *params]))
+        return rows
 
     def close(self) -> None:
         with self._lock:

@@ -250,6 +250,7 @@ class MemoryIndex:
                     row = self._file_row(root, relpath)
                     if row is not None:
                         self._drop_file(row[0])
+                self._stats.log_write(self._deleted, self._inserted)
                 self._db.execute("COMMIT")
             except BaseException as exc:
                 self._abandon(exc)
@@ -313,6 +314,9 @@ class MemoryIndex:
                     # An empty index filled in one go: FTS5 builds faster from a single 'rebuild' than row by row.
                     self._db.execute("INSERT INTO chunks_fts(chunks_fts) VALUES('rebuild')")
                     self._db.execute(TRIGGER_INSERT)
+                    self._stats.log_write(None, None)
+                else:
+                    self._stats.log_write(self._deleted, self._inserted)
                 self._db.execute("COMMIT")
             except BaseException as exc:
                 self._abandon(exc)
@@ -335,6 +339,7 @@ class MemoryIndex:
                 self._db.execute("DELETE FROM chunks")
                 self._db.execute("INSERT INTO chunks_fts(chunks_fts) VALUES('delete-all')")
                 self._db.execute(TRIGGER_DELETE)
+                self._stats.log_write(None, None)
                 self._db.execute("COMMIT")
             except BaseException as exc:
                 self._abandon(exc)

@@ -38,6 +38,7 @@ class MemoryService:
         self._assembler: ContextAssembler | None = None
         self._finder: NameFinder | None = None
         self._reconciled = False
+        self._preparing = threading.Lock()
         self.sources = ContextSources()
 
     @property
@@ -100,8 +101,22 @@ class MemoryService:
         (and the workbench commits outside edits as they land), so a keystroke never walks the tree again.
         """
         if not self._reconciled:
-            self.catch_up()
+            self.prepare_search()
         return self.finder.find(query, names), self.search(query, hits, reconcile=False)
+
+    def prepare_search(self) -> None:
+        """What the first keystroke would otherwise pay for: compare the files with the index once and gather the
+        file and heading names. The memory pane runs it off the UI thread as soon as it has a project; a keystroke
+        arriving meanwhile waits for it instead of doing it again."""
+        with self._preparing:
+            if not self._reconciled:
+                self.catch_up()
+            self.finder.warm()
+
+    @property
+    def search_prepared(self) -> bool:
+        """Whether prepare_search() has run (or a first keystroke did its work)."""
+        return self._reconciled and self._finder is not None and self._finder.gathered
 
     def catch_up(self) -> None:
         """Compare the memory files with the index now (the pane does it when its search box gains focus,

@@ -43,7 +43,7 @@ class TermList:
     and a list follows appended chunks without being read again (fts_query.TermStatistics.rows_changed).
     """
 
-    __slots__ = ("scores", "order", "steps", "groups")
+    __slots__ = ("scores", "order", "steps", "groups", "lengths", "totals")
 
     def __init__(self, best_first: Iterable[tuple[int, float]]) -> None:
         shared: dict[float, float] = {}
@@ -52,6 +52,10 @@ class TermList:
         self.order = array("q", [rowid for rowid, _ in rows])
         self.steps = _steps([score for _, score in rows])
         self.groups: dict[tuple[float, int], list[int]] | None = None
+        # A list read back from storage: each row's length and the index's (rows, tokens) it was scored under,
+        # from which its groups are recovered when it must follow a change.
+        self.lengths: array | None = None
+        self.totals: tuple[int, int] | None = None
 
     @classmethod
     def from_arrays(cls, order: array, scores: array) -> TermList:
@@ -61,6 +65,8 @@ class TermList:
         made.order = order
         made.steps = _steps(scores.tolist())
         made.groups = None
+        made.lengths = None
+        made.totals = None
         return made
 
     @classmethod
@@ -68,16 +74,13 @@ class TermList:
         """A list built from its groups and each group's score: rows of equal score keep their group's order."""
         made = cls.__new__(cls)
         ranked = sorted(groups, key=lambda key: -score_of[key])
-        made.scores = {}
-        made.order = array("q")
-        ordered_scores: list[float] = []
-        for key in ranked:
-            rows = groups[key]
-            made.scores.update(dict.fromkeys(rows, score_of[key]))
-            made.order.extend(rows)
-            ordered_scores.extend(repeat(score_of[key], len(rows)))
+        made.order = array("q", itertools.chain.from_iterable(groups[key] for key in ranked))
+        ordered_scores = list(itertools.chain.from_iterable(repeat(score_of[key], len(groups[key])) for key in ranked))
+        made.scores = dict(zip(made.order, ordered_scores))
         made.steps = _steps(ordered_scores)
         made.groups = groups
+        made.lengths = None
+        made.totals = None
         return made
 
     def __len__(self) -> int:

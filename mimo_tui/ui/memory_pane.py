@@ -78,7 +78,7 @@ class MemoryPane(ShowsWorkerFailures, Horizontal):
 
     # -- loading --------------------------------------------------------------------------------
     def on_project_opened(self, message: ProjectOpened) -> None:
-        self.query_one(MemorySearch).memory = self.services.memory
+        self.query_one(MemorySearch).attach(self.services.memory)
         self.refresh_files(select="MEMORY.md")
 
     @work(thread=True, exit_on_error=False, exclusive=True, group="memory-files")
@@ -154,6 +154,7 @@ class MemoryPane(ShowsWorkerFailures, Horizontal):
 
     def action_focus_search(self) -> None:
         self.query_one("#memory-search-input").focus()
+        self.query_one(MemorySearch).open()
 
     def action_context_preview(self) -> None:
         if self.services.project is not None:
