@@ -19,7 +19,9 @@ from collections.abc import Callable
 from typing import Any
 
 from mimo_tui.agent import events as ev
-from mimo_tui.agent.checkpoint_doc import compose, for_writer, memory_with_facts, notes_entries, read_reply, reset_notes
+from mimo_tui.agent.checkpoint_doc import (compose, for_writer, memory_with_facts, notes_entries, read_reply,
+                                           reset_notes, topic_of)
+from mimo_tui.agent.checkpoint_spills import PreviousSpill, load_previous_spills, stale_spills
 from mimo_tui.agent.context_limits import ContextLimits
 from mimo_tui.agent.writer_lease import WriterLease, lease_path
 from mimo_tui.llm import ModelError, ModelSpec
@@ -58,7 +60,8 @@ def writer_system_prompt() -> str:
         f"{sections}\n"
         "Copy literal values (paths, ports, commands, ids, versions, error text) byte for byte. Quote the user's "
         "request verbatim in §1. Leave §4 empty: the task tree is filled in from the task store. Keep what still "
-        "holds from the previous checkpoint; drop what is superseded.\n"
+        "holds from the previous checkpoint; drop what is superseded. A long section may be shown in part: the part "
+        "not shown is kept after what you write; answer a section with its `→ spilled to` line to keep it as it is.\n"
         "After the eleven sections you may add `## Durable facts` with one `- ` line per fact that stays true "
         "across sessions (it is appended to the project's MEMORY.md).\n"
         "Your answer is your completion: it is written to checkpoint.md as it is. Do not call tools for the task."
@@ -117,6 +120,9 @@ class CheckpointWriter:
         self.subagent_progress = subagent_progress
         self.subagents_folded = subagents_folded
         self._subagents_in_prompt: tuple[str, ...] = ()
+        # The spilled sections of the previous checkpoint as the running call was shown them (merged at commit).
+        self._previous_spills: dict[int, PreviousSpill] = {}
+        self._previous_text = ""
         self.layout = SessionLayout(session_id)
         self.role = Writer("checkpoint-writer", session_id=session_id)
         self.refused: list[str] = []
@@ -223,7 +229,10 @@ class CheckpointWriter:
         state = self.state.get(self.session_id)
         transcript = [m for m in self.sessions.messages(self.session_id) if m.status != "error"]
         upto = transcript[-1].id if transcript else state.watermark
-        previous = for_writer(self.store.read(self.layout.checkpoint).text or "") or "(none yet)"
+        previous_text = self._previous_text = self.store.read(self.layout.checkpoint).text or ""
+        self._previous_spills = load_previous_spills(previous_text, lambda rel: self.store.read(rel).text,
+                                                     self.layout.folder, self.limits.usable // 4)
+        previous = for_writer(previous_text, self._previous_spills) or "(none yet)"
         notes = self.store.read(self.layout.notes).text or ""
         budget_chars = max(8000, (self.limits.usable - WRITER_OUTPUT_TOKENS - 3000) * 4 - len(previous) - len(notes))
         lines = transcript_lines([m for m in transcript if m.id > state.watermark])
@@ -291,11 +300,20 @@ class CheckpointWriter:
         stamp = time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(now))
         notes_text = self.store.read(self.layout.notes).text or ""
         folded = notes_entries(notes_text)
-        files = compose(self.session_id, reply, self.task_tree(self.session_id), folded, stamp, self.layout.folder)
+        existing = frozenset(path.name for path in (self.store.root / self.layout.folder).glob("checkpoint-*.md"))
+        files = compose(self.session_id, reply, self.task_tree(self.session_id), folded, stamp, self.layout.folder,
+                        self._previous_spills, existing, self._previous_text)
         for rel, text in files.spills.items():
             self.store.write(rel, text, self.role, message=f"memory: checkpoint-writer spilled {rel.rsplit('/', 1)[-1]}")
         self.store.write(self.layout.checkpoint, files.checkpoint, self.role,
                          message=f"memory: checkpoint-writer updated the checkpoint of session {self.session_id}")
+        # A section back under its budget is inline now: its old spill file goes (it stays in git history), so no
+        # file beside checkpoint.md holds a section the checkpoint no longer points to.
+        on_disk = {n: self.layout.spill(topic_of(n)) for n in range(1, len(CHECKPOINT_SECTIONS) + 1)
+                   if (self.store.root / self.layout.spill(topic_of(n))).is_file()}
+        for rel in stale_spills(files.checkpoint, on_disk):
+            self.store.delete(rel, self.role, message=f"memory: checkpoint-writer removed {rel.rsplit('/', 1)[-1]}, "
+                              "its section fits in checkpoint.md again")
         if folded:
             current = self.store.read(self.layout.notes)
             self.store.write(self.layout.notes, reset_notes(self.session_id), self.role, base_digest=current.digest,
