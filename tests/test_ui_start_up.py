@@ -127,3 +127,27 @@ async def test_the_first_turn_is_warmed_beside_the_session_opening_not_after_it(
         steps = pane.opening_steps
         assert steps.index("stores open") < steps.index("first turn warm-up started") < steps.index("session open")
         assert "mimo_tui.ui.chat.assistant_message" in sys.modules
+
+
+def test_the_project_folder_is_made_before_its_memory_service_is_loaded(git_project: Path) -> None:
+    """The app makes `.mimo/` from on_mount and holds only the memory service (most of the Python) for its keys."""
+    from mimo_tui.services import LaunchOptions, Services
+
+    services = Services(LaunchOptions(git_project, False, None))
+    seen: list[tuple[bool, bool, bool]] = []
+
+    def before_memory() -> None:
+        mimo = git_project / ".mimo"
+        seen.append(((mimo / ".git").is_dir(), (mimo / "MEMORY.md").is_file(), services.project is None))
+
+    services.open_project(before_memory=before_memory)
+    assert seen == [(True, True, True)]
+    assert services.project is not None and services.memory is not None
+
+
+async def test_the_project_folder_is_made_while_the_first_frame_is_drawn(git_project: Path) -> None:
+    app = make_app(git_project)
+    async with app.run_test(size=WIDE) as pilot:
+        await wait_until(pilot, lambda: "project opened" in app.start_up, timeout=15)
+        marks = app.start_up
+        assert marks["project folder"] < marks["project opened"] and marks["keys drawn"] < marks["project opened"]

@@ -64,11 +64,17 @@ class Services(TrainerProposals):
         self._retiring: set[asyncio.Task[None]] = set()
 
     # -- opening --------------------------------------------------------------------------------
-    def open_project(self) -> Project:
-        """Locate and open the project (memory repo, config); disk and git work, so call it off the event loop."""
+    def open_project(self, before_memory: Callable[[], object] | None = None) -> Project:
+        """Locate and open the project (memory repo, config); disk and git work, so call it off the event loop.
+
+        `before_memory` runs once the folder and its repo exist, before the memory service is loaded (its imports
+        are most of the Python work here: the app holds them until its first frame is out).
+        """
         from mimo_tui.project import Project
 
         project = Project.open(self.options.start_dir)
+        if before_memory is not None:
+            before_memory()
         self.use_project(project)
         return project
 

@@ -75,6 +75,7 @@ class MimoApp(App[int]):
         self._mounted_panes: set[str] = {"chat"}
         self.layout_choice = SideLayout.remembered()
         self.current_pane = "chat"
+        self._keys_drawn = threading.Event()
         self._side_views_ready = False  # the side column's view mounts after the footer's keys are drawn
         # When each start-up step happened (time.perf_counter()): "first frame", "keys drawn", "project opened".
         self.start_up: dict[str, float] = {}
@@ -105,6 +106,9 @@ class MimoApp(App[int]):
         for problem in self._theme_problems:
             self.notify(problem, title="Theme", severity="warning")
         self.call_after_refresh(self._after_first_frame)
+        # The project's folder and repo are made now (git subprocesses, little Python), so `.mimo/` is there when
+        # the first frame is; its memory service (~80 ms of imports) waits for the footer's keys to be drawn.
+        self._open_project()
         # Should the footer never get its keys drawn (another screen on top), the project still opens.
         self.set_timer(OPEN_PROJECT_LATEST_S, self._after_interactive_frame)
 
@@ -128,9 +132,7 @@ class MimoApp(App[int]):
         self.start_up["keys drawn"] = time.perf_counter()
         mark("keys drawn")
         self._side_views_ready = True
-        # The project opens in a thread whose imports (~80 ms of Python) would share the interpreter with the
-        # first frames; its git subprocesses (~50 ms on a first run) run beside the side column's view.
-        self._open_project()
+        self._keys_drawn.set()  # the project's thread goes on to the memory service
         self._update_side()
         # The worker imports litellm (when a provider is configured) on the other core while the user starts typing.
         self._start_model_worker()
@@ -157,10 +159,14 @@ class MimoApp(App[int]):
         return self.services.project
 
     # -- project --------------------------------------------------------------------------------
+    def _hold_memory_until_keys_drawn(self) -> None:
+        self.start_up["project folder"] = time.perf_counter()
+        self._keys_drawn.wait(OPEN_PROJECT_LATEST_S)
+
     @work(thread=True, exit_on_error=False, name="open-project")
     def _open_project(self) -> None:
         try:
-            project = self.services.open_project()
+            project = self.services.open_project(before_memory=self._hold_memory_until_keys_drawn)
         except StoreError as exc:
             self.call_from_thread(self.notify, str(exc), title="Memory repo", severity="error", timeout=30)
             return
