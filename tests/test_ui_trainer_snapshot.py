@@ -50,10 +50,14 @@ def test_trainer_step_items_snapshot(git_project: Path, fixed_git_dates: None, s
         await wait_until(pilot, lambda: steps.row_count == 2)
         await wait_until(pilot, lambda: any("cap spent" in str(n.message) for n in app._notifications))
         app.clear_notifications()  # the spend toast (tested elsewhere) would cover the table
-        steps.focus()
+        # Focused without scrolling the dashboard: under load its layout can still be settling when the table takes the
+        # keyboard, and a scroll then would move what shows above the modal (the snapshot is about the item table).
+        steps.focus(scroll_visible=False)
         await pilot.press("enter")
         await wait_until(pilot, lambda: isinstance(app.screen, FlipScreen))
         await pilot.press("down")
+        await wait_until(pilot, lambda: app.screen.query_one(DataTable).cursor_row == 1)
+        await pilot.wait_for_scheduled_animations()
         await pilot.pause(0.3)
 
     assert snap_compare(make_app(git_project), terminal_size=SIZE, run_before=open_items)
