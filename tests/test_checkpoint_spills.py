@@ -271,3 +271,32 @@ def test_merging_an_answer_with_a_spilled_section_keeps_what_the_writer_did_not_
     assert merged_body("- x", None) == "- x"
     text = "# §10 Design decisions (session s)\n\n_Spilled from checkpoint.md at now._\n\n# kept heading\n- a\n"
     assert spilled_body(text) == "# kept heading\n- a"
+
+
+async def test_a_section_cut_at_the_output_limit_keeps_its_previous_body_before_the_new_part(
+        agent_project: AgentProject, openai_server: LocalOpenAIServer) -> None:
+    # finish_reason "length": the answer stops mid-way through §9; what §9 held before must not be lost with it.
+    use_server(agent_project, openai_server)
+    calls: list[str] = []
+    live = "- dev server: `npm run dev -- --port 5173` (pid 4242)"
+
+    def respond(body: dict) -> Reply:
+        calls.append("writer")
+        full = writer_reply(body, {9: f"{live}\n- staging url: https://stage.example.test/v2", 11: "- ask about 4.2"})
+        if len(calls) == 1:
+            return Reply(text=full)
+        cut = full.split("## §10 ")[0].replace(live, "- dev server moved to port 5174 (pid 4343)")
+        return Reply(text=cut.rsplit("- staging url", 1)[0] + "- staging u", finish_reason="length")
+
+    openai_server.responder = respond
+    agent = agent_project.open(RecordedEvents())
+    sid = agent.session_id
+    folder = agent_project.root / ".mimo" / "sessions" / sid
+    agent_project.services.sessions.add_message(sid, 1, "user", "TURN-1: go")
+    await run_writer(agent_project, agent)
+    await run_writer(agent_project, agent)
+    section = reachable(folder, 9)
+    assert live in section and "https://stage.example.test/v2" in section  # the previous body, whole
+    assert "port 5174 (pid 4343)" in section and "cut off at its output limit" in section  # then the new part
+    assert "- ask about 4.2" in reachable(folder, 11)
+    assert_spills_consistent(folder)

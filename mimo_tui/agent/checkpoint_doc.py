@@ -30,6 +30,8 @@ class WriterReply:
 
     sections: dict[int, str] = field(default_factory=dict)
     durable: list[str] = field(default_factory=list)
+    # The section the answer ended in when the model stopped at its output limit: that body is cut mid-way.
+    cut_in: int | None = None
 
     @property
     def usable(self) -> bool:
@@ -37,9 +39,13 @@ class WriterReply:
         return any(body.strip() for number, body in self.sections.items() if number != TASK_SECTION)
 
 
-def read_reply(text: str) -> WriterReply:
-    """The sections of a writer's markdown answer, by `## §N Title` or by title alone; instruction lines dropped."""
+def read_reply(text: str, cut_off: bool = False) -> WriterReply:
+    """The sections of a writer's markdown answer, by `## §N Title` or by title alone; instruction lines dropped.
+
+    `cut_off`: the model stopped at its output limit (finish_reason "length"), so the last section is incomplete.
+    """
     reply = WriterReply()
+    last: int | None = None
     for section in split_sections(text, max_level=2):
         if section.level != 2:
             continue
@@ -49,10 +55,12 @@ def read_reply(text: str) -> WriterReply:
         if match and not 1 <= number <= len(CHECKPOINT_SECTIONS):
             number = None
         body = _without_instruction(section.body)
+        last = number
         if number is not None:
             reply.sections[number] = body
         elif normalise_title(title) == DURABLE_TITLE:
             reply.durable = [line.strip()[2:].strip() for line in section.body if line.strip().startswith(("- ", "* "))]
+    reply.cut_in = last if cut_off else None
     return reply
 
 
@@ -89,6 +97,9 @@ def for_writer(previous: str, spills: Mapping[int, PreviousSpill] | None = None)
             body = spills[int(match.group(1))].for_writer
         parts.append(f"{section.heading_line}\n{body}" if body else section.heading_line)
     return "\n\n".join(parts)
+
+
+CUT_OFF_NOTE = "(above: kept from the previous checkpoint; below: the writer's new text, cut off at its output limit)"
 
 
 def previous_bodies(previous: str) -> dict[int, str]:
@@ -134,7 +145,8 @@ def compose(session_id: str, reply: WriterReply, task_tree: str, notes: list[str
     shown, or left out by answering with the pointer line, is kept; an unchanged spilled body keeps its file as is.
     A pointer line copied from the answer that names none of `existing_files` (the session folder's checkpoint-*.md)
     is dropped, so checkpoint.md never points to a missing file. A section the answer lacks altogether (cut off at
-    the writer's output limit) keeps its body from the `previous` checkpoint."""
+    the writer's output limit) keeps its body from the `previous` checkpoint, and the section it was cut in keeps
+    its previous body with the new, incomplete part after it."""
     previous_spills = previous_spills or {}
     kept_bodies = previous_bodies(previous)
     parts = [f"# Checkpoint of session {session_id}", "",
@@ -145,6 +157,9 @@ def compose(session_id: str, reply: WriterReply, task_tree: str, notes: list[str
             body = task_tree.strip() or "(no tasks in the task store)"
         else:
             answer = reply.sections[number] if number in reply.sections else kept_bodies.get(number, "")
+            if number == reply.cut_in and kept_bodies.get(number):
+                # A body cut mid-way may have dropped what the previous one held: keep that, then the new part.
+                answer = f"{kept_bodies[number]}\n\n{CUT_OFF_NOTE}\n{answer}".strip()
             body = merged_body(answer, previous_spills.get(number))
         if number == NOTES_SECTION and notes:
             body = "\n\n".join([body, *(entry.replace("## [turn", "[turn", 1) for entry in notes)]).strip()

@@ -264,7 +264,7 @@ class CheckpointWriter:
         messages, upto = await asyncio.to_thread(self._prompt)
         completion = await self.gateway.complete(self.spec, messages, [WRITE_TOOL], max_tokens=WRITER_OUTPUT_TOKENS)
         refused = await asyncio.to_thread(self._tool_writes, completion.tool_calls)
-        reply = read_reply(completion.text or "")
+        reply = read_reply(completion.text or "", cut_off=completion.finish_reason == "length")
         if not reply.usable:
             raise ValueError("the writer's answer held none of the checkpoint's sections")
         message = await asyncio.to_thread(self._commit, reply, upto)
