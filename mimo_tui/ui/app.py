@@ -7,7 +7,7 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -46,7 +46,7 @@ PANES = (("chat", "Chat", "f1"), ("memory", "Memory", "f2"), ("tasks", "Tasks", 
 HOME_FOCUS = {"chat": "#prompt", "tasks": "#task-tree", "trainer": "#trainer-runs"}
 
 
-OPEN_PROJECT_LATEST_S = 1.0
+KEYS_DRAWN_LATEST_S = 1.0
 
 
 class MimoApp(App[int]):
@@ -75,8 +75,8 @@ class MimoApp(App[int]):
         self._mounted_panes: set[str] = {"chat"}
         self.layout_choice = SideLayout.remembered()
         self.current_pane = "chat"
+        # Set once the footer's keys are drawn: the side column's view and the project's memory service wait for it.
         self._keys_drawn = threading.Event()
-        self._side_views_ready = False  # the side column's view mounts after the footer's keys are drawn
         # When each start-up step happened (time.perf_counter()): "first frame", "keys drawn", "project opened".
         self.start_up: dict[str, float] = {}
         # Before the stylesheet is parsed: set in on_mount, a theme re-parses it and re-styles the whole first screen.
@@ -110,7 +110,7 @@ class MimoApp(App[int]):
         # the first frame is; its memory service (~80 ms of imports) waits for the footer's keys to be drawn.
         self._open_project()
         # Should the footer never get its keys drawn (another screen on top), the project still opens.
-        self.set_timer(OPEN_PROJECT_LATEST_S, self._after_interactive_frame)
+        self.set_timer(KEYS_DRAWN_LATEST_S, self._after_interactive_frame)
 
     def _after_first_frame(self) -> None:
         self.start_up["first frame"] = time.perf_counter()
@@ -123,15 +123,14 @@ class MimoApp(App[int]):
             self._report_end_of_start_up(Path(report + ".end"))
 
     def _after_interactive_frame(self) -> None:
-        """The footer's keys are on screen: now the side column's view, the model worker and the project.
+        """The footer's keys are on screen: now the side column's view, the model worker and the memory service.
 
         Nothing here is awaited: the first frames wait for none of it.
         """
-        if self._side_views_ready:
+        if self._keys_drawn.is_set():
             return
         self.start_up["keys drawn"] = time.perf_counter()
         mark("keys drawn")
-        self._side_views_ready = True
         self._keys_drawn.set()  # the project's thread goes on to the memory service
         self._update_side()
         # The worker imports litellm (when a provider is configured) on the other core while the user starts typing.
@@ -161,7 +160,7 @@ class MimoApp(App[int]):
     # -- project --------------------------------------------------------------------------------
     def _hold_memory_until_keys_drawn(self) -> None:
         self.start_up["project folder"] = time.perf_counter()
-        self._keys_drawn.wait(OPEN_PROJECT_LATEST_S)
+        self._keys_drawn.wait(KEYS_DRAWN_LATEST_S)
 
     @work(thread=True, exit_on_error=False, name="open-project")
     def _open_project(self) -> None:
@@ -324,7 +323,7 @@ class MimoApp(App[int]):
         side = self.query_one(SideColumn)
         shown = self.current_pane == "chat" and self.layout_choice.shown and self.size.width >= NARROW_WIDTH
         side.display = shown
-        if shown and self.is_mounted and self._side_views_ready:
+        if shown and self.is_mounted and self._keys_drawn.is_set():
             self.call_later(side.show, side.current if side.current else f"side-{self.layout_choice.view}")
 
     async def action_side_view(self, view: str | None = None) -> None:
