@@ -60,7 +60,7 @@ def queries(rng: random.Random, count: int) -> list[list[str]]:
 
 @pytest.mark.parametrize(("seed", "same_length"), [(1, False), (2, False), (3, False), (4, True), (5, True)])
 def test_top_k_from_term_lists_is_fts5_bm25_top_k(seed: int, same_length: bool) -> None:
-    db = zipf_corpus(seed, 6000, same_length)
+    db = zipf_corpus(seed, 3000, same_length)
     rng = random.Random(seed)
     lists: dict[str, TermList] = {}
     checked = tied = 0
