@@ -25,7 +25,7 @@ def status_text(app) -> str:
 
 async def test_status_line_and_divider_of_a_rebuilt_context(agent_project, openai_server, make_chat_app) -> None:
     use_server(agent_project, openai_server)
-    model = LongSessionModel(answer_words=3000)
+    model = LongSessionModel(answer_words=1500)  # ~3.2K tokens an answer
     openai_server.responder = model
     notes: list[str] = []
     app = make_chat_app()

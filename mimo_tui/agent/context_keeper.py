@@ -86,6 +86,18 @@ def tail_start(messages: list[StoredMessage], max_tokens: int, cache: dict[tuple
     return start
 
 
+def tail_floor(limits: ContextLimits) -> int:
+    """REFERENCE's 10K tail floor, scaled down for windows under 50K usable to a fifth of it, so a rebuilt context
+    (tail and memory) leaves at least as much room to work before the next rebuild as it keeps."""
+    return min(TAIL_MIN_TOKENS, limits.usable // 5)
+
+
+def tail_bounds(limits: ContextLimits, memory: int, fixed: int) -> tuple[int, int]:
+    """The verbatim tail's floor and ceiling at a rebuild, beside `memory` and `fixed` (system prompt, reminder)."""
+    ceiling = max(1_000, min(TAIL_MAX_TOKENS, limits.usable // 2, int(limits.top * 0.9) - fixed - memory))
+    return min(tail_floor(limits), ceiling), ceiling
+
+
 def cleared_outputs(messages: list[StoredMessage]) -> list[StoredMessage]:
     """The tail with old bulky tool outputs replaced by a line saying what was there (the newest few stay)."""
     tool_indexes = [i for i, m in enumerate(messages) if m.role == "tool"]
@@ -213,7 +225,7 @@ class ContextKeeper:
         self._tail_users = [m.content for m in transcript if m.role == "user" and rebuilt_from <= m.id <= rebuilt_to]
         # The memory's caps shrink against what a rebuilt context has beside the verbatim tail's floor, so it lands
         # well under the top threshold and the session works a while before the next rebuild.
-        built = self.assembler.build(self.session_id, self.limits.window, room=self.limits.top - self.tail_floor())
+        built = self.assembler.build(self.session_id, self.limits.window, room=self.limits.top - tail_floor(self.limits))
         if not self._mid_turn:
             listed = not (built.block("task_ledger").empty and built.block("focus_task").empty)
             built = dataclasses.replace(built, resume_line=FINISHED_LINE if listed else ANSWER_LINE)
@@ -221,10 +233,6 @@ class ContextKeeper:
         if summary and built.block("checkpoint").empty:
             text = f'<memory block="conversation_summary">\n{summary}\n</memory>\n\n{text}'
         return text
-
-    def tail_floor(self) -> int:
-        """REFERENCE's 10K tail floor, scaled down for windows under ~40K usable, where it would be most of it."""
-        return min(TAIL_MIN_TOKENS, self.limits.usable // 4)
 
     def recent_user_messages(self, session_id: str) -> list[str]:
         return list(self._recent_users) if session_id == self.session_id else []
@@ -237,16 +245,13 @@ class ContextKeeper:
         if self.writer.running:
             await self.writer.wait(self.writer_wait_s)
         fixed = count_tokens(system + reminder)
-        room = int(self.limits.top * 0.9) - fixed
-        # Memory first (its caps shrink with the room beside the tail floor), the tail in what is left, so the rebuilt context
-        # lands under the top threshold and the next request does not rebuild again.
+        # Memory first (its caps shrink with the room beside the tail floor), the tail in what is left, so the rebuilt
+        # context lands under the top threshold and the next request does not rebuild again.
         newest = visible[-1].id if visible else 0
         probe = self._block(transcript, newest, "", newest)
         memory = count_tokens(probe)
-        # REFERENCE's 10K-20K tail, scaled down for windows under ~40K usable, where it would be most of the window.
-        usable = self.limits.usable
-        max_tail = max(1_000, min(TAIL_MAX_TOKENS, usable // 2, room - memory))
-        start = tail_start(visible, max_tail, self._cache, min(self.tail_floor(), max_tail))
+        floor, ceiling = tail_bounds(self.limits, memory, fixed)
+        start = tail_start(visible, ceiling, self._cache, floor)
         if start <= 0:
             return None  # nothing older than the tail to drop: a rebuild would change nothing
         tail = visible[start:]
@@ -317,4 +322,4 @@ class KeeperSources:
         return in_tail
 
 
-__all__ = ["ContextKeeper", "cleared_outputs", "KeeperSources", "tail_start"]
+__all__ = ["ContextKeeper", "cleared_outputs", "KeeperSources", "tail_bounds", "tail_floor", "tail_start"]
