@@ -6,6 +6,8 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
+from mimo_tui.token_figures import format_tokens
+
 # How a turn ended.
 TURN_DONE = "done"
 TURN_CANCELLED = "cancelled"
@@ -177,7 +179,7 @@ class ContextStatus:
         if self.tokens > self.usable:
             return "over the window: rebuild next"
         if self.first_threshold is not None and self.tokens >= self.first_threshold:
-            return "rebuild near" if self.tokens >= self.top_threshold else "checkpointing"
+            return "rebuild next" if self.tokens >= self.top_threshold else f"rebuild at {format_tokens(self.top_threshold)}"
         return ""
 
 

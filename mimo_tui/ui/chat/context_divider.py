@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.widgets import Collapsible, Static
 
-from mimo_tui.ui.chat.agent_status import format_tokens
+from mimo_tui.token_figures import format_tokens
 
 
 def divider_title(from_checkpoint: bool, before: int, after: int) -> str:
