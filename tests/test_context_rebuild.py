@@ -145,6 +145,28 @@ async def test_a_rebuild_without_tasks_says_answer_the_user_and_nothing_about_ta
     assert ANSWER_LINE in memory and "Tasks listed above" not in memory and RESUME_LINE not in memory
 
 
+async def test_a_rebuild_that_waits_for_the_writer_says_so_first(agent_project: AgentProject,
+                                                                  openai_server: LocalOpenAIServer) -> None:
+    # A rebuild waits (up to 60 s) for a running checkpoint writer; the request looked stuck meanwhile.
+    from tests.fixtures.openai_server import Reply
+    from tests.fixtures.scripted_long_session import checkpoint_reply
+
+    use_server(agent_project, openai_server)
+    model = LongSessionModel(answer_words=1500)
+    openai_server.responder = lambda body: (Reply(text=checkpoint_reply(body), delay=0.4) if kind_of(body) == "writer"
+                                            else model(body))
+    events = RecordedEvents()
+    agent = agent_project.open(events)
+    await run_turns(agent, 4)
+    assert not events.of(ev.RebuildWaiting)  # nothing was waited for so far
+    assert agent.keeper.request_checkpoint() == "started"
+    agent.keeper.request_compact()
+    await run_turns(agent, 1, start=5)
+    kinds = [type(e) for e in events.events]
+    waiting = kinds.index(ev.RebuildWaiting)
+    assert waiting < kinds.index(ev.ContextRebuilt, waiting) and events.of(ev.RebuildWaiting)[0].timeout_s == 60
+
+
 async def test_without_a_checkpoint_a_summary_stands_in(agent_project: AgentProject, openai_server: LocalOpenAIServer) -> None:
     use_server(agent_project, openai_server, window=16000)  # under 25K usable: no thresholds, no writer
     model = LongSessionModel(answer_words=1500)

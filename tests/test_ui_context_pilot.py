@@ -3,6 +3,7 @@ the injected block after a rebuild, and /checkpoint and /compact are commands.""
 
 from __future__ import annotations
 
+from mimo_tui.agent import events as ev
 from mimo_tui.ui.chat.context_divider import ContextDivider
 from tests.fixtures.agent_project import AgentProject
 from tests.fixtures.chat_app import send, wait_for_agent, wait_idle, wait_until
@@ -61,6 +62,10 @@ async def test_status_line_and_divider_of_a_rebuilt_context(agent_project, opena
         injected = str(divider.query_one(".injected-block").render())
         assert 'block="checkpoint"' in injected and "TURN-1: read the parser" in injected
         assert "%" in status_text(app) and "over the window" not in status_text(app)
+        # A rebuild that has to wait for the writer says so in the chat (the request looked stuck for up to 60 s).
+        pane.stream.push(ev.RebuildWaiting(pane.agent.session_id, 60.0))
+        await wait_until(pilot, lambda: any("waiting for the checkpoint writer (at most 60 s)" in str(line.render())
+                                            for line in app.query(".work-line")), 5, "the waiting line")
         for command in ("/checkpoint", "/compact"):
             await send(pilot, command)
             await pilot.pause(0.2)

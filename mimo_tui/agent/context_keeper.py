@@ -243,7 +243,7 @@ class ContextKeeper:
     async def _rebuild(self, transcript: list[StoredMessage], visible: list[StoredMessage], system: str,
                        reminder: str, reason: str, before: int) -> tuple[list[StoredMessage], str] | None:
         if self.writer.running:
-            await self.writer.wait(self.writer_wait_s)
+            await self._wait_for_writer()
         fixed = count_tokens(system + reminder)
         # Memory first (its caps shrink with the room beside the tail floor), the tail in what is left, so the rebuilt
         # context lands under the top threshold and the next request does not rebuild again.
@@ -260,7 +260,7 @@ class ContextKeeper:
         if self.limits.thresholds and not self.writer.stopped and self.state.get(self.session_id).watermark < dropped[-1].id:
             # What is about to leave the context must be in the checkpoint first.
             self.writer.request("before a context rebuild")
-            await self.writer.wait(self.writer_wait_s)
+            await self._wait_for_writer()
         from_checkpoint = self.writer.has_checkpoint()
         if not from_checkpoint:
             summary = await self._summarise(self.state.get(self.session_id).summary, dropped)
@@ -273,6 +273,11 @@ class ContextKeeper:
         self.emit(ev.ContextRebuilt(self.session_id, reason, from_checkpoint, before, after, block, len(tail)))
         self.emit(self.status())
         return tail, block
+
+    async def _wait_for_writer(self) -> None:
+        if self.writer.running:
+            self.emit(ev.RebuildWaiting(self.session_id, self.writer_wait_s))
+        await self.writer.wait(self.writer_wait_s)
 
     async def _summarise(self, previous: str, dropped: list[StoredMessage]) -> str:
         """Summarising compaction, only when there is no checkpoint: one model call over the dropped messages."""

@@ -143,6 +143,14 @@ class CheckpointFinished:
 
 
 @dataclass(frozen=True)
+class RebuildWaiting:
+    """A context rebuild waits (at most `timeout_s`) for the checkpoint writer, so the request shows it is not stuck."""
+
+    session_id: str
+    timeout_s: float
+
+
+@dataclass(frozen=True)
 class ContextRebuilt:
     """The context sent to the model was rebuilt: memory injected, then a verbatim tail of the conversation.
 
@@ -186,5 +194,5 @@ class ContextStatus:
 AgentEvent = (
     TurnStarted | TextDeltaEvent | AssistantMessageDone | ToolCallStarted | ToolCallFinished | PermissionRequest
     | UsageReported | ModelFailed | TurnEnded | ModeChanged | CheckpointStarted | CheckpointFinished
-    | ContextRebuilt | ContextStatus
+    | RebuildWaiting | ContextRebuilt | ContextStatus
 )
