@@ -4,6 +4,7 @@ the injected block after a rebuild, and /checkpoint and /compact are commands.""
 from __future__ import annotations
 
 from mimo_tui.agent import events as ev
+from mimo_tui.ui.chat.assistant_message import AssistantMessage
 from mimo_tui.ui.chat.context_divider import ContextDivider
 from tests.fixtures.agent_project import AgentProject
 from tests.fixtures.chat_app import send, wait_for_agent, wait_idle, wait_until
@@ -79,3 +80,32 @@ def test_the_context_meter_never_passes_100_percent_silently() -> None:
 
     line = str(status_line("p", "m", "build", 16_900, 4_000, 0.0))
     assert "16.9K/4.0K (422%) over the window" in line
+
+
+async def test_a_resumed_session_shows_where_its_rebuilt_context_starts(agent_project, openai_server,
+                                                                          make_chat_app) -> None:
+    # `mimo -c` showed the whole transcript with nothing saying the model is no longer sent most of it.
+    from tests.fixtures.agent_project import RecordedEvents
+    from tests.test_context_rebuild import run_turns
+
+    use_server(agent_project, openai_server)
+    openai_server.responder = LongSessionModel(answer_words=1500)
+    events = RecordedEvents()
+    agent = agent_project.open(events, model=None)
+    await run_turns(agent, 7)
+    assert events.of(ev.ContextRebuilt)
+    tail_from = agent_project.services.context_state.get(agent.session_id).rebuilt_from
+    first_sent = next(m for m in agent.transcript if m.id >= tail_from)
+    agent_project.services.close()
+    app = make_chat_app(resume=True)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await wait_for_agent(pilot)
+        await wait_until(pilot, lambda: bool(app.query(ContextDivider)), 10, "the divider of the resumed session")
+        (divider,) = app.query(ContextDivider)
+        assert str(divider.title).startswith("context rebuilt from checkpoint · ") and str(divider.title).endswith(" tokens sent from here")
+        assert 'block="checkpoint"' in str(divider.query_one(".injected-block").render())
+        blocks = list(pane.conversation.children)
+        after = blocks[blocks.index(divider) + 1]  # the first message still sent, right below the divider
+        shown = after.source if isinstance(after, AssistantMessage) else str(after.render())
+        assert type(after).__name__ == {"user": "UserMessage", "assistant": "AssistantMessage"}[first_sent.role]
+        assert shown == first_sent.content

@@ -112,6 +112,16 @@ def cleared_outputs(messages: list[StoredMessage]) -> list[StoredMessage]:
     return out
 
 
+@dataclasses.dataclass(frozen=True)
+class RebuiltContext:
+    """Where a session's sent context starts after its last rebuild, and the memory block sent before it."""
+
+    rebuilt_from: int  # the first message id sent verbatim
+    from_checkpoint: bool
+    injected: str
+    tokens: int  # of the context the next request sends, before the user's new message
+
+
 class ContextKeeper:
     """One session's thresholds, checkpoint writer and rebuilds."""
 
@@ -234,6 +244,19 @@ class ContextKeeper:
             text = f'<memory block="conversation_summary">\n{summary}\n</memory>\n\n{text}'
         return text
 
+    def rebuilt_context(self, transcript: list[StoredMessage], system: str) -> RebuiltContext | None:
+        """What a resumed session's next request sends in place of its older messages (None: never rebuilt).
+
+        Reads the memory files: call it off the UI's event loop.
+        """
+        state = self.state.get(self.session_id)
+        if not state.rebuilds:
+            return None
+        self._mid_turn = False
+        block = self._block(transcript, state.rebuilt_from, state.summary, state.rebuilt_to)
+        visible = [m for m in transcript if m.id >= state.rebuilt_from]
+        return RebuiltContext(state.rebuilt_from, not state.summary, block, self.estimate(visible, system + block))
+
     def recent_user_messages(self, session_id: str) -> list[str]:
         return list(self._recent_users) if session_id == self.session_id else []
 
@@ -327,4 +350,4 @@ class KeeperSources:
         return in_tail
 
 
-__all__ = ["ContextKeeper", "cleared_outputs", "KeeperSources", "tail_bounds", "tail_floor", "tail_start"]
+__all__ = ["ContextKeeper", "RebuiltContext", "cleared_outputs", "KeeperSources", "tail_bounds", "tail_floor", "tail_start"]

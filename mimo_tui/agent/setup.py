@@ -288,6 +288,8 @@ def open_agent_session(
     context.services["subagents"] = services.subagents[agent.session_id] = registry
     if services.context_state is not None and not spec.offline:
         agent.keeper = context_keeper(services, agent, gateway, limits)
+        if resume:
+            agent.rebuilt_on_open = agent.keeper.rebuilt_context(agent.transcript, agent.system_prompt)
     return agent
 
 
