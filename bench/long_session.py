@@ -7,7 +7,7 @@ facts are planted in user messages along the way. Figures: rebuilds, tokens sent
 with the writer's and summaries' requests added), and the share of planted facts reachable at the end (in the
 last request's context, or found by memory search); the baseline (system prompt + the newest messages that fit
 the usable window, same answers) is reported beside it.
-Run from the repository root: `python bench/long_session.py [--tiny] [--steps N]`.
+Run from the repository root: `python bench/long_session.py [--tiny] [--steps N] [--answer-words N]`.
 """
 
 from __future__ import annotations
@@ -116,7 +116,8 @@ async def run_mimo(project_root: Path, server: LocalOpenAIServer, steps: int, fa
     return result
 
 
-def run_baseline(model: LongSessionModel, steps: int, facts: dict[int, str], system: str) -> dict[str, Any]:
+def run_baseline(model: LongSessionModel, steps: int, facts: dict[int, str], system: str,
+                 answer_words: int = ANSWER_WORDS) -> dict[str, Any]:
     """The same session, the same answers, each request the system prompt and the newest messages that fit."""
     usable = limits_for("openai/test", WINDOW).usable
     fixed = count_tokens(system) + 4
@@ -134,26 +135,27 @@ def run_baseline(model: LongSessionModel, steps: int, facts: dict[int, str], sys
             kept.append(text)
         sent.append(total)
         final = kept
-        answer = f"Step {step} done. {model_filler(step)}"
+        answer = f"Step {step} done. {model_filler(step, answer_words)}"
         history.append((answer, count_tokens(answer) + 4))
     context = "\n".join(final)
     return {"turn_tokens": sent, "reachable": sum(1 for fact in facts.values() if fact in context)}
 
 
-def model_filler(step: int) -> str:
+def model_filler(step: int, answer_words: int) -> str:
     from tests.fixtures.scripted_long_session import filler
 
-    return filler(ANSWER_WORDS, step)
+    return filler(answer_words, step)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tiny", action="store_true", help="40 steps: a smoke run that checks the bench still works")
     parser.add_argument("--steps", type=int, default=300)
+    parser.add_argument("--answer-words", type=int, default=ANSWER_WORDS, help="the size of each step's answer")
     args = parser.parse_args()
     steps = 40 if args.tiny else args.steps
     facts = planted(steps)
-    model = LongSessionModel(answer_words=ANSWER_WORDS)
+    model = LongSessionModel(answer_words=args.answer_words)
     with tempfile.TemporaryDirectory(prefix="mimo-long-session-") as folder:
         os.environ.setdefault("XDG_CONFIG_HOME", str(Path(folder) / "config"))
         os.environ.setdefault("XDG_DATA_HOME", str(Path(folder) / "data"))
@@ -161,13 +163,13 @@ def main() -> None:
             server.responder = model
             server._httpd.handle_error = lambda *args: None  # type: ignore[union-attr]  # keep-alive resets are noise
             ours = asyncio.run(run_mimo(Path(folder) / "proj", server, steps, facts))
-    base = run_baseline(model, steps, facts, ours["system"])
+    base = run_baseline(model, steps, facts, ours["system"], args.answer_words)
     mean = sum(ours["turn_tokens"]) / steps
     mean_all = (sum(ours["turn_tokens"]) + ours["other_tokens"]) / steps
     base_mean = sum(base["turn_tokens"]) / steps
     limits = limits_for("openai/test", WINDOW)
     print(f"long session: {steps} steps, {WINDOW:,}-token window (usable {limits.usable:,}, thresholds "
-          f"{', '.join(f'{t:,}' for t in limits.thresholds)}), answers of {ANSWER_WORDS} words, {len(facts)} planted facts")
+          f"{', '.join(f'{t:,}' for t in limits.thresholds)}), answers of {args.answer_words} words, {len(facts)} planted facts")
     print(f"  rebuilds                         mimo {ours['rebuilds']:>8}")
     print(f"  checkpoint writer calls          mimo {ours['writer_calls']:>8}   summaries {ours['summary_calls']}")
     print(f"  tokens sent per step (requests)  mimo {mean:>8,.0f}   baseline {base_mean:>8,.0f}   "

@@ -249,11 +249,11 @@ async def context_rebuilt(app, pilot) -> None:
 
 
 STATUS_STATES = (
-    ("under the first threshold", 4_200, "", (False, 0.0, False)),
-    ("first threshold crossed: the writer runs", 6_100, "checkpointing", (True, 0.0, False)),
-    ("a checkpoint was written", 8_300, "checkpointing", (False, 1767323045.0, False)),
-    ("top threshold: a rebuild is near", 17_000, "rebuild near", (False, 1767323045.0, False)),
-    ("three failures in a row: the writer stopped", 9_500, "checkpoint writer stopped", (False, 1767323045.0, True)),
+    ("under the first threshold", 4_200, (False, 0.0, False)),
+    ("first threshold crossed: the writer runs", 6_100, (True, 0.0, False)),
+    ("a checkpoint was written", 8_300, (False, 1767323045.0, False)),
+    ("top threshold: the next request rebuilds", 17_000, (False, 1767323045.0, False)),
+    ("three failures in a row: the writer stopped", 9_500, (False, 1767323045.0, True)),
 )
 
 
@@ -262,14 +262,19 @@ async def status_states() -> None:
     from textual.app import App, ComposeResult
     from textual.widgets import Static
 
+    from mimo_tui.agent.context_limits import limits_for
+    from mimo_tui.agent.events import ContextStatus
     from mimo_tui.ui.chat.agent_status import AgentStatus, checkpoint_label
 
     class Gallery(App):
         CSS = "Static.caption { color: $text-muted; margin-top: 1; } AgentStatus { height: 1; }"
 
         def compose(self) -> ComposeResult:
-            for caption, used, note, (running, last_at, stopped) in STATUS_STATES:
+            for caption, used, (running, last_at, stopped) in STATUS_STATES:
                 yield Static(caption, classes="caption")
+                limits = limits_for("openai/gpt-4o-mini", 32_000)
+                note = ContextStatus(used, limits.window, limits.usable, limits.first, limits.top, running, last_at,
+                                     stopped).warning
                 status = AgentStatus()
                 status.project_name = "demo-project"
                 status.show("openai/gpt-4o-mini", "build", used, 32_000, 0.0123, busy=running, context_note=note,

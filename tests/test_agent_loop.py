@@ -139,6 +139,23 @@ async def test_resume_restores_the_transcript(agent_project: AgentProject, opena
     assert resumed.turn == 2
 
 
+async def test_resuming_without_naming_the_model_keeps_its_config_entry(agent_project: AgentProject,
+                                                                       openai_server: LocalOpenAIServer) -> None:
+    # Tried by hand: `mimo -c` after a restart said "model 'openai/test' has no credentials". Sessions keep the model
+    # string; the resume looked it up as a [models] entry of that name and lost the entry's api_base and key.
+    agent_project.write_config(
+        '[model]\ndefault = "test"\n\n[models.elsewhere]\nmodel = "openai/test"\napi_base = "http://127.0.0.1:9/v1"\n\n'
+        f'[models.test]\nmodel = "openai/test"\napi_base = "{openai_server.base_url}"\n')
+    openai_server.queue(Reply(text="first answer"), Reply(text="second answer"))
+    agent = agent_project.open(RecordedEvents(), model=None)  # type: ignore[arg-type]  # as `mimo -c` does
+    assert await agent.run_turn("first question") == "done"
+    resumed = agent_project.open(RecordedEvents(), model=None, resume="last")  # type: ignore[arg-type]
+    assert resumed.session_id == agent.session_id
+    assert resumed.credentials_problem is None and resumed.spec.api_base == openai_server.base_url  # the default's
+    assert await resumed.run_turn("second question") == "done"
+    assert len(openai_server.requests) == 2
+
+
 async def test_permission_once_always_and_reject(agent_project: AgentProject, openai_server: LocalOpenAIServer) -> None:
     agent_project.use_server(openai_server.base_url)
     write = lambda name: ToolCall("write_file", json.dumps({"path": name, "content": "x\n"}))  # noqa: E731

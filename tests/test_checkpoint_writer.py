@@ -150,6 +150,28 @@ async def test_one_writer_per_session_with_one_queued_request(agent_project: Age
     assert openai_server.max_in_flight == 1
 
 
+async def test_the_last_finish_is_told_when_the_writer_is_idle(agent_project: AgentProject,
+                                                                openai_server: LocalOpenAIServer) -> None:
+    # Tried by hand in the TUI: the status line said "checkpointing" long after the checkpoint was committed. The
+    # finish was told from inside the writer's task, so a status drawn on it still read the writer as running.
+    use_server(agent_project, openai_server)
+    openai_server.responder = lambda body: Reply(text=checkpoint_reply(body), delay=0.2)
+    seen: list[tuple[str, bool, bool]] = []
+    agent = None
+
+    def emit(event: object) -> None:
+        if isinstance(event, ev.CheckpointFinished):
+            assert agent is not None
+            seen.append((event.status, agent.keeper.writer.running, agent.keeper.status().writer_running))
+
+    agent = agent_project.open(emit)
+    agent_project.services.sessions.add_message(agent.session_id, 1, "user", "TURN-1: note this")
+    writer = agent.keeper.writer
+    assert writer.request("first") == "started" and writer.request("second") == "queued"
+    await agent.keeper.finish(20)
+    assert seen == [("done", True, True), ("done", False, False)]  # the queued run still to come, then idle
+
+
 async def test_notes_are_folded_in_and_durable_facts_reach_memory(agent_project: AgentProject,
                                                                   openai_server: LocalOpenAIServer) -> None:
     use_server(agent_project, openai_server)

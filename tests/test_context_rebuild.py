@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from mimo_tui.agent import events as ev
-from mimo_tui.agent.context_keeper import ANSWER_LINE, FINISHED_LINE, cleared_outputs, tail_start
+from mimo_tui.agent.context_keeper import ANSWER_LINE, FINISHED_LINE, cleared_outputs, tail_bounds, tail_floor, tail_start
 from mimo_tui.memory.context import RESUME_LINE
 from mimo_tui.memory.tokens import count_tokens
 from mimo_tui.sessions import StoredMessage
@@ -40,6 +40,22 @@ def test_the_tail_keeps_whole_tool_units_at_least_five_text_messages_and_10k_to_
     assert len(big[tail_start(big, 20_000, cache):]) == 3
     small = [message(i, "user" if i % 2 else "assistant", 50) for i in range(1, 40)]
     assert len(small[tail_start(small, 20_000, cache):]) == 39  # all of it is under 10K
+
+
+def test_the_tail_is_10k_to_20k_on_large_windows_and_a_fifth_of_the_usable_window_on_small_ones() -> None:
+    from mimo_tui.agent.context_limits import limits_for
+
+    small = limits_for("openai/test", 32_000)
+    assert tail_floor(small) == small.usable // 5 == 5_580
+    # A rebuilt 32K context (tail at its floor, memory at its scaled caps) keeps less than the room it leaves.
+    assert tail_floor(small) + 2_000 + 500 < small.top // 2
+    for window in (128_000, 400_000, 1_000_000):
+        limits = limits_for("openai/test", window)
+        assert tail_bounds(limits, memory=20_000, fixed=500) == (10_000, 20_000), window
+    # Memory near its caps on a mid-size window: the tail yields so the rebuilt context stays under the top threshold.
+    mid = limits_for("openai/test", 64_000)
+    floor, ceiling = tail_bounds(mid, memory=40_000, fixed=500)
+    assert ceiling == int(mid.top * 0.9) - 40_500 and floor == min(10_000, ceiling)
 
 
 def test_old_bulky_tool_outputs_are_cleared_and_the_newest_kept() -> None:
@@ -129,6 +145,28 @@ async def test_a_rebuild_without_tasks_says_answer_the_user_and_nothing_about_ta
     assert ANSWER_LINE in memory and "Tasks listed above" not in memory and RESUME_LINE not in memory
 
 
+async def test_a_rebuild_that_waits_for_the_writer_says_so_first(agent_project: AgentProject,
+                                                                  openai_server: LocalOpenAIServer) -> None:
+    # A rebuild waits (up to 60 s) for a running checkpoint writer; the request looked stuck meanwhile.
+    from tests.fixtures.openai_server import Reply
+    from tests.fixtures.scripted_long_session import checkpoint_reply
+
+    use_server(agent_project, openai_server)
+    model = LongSessionModel(answer_words=1500)
+    openai_server.responder = lambda body: (Reply(text=checkpoint_reply(body), delay=0.4) if kind_of(body) == "writer"
+                                            else model(body))
+    events = RecordedEvents()
+    agent = agent_project.open(events)
+    await run_turns(agent, 4)
+    assert not events.of(ev.RebuildWaiting)  # nothing was waited for so far
+    assert agent.keeper.request_checkpoint() == "started"
+    agent.keeper.request_compact()
+    await run_turns(agent, 1, start=5)
+    kinds = [type(e) for e in events.events]
+    waiting = kinds.index(ev.RebuildWaiting)
+    assert waiting < kinds.index(ev.ContextRebuilt, waiting) and events.of(ev.RebuildWaiting)[0].timeout_s == 60
+
+
 async def test_without_a_checkpoint_a_summary_stands_in(agent_project: AgentProject, openai_server: LocalOpenAIServer) -> None:
     use_server(agent_project, openai_server, window=16000)  # under 25K usable: no thresholds, no writer
     model = LongSessionModel(answer_words=1500)
@@ -208,13 +246,13 @@ async def test_a_fact_planted_in_turn_3_is_reachable_at_turn_300(agent_project: 
     usable_chars = (32000 - 4096) * 4
     sizes = [sum(len(m.get("content") or "") for m in b["messages"]) for b in openai_server.requests if kind_of(b) == "turn"]
     assert max(sizes) < usable_chars
-    # Each rebuilt context leaves room to work: it lands under the threshold below the top one (it used to start
-    # at ~12.2K of 16.7K, mostly 3.5K of short user messages, and rebuilt every ~14 steps), with the verbatim
-    # tail still at its floor.
-    limits, floor = agent.keeper.limits, agent.keeper.tail_floor()
-    assert floor == (32000 - 4096) // 4
+    # Each rebuilt context leaves at least as much room to work as it keeps: it lands under half the top threshold
+    # (it used to start at ~12.2K of 16.7K, mostly 3.5K of short user messages, and rebuilt every ~14 steps; then
+    # at 9.1K, with a tail floor of a quarter of the usable window), with the verbatim tail still at its floor.
+    limits, floor = agent.keeper.limits, tail_floor(agent.keeper.limits)
+    assert floor == (32000 - 4096) // 5
     rebuilt = [tokens for tokens, before in zip(request_sizes(model), [0, *request_sizes(model)]) if tokens < before]
-    assert rebuilt and max(rebuilt) <= limits.thresholds[-2], (rebuilt, limits.thresholds)
+    assert rebuilt and max(rebuilt) <= limits.top // 2, (rebuilt, limits.top)
     firsts = [b for b, before in zip(model.turn_bodies, [0, *request_sizes(model)]) if request_tokens(b) < before]
     assert min(request_tokens({"messages": b["messages"][2:]}) for b in firsts) >= floor
 
@@ -274,7 +312,7 @@ async def test_the_users_words_in_the_tail_count_toward_the_recent_messages_cap(
     tail_users = [m["content"] for m in rebuilt["messages"][2:] if m["role"] == "user"]
     assert tail_users and not any(text in block for text in tail_users)  # not said twice
     keeper = agent.keeper
-    cap = scaled_caps(DEFAULT_CAPS, keeper.limits.top - keeper.tail_floor())["recent_user_messages"]
+    cap = scaled_caps(DEFAULT_CAPS, keeper.limits.top - tail_floor(keeper.limits))["recent_user_messages"]
     in_tail = sum(count_tokens(text) + 3 for text in tail_users)
     assert count_tokens(block) + in_tail <= cap, (count_tokens(block), in_tail, cap)
     assert "> TURN-" in block  # older messages still fill what the tail leaves of the cap

@@ -94,6 +94,19 @@ def test_offline_judge_wants_evidence_not_an_echo_of_the_condition() -> None:
     assert not judge("I will make the tests green.")
 
 
+async def test_offline_a_goal_the_offline_agent_cannot_reach_is_not_judged_met(agent_project: AgentProject) -> None:
+    # Tried by hand: `/goal the project has a README` offline said "goal met after 2 turn(s)" with no README. The
+    # offline agent quotes the request it cannot act on; that request quotes the judge's last reason, which names
+    # the very words missing, so the echo held every word of the condition.
+    agent_project.write_config('[goal]\nmax_turns = 3\n')
+    events = RecordedEvents()
+    agent = agent_project.open(events, model="offline/agent")
+    outcome = await GoalRunner(agent, goal_settings(agent_project.services.project, agent.spec)).run(
+        "the project has a README")
+    assert outcome == wev.TURN_CAP, events.of(wev.GoalJudged)
+    assert [j.met for j in events.of(wev.GoalJudged)] == [False, False, False]
+
+
 async def test_a_failing_judge_stops_the_run_and_says_why(agent_project: AgentProject,
                                                          openai_server: LocalOpenAIServer) -> None:
     from tests.fixtures.openai_server import ErrorReply

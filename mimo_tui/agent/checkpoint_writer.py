@@ -185,15 +185,20 @@ class CheckpointWriter:
     async def _runs(self, reason: str) -> None:
         try:
             while True:
-                await self._run_once(reason)
+                finished = await self._run_once(reason)
                 if self._queued is None or self.stopped:
                     self._queued = None
+                    # Told once this task is done, so a status drawn on the event shows the writer idle.
+                    task = asyncio.current_task()
+                    assert task is not None
+                    task.add_done_callback(lambda _task: self.emit(finished))
                     return
+                self.emit(finished)
                 reason, self._queued = self._queued, None
         finally:
             self._lease.release()
 
-    async def _run_once(self, reason: str) -> None:
+    async def _run_once(self, reason: str) -> ev.CheckpointFinished:
         self.runs += 1
         self.emit(ev.CheckpointStarted(self.session_id, reason))
         try:
@@ -201,27 +206,23 @@ class CheckpointWriter:
         except asyncio.CancelledError:
             raise
         except (ModelError, StoreError, OSError, ValueError) as exc:
-            self._failed(str(exc))
-            return
+            return self._failed(str(exc))
         except Exception as exc:  # a bug here must not take the main turn down; it counts as a failure
             log.exception("checkpoint writer failed")
-            self._failed(f"{type(exc).__name__}: {exc}")
-            return
+            return self._failed(f"{type(exc).__name__}: {exc}")
         self._failures = 0
-        self.emit(ev.CheckpointFinished(self.session_id, "done", message, self.last_checkpoint_at, tuple(refused)))
+        return ev.CheckpointFinished(self.session_id, "done", message, self.last_checkpoint_at, tuple(refused))
 
-    def _failed(self, why: str) -> None:
+    def _failed(self, why: str) -> ev.CheckpointFinished:
         self._failures += 1
         self.state.update(self.session_id, failures=self._failures)
         if self._failures >= MAX_FAILURES:
             self.stopped = True
-            self.emit(ev.CheckpointFinished(
+            return ev.CheckpointFinished(
                 self.session_id, "stopped",
                 f"the checkpoint writer stopped after {self._failures} failures in a row ({why}); the last checkpoint "
-                "stays as it was; /checkpoint tries again", refused=tuple(self.refused)))
-        else:
-            self.emit(ev.CheckpointFinished(self.session_id, "failed", f"checkpoint not written: {why}",
-                                            refused=tuple(self.refused)))
+                "stays as it was; /checkpoint tries again", refused=tuple(self.refused))
+        return ev.CheckpointFinished(self.session_id, "failed", f"checkpoint not written: {why}", refused=tuple(self.refused))
 
     # -- one run ------------------------------------------------------------------------------
     def _prompt(self) -> tuple[list[dict[str, Any]], int]:

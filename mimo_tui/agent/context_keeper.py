@@ -86,6 +86,18 @@ def tail_start(messages: list[StoredMessage], max_tokens: int, cache: dict[tuple
     return start
 
 
+def tail_floor(limits: ContextLimits) -> int:
+    """REFERENCE's 10K tail floor, scaled down for windows under 50K usable to a fifth of it, so a rebuilt context
+    (tail and memory) leaves at least as much room to work before the next rebuild as it keeps."""
+    return min(TAIL_MIN_TOKENS, limits.usable // 5)
+
+
+def tail_bounds(limits: ContextLimits, memory: int, fixed: int) -> tuple[int, int]:
+    """The verbatim tail's floor and ceiling at a rebuild, beside `memory` and `fixed` (system prompt, reminder)."""
+    ceiling = max(1_000, min(TAIL_MAX_TOKENS, limits.usable // 2, int(limits.top * 0.9) - fixed - memory))
+    return min(tail_floor(limits), ceiling), ceiling
+
+
 def cleared_outputs(messages: list[StoredMessage]) -> list[StoredMessage]:
     """The tail with old bulky tool outputs replaced by a line saying what was there (the newest few stay)."""
     tool_indexes = [i for i, m in enumerate(messages) if m.role == "tool"]
@@ -98,6 +110,16 @@ def cleared_outputs(messages: list[StoredMessage]) -> list[StoredMessage]:
             message = dataclasses.replace(message, content=note)
         out.append(message)
     return out
+
+
+@dataclasses.dataclass(frozen=True)
+class RebuiltContext:
+    """Where a session's sent context starts after its last rebuild, and the memory block sent before it."""
+
+    rebuilt_from: int  # the first message id sent verbatim
+    from_checkpoint: bool
+    injected: str
+    tokens: int  # of the context the next request sends, before the user's new message
 
 
 class ContextKeeper:
@@ -213,7 +235,7 @@ class ContextKeeper:
         self._tail_users = [m.content for m in transcript if m.role == "user" and rebuilt_from <= m.id <= rebuilt_to]
         # The memory's caps shrink against what a rebuilt context has beside the verbatim tail's floor, so it lands
         # well under the top threshold and the session works a while before the next rebuild.
-        built = self.assembler.build(self.session_id, self.limits.window, room=self.limits.top - self.tail_floor())
+        built = self.assembler.build(self.session_id, self.limits.window, room=self.limits.top - tail_floor(self.limits))
         if not self._mid_turn:
             listed = not (built.block("task_ledger").empty and built.block("focus_task").empty)
             built = dataclasses.replace(built, resume_line=FINISHED_LINE if listed else ANSWER_LINE)
@@ -222,9 +244,18 @@ class ContextKeeper:
             text = f'<memory block="conversation_summary">\n{summary}\n</memory>\n\n{text}'
         return text
 
-    def tail_floor(self) -> int:
-        """REFERENCE's 10K tail floor, scaled down for windows under ~40K usable, where it would be most of it."""
-        return min(TAIL_MIN_TOKENS, self.limits.usable // 4)
+    def rebuilt_context(self, transcript: list[StoredMessage], system: str) -> RebuiltContext | None:
+        """What a resumed session's next request sends in place of its older messages (None: never rebuilt).
+
+        Reads the memory files: call it off the UI's event loop.
+        """
+        state = self.state.get(self.session_id)
+        if not state.rebuilds:
+            return None
+        self._mid_turn = False
+        block = self._block(transcript, state.rebuilt_from, state.summary, state.rebuilt_to)
+        visible = [m for m in transcript if m.id >= state.rebuilt_from]
+        return RebuiltContext(state.rebuilt_from, not state.summary, block, self.estimate(visible, system + block))
 
     def recent_user_messages(self, session_id: str) -> list[str]:
         return list(self._recent_users) if session_id == self.session_id else []
@@ -235,18 +266,15 @@ class ContextKeeper:
     async def _rebuild(self, transcript: list[StoredMessage], visible: list[StoredMessage], system: str,
                        reminder: str, reason: str, before: int) -> tuple[list[StoredMessage], str] | None:
         if self.writer.running:
-            await self.writer.wait(self.writer_wait_s)
+            await self._wait_for_writer()
         fixed = count_tokens(system + reminder)
-        room = int(self.limits.top * 0.9) - fixed
-        # Memory first (its caps shrink with the room beside the tail floor), the tail in what is left, so the rebuilt context
-        # lands under the top threshold and the next request does not rebuild again.
+        # Memory first (its caps shrink with the room beside the tail floor), the tail in what is left, so the rebuilt
+        # context lands under the top threshold and the next request does not rebuild again.
         newest = visible[-1].id if visible else 0
         probe = self._block(transcript, newest, "", newest)
         memory = count_tokens(probe)
-        # REFERENCE's 10K-20K tail, scaled down for windows under ~40K usable, where it would be most of the window.
-        usable = self.limits.usable
-        max_tail = max(1_000, min(TAIL_MAX_TOKENS, usable // 2, room - memory))
-        start = tail_start(visible, max_tail, self._cache, min(self.tail_floor(), max_tail))
+        floor, ceiling = tail_bounds(self.limits, memory, fixed)
+        start = tail_start(visible, ceiling, self._cache, floor)
         if start <= 0:
             return None  # nothing older than the tail to drop: a rebuild would change nothing
         tail = visible[start:]
@@ -255,7 +283,7 @@ class ContextKeeper:
         if self.limits.thresholds and not self.writer.stopped and self.state.get(self.session_id).watermark < dropped[-1].id:
             # What is about to leave the context must be in the checkpoint first.
             self.writer.request("before a context rebuild")
-            await self.writer.wait(self.writer_wait_s)
+            await self._wait_for_writer()
         from_checkpoint = self.writer.has_checkpoint()
         if not from_checkpoint:
             summary = await self._summarise(self.state.get(self.session_id).summary, dropped)
@@ -268,6 +296,11 @@ class ContextKeeper:
         self.emit(ev.ContextRebuilt(self.session_id, reason, from_checkpoint, before, after, block, len(tail)))
         self.emit(self.status())
         return tail, block
+
+    async def _wait_for_writer(self) -> None:
+        if self.writer.running:
+            self.emit(ev.RebuildWaiting(self.session_id, self.writer_wait_s))
+        await self.writer.wait(self.writer_wait_s)
 
     async def _summarise(self, previous: str, dropped: list[StoredMessage]) -> str:
         """Summarising compaction, only when there is no checkpoint: one model call over the dropped messages."""
@@ -317,4 +350,4 @@ class KeeperSources:
         return in_tail
 
 
-__all__ = ["ContextKeeper", "cleared_outputs", "KeeperSources", "tail_start"]
+__all__ = ["ContextKeeper", "RebuiltContext", "cleared_outputs", "KeeperSources", "tail_bounds", "tail_floor", "tail_start"]

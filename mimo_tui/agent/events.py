@@ -6,6 +6,8 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
+from mimo_tui.token_figures import format_tokens
+
 # How a turn ended.
 TURN_DONE = "done"
 TURN_CANCELLED = "cancelled"
@@ -141,6 +143,14 @@ class CheckpointFinished:
 
 
 @dataclass(frozen=True)
+class RebuildWaiting:
+    """A context rebuild waits (at most `timeout_s`) for the checkpoint writer, so the request shows it is not stuck."""
+
+    session_id: str
+    timeout_s: float
+
+
+@dataclass(frozen=True)
 class ContextRebuilt:
     """The context sent to the model was rebuilt: memory injected, then a verbatim tail of the conversation.
 
@@ -177,12 +187,12 @@ class ContextStatus:
         if self.tokens > self.usable:
             return "over the window: rebuild next"
         if self.first_threshold is not None and self.tokens >= self.first_threshold:
-            return "rebuild near" if self.tokens >= self.top_threshold else "checkpointing"
+            return "rebuild next" if self.tokens >= self.top_threshold else f"rebuild at {format_tokens(self.top_threshold)}"
         return ""
 
 
 AgentEvent = (
     TurnStarted | TextDeltaEvent | AssistantMessageDone | ToolCallStarted | ToolCallFinished | PermissionRequest
     | UsageReported | ModelFailed | TurnEnded | ModeChanged | CheckpointStarted | CheckpointFinished
-    | ContextRebuilt | ContextStatus
+    | RebuildWaiting | ContextRebuilt | ContextStatus
 )

@@ -144,14 +144,25 @@ def offline_judge(messages: list[dict[str, Any]], tools: list[dict[str, Any]] | 
     """Rule-driven stand-in: met when every word of the condition occurs in the conversation's last reply."""
     prompt = str(messages[-1].get("content", "")) if messages else ""
     condition = prompt.partition("Goal condition: ")[2].partition("\n")[0].lower()
-    replies = [part for part in prompt.split("### assistant\n")[1:]]
-    last = replies[-1].split("\n### ")[0].lower() if replies else ""
-    if condition.strip():  # a reply that only repeats the condition is a claim, not evidence
-        last = last.replace(condition.strip(), " ")
+    last = _words(_last_part(prompt, "### assistant\n"))
+    # A reply that repeats the condition, or the request it answers (which quotes the condition and the judge's
+    # last reason, naming the very words missing), is an echo, not evidence.
+    for echoed in (_words(_last_part(prompt, "### user\n")), _words(condition)):
+        if echoed:
+            last = last.replace(echoed, " ")
     missing = [word for word in _WORD.findall(condition) if word not in last]
     verdict = {"met": not missing, "reason": "(offline judge: word match) " + (
         "the last reply names every word of the condition" if not missing else f"the last reply lacks {', '.join(missing[:5])}")}
     return OfflineReply(text=json.dumps(verdict))
+
+
+def _last_part(prompt: str, head: str) -> str:
+    parts = prompt.split(head)[1:]
+    return parts[-1].split("\n### ")[0] if parts else ""
+
+
+def _words(text: str) -> str:
+    return " ".join(text.lower().replace('"', " ").split())
 
 
 def register_offline_judge() -> None:

@@ -109,6 +109,7 @@ class AgentSession:
         self.remember_rule = remember_rule
         self.tool_source = tool_source
         self.keeper = keeper  # ContextKeeper: checkpoints at thresholds, rebuilds the context when it is full
+        self.rebuilt_on_open: Any = None  # RebuiltContext of a resumed session whose context was rebuilt
         self._mid_turn = False
         self.offered: dict[str, Tool] = dict(tools)
         self.mode = session.mode if session.mode in MODES else BUILD

@@ -146,6 +146,21 @@ def model_spec(project: Project, name: str | None) -> ModelSpec:
         raise AgentSetupError(f"model {chosen!r}: {exc}") from exc
 
 
+def config_entry_for(project: Project, model: str) -> str:
+    """The `[models]` entry a session's model came from: sessions keep the model string (`openai/gpt-4o`), and an
+    entry of another name (`test`) may hold its endpoint and key. The entry itself, else the default if it names this
+    model, else the first that does; the model string when none does."""
+    models = project.config.table("models")
+    if model in models:
+        return model
+    default = str(project.config.get("model.default", ""))
+    for name in [default, *models]:
+        entry = models.get(name)
+        if isinstance(entry, dict) and str(entry.get("model", "")).strip() == model:
+            return name
+    return model
+
+
 def usable_model_spec(project: Project, name: str) -> ModelSpec:
     """`model_spec` for a switch the user asked for, refused at once when the model has no credentials."""
     spec = model_spec(project, name)
@@ -226,7 +241,7 @@ def open_agent_session(
             session = services.sessions.create(spec.name, chosen_mode)
         else:
             if model is None and session.model:
-                spec = model_spec(project, session.model)
+                spec = model_spec(project, config_entry_for(project, session.model))
             if mode is None:
                 chosen_mode = session.mode
     else:
@@ -273,6 +288,8 @@ def open_agent_session(
     context.services["subagents"] = services.subagents[agent.session_id] = registry
     if services.context_state is not None and not spec.offline:
         agent.keeper = context_keeper(services, agent, gateway, limits)
+        if resume:
+            agent.rebuilt_on_open = agent.keeper.rebuilt_context(agent.transcript, agent.system_prompt)
     return agent
 
 

@@ -108,6 +108,8 @@ class HeadlessPrinter:
             self.note(event.message)
             if event.status == "stopped":
                 print(f"mimo: {event.message}", file=sys.stderr)
+        elif isinstance(event, ev.RebuildWaiting):
+            self.note(f"rebuilding the context: waiting for the checkpoint writer (at most {event.timeout_s:.0f} s)")
         elif isinstance(event, ev.ContextRebuilt):
             self.rebuilds.append({"reason": event.reason, "from_checkpoint": event.from_checkpoint,
                                   "tokens_before": event.tokens_before, "tokens_after": event.tokens_after})

@@ -7,16 +7,7 @@ import time
 from rich.text import Text
 from textual.widgets import Static
 
-
-def format_tokens(count: int) -> str:
-    """33000 -> '33.0K', 128000 -> '128K', 1200000 -> '1.2M'."""
-    if count >= 1_000_000:
-        return f"{count / 1_000_000:.1f}M"
-    if count >= 100_000:
-        return f"{count // 1000}K"
-    if count >= 1000:
-        return f"{count / 1000:.1f}K"
-    return str(count)
+from mimo_tui.token_figures import format_tokens
 
 
 def checkpoint_label(running: bool, last_at: float, stopped: bool = False) -> str:

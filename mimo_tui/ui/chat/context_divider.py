@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.widgets import Collapsible, Static
 
-from mimo_tui.ui.chat.agent_status import format_tokens
+from mimo_tui.token_figures import format_tokens
 
 
 def divider_title(from_checkpoint: bool, before: int, after: int) -> str:
@@ -20,7 +20,14 @@ class ContextDivider(Collapsible):
     ContextDivider > Contents { padding: 0 1; color: $text-muted; }
     """
 
-    def __init__(self, from_checkpoint: bool, before: int, after: int, injected: str) -> None:
+    def __init__(self, from_checkpoint: bool, before: int, after: int, injected: str, title: str = "") -> None:
         super().__init__(Static(injected, markup=False, classes="injected-block"),
-                         title=divider_title(from_checkpoint, before, after), collapsed=True)
+                         title=title or divider_title(from_checkpoint, before, after), collapsed=True)
         self.add_class("context-divider")
+
+    @classmethod
+    def resumed(cls, from_checkpoint: bool, tokens: int, injected: str) -> ContextDivider:
+        """In a resumed transcript, where the context the model is sent starts (the messages above are not sent)."""
+        source = "checkpoint" if from_checkpoint else "a summary (no checkpoint yet)"
+        title = f"context rebuilt from {source} · {format_tokens(tokens)} tokens sent from here"
+        return cls(from_checkpoint, 0, tokens, injected, title)

@@ -61,7 +61,13 @@ class Conversation(VerticalScroll):
         await self.remove_children()
         widgets: list[Any] = []
         blocks: dict[str, ToolCallBlock] = {}
+        rebuilt = agent.rebuilt_on_open
         for message in agent.transcript:
+            if rebuilt is not None and message.id >= rebuilt.rebuilt_from:
+                from mimo_tui.ui.chat.context_divider import ContextDivider
+
+                widgets.append(ContextDivider.resumed(rebuilt.from_checkpoint, rebuilt.tokens, rebuilt.injected))
+                rebuilt = None
             if message.role == "user":
                 widgets.append(UserMessage(message.content))
             elif message.role == "assistant":

@@ -234,6 +234,12 @@ class StreamRenderer:
             if event.status != "done" or event.refused:
                 refused = f"; refused: {'; '.join(event.refused)}" if event.refused else ""
                 pane.notify(f"{event.message}{refused}", title="checkpoint", severity="warning", timeout=8)
+        elif isinstance(event, ev.RebuildWaiting):
+            from textual.widgets import Static
+
+            await self._close_assistant()
+            await conversation.mount(Static(f"rebuilding the context: waiting for the checkpoint writer (at most "
+                                            f"{event.timeout_s:.0f} s)…", markup=False, classes="work-line"))
         elif isinstance(event, ev.ContextRebuilt):
             from mimo_tui.ui.chat.context_divider import ContextDivider
 
