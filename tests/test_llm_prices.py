@@ -44,17 +44,23 @@ import sys
 sys.path.insert(0, sys.argv[1])
 from mimo_tui.llm import ModelSpec
 from mimo_tui.llm.gateway import Gateway
+from mimo_tui.skillopt.metered_calls import UNKNOWN_OUTPUT_LIMIT, max_output_tokens
 cost = Gateway()._cost(ModelSpec("openai/test", api_base="http://127.0.0.1:9/v1"), 1000, 1000)
-print("cost", cost, "litellm imported:", "litellm" in sys.modules)
+limit = max_output_tokens("openai/test") == UNKNOWN_OUTPUT_LIMIT
+print("cost", cost, "unknown output limit", limit, "litellm imported:", "litellm" in sys.modules)
 """
 
 
 def test_an_unpriced_model_costs_0_without_importing_litellm() -> None:
+    """Its cost (the gateway) and its output limit (the trainer's dollar bound) are known without litellm."""
     done = subprocess.run([sys.executable, "-c", PROBE, str(ROOT)], capture_output=True, text=True, timeout=60)
-    assert "cost 0.0 litellm imported: False" in done.stdout, done.stdout + done.stderr[-2000:]
+    assert "cost 0.0 unknown output limit True litellm imported: False" in done.stdout, done.stdout + done.stderr[-2000:]
 
 
 def test_a_priced_model_is_still_priced_by_litellm() -> None:
+    from mimo_tui.skillopt.metered_calls import UNKNOWN_OUTPUT_LIMIT, max_output_tokens
+
     load_litellm()
     assert Gateway()._cost(ModelSpec("openai/gpt-4o"), 1000, 1000) > 0
     assert Gateway()._cost(ModelSpec("openai/test"), 1000, 1000) == 0.0
+    assert max_output_tokens("openai/gpt-4o") < UNKNOWN_OUTPUT_LIMIT
