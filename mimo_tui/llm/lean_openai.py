@@ -15,7 +15,6 @@ import os
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
-from . import prices
 from .errors import to_model_error
 from .gateway import Gateway, _StreamAssembler
 from .models import ModelSpec
@@ -78,10 +77,8 @@ class LeanGateway(Gateway):
             return
         async for event in self._stream_lean(spec, request, params, assembler):
             yield event
-        # Cost comes from litellm's price table, as on the litellm path: wait for its import here, after the text
-        # (unless its table cannot price this model: then the cost is 0 either way, see prices.py).
-        if prices.may_be_priced(spec.name):
-            await self.warm_up()
+        # Cost comes from litellm's price table, as on the litellm path: wait for its import here, after the text.
+        await self.warm_up()
 
     async def _stream_lean(self, spec: ModelSpec, request: dict[str, Any], params: dict[str, Any],
                            assembler: _StreamAssembler) -> AsyncIterator[StreamEvent]:
