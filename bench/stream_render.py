@@ -30,7 +30,7 @@ size, and its tokens/s measured the same way (first streamed character to last o
 the whole reply per chunk and gets slower as it grows, so it is capped (--elia-cap-s) and what it showed by
 then is counted, which flatters it.
 
-Run: python bench/stream_render.py [--tokens 20000] [--chunk-chars 4,16] [--elia /tmp/elia/bin/python] [--tiny]
+Run: python bench/stream_render.py [--tokens 20000] [--chunk-chars 4,16] [--elia /tmp/elia/bin/python] [--echo-only] [--tiny]
 (from the repo root; --tiny: a 300-token ordinary answer, 16 chars/chunk, 4 echo presses: a smoke run)
 """
 
@@ -303,9 +303,10 @@ async def main_async(args: argparse.Namespace) -> dict[str, dict[str, float]]:
             if name not in args.kinds:
                 continue
             answer = make(args.tokens) + f"\n\n{LAST_WORDS}\n"
-            results[f"{name} render-only"] = await run_render_only(answer, Path(tmp) / f"{name}-render")
-            show(f"{name}, render only", results[f"{name} render-only"])
-            for chunk_chars in args.chunk_chars:
+            if not args.echo_only:
+                results[f"{name} render-only"] = await run_render_only(answer, Path(tmp) / f"{name}-render")
+                show(f"{name}, render only", results[f"{name} render-only"])
+            for chunk_chars in [] if args.echo_only else args.chunk_chars:
                 server = ServerProcess(answer, Path(tmp), chunk_chars)
                 try:
                     project = make_project(Path(tmp) / f"{name}-{chunk_chars}", server.base_url)
@@ -364,6 +365,8 @@ def main() -> int:
     parser.add_argument("--echo-stream-s", type=float, default=10.0,
                         help="spread the echo run's stream over about this many seconds (default 10, still faster than "
                              "any provider, so ~100 presses land while it streams; 0: full speed, a few presses)")
+    parser.add_argument("--echo-only", action="store_true",
+                        help="only the key echo on a real terminal screen (no headless render or transport figures)")
     parser.add_argument("--tiny", action="store_true",
                         help="smoke run: 300-token ordinary answer, 16 chars/chunk, 4 echo presses over a 3 s stream")
     args = parser.parse_args()

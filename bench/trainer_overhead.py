@@ -5,8 +5,8 @@ trainer, gateway, litellm, everything but the server, which runs in its own proc
 client (httpx) sending the same requests (the messages the trainer sent, recorded) to the same server at
 the same concurrency in the same run; wall time against time with a call in flight; rollouts per second at
 gateway concurrency 1, 8 and 32; and the provider calls of a stopped-then-resumed run against a fresh one.
-Run from the repository root: `python bench/trainer_overhead.py [--tiny]` (--tiny: 5 ms replies, the CPU
-per call figures only: a smoke run that checks the bench still works, its figures mean little).
+Run from the repository root: `python bench/trainer_overhead.py [--tiny]` (--tiny: 5 ms replies, the first 24/10/10
+train/val/test items, the CPU per call figures only: a smoke run that checks the bench still works, its figures mean little).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import argparse
 import asyncio
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -110,8 +111,18 @@ def busy_time(intervals: list[tuple[float, float]]) -> float:
     return total
 
 
-def project_in(folder: Path) -> tuple[Project, Any]:
+TINY_SPLITS = {"train": 24, "val": 10, "test": 10}
+
+
+def project_in(folder: Path, tiny: bool = False) -> tuple[Project, Any]:
     (folder / "proj").mkdir(parents=True)
+    if tiny:  # a project copy of the skill with the first few items of each split: far fewer calls
+        shipped = Path(__file__).resolve().parent.parent / "skills" / "date-normalizer"
+        copy = folder / "proj" / ".mimo" / "skills" / "date-normalizer"
+        shutil.copytree(shipped, copy)
+        for split, count in TINY_SPLITS.items():
+            lines = (copy / "eval" / f"{split}.jsonl").read_text().splitlines(keepends=True)
+            (copy / "eval" / f"{split}.jsonl").write_text("".join(lines[:count]))
     project = Project.open(folder / "proj")
     entry = next(e for e in find_skills(project.root) if e.name == "date-normalizer")
     return project, entry
@@ -131,8 +142,8 @@ def factory(concurrency: int, gateways: list[TimedGateway]):
     return build
 
 
-async def overhead(server: ServerProcess, folder: Path) -> dict[str, float]:
-    project, entry = project_in(folder)
+async def overhead(server: ServerProcess, folder: Path, tiny: bool = False) -> dict[str, float]:
+    project, entry = project_in(folder, tiny)
     gateways: list[TimedGateway] = []
     config = TrainConfig(skill="date-normalizer", target="bench-target", optimizer="bench-optimizer", epochs=1)
     prepared = new_run(config, project.store, project.workspace.runs_dir, entry, server_models(server), factory(8, gateways))
@@ -224,7 +235,7 @@ async def main(tiny: bool) -> None:
     try:
         with tempfile.TemporaryDirectory() as tmp:
             os.environ["XDG_CONFIG_HOME"] = str(Path(tmp) / "config")
-            result = await overhead(server, Path(tmp) / "overhead")
+            result = await overhead(server, Path(tmp) / "overhead", tiny)
             calls = result["calls"]
             raw = await raw_client(server, provider_requests(result["requests"], int(calls)), 8)
             print(f"trainer run (demo, 1 epoch, concurrency 8, {latency * 1000:.0f} ms replies, server in its own process): "
@@ -254,5 +265,5 @@ async def main(tiny: bool) -> None:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--tiny", action="store_true", help="a quick smoke run (5 ms replies, CPU per call only)")
+    parser.add_argument("--tiny", action="store_true", help="a quick smoke run (5 ms replies, 24/10/10 items, CPU per call only)")
     asyncio.run(main(parser.parse_args().tiny))

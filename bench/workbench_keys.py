@@ -17,7 +17,7 @@ words on the screen to its last, and that as a share of one core. The answer str
 bench/stream_render.py (its own process), spread over --stream-s seconds.
 
 Run: python bench/workbench_keys.py [--tokens 20000] [--presses 100] [--stream-s 10] [--tiny]
-(from the repo root; --tiny: a 300-token answer, 4 presses over a 3 s stream: a smoke run)
+(from the repo root; --tiny: a 300-token answer, 4 presses over a 1.5 s stream: a smoke run)
 """
 
 from __future__ import annotations
@@ -207,10 +207,10 @@ def main() -> int:
     parser.add_argument("--presses", type=int, default=100, help="key presses per measure (each echo and its erase)")
     parser.add_argument("--stream-s", type=float, default=10.0, help="spread the answer over about this many seconds")
     parser.add_argument("--events-per-s", type=float, default=EVENTS_PER_S)
-    parser.add_argument("--tiny", action="store_true", help="smoke run: 300 tokens, 4 presses over a 3 s stream")
+    parser.add_argument("--tiny", action="store_true", help="smoke run: 300 tokens, 4 presses over a 1.5 s stream")
     args = parser.parse_args()
     if args.tiny:
-        args.tokens, args.presses, args.stream_s = 300, 4, 3.0
+        args.tokens, args.presses, args.stream_s = 300, 4, 1.5
     if shutil.which("tmux") is None:
         print("key echo with the side trainer: not measured, tmux is not installed")
         return 0

@@ -46,8 +46,8 @@ def _responder(body: dict) -> Reply | ErrorReply:
     if SLOW_MARK in system:
         return Reply(text='{"guidance": "Uppercase answers pass."}')
     word = user.removeprefix("word: ")
-    if word == "ember":
-        return ErrorReply(status=503, message="overloaded")
+    if word == "ember":  # Retry-After keeps each retry's wait short (the client's own backoff is 0.25-1 s a retry)
+        return ErrorReply(status=503, message="overloaded", retry_after=0.01)
     return Reply(text=word.upper() if "uppercase" in system else word)
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -107,8 +109,10 @@ def test_every_commit_waits_for_another_process_holding_the_write_lock(git_proje
 def outside_git_commit(repo: Path, hold_s: float) -> subprocess.Popen[str]:
     """A `git commit` run by hand in the memory repo, its editor open for `hold_s` seconds (it holds index.lock)."""
     env = {**mimo_env(), "GIT_EDITOR": f"sleep {hold_s}; true"}
+    # A session of its own, so killing it also ends the editor (whose `sleep` would keep the pipes open).
     proc = subprocess.Popen(["git", "-c", "user.name=u", "-c", "user.email=u@u", "commit", "-a", "--allow-empty"],
-                            cwd=repo, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            cwd=repo, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
     deadline = time.monotonic() + 10
     while not (repo / ".git" / "index.lock").exists():
         assert time.monotonic() < deadline, "the outside git never took index.lock"
@@ -136,7 +140,7 @@ def test_a_live_index_lock_outlasting_the_wait_fails_cleanly_and_is_left_alone(g
             store.write("MEMORY.md", "# Project memory\n\n- blocked\n")
         assert (store.root / ".git" / "index.lock").exists(), "a live process's index.lock was removed"
     finally:
-        outside.kill()
+        os.killpg(outside.pid, signal.SIGKILL)
         outside.communicate()
     message = str(caught.value)
     assert "git" in message and "pid" in message and "nothing was written" in message

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tests.fixtures.agent_project import AgentProject
-from tests.fixtures.chat_app import wait_for_agent, wait_until
+from tests.fixtures.chat_app import type_quickly, wait_for_agent, wait_until
 from tests.fixtures.openai_server import LocalOpenAIServer, Reply, ToolCall
 from tests.test_ui_chat_pilot import SIZE, use_server
 
@@ -28,21 +28,27 @@ async def test_task_keys_and_live_updates_from_the_agent(agent_project: AgentPro
         await pilot.press("f3")
         await wait_until(pilot, lambda: bool(app.query("#task-tree")), what="the task pane")
         app.query_one("#task-tree").focus()
-        await pilot.press("a", *"write docs", "enter")
+        await pilot.press("a")
+        await type_quickly(pilot, "write docs")
+        await pilot.press("enter")
         await wait_until(pilot, lambda: len(labels(app)) == 1, what="the new task")
-        await pilot.press("n", *"api page", "enter")
+        await pilot.press("n")
+        await type_quickly(pilot, "api page")
+        await pilot.press("enter")
         await wait_until(pilot, lambda: len(labels(app)) == 2, what="the subtask")
         assert labels(app)[1].startswith("○ T1.1 api page")
         await pilot.press("s")
         await wait_until(pilot, lambda: "◐ T1.1" in labels(app)[1], what="T1.1 to start")
         assert "focus" in labels(app)[1]
         await pilot.press("b")
-        await pilot.press(*"waiting", "enter")
+        await type_quickly(pilot, "waiting")
+        await pilot.press("enter")
         await wait_until(pilot, lambda: "⊘ T1.1" in labels(app)[1], what="T1.1 to be blocked")
         await pilot.press("u", "d")
         await wait_until(pilot, lambda: "● T1.1" in labels(app)[1], what="T1.1 done")
         await pilot.press("r")
-        await pilot.press(*" now", "enter")
+        await type_quickly(pilot, " now")
+        await pilot.press("enter")
         await wait_until(pilot, lambda: "api page now" in labels(app)[1], what="the rename")
         progress = app.query_one("#task-progress")
         assert "T1.1 api page" in progress.source

@@ -11,6 +11,7 @@ from mimo_tui.store import VersionedStore
 from mimo_tui.ui.conflict_dialog import ConflictDialog
 from mimo_tui.ui.memory_history import MemoryHistory
 from mimo_tui.ui.memory_pane import MemoryPane
+from tests.fixtures.chat_app import type_quickly
 from tests.fixtures.ui import make_app, wait_until
 
 SIZE = (120, 40)
@@ -36,7 +37,8 @@ async def test_save_commits_and_shows_in_history(git_project: Path) -> None:
         pane = await open_memory_pane(app, pilot)
         pane.editor.focus()
         pane.editor.move_cursor((pane.editor.document.line_count - 1, 0))
-        await pilot.press(*"- deploy port 8421", "enter")
+        await type_quickly(pilot, "- deploy port 8421")
+        await pilot.press("enter")
         assert pane.dirty
         await pilot.press("ctrl+s")
         await wait_until(pilot, lambda: not pane.dirty and len(history_messages(pane)) == 2)

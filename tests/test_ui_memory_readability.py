@@ -7,6 +7,7 @@ from pathlib import Path
 
 from mimo_tui.ui.hit_list import HitList
 
+from tests.fixtures.chat_app import type_quickly
 from tests.fixtures.ui import make_app, wait_until
 from tests.test_ui_memory_pane import SIZE, open_memory_pane
 
@@ -63,7 +64,7 @@ async def test_search_lists_text_hits_before_file_names_in_a_readable_width(git_
         app.project.store.write("MEMORY.md", pane.editor.text + "\n- run the suite with pytest -x -q\n")
         await wait_until(pilot, lambda: "pytest -x" in pane.editor.text)
         await pilot.press("ctrl+f")
-        await pilot.press(*"pytest")
+        await type_quickly(pilot, "pytest")
         search = pane.query_one("MemorySearch")
         results = pane.query_one("#memory-results", HitList)
         await wait_until(pilot, lambda: results.display and any(k.startswith("hit-") for k in search.targets)

@@ -9,6 +9,7 @@ from textual.widgets import Static
 from mimo_tui.ui.context_preview import ContextPreview
 from mimo_tui.ui.hit_list import HitList
 from mimo_tui.ui.memory_pane import MemoryPane
+from tests.fixtures.chat_app import type_quickly
 from tests.fixtures.ui import make_app, wait_until
 from tests.test_ui_memory_pane import SIZE, open_memory_pane
 
@@ -21,7 +22,7 @@ async def test_search_hit_jumps_to_its_line(git_project: Path) -> None:
         app.project.store.write("MEMORY.md", text)
         await wait_until(pilot, lambda: "zanzibarquux" in pane.editor.text)
         await pilot.press("ctrl+f")
-        await pilot.press(*"zanzibarquux")
+        await type_quickly(pilot, "zanzibarquux")
         results = pane.query_one("#memory-results", HitList)
         await wait_until(pilot, lambda: results.display and any(k.startswith("hit-") for k in pane.query_one("MemorySearch").targets))
         await pilot.press("enter")
@@ -68,7 +69,7 @@ async def test_an_uncommitted_outside_file_is_found_after_refocusing_the_search(
     async with app.run_test(size=SIZE) as pilot:
         pane = await open_memory_pane(app, pilot)
         await pilot.press("ctrl+f")
-        await pilot.press(*"billing")
+        await type_quickly(pilot, "billing")
         search = pane.query_one("MemorySearch")
         results = pane.query_one("#memory-results", HitList)
         await wait_until(pilot, lambda: results.display)
@@ -76,5 +77,5 @@ async def test_an_uncommitted_outside_file_is_found_after_refocusing_the_search(
         pane.editor.focus()
         await pilot.press("ctrl+f")
         search.query_one("#memory-search-input").value = ""
-        await pilot.press(*"wombat")
+        await type_quickly(pilot, "wombat")
         await wait_until(pilot, lambda: any(target[1] == "outside.md" for target in search.targets.values()))

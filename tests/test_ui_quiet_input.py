@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.fixtures.chat_app import wait_for_agent
+from tests.fixtures.chat_app import type_quickly, wait_for_agent, wait_until
 from tests.test_ui_chat_pilot import SIZE
 
 
@@ -22,7 +22,8 @@ async def test_keys_typed_into_the_prompt_do_not_lay_out_the_screen(agent_projec
         # Before: Textual's Input changed its virtual size on every key, and each change laid out the whole screen.
         assert len(layouts) <= 1, f"{len(layouts)} screen layouts for 11 keys"
         # Text wider than the prompt still scrolls so the cursor stays in view.
-        await pilot.press(*"x" * (SIZE[0] + 20))
+        await type_quickly(pilot, "x" * (SIZE[0] + 20))
+        await wait_until(pilot, lambda: prompt.value.endswith("x" * (SIZE[0] + 20)), what="the typed keys")
         await pilot.pause(0.1)
         assert prompt.scroll_x > 0 and prompt.value.endswith("x" * (SIZE[0] + 20))
         # `/` commands still complete (→ accepts).

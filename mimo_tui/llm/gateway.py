@@ -10,7 +10,7 @@ from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import offline, runtime
+from . import offline, prices, runtime
 from .cache import ResponseCache
 from .errors import to_model_error
 from .models import ModelSpec
@@ -159,6 +159,8 @@ class Gateway:
     def _cost(self, spec: ModelSpec, prompt_tokens: int, completion_tokens: int) -> float:
         if spec.offline:
             return 0.0
+        if not runtime.is_loaded() and not prices.may_be_priced(spec.name):
+            return 0.0  # what litellm answers too: no need to wait for its import
         litellm = runtime.load_litellm()
         try:
             prompt_cost, completion_cost = litellm.cost_per_token(

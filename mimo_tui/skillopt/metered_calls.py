@@ -10,7 +10,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from mimo_tui.llm import CallRecord, Completion, Gateway, ModelError, ModelSpec, ResponseCache, count_message_tokens, runtime
+from mimo_tui.llm import CallRecord, Completion, Gateway, ModelError, ModelSpec, ResponseCache, count_message_tokens, prices, runtime
 from mimo_tui.skillopt.spend import Reservation, SpendLedger
 
 # A model whose output limit the price list does not give is assumed to write this much at most.
@@ -27,6 +27,8 @@ class StopRequested(Exception):
 @functools.cache
 def max_output_tokens(model: str) -> int:
     """The most tokens one reply of `model` can have, from litellm's model list."""
+    if not runtime.is_loaded() and not prices.may_be_priced(model):
+        return UNKNOWN_OUTPUT_LIMIT  # its list has no entry for the model: no need to import litellm to hear so
     try:
         info = runtime.load_litellm().get_model_info(model)
         return int(info.get("max_output_tokens") or info.get("max_tokens") or UNKNOWN_OUTPUT_LIMIT)
