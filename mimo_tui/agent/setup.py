@@ -150,10 +150,13 @@ def config_entry_for(project: Project, model: str) -> str:
     """The `[models]` entry a session's model came from: sessions keep the model string (`openai/gpt-4o`), and an
     entry of another name (`test`) may hold its endpoint and key. The entry itself, else the default if it names this
     model, else the first that does; the model string when none does."""
-    models = project.config.table("models")
+    from mimo_tui.config import load_config
+
+    config = load_config(project.workspace.config_file)  # read again, as `model_spec` does: edits since start count
+    models = config.table("models")
     if model in models:
         return model
-    default = str(project.config.get("model.default", ""))
+    default = str(config.get("model.default", ""))
     for name in [default, *models]:
         entry = models.get(name)
         if isinstance(entry, dict) and str(entry.get("model", "")).strip() == model:

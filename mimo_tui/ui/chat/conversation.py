@@ -56,6 +56,7 @@ class Conversation(VerticalScroll):
     async def show_transcript(self, agent: AgentSession) -> None:
         """Replace the blocks with the session's stored transcript (its tail, when it is long)."""
         from mimo_tui.ui.chat.assistant_message import AssistantMessage
+        from mimo_tui.ui.chat.context_divider import ContextDivider
         from mimo_tui.ui.chat.tool_call_block import ToolCallBlock
 
         await self.remove_children()
@@ -64,8 +65,6 @@ class Conversation(VerticalScroll):
         rebuilt = agent.rebuilt_on_open
         for message in agent.transcript:
             if rebuilt is not None and message.id >= rebuilt.rebuilt_from:
-                from mimo_tui.ui.chat.context_divider import ContextDivider
-
                 widgets.append(ContextDivider.resumed(rebuilt.from_checkpoint, rebuilt.tokens, rebuilt.injected))
                 rebuilt = None
             if message.role == "user":
