@@ -59,7 +59,7 @@ async def test_status_line_and_divider_of_a_rebuilt_context(agent_project, opena
         assert str(divider.title).startswith("context rebuilt from checkpoint")
         assert divider.collapsed
         divider.collapsed = False
-        await pilot.pause(0.1)
+        await wait_until(pilot, lambda: bool(divider.query(".injected-block")), 10, "the divider's injected block")
         injected = str(divider.query_one(".injected-block").render())
         assert 'block="checkpoint"' in injected and "TURN-1: read the parser" in injected
         assert "%" in status_text(app) and "over the window" not in status_text(app)
@@ -102,6 +102,8 @@ async def test_a_resumed_session_shows_where_its_rebuilt_context_starts(agent_pr
         pane = await wait_for_agent(pilot)
         await wait_until(pilot, lambda: bool(app.query(ContextDivider)), 10, "the divider of the resumed session")
         (divider,) = app.query(ContextDivider)
+        # The divider's children mount a frame after it does; a loaded machine shows the gap.
+        await wait_until(pilot, lambda: bool(divider.query(".injected-block")), 10, "the divider's injected block")
         assert str(divider.title).startswith("context rebuilt from checkpoint · ") and str(divider.title).endswith(" tokens sent from here")
         assert 'block="checkpoint"' in str(divider.query_one(".injected-block").render())
         blocks = list(pane.conversation.children)
