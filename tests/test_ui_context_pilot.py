@@ -69,10 +69,9 @@ async def test_status_line_and_divider_of_a_rebuilt_context(agent_project, opena
                                             for line in app.query(".work-line")), 5, "the waiting line")
         for command in ("/checkpoint", "/compact"):
             await send(pilot, command)
-            await pilot.pause(0.2)
+        await wait_until(pilot, lambda: any("writing a checkpoint now" in note or "queued" in note for note in notes)
+                         and any("rebuilt from it before the next request" in note for note in notes), 10, "both notes")
         assert not any("unknown command" in note for note in notes)
-        assert any("writing a checkpoint now" in note or "queued" in note for note in notes)
-        assert any("rebuilt from it before the next request" in note for note in notes)
 
 
 def test_the_context_meter_never_passes_100_percent_silently() -> None:

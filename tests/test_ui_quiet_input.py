@@ -24,12 +24,12 @@ async def test_keys_typed_into_the_prompt_do_not_lay_out_the_screen(agent_projec
         # Text wider than the prompt still scrolls so the cursor stays in view.
         await type_quickly(pilot, "x" * (SIZE[0] + 20))
         await wait_until(pilot, lambda: prompt.value.endswith("x" * (SIZE[0] + 20)), what="the typed keys")
-        await pilot.pause(0.1)
-        assert prompt.scroll_x > 0 and prompt.value.endswith("x" * (SIZE[0] + 20))
+        await wait_until(pilot, lambda: prompt.scroll_x > 0, 10, "the prompt scrolled to its cursor")
         # `/` commands still complete (→ accepts).
         prompt.value = ""
         await pilot.press("slash", "h", "e")
-        await pilot.pause(0.2)
+        # The suggestion comes from a worker; → accepts it once it is there.
+        await wait_until(pilot, lambda: prompt._suggestion == "/help", 10, "the /help suggestion")
         await pilot.press("right")
         assert prompt.value == "/help"
 
@@ -39,7 +39,7 @@ async def test_keys_typed_into_the_memory_search_do_not_lay_out_the_screen(agent
     async with app.run_test(size=SIZE) as pilot:
         await wait_for_agent(pilot)
         await pilot.press("f2")
-        await pilot.pause(0.3)
+        await wait_until(pilot, lambda: bool(app.query("#memory-search-input")), 10, "the memory pane's search box")
         box = app.query_one("#memory-search-input")
         box.focus()
         await pilot.press("z", "q")  # no memory holds these: the results show "no matches" and then stay put

@@ -187,9 +187,8 @@ async def test_corrupt_line_and_missing_summary_are_reported(git_project: Path, 
         assert "summary.json is missing" in problems
         assert len(pane.view.steps) == 3
         assert pane.view.test["final"]["score"] is not None
-        await pilot.pause(0.4)
-        shown = str(pane.query_one("#trainer-problems", Static).render())
-        assert "not valid JSON" in shown and pane.query_one("#trainer-problems").display
+        problems_box = pane.query_one("#trainer-problems", Static)
+        await wait_until(pilot, lambda: "not valid JSON" in str(problems_box.render()) and problems_box.display)
 
 
 async def test_no_runs_shows_the_empty_state_and_the_catalogue(git_project: Path) -> None:

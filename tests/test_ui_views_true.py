@@ -44,9 +44,8 @@ async def test_after_new_the_tasks_views_show_nothing_of_the_old_session(git_pro
         await pilot.press("enter")
         await wait_until(pilot, lambda: chat.agent.session_id != old)
         await wait_until(pilot, lambda: tasks.session_id == chat.agent.session_id)
-        await pilot.pause(0.3)
-        assert not tree_labels(tasks.query_one("#task-tree"))
-        assert "Zebra" not in tasks.query_one("#task-progress").source
+        await wait_until(pilot, lambda: not tree_labels(tasks.query_one("#task-tree"))
+                         and "Zebra" not in tasks.query_one("#task-progress").source)
         side_tasks = app.query_one("#side-tasks")
         assert "Zebra" not in str(side_tasks.query_one("#side-tasks-list").render())
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from textual.command import CommandList, CommandPalette
 from textual.widgets import TextArea
 
 from tests.fixtures.ui import make_app, wait_until
@@ -23,6 +24,14 @@ async def open_chat(pilot) -> None:
     await pilot.pause()
 
 
+def highlighted_command(app) -> str:
+    results = app.screen.query(CommandList)
+    if not results or results.first().highlighted is None:
+        return ""
+    options = results.first()
+    return str(options.get_option_at_index(options.highlighted).prompt)
+
+
 async def test_keys_typed_after_visiting_the_tasks_pane_reach_the_chat_input(git_project: Path) -> None:
     app = make_app(git_project)
     async with app.run_test(size=WIDE) as pilot:
@@ -30,10 +39,10 @@ async def test_keys_typed_after_visiting_the_tasks_pane_reach_the_chat_input(git
         await pilot.press("f3")
         await wait_until(pilot, lambda: bool(app.query("#task-tree")) and app.query_one("#task-tree").has_focus)
         await pilot.press("f1")
-        await pilot.pause(0.1)
+        prompt = app.query_one("#prompt")
+        await wait_until(pilot, lambda: prompt.has_focus, 10, "the prompt focused")
         await pilot.press("d", "e", "f")
-        await pilot.pause(0.2)
-        assert app.query_one("#prompt").value == "def"
+        await wait_until(pilot, lambda: prompt.value == "def", 10, "the keys in the prompt")
         assert not [t for t in toasts(app) if "select a task" in t or "already" in t]
         # And back: the keys go to the tasks pane again.
         await pilot.press("f3")
@@ -47,14 +56,15 @@ async def test_the_prompt_keeps_the_focus_after_the_palette_closes(git_project: 
     async with app.run_test(size=WIDE) as pilot:
         await open_chat(pilot)
         await pilot.press("f3")
-        await pilot.pause(0.2)
+        await wait_until(pilot, lambda: bool(app.query("#task-tree")) and app.query_one("#task-tree").has_focus)
         await pilot.press("f1")
-        await pilot.pause(0.2)
+        prompt = app.query_one("#prompt")
+        await wait_until(pilot, lambda: prompt.has_focus, 10, "the prompt focused")
         await pilot.press("ctrl+p")
-        await pilot.pause(0.3)
+        await wait_until(pilot, lambda: isinstance(app.screen, CommandPalette), 10, "the palette open")
         await pilot.press("escape")
-        await pilot.pause(0.3)
-        assert app.focused is app.query_one("#prompt")
+        await wait_until(pilot, lambda: not isinstance(app.screen, CommandPalette), 10, "the palette closed")
+        await wait_until(pilot, lambda: app.focused is prompt, 10, "the prompt focused again")
 
 
 async def test_the_default_wide_screen_shows_the_chat_beside_a_side_column(git_project: Path) -> None:
@@ -109,17 +119,15 @@ async def test_the_memory_editor_stays_usable_at_80x24(git_project: Path) -> Non
         await open_chat(pilot)
         await pilot.press("f2")
         await wait_until(pilot, lambda: bool(app.query("#memory-editor")))
-        await pilot.pause(0.2)
         editor = app.query_one("#memory-editor", TextArea)
-        assert editor.region.width >= 40
+        await wait_until(pilot, lambda: editor.region.width >= 40, 10, "the editor laid out at least 40 wide")
         # The history and diff, hidden beside it, take its place on ctrl+g and give it back.
         assert not app.query_one("#memory-side").region.width
         await pilot.press("ctrl+g")
-        await pilot.pause(0.2)
-        assert app.query_one("#memory-side").region.width >= 40 and not editor.region.width
+        side = app.query_one("#memory-side")
+        await wait_until(pilot, lambda: side.region.width >= 40 and not editor.region.width, 10, "the history in its place")
         await pilot.press("ctrl+g")
-        await pilot.pause(0.2)
-        assert editor.region.width >= 40
+        await wait_until(pilot, lambda: editor.region.width >= 40, 10, "the editor back")
 
 
 async def test_maximise_and_restore_with_one_key(git_project: Path) -> None:
@@ -127,12 +135,10 @@ async def test_maximise_and_restore_with_one_key(git_project: Path) -> None:
     async with app.run_test(size=WIDE) as pilot:
         await open_chat(pilot)
         await pilot.press("f11")
-        await pilot.pause(0.1)
-        assert app.screen.maximized is not None
-        assert app.query_one("#chat-pane").region.width >= 118
+        chat = app.query_one("#chat-pane")
+        await wait_until(pilot, lambda: app.screen.maximized is not None and chat.region.width >= 118, 10, "the chat maximised")
         await pilot.press("f11")
-        await pilot.pause(0.1)
-        assert app.screen.maximized is None
+        await wait_until(pilot, lambda: app.screen.maximized is None, 10, "the layout restored")
         assert app.query_one("#side-column").display
 
 
@@ -151,8 +157,7 @@ async def test_clicking_a_tool_block_leaves_the_keyboard_with_the_prompt(agent_p
         await wait_idle(pilot)
         block = app.query_one(ToolCallBlock)
         await pilot.click(block.query_one("CollapsibleTitle"))
-        await pilot.pause(0.2)
-        assert not block.collapsed
+        await wait_until(pilot, lambda: not block.collapsed, 10, "the tool block opened")
         await pilot.press("o", "k")
         assert app.query_one("#prompt").value == "ok"
 
@@ -167,9 +172,9 @@ async def test_the_palette_offers_every_panes_commands_and_opens_the_pane(git_pr
             assert any(title.startswith(expected.split(" (")[0]) for title in titles), (expected, titles)
         assert not app.query("#tasks-pane")
         await pilot.press("ctrl+p")
-        await pilot.pause(0.3)
+        await wait_until(pilot, lambda: isinstance(app.screen, CommandPalette), 10, "the palette open")
         await pilot.press(*"Tasks: Add")
-        await pilot.pause(0.5)
+        await wait_until(pilot, lambda: highlighted_command(app).startswith("Tasks: Add"), 10, "Tasks: Add highlighted")
         await pilot.press("enter")
         await wait_until(pilot, lambda: bool(app.query("#tasks-pane")) and app.current_pane == "tasks")
         box = app.query_one("#task-input")
