@@ -165,3 +165,30 @@ async def test_the_checkpoint_writer_folds_in_a_finished_subagents_progress(agen
     prompt = writer["messages"][-1]["content"]
     assert "Subagents' progress logs" in prompt and "SUBAGENT-FACT-4417: the port is 8443" in prompt
     assert progress_for_checkpoint(agent) == ("", ())  # in a committed checkpoint now: not handed over again
+
+
+async def test_abandoning_the_task_of_a_running_subagent_stops_it_and_says_so(agent_project: AgentProject,
+                                                                             openai_server: LocalOpenAIServer) -> None:
+    # Seen by hand: a task abandoned from the task pane left its background subagent working (and paying) on it,
+    # and when that child ended its "finished" was never told: noting it on the abandoned task raised.
+    agent_project.use_server(openai_server.base_url)
+    openai_server.responder = lambda body: Reply(tool_calls=[call("list_dir", path=".")], delay=0.3)
+    events = RecordedEvents()
+    agent = agent_project.open(events)
+    tasks = agent_project.services.tasks
+    tasks.create(agent.session_id, "Survey")
+    registry = agent.context.services["subagents"]
+    record = await registry.start("T1", "survey slowly", (), background=True)
+    while not openai_server.requests:
+        await asyncio.sleep(0.02)
+    # the pane abandons it from a worker thread, as the user's `x` does
+    await asyncio.to_thread(tasks.abandon, agent.session_id, "T1", "not needed")
+    await registry.wait(record.id, timeout_s=5)
+    assert record.state == "cancelled" and record.runner is not None and record.runner.done()
+    assert [e.state for e in events.of(wev.SubagentChanged)] == ["running", "cancelled"]
+    asked = len(openai_server.requests)
+    await asyncio.sleep(0.8)
+    assert len(openai_server.requests) == asked, "the child kept asking the model after its task was abandoned"
+    task = tasks.get(agent.session_id, "T1")
+    assert (task.status, task.note) == ("abandoned", "not needed")  # the user's reason stays
+

@@ -24,7 +24,7 @@ from mimo_tui.agent import work_events as wev
 from mimo_tui.agent.loop import AgentSession, AgentSettings
 from mimo_tui.agent.tools.base import Tool, ToolContext
 from mimo_tui.store import Writer
-from mimo_tui.tasks import DONE, Task, TaskError, TaskStore
+from mimo_tui.tasks import ABANDONED, DONE, Task, TaskChanged, TaskError, TaskStore
 
 if TYPE_CHECKING:
     from mimo_tui.agent.permissions import PermissionPolicy
@@ -80,12 +80,14 @@ class SubagentRegistry:
         self.agents: dict[str, Subagent] = {}
         self._numbers = itertools.count(1)
         self._folded: set[str] = set()
+        self._unsubscribe: Any = None  # set while children run: an abandoned task stops its child
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     # -- starting -------------------------------------------------------------------------------
     async def start(self, task_id: str, prompt: str, write_scope: tuple[str, ...], background: bool) -> Subagent:
         parent_sid = self.parent.session_id
         task = self.tasks.get(parent_sid, task_id)
-        if task.status in (DONE, "abandoned"):
+        if task.status in (DONE, ABANDONED):
             raise TaskError(f"{task.id} is {task.status}; create a new task for the subagent")
         busy = [a for a in self.agents.values() if a.task_id == task.id and a.state == RUNNING]
         if busy:
@@ -93,6 +95,7 @@ class SubagentRegistry:
         if sum(a.state == RUNNING for a in self.agents.values()) >= self.max_running:
             raise TaskError(f"{self.max_running} subagents are running already; wait for one (agent op=wait)")
         agent_id = f"a{next(self._numbers)}"
+        self._watch_tasks()
         child = await asyncio.to_thread(self._open_child, agent_id, task, write_scope)
         record = Subagent(agent_id, task.id, child, background, write_scope)
         self.agents[agent_id] = record
@@ -157,12 +160,15 @@ class SubagentRegistry:
         if record.state == FINISHED:
             record.result = final
         elif not record.result:
-            record.result = f"the child's turn ended with {status}" + (f"; its last words: {final[:500]}" if final else "")
-        task = await asyncio.to_thread(self.tasks.get, parent_sid, record.task_id)
-        if task.status != DONE:
-            note = f"subagent {record.id} {record.state}" + ("" if task.status != "in_progress" else ", task not marked done")
-            await asyncio.to_thread(self.tasks.assign, parent_sid, record.task_id, note)
-        self._changed(record)
+            ended = "it was stopped before it finished" if record.state == CANCELLED else f"the child's turn ended with {status}"
+            record.result = ended + (f"; its last words: {final[:500]}" if final else "")
+        try:
+            task = await asyncio.to_thread(self.tasks.get, parent_sid, record.task_id)
+            if task.status not in (DONE, ABANDONED):
+                note = f"subagent {record.id} {record.state}" + ("" if task.status != "in_progress" else ", task not marked done")
+                await asyncio.to_thread(self.tasks.assign, parent_sid, record.task_id, note)
+        finally:  # the parent and the user hear how it ended whatever became of its task meanwhile
+            self._changed(record)
         return record.state
 
     def _cancelled_early(self, record: Subagent, runner: asyncio.Task[str]) -> None:
@@ -234,7 +240,25 @@ class SubagentRegistry:
         """These children's progress is in a committed checkpoint; a failed writer leaves them for the next."""
         self._folded.update(ids)
 
+    # -- its task abandoned ---------------------------------------------------------------------
+    def _watch_tasks(self) -> None:
+        """While children run, a task abandoned by anyone (the user's key, the parent's task tool) stops its child."""
+        self._loop = asyncio.get_running_loop()
+        if self._unsubscribe is None:
+            self._unsubscribe = self.tasks.subscribe(self._task_changed)
+
+    def _task_changed(self, change: TaskChanged) -> None:
+        # Called on the thread that changed the task; the child is stopped on its own loop.
+        if change.operation != "abandon" or change.session_id != self.parent.session_id or self._loop is None:
+            return
+        for record in list(self.agents.values()):
+            if record.task_id == change.task_id and record.state == RUNNING:
+                self._loop.call_soon_threadsafe(self.cancel, record.id)
+
     def _changed(self, record: Subagent) -> None:
+        if self._unsubscribe is not None and not any(a.state == RUNNING for a in self.agents.values()):
+            self._unsubscribe()
+            self._unsubscribe = None
         summary = record.result.strip().splitlines()[0][:160] if record.state != RUNNING and record.result.strip() else ""
         self.parent.emit(wev.SubagentChanged(record.id, record.task_id, record.state, record.session.session_id,
                                              record.background, summary))

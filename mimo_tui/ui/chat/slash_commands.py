@@ -88,6 +88,33 @@ async def _mcp(pane: ChatView, argument: str) -> None:
     await pane.run_mcp_command(argument)
 
 
+async def _agents(pane: ChatView, argument: str) -> None:
+    from mimo_tui.agent.subagents import subagents_of
+    from mimo_tui.tasks import TaskError
+    from mimo_tui.ui.chat.assistant_message import AssistantMessage
+
+    registry = subagents_of(pane.agent) if pane.agent is not None else None
+    operation, _, agent_id = argument.partition(" ")
+    if registry is None:
+        pane.notify("this session cannot start subagents", timeout=4)
+    elif not operation:
+        lines = "\n".join(f"- `{record.line()}`" for record in registry.agents.values())
+        await pane.conversation.mount(AssistantMessage(
+            f"**Subagents of this session**\n\n{lines or 'none yet'}\n\n`/agents cancel ID` stops one; "
+            "abandoning its task (F3, x) stops it too."))
+    elif operation == "cancel" and agent_id.strip():
+        try:
+            record = registry.cancel(agent_id)
+        except TaskError as exc:
+            pane.notify(str(exc), severity="error", timeout=6)
+            return
+        said = f"stopping subagent {record.id} on {record.task_id}" if record.state == "running" else (
+            f"subagent {record.id} is {record.state} already")
+        pane.notify(said, title="subagents", timeout=4)
+    else:
+        pane.notify("usage: /agents (list them) or /agents cancel ID", severity="error", timeout=6)
+
+
 async def _checkpoint(pane: ChatView, argument: str) -> None:
     keeper = pane.agent.keeper if pane.agent is not None else None
     if keeper is None:
@@ -148,6 +175,7 @@ COMMANDS: list[SlashCommand] = [
     SlashCommand("/sessions", "pick a session to resume", _sessions),
     SlashCommand("/memory", "open the memory pane", _memory),
     SlashCommand("/task", "add a task: /task TITLE (or open the task pane)", _task),
+    SlashCommand("/agents", "this session's subagents and their state; /agents cancel ID stops one", _agents),
     SlashCommand("/checkpoint", "write the session checkpoint now (in the background)", _checkpoint),
     SlashCommand("/compact", "checkpoint, then rebuild the context from it before the next request", _compact),
     SlashCommand("/dream", "consolidate memory now (one commit); shows the review, r reverts it", _dream),

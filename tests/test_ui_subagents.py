@@ -1,0 +1,53 @@
+"""Background subagents in the TUI: /agents lists them and stops one; the chat tells how each ended."""
+
+from __future__ import annotations
+
+import json
+
+from mimo_tui.ui.chat.assistant_message import AssistantMessage
+from mimo_tui.ui.chat.permission_prompt import PermissionPrompt
+from tests.fixtures.chat_app import send, wait_for_agent, wait_idle, wait_until
+from tests.fixtures.openai_server import Reply, ToolCall
+from tests.test_subagents import is_child
+from tests.test_ui_chat_pilot import use_server
+from tests.test_ui_goal_compose import work_lines
+
+SIZE = (110, 36)
+
+
+def parent_or_child(body: dict) -> Reply:
+    if is_child(body):  # a slow child that keeps looking around
+        return Reply(tool_calls=[ToolCall("list_dir", json.dumps({"path": "."}))], delay=0.3)
+    if body["messages"][-1]["role"] == "user":
+        return Reply(tool_calls=[ToolCall("task", json.dumps({"op": "create", "title": "Survey"})),
+                                 ToolCall("agent", json.dumps({"op": "start", "task": "T1", "prompt": "survey slowly",
+                                                               "background": True}))])
+    return Reply(text="Started a1 in the background.")
+
+
+async def test_agents_lists_the_sessions_subagents_and_cancels_one(agent_project, openai_server, make_chat_app) -> None:
+    # Seen by hand: a background subagent could not be stopped by the user at all.
+    use_server(agent_project, openai_server)
+    openai_server.responder = parent_or_child
+    app = make_chat_app()
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await wait_for_agent(pilot)
+        await send(pilot, "survey it in the background")
+        await wait_until(pilot, lambda: bool(app.query(PermissionPrompt)), what="the permission prompt")
+        await wait_until(pilot, lambda: app.focused is app.query_one(PermissionPrompt), what="the prompt's focus")
+        await pilot.press("o")
+        await wait_idle(pilot)
+        await send(pilot, "/agents")
+        await wait_until(pilot, lambda: any("Subagents of this session" in m.source for m in app.query(AssistantMessage)),
+                         what="the /agents list")
+        listing = next(m.source for m in app.query(AssistantMessage) if "Subagents of this session" in m.source)
+        assert "a1 on T1 [running, background] writes: read-only" in listing
+        await send(pilot, "/agents cancel a9")
+        await wait_until(pilot, lambda: any("no subagent 'a9'" in str(n.message) for n in app._notifications),
+                         what="the unknown id refused")
+        await send(pilot, "/agents cancel a1")
+        await wait_until(pilot, lambda: any("subagent a1 on T1 (background): cancelled — it was stopped before it finished"
+                                            in line for line in work_lines(app)), 10, "the cancelled line")
+        registry = pane.agent.context.services["subagents"]
+        assert registry.get("a1").state == "cancelled"
+        assert not pane.agent.is_running
