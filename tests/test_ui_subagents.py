@@ -51,3 +51,34 @@ async def test_agents_lists_the_sessions_subagents_and_cancels_one(agent_project
         registry = pane.agent.context.services["subagents"]
         assert registry.get("a1").state == "cancelled"
         assert not pane.agent.is_running
+
+
+async def test_quitting_stops_a_running_background_subagent_before_the_stores_close(agent_project, openai_server,
+                                                                                    make_chat_app) -> None:
+    # Seen by hand: ctrl+q with a background subagent running printed a traceback (its last task read hit the
+    # closed database) after the app had gone.
+    use_server(agent_project, openai_server)
+    openai_server.responder = parent_or_child
+    app = make_chat_app()
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await wait_for_agent(pilot)
+        await send(pilot, "survey it in the background")
+        await wait_until(pilot, lambda: bool(app.query(PermissionPrompt)), what="the permission prompt")
+        await wait_until(pilot, lambda: app.focused is app.query_one(PermissionPrompt), what="the prompt's focus")
+        await pilot.press("o")
+        await wait_idle(pilot)
+        registry = pane.agent.context.services["subagents"]
+        record = registry.get("a1")
+        await wait_until(pilot, lambda: any(is_child(body) for body in openai_server.requests), what="the child's turn")
+        assert record.state == "running"
+    assert record.state == "cancelled"
+    assert record.runner.done() and record.runner.exception() is None
+    from mimo_tui.agent.setup import AgentServices
+    from mimo_tui.project import Project
+
+    services = AgentServices.open(Project.open(agent_project.root))
+    try:
+        (task,) = services.tasks.list(pane.agent.session_id)
+        assert task.note.startswith("subagent a1 cancelled")
+    finally:
+        services.close()

@@ -203,6 +203,13 @@ class SubagentRegistry:
         if running:
             await asyncio.wait(running, timeout=timeout_s)
 
+    async def stop_all(self, grace_s: float) -> None:
+        """The parent session ends (quit, /new): its running children stop and store how far they got."""
+        for record in list(self.agents.values()):
+            if record.state == RUNNING:
+                self.cancel(record.id)
+        await self.wait_all(grace_s)
+
     def cancel(self, agent_id: str) -> Subagent:
         record = self.get(agent_id)
         if record.state == RUNNING and not record.session.cancel() and record.session.turn == 0 and record.runner:

@@ -315,6 +315,11 @@ class Services(TrainerProposals):
         agent = agent or self.agent
         if agent is None:
             return
+        from mimo_tui.agent.subagents import subagents_of
+
+        children = subagents_of(agent)
+        if children is not None:  # before the stores close under them
+            await children.stop_all(grace_s)
         if agent.is_running:
             agent.cancel()
             deadline = asyncio.get_running_loop().time() + grace_s
