@@ -67,7 +67,9 @@ async def test_a_subagents_session_writes_land_and_its_writer_thread_ends_with_i
     await registry.wait(record.id, timeout_s=20)
     assert record.state == "finished", record.result
     child = record.session.session_id
-    await until(lambda: not (writer_threads() - before), "the child's writer thread to end")
+    # The parent's own writer thread has started meanwhile: it stored the child's spend under the parent.
+    parents = set(agent._writer._threads)
+    await until(lambda: not (writer_threads() - before - parents), "the child's writer thread to end")
     db = agent_project.root / ".mimo" / "state.db"
     with sqlite3.connect(db) as connection:
         stored = connection.execute("SELECT role, content FROM messages WHERE session_id = ? ORDER BY id",

@@ -7,6 +7,8 @@ import json
 import subprocess
 from typing import Any
 
+import pytest
+
 from mimo_tui.agent import events as ev
 from mimo_tui.agent import work_events as wev
 from tests.fixtures.agent_project import AgentProject, RecordedEvents
@@ -192,3 +194,38 @@ async def test_abandoning_the_task_of_a_running_subagent_stops_it_and_says_so(ag
     task = tasks.get(agent.session_id, "T1")
     assert (task.status, task.note) == ("abandoned", "not needed")  # the user's reason stays
 
+
+
+async def test_the_sessions_spend_counts_its_checkpoint_writer_and_subagents(agent_project: AgentProject,
+                                                                           openai_server: LocalOpenAIServer) -> None:
+    # The status line's dollars (and /goal's cost cap) counted only the main agent's own calls: a checkpoint
+    # writer and subagents on a paid model spent unseen.
+    from tests.fixtures.scripted_long_session import checkpoint_reply, kind_of
+
+    agent_project.write_config(  # gpt-4o-mini's price from litellm's local table; the calls go to the local server
+        '[model]\ncontext_window = 32000\n\n[llm]\nmax_retries = 1\n'
+        f'[models.test]\nmodel = "openai/gpt-4o-mini"\napi_base = "{openai_server.base_url}"\napi_key = "sk-test"\n')
+    progress = dict(op="progress", id="T1", intent="find the port", files="-", commands="-", outcome="8443")
+    child = [Reply(tool_calls=[call("task", **progress), call("task", op="done", id="T1")]), Reply(text="found it")]
+    parent = [Reply(tool_calls=[call("agent", op="start", task="T1", prompt="find the port")]),
+              Reply(text="The subagent found the port.", prompt_tokens=6000, completion_tokens=40)]
+    openai_server.responder = lambda body: (Reply(text=checkpoint_reply(body), prompt_tokens=3000, completion_tokens=900)
+                                            if kind_of(body) == "writer"
+                                            else child.pop(0) if is_child(body) else parent.pop(0))
+    events = RecordedEvents(answers=["once"])
+    agent = agent_project.open(events)
+    agent_project.services.tasks.create(agent.session_id, "Find the port")
+    assert await agent.run_turn("find the port with a subagent") == ev.TURN_DONE
+    assert await agent.keeper.finish(20)
+    own = events.of(ev.UsageReported)
+    helpers = events.of(ev.HelperSpent)
+    assert {h.helper for h in helpers} == {"checkpoint-writer", "subagent a1"}
+    assert all(h.cost_usd > 0 for h in helpers) and len(helpers) == 3  # the writer once, the child twice
+    total = sum(u.cost_usd for u in own) + sum(h.cost_usd for h in helpers)
+    assert agent.cost_usd == pytest.approx(total) and helpers[-1].session_cost_usd == pytest.approx(total)
+    context = agent.context_tokens
+    agent.close()
+    again = agent_project.open(RecordedEvents(), resume=agent.session_id)
+    assert again.cost_usd == pytest.approx(total)  # stored once, under the session the user sees
+    assert again.context_tokens == context == own[-1].context_tokens  # the writer's call is not the context in use
+    again.close()

@@ -37,6 +37,8 @@ async def test_agents_lists_the_sessions_subagents_and_cancels_one(agent_project
         await wait_until(pilot, lambda: app.focused is app.query_one(PermissionPrompt), what="the prompt's focus")
         await pilot.press("o")
         await wait_idle(pilot)
+        status = app.query_one("#agent-status")
+        await wait_until(pilot, lambda: "⧉ 1 subagent running" in str(status.render()), what="the status line's count")
         await send(pilot, "/agents")
         await wait_until(pilot, lambda: any("Subagents of this session" in m.source for m in app.query(AssistantMessage)),
                          what="the /agents list")
@@ -50,6 +52,7 @@ async def test_agents_lists_the_sessions_subagents_and_cancels_one(agent_project
                                             in line for line in work_lines(app)), 10, "the cancelled line")
         registry = pane.agent.context.services["subagents"]
         assert registry.get("a1").state == "cancelled"
+        await wait_until(pilot, lambda: "subagent" not in str(status.render()), what="the count gone")
         assert not pane.agent.is_running
 
 

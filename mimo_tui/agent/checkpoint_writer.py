@@ -15,7 +15,7 @@ import json
 import logging
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from mimo_tui.agent import events as ev
@@ -106,6 +106,7 @@ class CheckpointWriter:
         emit: Callable[[Any], None],
         subagent_progress: Callable[[], tuple[str, tuple[str, ...]]] | None = None,
         subagents_folded: Callable[[tuple[str, ...]], None] | None = None,
+        spent: Callable[[Any], Awaitable[None]] | None = None,
     ) -> None:
         self.gateway = gateway
         self.spec = spec
@@ -119,6 +120,7 @@ class CheckpointWriter:
         # What finished subagents wrote (agent/subagents.py), and the call that marks it checkpointed.
         self.subagent_progress = subagent_progress
         self.subagents_folded = subagents_folded
+        self.spent = spent  # counts each call in the session's spend
         self._subagents_in_prompt: tuple[str, ...] = ()
         # The spilled sections of the previous checkpoint as the running call was shown them (merged at commit).
         self._previous_spills: dict[int, PreviousSpill] = {}
@@ -264,6 +266,8 @@ class CheckpointWriter:
     async def _write_checkpoint(self) -> tuple[str, list[str]]:
         messages, upto = await asyncio.to_thread(self._prompt)
         completion = await self.gateway.complete(self.spec, messages, [WRITE_TOOL], max_tokens=WRITER_OUTPUT_TOKENS)
+        if self.spent is not None:
+            await self.spent(completion)
         refused = await asyncio.to_thread(self._tool_writes, completion.tool_calls)
         reply = read_reply(completion.text or "", cut_off=completion.finish_reason == "length")
         if not reply.usable:

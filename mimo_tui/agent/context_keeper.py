@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from mimo_tui.agent import events as ev
@@ -137,6 +137,7 @@ class ContextKeeper:
         spec: ModelSpec,
         emit: Callable[[Any], None],
         writer_wait_s: float = WRITER_WAIT_S,
+        spent: Callable[[Any], Awaitable[None]] | None = None,
     ) -> None:
         self.session_id = session_id
         self.limits = limits
@@ -147,6 +148,7 @@ class ContextKeeper:
         self.spec = spec
         self.emit = emit
         self.writer_wait_s = writer_wait_s
+        self.spent = spent  # counts the summariser's call in the session's spend
         self.tokens = 0
         self.last_request_tokens = 0
         self._cache: dict[tuple[int, int], int] = {}
@@ -315,6 +317,8 @@ class ContextKeeper:
             completion = await self.gateway.complete(
                 self.spec, [{"role": "system", "content": prompt}, {"role": "user", "content": body}],
                 max_tokens=SUMMARY_TOKENS)
+            if self.spent is not None:
+                await self.spent(completion)
         except ModelError as exc:
             log.warning("summarising compaction failed: %s", exc)
             # Still better than nothing: the user's own words survive in the recent-messages block.

@@ -94,6 +94,17 @@ class UsageReported:
 
 
 @dataclass(frozen=True)
+class HelperSpent:
+    """A model call made for the session by a helper (checkpoint writer, subagent, summariser, goal judge):
+    counted in the session's spend, not in its context."""
+
+    helper: str
+    model: str
+    cost_usd: float
+    session_cost_usd: float
+
+
+@dataclass(frozen=True)
 class ModelFailed:
     """The provider failed; `provider_message` is its own text; the turn can be retried."""
 
@@ -193,6 +204,6 @@ class ContextStatus:
 
 AgentEvent = (
     TurnStarted | TextDeltaEvent | AssistantMessageDone | ToolCallStarted | ToolCallFinished | PermissionRequest
-    | UsageReported | ModelFailed | TurnEnded | ModeChanged | CheckpointStarted | CheckpointFinished
+    | UsageReported | HelperSpent | ModelFailed | TurnEnded | ModeChanged | CheckpointStarted | CheckpointFinished
     | RebuildWaiting | ContextRebuilt | ContextStatus
 )

@@ -102,14 +102,14 @@ class GoalRunner:
         while True:
             status = self.last_status = await agent.run_turn(prompt)
             turns += 1
-            spent = agent.cost_usd - start_cost + self.judge_cost
+            spent = agent.cost_usd - start_cost  # the judge, writer and subagents included
             if status != ev.TURN_DONE:
                 return self._end(wev.STOPPED, turns, spent, f"the turn ended with {status}")
             try:
                 verdict = await self._judge(condition)
             except ModelError as exc:
                 return self._end(wev.STOPPED, turns, spent, f"the judge {self.judge_spec.name} failed: {exc}")
-            spent = agent.cost_usd - start_cost + self.judge_cost
+            spent = agent.cost_usd - start_cost  # the judge, writer and subagents included
             agent.emit(wev.GoalJudged(turns, verdict.met, verdict.reason, self.judge_cost))
             if verdict.met:
                 return self._end(wev.GOAL_MET, turns, spent, verdict.reason)
@@ -128,6 +128,7 @@ class GoalRunner:
         ]
         completion = await self.agent.gateway.complete(self.judge_spec, messages)
         self.judge_cost += completion.usage.cost_usd
+        await self.agent.account_helper(completion, "goal judge")
         return parse_verdict(completion.text)
 
     def _end(self, outcome: str, turns: int, spent: float, reason: str) -> str:

@@ -7,7 +7,7 @@ import fnmatch
 import json
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import aclosing
 from dataclasses import dataclass
@@ -93,6 +93,7 @@ class AgentSession:
         remember_rule: Callable[[PermissionRule], None] | None = None,
         tool_source: ToolSource | None = None,
         keeper: Any = None,
+        spend_to: Callable[[Any], Awaitable[None]] | None = None,
     ) -> None:
         self.gateway = gateway
         self.spec = spec
@@ -109,6 +110,8 @@ class AgentSession:
         self.remember_rule = remember_rule
         self.tool_source = tool_source
         self.keeper = keeper  # ContextKeeper: checkpoints at thresholds, rebuilds the context when it is full
+        # A subagent's calls are counted in its parent's spend (the session the user sees), not stored twice.
+        self.spend_to = spend_to
         self.rebuilt_on_open: Any = None  # RebuiltContext of a resumed session whose context was rebuilt
         self._mid_turn = False
         self.offered: dict[str, Tool] = dict(tools)
@@ -357,11 +360,25 @@ class AgentSession:
     def _begin(self) -> int:
         return self.sessions.begin_message(self.session_id, self.turn)
 
-    async def _account(self, completion: Any, message_id: int) -> None:
+    async def account_helper(self, completion: Any, helper: str) -> None:
+        """Count a helper's model call in this session's spend: stored with no message (so it is not taken for the
+        context in use when the session is resumed), added to the session's cost, told to the subscriber."""
         usage = completion.usage
         row = UsageRow(self.session_id, completion.model, usage.prompt_tokens, usage.completion_tokens, usage.cost_usd,
-                       completion.latency_s, message_id)
-        await self._write(lambda: self.sessions.add_usage(row))
+                       completion.latency_s, None)
+        if not self._writes_closed:  # a helper ending after the session closed still counts in its figure
+            await self._write(lambda: self.sessions.add_usage(row))
+        self.cost_usd += usage.cost_usd
+        self.emit(ev.HelperSpent(helper, completion.model, usage.cost_usd, self.cost_usd))
+
+    async def _account(self, completion: Any, message_id: int) -> None:
+        usage = completion.usage
+        if self.spend_to is not None:
+            await self.spend_to(completion)
+        else:
+            row = UsageRow(self.session_id, completion.model, usage.prompt_tokens, usage.completion_tokens,
+                           usage.cost_usd, completion.latency_s, message_id)
+            await self._write(lambda: self.sessions.add_usage(row))
         self.cost_usd += usage.cost_usd
         before = self.context_tokens
         self.context_tokens = usage.prompt_tokens + usage.completion_tokens

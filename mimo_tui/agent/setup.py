@@ -307,13 +307,15 @@ def context_keeper(services: AgentServices, agent: AgentSession, gateway: Any, l
         task_tree=lambda sid: "\n".join(task.line() for task in tasks.list(sid)), emit=agent.emit,
         subagent_progress=lambda: progress_for_checkpoint(agent),
         subagents_folded=lambda ids: checkpoint_written(agent, ids),
+        spent=lambda completion: agent.account_helper(completion, "checkpoint-writer"),
     )
     holder: list[ContextKeeper] = []
     sources = KeeperSources(services.memory.sources, lambda: holder[0] if holder else None)
     assembler = ContextAssembler(project.workspace.mimo_dir, services.memory.roots.folders.get(GLOBAL_ROOT),
                                  sources, project.root)  # type: ignore[arg-type]
     keeper = ContextKeeper(session_id=agent.session_id, limits=limits, writer=writer, state=services.context_state,
-                           assembler=assembler, gateway=gateway, spec=agent.spec, emit=agent.emit)
+                           assembler=assembler, gateway=gateway, spec=agent.spec, emit=agent.emit,
+                           spent=lambda completion: agent.account_helper(completion, "summariser"))
     keeper.tokens = agent.context_tokens
     holder.append(keeper)
     return keeper

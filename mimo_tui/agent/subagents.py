@@ -92,7 +92,7 @@ class SubagentRegistry:
         busy = [a for a in self.agents.values() if a.task_id == task.id and a.state == RUNNING]
         if busy:
             raise TaskError(f"subagent {busy[0].id} is already working on {task.id}; wait for it or cancel it")
-        if sum(a.state == RUNNING for a in self.agents.values()) >= self.max_running:
+        if self.running_count() >= self.max_running:
             raise TaskError(f"{self.max_running} subagents are running already; wait for one (agent op=wait)")
         agent_id = f"a{next(self._numbers)}"
         self._watch_tasks()
@@ -136,6 +136,7 @@ class SubagentRegistry:
             gateway=parent.gateway, spec=parent.spec, sessions=self.sessions, session=session, tools=tools,
             policy=_child_policy(parent.policy), context=context, system_prompt=parent.system_prompt,
             subscriber=_answer_asks, settings=settings, context_block=lambda _sid: block,
+            spend_to=lambda completion: parent.account_helper(completion, f"subagent {agent_id}"),
         )
 
     async def _run(self, record: Subagent, prompt: str) -> str:
@@ -227,6 +228,9 @@ class SubagentRegistry:
             lines.append(f"its answer:\n{text}" if text else "it gave no answer")
         return "\n".join(lines)
 
+    def running_count(self) -> int:
+        return sum(a.state == RUNNING for a in self.agents.values())
+
     def active_block(self) -> str:
         """The running children, one line each (the rebuild's 'active subagents' block)."""
         return "\n".join(a.line() for a in self.agents.values() if a.state == RUNNING)
@@ -263,7 +267,7 @@ class SubagentRegistry:
                 self._loop.call_soon_threadsafe(self.cancel, record.id)
 
     def _changed(self, record: Subagent) -> None:
-        if self._unsubscribe is not None and not any(a.state == RUNNING for a in self.agents.values()):
+        if self._unsubscribe is not None and not self.running_count():
             self._unsubscribe()
             self._unsubscribe = None
         summary = record.result.strip().splitlines()[0][:160] if record.state != RUNNING and record.result.strip() else ""

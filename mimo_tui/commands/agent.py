@@ -98,6 +98,8 @@ class HeadlessPrinter:
                 "cost_usd": event.cost_usd, "session_cost_usd": event.session_cost_usd,
                 "context_tokens": event.context_tokens, "context_window": event.context_window,
             }
+        elif isinstance(event, ev.HelperSpent) and self.usage:  # the JSON's session total counts helpers too
+            self.usage["session_cost_usd"] = event.session_cost_usd
         elif isinstance(event, ev.ModelFailed):
             self.errors.append({"message": event.message, "provider_message": event.provider_message, "status": event.status})
             self._line(f"✗ model error: {event.provider_message or event.message}")

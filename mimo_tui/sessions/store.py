@@ -275,9 +275,11 @@ class SessionStore:
         return int(row[0]), int(row[1]), float(row[2])
 
     def last_prompt_tokens(self, session_id: str) -> int:
+        """The context in use after the session's last own call (helpers' calls are stored with no message)."""
         with self._lock:
             row = self._db.execute(
-                "SELECT prompt_tokens + completion_tokens FROM usage WHERE session_id=? ORDER BY id DESC LIMIT 1", (session_id,)
+                "SELECT prompt_tokens + completion_tokens FROM usage WHERE session_id=? AND message_id IS NOT NULL "
+                "ORDER BY id DESC LIMIT 1", (session_id,)
             ).fetchone()
         return int(row[0]) if row else 0
 

@@ -276,10 +276,15 @@ class ChatPane(ShowsWorkerFailures, Vertical):
             if note:  # past the first threshold the meter counts the request being sent, not the last usage
                 used = max(used, context.tokens)
             checkpoint = checkpoint_label(context.writer_running, context.last_checkpoint_at, context.writer_stopped)
+        from mimo_tui.agent.subagents import subagents_of  # loaded with the agent, not at start-up
+
+        children = subagents_of(agent)
+        running = children.running_count() if children is not None else 0
         for status in self.app.query(AgentStatus):  # gone while the app closes
             label = agent.spec.label + (" (no credentials)" if agent.credentials_problem else "")
             status.show(label, agent.mode, used, agent.settings.context_window,
-                        agent.cost_usd, busy=agent.is_running, context_note=note, checkpoint=checkpoint)
+                        agent.cost_usd, busy=agent.is_running, context_note=note, checkpoint=checkpoint,
+                        subagents=running)
 
     # -- input ----------------------------------------------------------------------------------
     async def on_input_submitted(self, event: Input.Submitted) -> None:

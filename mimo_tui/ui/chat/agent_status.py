@@ -28,8 +28,9 @@ def context_meter(used: int, window: int) -> str:
 
 
 def status_line(project: str, model_label: str, mode: str, used: int, window: int, cost_usd: float,
-                busy: bool = False, context_note: str = "", checkpoint: str = "") -> Text:
-    """`context_note` warns beside the meter (from the first threshold on, and always past 100 %)."""
+                busy: bool = False, context_note: str = "", checkpoint: str = "", subagents: int = 0) -> Text:
+    """`context_note` warns beside the meter (from the first threshold on, and always past 100 %); `subagents`
+    counts the children running (their spend is in the cost)."""
     if not context_note and window and used > window:
         context_note = "over the window"
     return Text.assemble(
@@ -40,6 +41,7 @@ def status_line(project: str, model_label: str, mode: str, used: int, window: in
         "  ·  ", (context_meter(used, window), "bold yellow" if context_note else ""),
         (f" {context_note}" if context_note else "", "yellow"),
         (f"  ·  {checkpoint}" if checkpoint else ""),
+        (f"  ·  ⧉ {subagents} subagent{'s' if subagents > 1 else ''} running" if subagents else ""),
         "  ·  ", f"${cost_usd:.4f}",
     )
 
@@ -54,9 +56,9 @@ class AgentStatus(Static):
     """
 
     def show(self, model_label: str, mode: str, used: int, window: int, cost_usd: float, busy: bool = False,
-             context_note: str = "", checkpoint: str = "") -> None:
+             context_note: str = "", checkpoint: str = "", subagents: int = 0) -> None:
         self.update(status_line(self.project_name, model_label, mode, used, window, cost_usd, busy, context_note,
-                                checkpoint))
+                                checkpoint, subagents))
 
     def show_project(self, name: str, model_label: str, mode: str) -> None:
         """Before a session is open: what the agent will run on."""

@@ -227,7 +227,7 @@ class StreamRenderer:
             prompt = PermissionPrompt(event.tool, event.subject, event.preview, server, getattr(tool, "tool", None) if server else None)
             self._permission = (prompt, event.answer)
             await conversation.mount(prompt)
-        elif isinstance(event, (ev.UsageReported, ev.ContextStatus, ev.CheckpointStarted)):
+        elif isinstance(event, (ev.UsageReported, ev.HelperSpent, ev.ContextStatus, ev.CheckpointStarted)):
             pane.update_status()
         elif isinstance(event, ev.CheckpointFinished):
             pane.update_status()
@@ -255,6 +255,8 @@ class StreamRenderer:
 
             await self._close_assistant()
             await conversation.mount(Static(wev.describe(event), markup=False, classes="work-line"))
+            if isinstance(event, wev.SubagentChanged):
+                pane.update_status()
         elif isinstance(event, ev.ModeChanged):
             pane.update_status()
             pane.notify(f"mode: {event.mode}", timeout=2)
