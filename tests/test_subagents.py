@@ -107,6 +107,11 @@ async def test_background_subagent_shows_in_the_task_tree_and_can_be_cancelled(a
     assert record.state == "cancelled"
     assert tasks.get(agent.session_id, "T1").note.startswith("subagent a1 cancelled")
     assert [e.state for e in events.of(wev.SubagentChanged)] == ["running", "cancelled"]
+    # until the parent model reads how it ended, the block says it ended (it no longer says running)
+    assert registry.active_block().endswith("[cancelled, background] writes: read-only: ended, answer not read yet "
+                                            "(agent op=wait id=a1)")
+    assert "[running" not in agent.context_block(agent.session_id)
+    registry.report(record)
     assert registry.active_block() == "" and "a1 on T1" not in agent.context_block(agent.session_id)
 
 
@@ -229,3 +234,26 @@ async def test_the_sessions_spend_counts_its_checkpoint_writer_and_subagents(age
     assert again.cost_usd == pytest.approx(total)  # stored once, under the session the user sees
     assert again.context_tokens == context == own[-1].context_tokens  # the writer's call is not the context in use
     again.close()
+
+
+async def test_a_background_subagent_that_ended_is_in_the_parents_next_request_until_its_answer_is_read(
+        agent_project: AgentProject, openai_server: LocalOpenAIServer) -> None:
+    # The parent model heard nothing of a background child that ended unless it thought to ask.
+    agent_project.use_server(openai_server.base_url)
+    openai_server.queue(Reply(text="The port is 8443."),  # the child
+                        Reply(tool_calls=[call("agent", op="wait", id="a1")]), Reply(text="It says 8443."),  # parent
+                        Reply(text="Anything else?"))
+    agent = agent_project.open(RecordedEvents())
+    agent_project.services.tasks.create(agent.session_id, "Find the port")
+    registry = agent.context.services["subagents"]
+    record = await registry.start("T1", "find the port", (), background=True)
+    await registry.wait(record.id, timeout_s=10)
+    assert await agent.run_turn("what did it find?") == ev.TURN_DONE
+    first = openai_server.requests[1]
+    block = "\n".join(str(m.get("content")) for m in first["messages"] if m["role"] != "tool")
+    assert "a1 on T1 [finished, background]" in block and "answer not read yet (agent op=wait id=a1)" in block
+    answer = [m["content"] for m in openai_server.requests[2]["messages"] if m["role"] == "tool"][-1]
+    assert "The port is 8443." in answer
+    assert await agent.run_turn("thanks") == ev.TURN_DONE
+    later = "\n".join(str(m.get("content")) for m in openai_server.requests[3]["messages"])
+    assert "answer not read yet" not in later

@@ -49,6 +49,7 @@ class Subagent:
     state: str = RUNNING
     result: str = ""
     runner: asyncio.Task[str] | None = field(default=None, repr=False)
+    told: bool = False  # the parent model has read how it ended (agent op=wait/status, or a foreground start)
 
     def line(self) -> str:
         scope = ", ".join(self.write_scope) or "read-only"
@@ -225,15 +226,23 @@ class SubagentRegistry:
         lines = [f"subagent {record.line()}", f"task: {task.line().strip()}",
                  f"progress log: .mimo/{self.tasks.progress_relpath(parent_sid, record.task_id)}"]
         if record.state != RUNNING:
+            record.told = True
             lines.append(f"its answer:\n{text}" if text else "it gave no answer")
         return "\n".join(lines)
 
     def running_count(self) -> int:
         return sum(a.state == RUNNING for a in self.agents.values())
 
+    def running_lines(self) -> list[str]:
+        return [a.line() for a in self.agents.values() if a.state == RUNNING]
+
     def active_block(self) -> str:
-        """The running children, one line each (the rebuild's 'active subagents' block)."""
-        return "\n".join(a.line() for a in self.agents.values() if a.state == RUNNING)
+        """The running children, and those that ended in the background without the parent reading how: one line
+        each (the 'active subagents' block of every request)."""
+        lines = self.running_lines()
+        lines += [f"{a.line()}: ended, answer not read yet (agent op=wait id={a.id})"
+                  for a in self.agents.values() if a.state != RUNNING and not a.told]
+        return "\n".join(lines)
 
     def finished_progress(self) -> tuple[str, tuple[str, ...]]:
         """The progress logs of children finished and not yet in a committed checkpoint, and their ids."""
@@ -303,7 +312,7 @@ def progress_for_checkpoint(agent: AgentSession) -> tuple[str, tuple[str, ...]]:
     if registry is None:
         return "", ()
     finished, ids = registry.finished_progress()
-    running = registry.active_block()
+    running = "\n".join(registry.running_lines())
     parts = ([f"Subagents finished since the last checkpoint:\n\n{finished}"] if finished else []) + (
         [f"Subagents still running:\n{running}"] if running else [])
     return "\n\n".join(parts), ids
