@@ -37,6 +37,10 @@ async def test_agents_lists_the_sessions_subagents_and_cancels_one(agent_project
         await wait_until(pilot, lambda: app.focused is app.query_one(PermissionPrompt), what="the prompt's focus")
         await pilot.press("o")
         await wait_idle(pilot)
+        # its line in the chat counts the child's tool calls as it works, in place
+        await wait_until(pilot, lambda: any("a1 on T1 (background): running · 2 tool calls · list_dir ." in line
+                                            for line in work_lines(app)), what="the child's progress")
+        assert sum("subagent a1" in line for line in work_lines(app)) == 1
         status = app.query_one("#agent-status")
         await wait_until(pilot, lambda: "⧉ 1 subagent running" in str(status.render()), what="the status line's count")
         await send(pilot, "/agents")

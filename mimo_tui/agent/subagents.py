@@ -50,6 +50,7 @@ class Subagent:
     result: str = ""
     runner: asyncio.Task[str] | None = field(default=None, repr=False)
     told: bool = False  # the parent model has read how it ended (agent op=wait/status, or a foreground start)
+    tool_calls: int = 0
 
     def line(self) -> str:
         scope = ", ".join(self.write_scope) or "read-only"
@@ -136,7 +137,8 @@ class SubagentRegistry:
         return AgentSession(
             gateway=parent.gateway, spec=parent.spec, sessions=self.sessions, session=session, tools=tools,
             policy=_child_policy(parent.policy), context=context, system_prompt=parent.system_prompt,
-            subscriber=_answer_asks, settings=settings, context_block=lambda _sid: block,
+            subscriber=lambda event: self._child_event(agent_id, event), settings=settings,
+            context_block=lambda _sid: block,
             spend_to=lambda completion: parent.account_helper(completion, f"subagent {agent_id}"),
         )
 
@@ -260,6 +262,15 @@ class SubagentRegistry:
         """These children's progress is in a committed checkpoint; a failed writer leaves them for the next."""
         self._folded.update(ids)
 
+    def _child_event(self, agent_id: str, event: Any) -> None:
+        """What the parent hears of a child's turn while it works: each tool call, counted (and its asks answered)."""
+        _answer_asks(event)
+        record = self.agents.get(agent_id)
+        if isinstance(event, ev.ToolCallStarted) and record is not None and record.state == RUNNING:
+            record.tool_calls += 1
+            self.parent.emit(wev.SubagentProgress(record.id, record.task_id, record.background, record.tool_calls,
+                                                  _call_line(event)))
+
     # -- its task abandoned ---------------------------------------------------------------------
     def _watch_tasks(self) -> None:
         """While children run, a task abandoned by anyone (the user's key, the parent's task tool) stops its child."""
@@ -282,6 +293,14 @@ class SubagentRegistry:
         summary = record.result.strip().splitlines()[0][:160] if record.state != RUNNING and record.result.strip() else ""
         self.parent.emit(wev.SubagentChanged(record.id, record.task_id, record.state, record.session.session_id,
                                              record.background, summary))
+
+
+def _call_line(event: ev.ToolCallStarted) -> str:
+    """`list_dir src` for a progress line: the tool and its main argument, short."""
+    args = event.arguments if isinstance(event.arguments, dict) else {}
+    main = next((str(args[k]) for k in ("path", "pattern", "query", "id", "op") if k in args), "")
+    main = " ".join(main.split())
+    return f"{event.tool} {main[:60] + '…' if len(main) > 60 else main}".strip()
 
 
 def _answer_asks(event: Any) -> None:

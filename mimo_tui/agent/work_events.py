@@ -75,7 +75,18 @@ class SubagentChanged:
     summary: str = ""
 
 
-WorkEvent = GoalStarted | GoalJudged | GoalEnded | ComposeStep | ComposeEnded | SubagentChanged
+@dataclass(frozen=True)
+class SubagentProgress:
+    """A running subagent called a tool: how many it has called so far, and this one."""
+
+    agent_id: str
+    task_id: str
+    background: bool
+    tool_calls: int
+    last_call: str
+
+
+WorkEvent = GoalStarted | GoalJudged | GoalEnded | ComposeStep | ComposeEnded | SubagentChanged | SubagentProgress
 
 
 def describe(event: WorkEvent) -> str:
@@ -93,6 +104,10 @@ def describe(event: WorkEvent) -> str:
     if isinstance(event, ComposeEnded):
         done = f" (done: {', '.join(event.done)})" if event.done else ""
         return f"▣ compose {event.outcome}: {event.reason}{done}"
+    if isinstance(event, SubagentProgress):
+        where = "background" if event.background else "foreground"
+        calls = f"{event.tool_calls} tool call{'s' if event.tool_calls != 1 else ''}"
+        return f"⧉ subagent {event.agent_id} on {event.task_id} ({where}): running · {calls} · {event.last_call}"
     if isinstance(event, SubagentChanged):
         where = "background" if event.background else "foreground"
         return f"⧉ subagent {event.agent_id} on {event.task_id} ({where}): {event.state}" + (

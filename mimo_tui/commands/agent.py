@@ -63,7 +63,8 @@ class HeadlessPrinter:
         from mimo_tui.agent import work_events as wev
 
         if isinstance(event, wev.WorkEvent):
-            self.work.append(wev.describe(event))
+            if not isinstance(event, wev.SubagentProgress):  # the log shows each child call; the JSON how each ended
+                self.work.append(wev.describe(event))
             self._line(wev.describe(event))
         elif isinstance(event, ev.TextDeltaEvent):
             self.text.append(event.text)

@@ -12,6 +12,7 @@ from mimo_tui.agent import work_events as wev
 
 if TYPE_CHECKING:
     from textual.timer import Timer
+    from textual.widgets import Static
 
     from mimo_tui.ui.chat.assistant_message import AssistantMessage
     from mimo_tui.ui.chat.permission_prompt import PermissionPrompt
@@ -59,6 +60,7 @@ class StreamRenderer:
         self._assistant: AssistantMessage | None = None
         self._tool_blocks: dict[str, ToolCallBlock] = {}
         self._permission: tuple[PermissionPrompt, asyncio.Future[str]] | None = None
+        self._subagent_lines: dict[str, Static] = {}  # a running subagent's line, redrawn with its progress
 
     def subscriber_for_new_session(self) -> Callable[[ev.AgentEvent], None]:
         """A subscriber that goes quiet once another session replaces this one, so a cancelled turn's
@@ -86,6 +88,7 @@ class StreamRenderer:
         """The conversation was redrawn from a transcript: no live answer or tool block remains."""
         self._assistant = None
         self._tool_blocks = {}
+        self._subagent_lines = {}
 
     def answer_permission(self, answer: str) -> None:
         if self._permission is not None:
@@ -250,12 +253,19 @@ class StreamRenderer:
         elif isinstance(event, ev.ModelFailed):
             await self._close_assistant(interrupted=bool(event.partial_text))
             await conversation.mount(ErrorBlock(event.message, event.provider_message, event.status))
+        elif isinstance(event, wev.SubagentProgress) and event.agent_id in self._subagent_lines:
+            self._subagent_lines[event.agent_id].update(wev.describe(event))
         elif isinstance(event, wev.WorkEvent):  # /goal, compose and subagent progress: one line each
             from textual.widgets import Static
 
             await self._close_assistant()
-            await conversation.mount(Static(wev.describe(event), markup=False, classes="work-line"))
+            line = Static(wev.describe(event), markup=False, classes="work-line")
+            await conversation.mount(line)
             if isinstance(event, wev.SubagentChanged):
+                if event.state == "running":
+                    self._subagent_lines[event.agent_id] = line
+                else:
+                    self._subagent_lines.pop(event.agent_id, None)
                 pane.update_status()
         elif isinstance(event, ev.ModeChanged):
             pane.update_status()
