@@ -248,6 +248,34 @@ async def context_rebuilt(app, pilot) -> None:
     await pilot.pause(0.3)
 
 
+async def subagents(app, pilot) -> None:
+    """Subagents in the chat: a background child's line counting its tool calls, one that ended, /agents' list
+    and the status line's count. Staged on the offline session with the renderer's own lines (wev.describe)."""
+    from textual.widgets import Static
+
+    from mimo_tui.agent import work_events as wev
+    from mimo_tui.ui.chat.agent_status import AgentStatus
+    from mimo_tui.ui.chat.assistant_message import AssistantMessage
+    from mimo_tui.ui.chat.user_message import UserMessage
+
+    await workbench(app, pilot)
+    conversation = app.query_one("Conversation")
+    await conversation.remove_children()
+    events = [wev.SubagentChanged("a1", "T1", "finished", "s1", True, "The parser's tests pass; 2 fixtures renamed."),
+              wev.SubagentProgress("a2", "T2", True, 7, "grep def parse_")]
+    await conversation.mount(UserMessage("audit the parser and the CLI in parallel, in the background"))
+    for event in events:
+        await conversation.mount(Static(wev.describe(event), markup=False, classes="work-line"))
+    await conversation.mount(UserMessage("/agents"))
+    await conversation.mount(AssistantMessage(
+        "**Subagents of this session**\n\n- `a1 on T1 [finished, background] writes: tests/*`\n"
+        "- `a2 on T2 [running, background] writes: read-only`\n\n`/agents cancel ID` stops one; "
+        "abandoning its task (F3, x) stops it too."))
+    for status in app.query(AgentStatus):
+        status.show("openai/gpt-4o-mini", "build", 12_400, 128_000, 0.0311, subagents=1)
+    await pilot.pause(0.3)
+
+
 STATUS_STATES = (
     ("under the first threshold", 4_200, (False, 0.0, False)),
     ("first threshold crossed: the writer runs", 6_100, (True, 0.0, False)),
@@ -308,6 +336,7 @@ async def main(only: set[str]) -> None:
             ("workbench-80x24", workbench, (80, 24)),
             ("chat-permission", chat_tour, (120, 40)),
             ("chat-context-rebuilt", context_rebuilt, (120, 40)),
+            ("chat-subagents", subagents, (120, 40)),
             ("memory-pane", memory, (120, 40)),
             ("tasks-pane", await pane("f3"), (120, 40)),
             ("dream-review", dream_review, (120, 40)),
