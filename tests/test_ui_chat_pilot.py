@@ -189,6 +189,8 @@ async def test_session_picker_and_new_session(agent_project, openai_server, make
         assert not app.query(UserMessage)
         await send(pilot, "question two")
         await wait_idle(pilot)
+        # a subagent's child session is not one a person resumes: the picker leaves it out
+        pane.services.sessions.create("openai/test", "subagent", title=f"subagent a1 of {first} on T1: x")
         await send(pilot, "/sessions")
         await wait_until(pilot, lambda: bool(app.screen.query("#session-list")), what="the session picker")
         options = app.screen.query_one("#session-list")

@@ -106,8 +106,9 @@ class SessionStore:
         rows = self._sessions("WHERE s.mode != 'subagent'", (), 1)
         return rows[0] if rows else None
 
-    def list(self, limit: int = 50) -> list[Session]:
-        return self._sessions("", (), limit)
+    def list(self, limit: int = 50, *, with_subagents: bool = True) -> list[Session]:
+        """Newest first; without the subagents' child sessions for a person choosing one to resume."""
+        return self._sessions("" if with_subagents else "WHERE s.mode != 'subagent'", (), limit)
 
     def find(self, prefix: str) -> Session:
         """The session whose id is or starts with `prefix`; a clear error when none or several match."""

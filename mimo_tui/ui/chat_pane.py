@@ -496,7 +496,7 @@ class ChatPane(ShowsWorkerFailures, Vertical):
     @work(thread=True, exit_on_error=False, group="chat-sessions", exclusive=True, name="list sessions")
     def _load_sessions_for_picker(self) -> None:
         """The stored sessions are a database read: listed in a worker, then the picker opens on the app's thread."""
-        sessions = self.services.sessions.list(100)
+        sessions = self.services.sessions.list(100, with_subagents=False)
         deliver(self, self._show_session_picker, sessions)
 
     def _show_session_picker(self, sessions: list[Any]) -> None:
