@@ -25,6 +25,15 @@ def parent_or_child(body: dict) -> Reply:
     return Reply(text="Started a1 in the background.")
 
 
+async def start_background_child(app, pilot) -> None:
+    """The user asks; the parent starts a1 on T1 in the background; the user allows it once."""
+    await send(pilot, "survey it in the background")
+    await wait_until(pilot, lambda: bool(app.query(PermissionPrompt)), what="the permission prompt")
+    await wait_until(pilot, lambda: app.focused is app.query_one(PermissionPrompt), what="the prompt's focus")
+    await pilot.press("o")
+    await wait_idle(pilot)
+
+
 async def test_agents_lists_the_sessions_subagents_and_cancels_one(agent_project, openai_server, make_chat_app) -> None:
     # Seen by hand: a background subagent could not be stopped by the user at all.
     use_server(agent_project, openai_server)
@@ -32,11 +41,7 @@ async def test_agents_lists_the_sessions_subagents_and_cancels_one(agent_project
     app = make_chat_app()
     async with app.run_test(size=SIZE) as pilot:
         pane = await wait_for_agent(pilot)
-        await send(pilot, "survey it in the background")
-        await wait_until(pilot, lambda: bool(app.query(PermissionPrompt)), what="the permission prompt")
-        await wait_until(pilot, lambda: app.focused is app.query_one(PermissionPrompt), what="the prompt's focus")
-        await pilot.press("o")
-        await wait_idle(pilot)
+        await start_background_child(app, pilot)
         # its line in the chat counts the child's tool calls as it works, in place
         await wait_until(pilot, lambda: any("a1 on T1 (background): running · 2 tool calls · list_dir ." in line
                                             for line in work_lines(app)), what="the child's progress")
@@ -69,11 +74,7 @@ async def test_quitting_stops_a_running_background_subagent_before_the_stores_cl
     app = make_chat_app()
     async with app.run_test(size=SIZE) as pilot:
         pane = await wait_for_agent(pilot)
-        await send(pilot, "survey it in the background")
-        await wait_until(pilot, lambda: bool(app.query(PermissionPrompt)), what="the permission prompt")
-        await wait_until(pilot, lambda: app.focused is app.query_one(PermissionPrompt), what="the prompt's focus")
-        await pilot.press("o")
-        await wait_idle(pilot)
+        await start_background_child(app, pilot)
         registry = pane.agent.context.services["subagents"]
         record = registry.get("a1")
         await wait_until(pilot, lambda: any(is_child(body) for body in openai_server.requests), what="the child's turn")
