@@ -366,8 +366,10 @@ class AgentSession:
         usage = completion.usage
         row = UsageRow(self.session_id, completion.model, usage.prompt_tokens, usage.completion_tokens, usage.cost_usd,
                        completion.latency_s, None)
-        if not self._writes_closed:  # a helper ending after the session closed still counts in its figure
+        try:
             await self._write(lambda: self.sessions.add_usage(row))
+        except RuntimeError:  # the session's writer has shut down (it is closing): the figure still counts it
+            log.info("a %s call ended after session %s closed; its spend is not stored", helper, self.session_id)
         self.cost_usd += usage.cost_usd
         self.emit(ev.HelperSpent(helper, completion.model, usage.cost_usd, self.cost_usd))
 
