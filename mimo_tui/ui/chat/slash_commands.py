@@ -100,8 +100,8 @@ async def _agents(pane: ChatView, argument: str) -> None:
     elif not operation:
         lines = "\n".join(f"- `{record.line()}`" for record in registry.agents.values())
         await pane.conversation.mount(AssistantMessage(
-            f"**Subagents of this session**\n\n{lines or 'none yet'}\n\n`/agents cancel ID` stops one; "
-            "abandoning its task (F3, x) stops it too."))
+            f"**Subagents of this session**\n\n{lines or 'none yet: the agent starts one on a task with its `agent` tool'}"
+            "\n\n`/agents cancel ID` stops one; abandoning its task (F3, x) stops it too."))
     elif operation == "cancel" and agent_id.strip():
         try:
             record = registry.cancel(agent_id)
