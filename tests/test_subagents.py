@@ -186,7 +186,9 @@ async def test_abandoning_the_task_of_a_running_subagent_stops_it_and_says_so(ag
     tasks.create(agent.session_id, "Survey")
     registry = agent.context.services["subagents"]
     record = await registry.start("T1", "survey slowly", (), background=True)
-    while not openai_server.requests:
+    for _ in range(500):  # the child's first request
+        if openai_server.requests:
+            break
         await asyncio.sleep(0.02)
     # the pane abandons it from a worker thread, as the user's `x` does
     await asyncio.to_thread(tasks.abandon, agent.session_id, "T1", "not needed")
