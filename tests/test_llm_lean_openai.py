@@ -55,6 +55,29 @@ async def test_lean_path_matches_litellm(reply, openai_server: LocalOpenAIServer
         assert results[1] == results[0]
 
 
+async def complete_outcome(gateway: Gateway, spec: ModelSpec, tools: list[dict] | None) -> dict:
+    try:
+        completion = await gateway.complete(spec, HELLO, tools, temperature=0)
+    except ModelError as err:
+        return {"error": (err.status, err.retryable, round(err.retry_after or 0), err.provider_message)}
+    return {"completion": (completion.text, completion.tool_calls, completion.usage, completion.finish_reason,
+                           completion.model)}
+
+
+@pytest.mark.parametrize("reply", [*REPLIES, ErrorReply(429, "Rate limit reached", retry_after=3),
+                                   ErrorReply(400, "Invalid 'messages': bad")],
+                         ids=["text", "tool-calls", "no-usage", "429", "400"])
+async def test_a_whole_reply_on_the_lean_path_matches_litellm(reply, openai_server: LocalOpenAIServer,
+                                                                 server_model: ModelSpec) -> None:
+    """The checkpoint writer's and a judge's calls (not streamed) read the same stream: the same completion."""
+    results = []
+    for gateway in (Gateway(max_retries=0, timeout_s=10), LeanGateway(max_retries=0, timeout_s=10)):
+        openai_server.queue(reply)
+        results.append(await complete_outcome(gateway, server_model, TOOLS))
+    assert results[1] == results[0]
+    assert openai_server.requests[-1]["stream"] is True and not openai_server.requests[-2].get("stream")
+
+
 async def test_lean_path_retries_like_the_gateway(openai_server: LocalOpenAIServer, server_model: ModelSpec) -> None:
     openai_server.queue(ErrorReply(503, "overloaded"), ErrorReply(429, "slow down", retry_after=0.01), Reply(text="fine"))
     gateway = LeanGateway(max_retries=3, timeout_s=10, backoff_base_s=0.01, backoff_max_s=0.02)
@@ -72,18 +95,24 @@ from tests.fixtures.openai_server import LocalOpenAIServer, Reply
 async def main():
     server = LocalOpenAIServer().start()
     server.queue(Reply(text="first words, then more"))
-    spec = ModelSpec("openai/test", api_base=server.base_url, api_key="sk-test")
+    spec = ModelSpec(sys.argv[2], api_base=server.base_url, api_key="sk-test")
     seen = []
     async for event in LeanGateway().stream(spec, [{"role": "user", "content": "hi"}]):
         if isinstance(event, TextDelta) and not seen:
             seen.append(runtime.is_loaded() or "litellm" in sys.modules)
-    print("litellm loaded at first words:", seen[0], "| at the end:", runtime.is_loaded())
+    server.queue(Reply(text="a whole reply"))
+    whole = await LeanGateway().complete(spec, [{"role": "user", "content": "hi"}])
+    print("litellm loaded at first words:", seen[0], "| at the end:", runtime.is_loaded(), "|", whole.text)
     server.stop()
 
 asyncio.run(main())
 """
 
 
-def test_lean_path_answers_before_litellm_is_imported() -> None:
-    done = subprocess.run([sys.executable, "-c", PROBE, str(ROOT)], capture_output=True, text=True, timeout=120)
-    assert "litellm loaded at first words: False | at the end: True" in done.stdout, done.stdout + done.stderr[-2000:]
+@pytest.mark.parametrize(("model", "loaded_at_end"), [("openai/gpt-4o", True), ("openai/test", False)])
+def test_lean_path_answers_before_litellm_is_imported(model: str, loaded_at_end: bool) -> None:
+    """The words come first; a call ends once litellm is imported for the price, unless its table has no price for
+    the model (a local server's name): then the cost is 0 either way and no call, streamed or whole, waits for it."""
+    done = subprocess.run([sys.executable, "-c", PROBE, str(ROOT), model], capture_output=True, text=True, timeout=120)
+    expected = f"litellm loaded at first words: False | at the end: {loaded_at_end} | a whole reply"
+    assert expected in done.stdout, done.stdout + done.stderr[-2000:]

@@ -29,7 +29,8 @@ def parent_or_child(body: dict) -> Reply:
 async def start_background_child(app, pilot) -> None:
     """The user asks; the parent starts a1 on T1 in the background; the user allows it once."""
     await send(pilot, "survey it in the background")
-    await wait_until(pilot, lambda: bool(app.query(PermissionPrompt)), what="the permission prompt")
+    # the first model call of the app: its worker process may still be loading litellm on a busy machine
+    await wait_until(pilot, lambda: bool(app.query(PermissionPrompt)), 60, "the permission prompt")
     await wait_until(pilot, lambda: app.focused is app.query_one(PermissionPrompt), what="the prompt's focus")
     await pilot.press("o")
     await wait_idle(pilot)

@@ -3,8 +3,10 @@
 `openai/<model>` with an `api_base` is plain HTTP + server-sent events: parsing the chunks directly
 costs a few microseconds each where litellm's per-chunk handling costs ~0.5 ms, and it works while
 litellm is still importing (seconds after launch), so the first question of a session is answered
-at once. Errors go through the same mapping as litellm's (status, provider message, Retry-After,
-retryable), and usage and cost are computed the same way once the stream ends.
+at once. Whole replies (`complete`: the checkpoint writer, a judge, the trainer) are read from the same
+stream. Errors go through the same mapping as litellm's (status, provider message, Retry-After,
+retryable), and usage and cost are computed the same way once the stream ends; a model litellm's price
+table cannot price (a local server's name) never waits for litellm at all.
 """
 
 from __future__ import annotations
@@ -12,13 +14,15 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import time
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
+from . import prices
 from .errors import to_model_error
 from .gateway import Gateway, _StreamAssembler
 from .models import ModelSpec
-from .types import ModelError, StreamEvent
+from .types import Completion, ModelError, StreamEvent
 
 PREFIX = "openai/"
 # Request settings the lean path sends as they are; anything else (litellm-only options) means litellm serves the call.
@@ -69,16 +73,38 @@ class LeanGateway(Gateway):
         return super()._needs_litellm(spec, params) and not serves(spec, params)
 
     async def _stream_once(self, spec: ModelSpec, request: dict[str, Any], assembler: _StreamAssembler) -> AsyncIterator[StreamEvent]:
-        params = {k: v for k, v in request.items() if k not in ("model", "messages", "tools", "timeout", "api_base",
-                                                                   "api_key", "max_retries", "stream", "stream_options")}
+        params = _settings(request)
         if not serves(spec, params):
             async for event in super()._stream_once(spec, request, assembler):
                 yield event
             return
         async for event in self._stream_lean(spec, request, params, assembler):
             yield event
-        # Cost comes from litellm's price table, as on the litellm path: wait for its import here, after the text.
-        await self.warm_up()
+        await self._price_table_for(spec)
+
+    async def _complete_once(self, spec: ModelSpec, messages: list[dict], request: dict[str, Any]) -> Completion:
+        """A whole reply (the checkpoint writer's, a judge's, the trainer's) read from the same stream, so a call to a
+        local server never waits for litellm's import either."""
+        params = _settings(request)
+        if not serves(spec, params) or params.get("n", 1) != 1:
+            return await super()._complete_once(spec, messages, request)
+        assembler = _StreamAssembler()
+        started = time.perf_counter()
+        async for _event in self._stream_lean(spec, request, params, assembler):
+            pass
+        await self._price_table_for(spec)
+        text, calls = assembler.partial_text, assembler.tool_calls()
+        return Completion(
+            text=text, tool_calls=calls, model=spec.name, latency_s=time.perf_counter() - started,
+            usage=self._usage(spec, messages, text, calls, assembler.prompt_tokens, assembler.completion_tokens),
+            finish_reason=assembler.finish_reason or ("tool_calls" if calls else "stop"),
+        )
+
+    async def _price_table_for(self, spec: ModelSpec) -> None:
+        # The cost comes from litellm's price table, as on the litellm path: wait for its import, after the text,
+        # unless the table cannot price this model (a local server's name): then the cost is 0 either way.
+        if prices.may_be_priced(spec.name):
+            await self.warm_up()
 
     async def _stream_lean(self, spec: ModelSpec, request: dict[str, Any], params: dict[str, Any],
                            assembler: _StreamAssembler) -> AsyncIterator[StreamEvent]:
@@ -124,6 +150,12 @@ class LeanGateway(Gateway):
             raise to_model_error(exc, spec.name) from exc
         if assembler.finish_reason is None and not assembler.text and not assembler.calls:
             raise ModelError(f"{spec.name}: stream ended without any output", retryable=True, model=spec.name)
+
+
+def _settings(request: dict[str, Any]) -> dict[str, Any]:
+    """The request's model settings (temperature, max_tokens ...), without what every call carries."""
+    return {k: v for k, v in request.items() if k not in ("model", "messages", "tools", "timeout", "api_base", "api_key",
+                                                           "max_retries", "stream", "stream_options")}
 
 
 async def _endpoint_error(response: Any) -> EndpointError:
