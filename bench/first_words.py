@@ -5,7 +5,8 @@ Run from the project root: `python bench/first_words.py [--runs 5] [--delay 1.0]
 mimo is launched in a private tmux server (120x40) in a fresh project whose model is the local
 OpenAI-compatible server (tests/fixtures/openai_server.py, in its own process, answering at once).
 Once the footer is drawn, the bench waits --delay seconds, types a question with `send-keys`, presses
-Enter and polls `capture-pane` every ~5 ms until the answer's first words are on the screen.
+Enter and polls `capture-pane` every ~5 ms until the answer's first words are on the screen, then until the turn
+has ended (the status line idle: a local server's model must not wait for litellm's import to end its turn).
 MIMO_BENCH_ROOT=/other/checkout runs another source tree (e.g. the code before a change).
 --trace prints, per start-up step the app marks (MIMO_BENCH_TRACE, mimo_tui/start_trace.py), its median time
 relative to Enter: what the first question waits for. A tree without the marks shows only the bench's own steps.
@@ -14,6 +15,7 @@ relative to Enter: what the first question waits for. A tree without the marks s
 from __future__ import annotations
 
 import argparse
+import re
 import shlex
 import shutil
 import statistics
@@ -30,11 +32,13 @@ from stream_render import ServerProcess  # noqa: E402
 BUDGET_S = 0.5
 ANSWER = "Firstwords of the answer arrive here. " + "More text follows after them. " * 40
 MARK = "Firstwords"
+IDLE = re.compile(r"^ ○ \S+  ·  openai/bench", re.M)  # the status line once the turn has ended
 
 
 def one_run(terminal: Terminal, base: Path, index: int, base_url: str, delay: float,
-            trace: Path | None = None) -> tuple[float, float]:
-    """(seconds to the interactive frame, seconds from Enter to the answer's first words on screen)."""
+            trace: Path | None = None) -> tuple[float, float, float]:
+    """(seconds to the interactive frame, seconds from Enter to the answer's first words on screen, and to the
+    turn's end: the status line idle again, the call's cost counted)."""
     home = base / f"home{index}"
     home.mkdir()
     env = {**isolated_env(home), "MIMO_BENCH_KEY": "sk-bench"}
@@ -59,7 +63,9 @@ def one_run(terminal: Terminal, base: Path, index: int, base_url: str, delay: fl
         terminal._tmux("send-keys", "-t", name, "Enter")
         words = _wait(terminal, name, lambda screen: MARK in screen, sent, 30)
         _mark(trace, "words on screen")
-        return frame, words
+        ended = _wait(terminal, name, lambda screen: bool(IDLE.search(screen)), sent, 120)
+        _mark(trace, "turn ended")
+        return frame, words, ended
     finally:
         terminal._tmux("kill-session", "-t", name)
 
@@ -119,18 +125,19 @@ def main() -> int:
     base = Path(tempfile.mkdtemp(prefix="mimo-bench-words-"))
     server = ServerProcess(ANSWER, base, 16)
     terminal = Terminal()
-    frames, words = [], []
+    frames, words, ends = [], [], []
     traces: list[dict[str, tuple[float, float | None]]] = []
     try:
         if not args.tiny:
             one_run(terminal, base, 0, server.base_url, args.delay)  # warm the disk cache and bytecode
         for i in range(1, args.runs + 1):
             trace = base / f"trace{i}.txt" if args.trace else None
-            frame, first = one_run(terminal, base, i, server.base_url, args.delay, trace)
+            frame, first, ended = one_run(terminal, base, i, server.base_url, args.delay, trace)
             if trace is not None:
                 traces.append(read_trace(trace))
             frames.append(frame)
             words.append(first)
+            ends.append(ended)
     finally:
         terminal.close()
         server.close()
@@ -140,6 +147,7 @@ def main() -> int:
           f"median of {args.runs}")
     print(f"  first words  {median * 1000:7.0f} ms   runs: {', '.join(f'{w * 1000:.0f}' for w in words)}   "
           f"budget <= {BUDGET_S * 1000:.0f} ms: {'ok' if median <= BUDGET_S else 'MISSED'}")
+    print(f"  turn ended   {statistics.median(ends) * 1000:7.0f} ms   runs: {', '.join(f'{e * 1000:.0f}' for e in ends)}")
     print(f"  interactive frame at median {statistics.median(frames) * 1000:.0f} ms")
     if traces:
         print_trace(traces)
