@@ -70,7 +70,8 @@ class LeanGateway(Gateway):
     """The Gateway, streaming OpenAI-compatible endpoints without litellm (everything else goes through litellm)."""
 
     def _needs_litellm(self, spec: ModelSpec, params: Mapping[str, Any]) -> bool:
-        return super()._needs_litellm(spec, params) and not serves(spec, params)
+        # Several choices at once (n > 1) are left to litellm.
+        return super()._needs_litellm(spec, params) and not (serves(spec, params) and params.get("n", 1) == 1)
 
     async def _stream_once(self, spec: ModelSpec, request: dict[str, Any], assembler: _StreamAssembler) -> AsyncIterator[StreamEvent]:
         params = _settings(request)
