@@ -317,11 +317,12 @@ class Services(TrainerProposals):
             return
         from mimo_tui.agent.subagents import subagents_of
 
-        children = subagents_of(agent)
-        if children is not None:  # before the stores close under them
-            await children.stop_all(grace_s)
-        if agent.is_running:
+        if agent.is_running:  # first, so it starts nothing more (its foreground child is cancelled with it)
             agent.cancel()
+        children = subagents_of(agent)
+        if children is not None:  # before the stores close under them; a cancelled child ends at its next await
+            await children.stop_all(max(grace_s, 10.0))
+        if agent.is_running:
             deadline = asyncio.get_running_loop().time() + grace_s
             while agent.is_running and asyncio.get_running_loop().time() < deadline:
                 await asyncio.sleep(0.02)
