@@ -116,3 +116,34 @@ def test_lean_path_answers_before_litellm_is_imported(model: str, loaded_at_end:
     done = subprocess.run([sys.executable, "-c", PROBE, str(ROOT), model], capture_output=True, text=True, timeout=120)
     expected = f"litellm loaded at first words: False | at the end: {loaded_at_end} | a whole reply"
     assert expected in done.stdout, done.stdout + done.stderr[-2000:]
+
+
+def test_only_models_litellm_must_serve_or_price_need_it() -> None:
+    from mimo_tui.llm.models import any_needs_litellm
+
+    local = {"api_base": "http://127.0.0.1:8000/v1"}
+    config = {"local": {"model": "openai/test", **local}, "priced": {"model": "openai/gpt-4o-mini", **local}}
+    assert not any_needs_litellm(["offline/agent", "", "local"], config)
+    assert any_needs_litellm(["offline/agent", "priced"], config)  # its cost comes from litellm's table
+    assert any_needs_litellm(["anthropic/claude-3-5-haiku-20241022"], config)
+    assert any_needs_litellm(["openai/test"], config)  # no api_base: OpenAI's own API, through litellm
+
+
+async def test_a_workbench_on_a_local_servers_model_never_loads_litellm(agent_project, openai_server,
+                                                                       make_chat_app) -> None:
+    """Nothing in a session on a local server's model waits for litellm (2-3 s of CPU, seconds more on a busy
+    machine): the model worker is not asked to load it at start, and the answer ends without it."""
+    from tests.fixtures.chat_app import send, wait_for_agent, wait_idle, wait_until
+    from tests.test_ui_chat_pilot import use_server
+
+    use_server(agent_project, openai_server)
+    openai_server.queue(Reply(text="hello from the local server"))
+    app = make_chat_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        pane = await wait_for_agent(pilot)
+        await send(pilot, "hi")
+        await wait_idle(pilot)
+        await wait_until(pilot, lambda: not any(w.group == "gateway-warm-up" and w.is_running for w in app.workers),
+                         what="the start-up's warm-up decision")
+        assert "hello from the local server" in "".join(m.source for m in app.query("AssistantMessage"))
+        assert not pane.services.gateway.worker.is_warm

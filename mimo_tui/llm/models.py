@@ -72,16 +72,22 @@ def resolve_model(name: str, config_models: Mapping[str, Any] | None = None) -> 
     )
 
 
-def any_served_by_a_provider(names: Iterable[str], config_models: Mapping[str, Any] | None = None) -> bool:
-    """Whether any of these model names (blank ones skipped) is served by a provider rather than offline;
-    a name that does not resolve counts as a provider's, so its error comes from the call."""
+def any_needs_litellm(names: Iterable[str], config_models: Mapping[str, Any] | None = None) -> bool:
+    """Whether any of these model names (blank ones skipped) needs litellm: not an offline model, nor a local
+    OpenAI-compatible server's model that litellm's price table cannot price (the lean path serves those whole).
+    A name that does not resolve counts as needing it, so its error comes from the call. Reads the price table:
+    call it off the event loop."""
+    from . import prices
+    from .lean_openai import serves
+
     for name in names:
         if not name or not name.strip():
             continue
         try:
-            if not resolve_model(name, config_models).offline:
-                return True
+            spec = resolve_model(name, config_models)
         except ModelError:
+            return True
+        if not spec.offline and not (serves(spec, {}) and not prices.may_be_priced(spec.name)):
             return True
     return False
 

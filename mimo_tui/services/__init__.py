@@ -144,10 +144,11 @@ class Services(TrainerProposals):
                 self._model_worker = ModelWorker()
             return self._model_worker
 
-    def models_need_providers(self) -> bool:
-        """Whether the project names a model served by a provider (default, --model, goal judge, [models]); an
-        offline-only project never loads litellm, even in the worker."""
-        from mimo_tui.llm.models import any_served_by_a_provider
+    def models_need_litellm(self) -> bool:
+        """Whether the project names a model litellm must serve or price (default, --model, goal judge, [models]);
+        a project of offline models and local servers' unpriced models never loads it, even in the worker. Reads
+        litellm's price table: call it off the event loop."""
+        from mimo_tui.llm.models import any_needs_litellm
 
         project = self.project
         if project is None:
@@ -155,7 +156,7 @@ class Services(TrainerProposals):
         config = project.config
         models = config.table("models")
         named = [self.options.model or "", str(config.get("model.default", "offline/agent")), str(config.get("goal.judge", "") or "")]
-        return any_served_by_a_provider([*named, *models], models)
+        return any_needs_litellm([*named, *models], models)
 
     @property
     def has_model_worker(self) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -197,7 +198,7 @@ class ChatPane(ShowsWorkerFailures, Vertical):
     @work(exclusive=True, group="gateway-warm-up", exit_on_error=False)
     async def _warm_up(self) -> None:
         """Have the model worker load litellm now if a configured model needs it, so the first answer does not wait."""
-        if self.services.gateway is not None and self.services.models_need_providers():
+        if self.services.gateway is not None and await asyncio.to_thread(self.services.models_need_litellm):
             await self.services.gateway.warm_up()
 
     async def start_session(self, resume: str | None = None, model: str | None = None, mode: str | None = None) -> None:
