@@ -55,6 +55,11 @@ async def test_agents_lists_the_sessions_subagents_and_cancels_one(agent_project
                          what="the /agents list")
         listing = next(m.source for m in app.query(AssistantMessage) if "Subagents of this session" in m.source)
         assert "a1 on T1 [running, background] writes: read-only" in listing
+        await send(pilot, "/agents show a1")  # what the child did so far, step by step
+        await wait_until(pilot, lambda: any(m.source.startswith("**Subagent a1 on T1") for m in app.query(AssistantMessage)),
+                         what="the child's steps")
+        steps = next(m.source for m in app.query(AssistantMessage) if m.source.startswith("**Subagent a1 on T1"))
+        assert "asked: survey slowly" in steps and "→ list_dir ." in steps and "  ✓ " in steps
         await send(pilot, "/agents cancel a9")
         await wait_until(pilot, lambda: any("no subagent 'a9'" in str(n.message) for n in app._notifications),
                          what="the unknown id refused")

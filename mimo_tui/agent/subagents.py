@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -232,6 +233,23 @@ class SubagentRegistry:
             lines.append(f"its answer:\n{text}" if text else "it gave no answer")
         return "\n".join(lines)
 
+    def steps(self, agent_id: str, limit: int = 60) -> list[str]:
+        """What a child did so far, one line a step (its request, each tool call and result, its words): the
+        newest `limit` of them."""
+        lines: list[str] = []
+        for message in self.get(agent_id).session.transcript:
+            if message.role == "user":
+                lines.append(f"asked: {_clip_line(message.content, 200)}")
+            elif message.role == "assistant":
+                if message.content.strip():
+                    lines.append(f"said: {_clip_line(message.content, 200)}")
+                for call in message.tool_calls:
+                    function = call.get("function") or {}
+                    lines.append(f"→ {_call_line(function.get('name', '?'), function.get('arguments', ''))}")
+            elif message.role == "tool":
+                lines.append(f"  {'✗' if message.is_error else '✓'} {_clip_line(message.content, 100)}")
+        return lines[-limit:]
+
     def running_count(self) -> int:
         return sum(a.state == RUNNING for a in self.agents.values())
 
@@ -269,7 +287,7 @@ class SubagentRegistry:
         if isinstance(event, ev.ToolCallStarted) and record is not None and record.state == RUNNING:
             record.tool_calls += 1
             self.parent.emit(wev.SubagentProgress(record.id, record.task_id, record.background, record.tool_calls,
-                                                  _call_line(event)))
+                                                  _call_line(event.tool, event.arguments)))
 
     # -- its task abandoned ---------------------------------------------------------------------
     def _watch_tasks(self) -> None:
@@ -295,12 +313,21 @@ class SubagentRegistry:
                                              record.background, summary))
 
 
-def _call_line(event: ev.ToolCallStarted) -> str:
+def _call_line(tool: str, arguments: Any) -> str:
     """`list_dir src` for a progress line: the tool and its main argument, short."""
-    args = event.arguments if isinstance(event.arguments, dict) else {}
+    if isinstance(arguments, str):
+        try:
+            arguments = json.loads(arguments or "{}")
+        except ValueError:
+            arguments = {}
+    args = arguments if isinstance(arguments, dict) else {}
     main = next((str(args[k]) for k in ("path", "pattern", "query", "id", "op") if k in args), "")
-    main = " ".join(main.split())
-    return f"{event.tool} {main[:60] + '…' if len(main) > 60 else main}".strip()
+    return f"{tool} {_clip_line(main, 60)}".strip()
+
+
+def _clip_line(text: str, limit: int) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[:limit] + "…"
 
 
 def _answer_asks(event: Any) -> None:

@@ -101,7 +101,17 @@ async def _agents(pane: ChatView, argument: str) -> None:
         lines = "\n".join(f"- `{record.line()}`" for record in registry.agents.values())
         await pane.conversation.mount(AssistantMessage(
             f"**Subagents of this session**\n\n{lines or 'none yet: the agent starts one on a task with its `agent` tool'}"
-            "\n\n`/agents cancel ID` stops one; abandoning its task (F3, x) stops it too."))
+            "\n\n`/agents show ID` shows its steps; `/agents cancel ID` stops one; abandoning its task (F3, x) "
+            "stops it too."))
+    elif operation == "show" and agent_id.strip():
+        try:
+            record, steps = registry.get(agent_id), registry.steps(agent_id)
+        except TaskError as exc:
+            pane.notify(str(exc), severity="error", timeout=6)
+            return
+        body = "\n".join(steps) or "(nothing yet)"
+        await pane.conversation.mount(AssistantMessage(
+            f"**Subagent {record.line()}** · {record.tool_calls} tool calls\n\n```text\n{body}\n```"))
     elif operation == "cancel" and agent_id.strip():
         try:
             record = registry.cancel(agent_id)
@@ -112,7 +122,8 @@ async def _agents(pane: ChatView, argument: str) -> None:
             f"subagent {record.id} is {record.state} already")
         pane.notify(said, title="subagents", timeout=4)
     else:
-        pane.notify("usage: /agents (list them) or /agents cancel ID", severity="error", timeout=6)
+        pane.notify("usage: /agents (list them), /agents show ID (its steps) or /agents cancel ID",
+                    severity="error", timeout=6)
 
 
 async def _checkpoint(pane: ChatView, argument: str) -> None:
@@ -175,7 +186,7 @@ COMMANDS: list[SlashCommand] = [
     SlashCommand("/sessions", "pick a session to resume", _sessions),
     SlashCommand("/memory", "open the memory pane", _memory),
     SlashCommand("/task", "add a task: /task TITLE (or open the task pane)", _task),
-    SlashCommand("/agents", "this session's subagents and their state; /agents cancel ID stops one", _agents),
+    SlashCommand("/agents", "this session's subagents; /agents show ID (its steps), /agents cancel ID", _agents),
     SlashCommand("/checkpoint", "write the session checkpoint now (in the background)", _checkpoint),
     SlashCommand("/compact", "checkpoint, then rebuild the context from it before the next request", _compact),
     SlashCommand("/dream", "consolidate memory now (one commit); shows the review, r reverts it", _dream),
