@@ -259,3 +259,22 @@ async def test_a_background_subagent_that_ended_is_in_the_parents_next_request_u
     assert await agent.run_turn("thanks") == ev.TURN_DONE
     later = "\n".join(str(m.get("content")) for m in openai_server.requests[3]["messages"])
     assert "answer not read yet" not in later
+
+
+async def test_a_resumed_session_does_not_show_a_subagent_of_a_killed_process_as_running(
+        agent_project: AgentProject, openai_server: LocalOpenAIServer) -> None:
+    # A mimo killed while a background child worked left its task noted "subagent a1 running" for good.
+    agent_project.use_server(openai_server.base_url)
+    agent = agent_project.open(RecordedEvents())
+    tasks = agent_project.services.tasks
+    tasks.create(agent.session_id, "Survey")
+    tasks.create(agent.session_id, "Other")
+    tasks.assign(agent.session_id, "T1", "subagent a1 running")  # what the killed process left behind
+    tasks.assign(agent.session_id, "T2", "subagent a2 finished, task not marked done")
+    session = agent.session_id
+    agent.close()
+    again = agent_project.open(RecordedEvents(), resume=session)
+    t1, t2 = agent_project.services.tasks.list(session)
+    assert t1.note == "subagent a1 stopped when its mimo process ended"
+    assert t2.note == "subagent a2 finished, task not marked done"
+    again.close()

@@ -289,6 +289,8 @@ def open_agent_session(
     )
     registry = SubagentRegistry(agent, services.tasks, services.sessions, tools)
     context.services["subagents"] = services.subagents[agent.session_id] = registry
+    if resume:
+        registry.mark_lost_children()
     if services.context_state is not None and not spec.offline:
         agent.keeper = context_keeper(services, agent, gateway, limits)
         if resume:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import re
 import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -36,6 +37,7 @@ SUBAGENT_TOOLS = ("read_file", "list_dir", "glob", "grep", "write_file", "edit_f
 SUBAGENT_SESSION_MODE = "subagent"  # left out of "resume the last session"
 RUNNING, FINISHED, FAILED, CANCELLED = "running", "finished", "failed", "cancelled"
 MAX_RESULT_CHARS = 4000
+LOST_CHILD = re.compile(r"^subagent a\d+ running$")
 
 
 @dataclass
@@ -114,6 +116,14 @@ class SubagentRegistry:
                 record.runner.cancel()
                 raise
         return record
+
+    def mark_lost_children(self) -> None:
+        """A resumed session's tasks still noted `subagent a1 running` had their child in a process that ended
+        without saying so (killed): say it stopped, so the task tree does not show it working."""
+        parent_sid = self.parent.session_id
+        for task in self.tasks.list(parent_sid):
+            if task.status not in (DONE, ABANDONED) and LOST_CHILD.match(task.note or ""):
+                self.tasks.assign(parent_sid, task.id, f"{task.note.split(' running')[0]} stopped when its mimo process ended")
 
     def _open_child(self, agent_id: str, task: Task, scope: tuple[str, ...]) -> AgentSession:
         parent = self.parent
