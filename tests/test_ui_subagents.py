@@ -50,6 +50,8 @@ async def test_agents_lists_the_sessions_subagents_and_cancels_one(agent_project
         assert sum("subagent a1" in line for line in work_lines(app)) == 1
         status = app.query_one("#agent-status")
         await wait_until(pilot, lambda: "⧉ 1 subagent running" in str(status.render()), what="the status line's count")
+        titles = [command.title for command in app.get_system_commands(app.screen)]
+        assert "Subagents: list" in titles and "Subagents: cancel a1" in titles  # the palette has them too
         await send(pilot, "/agents")
         await wait_until(pilot, lambda: any("Subagents of this session" in m.source for m in app.query(AssistantMessage)),
                          what="the /agents list")

@@ -446,6 +446,15 @@ class ChatPane(ShowsWorkerFailures, Vertical):
             await servers.stop(name)
 
     def palette_commands(self) -> Iterable[SystemCommand]:
+        from mimo_tui.agent.subagents import RUNNING, subagents_of
+
+        yield SystemCommand("Subagents: list", "This session's subagents and their state (/agents)",
+                            lambda: self.call_later(self.run_slash_command, "/agents"))
+        children = subagents_of(self.agent) if self.agent is not None else None
+        for record in children.agents.values() if children is not None else ():
+            if record.state == RUNNING:
+                yield SystemCommand(f"Subagents: cancel {record.id}", f"Stop subagent {record.id} on {record.task_id}",
+                                    lambda i=record.id: self.call_later(self.run_slash_command, f"/agents cancel {i}"))
         servers = self.services.mcp
         if servers is None:
             return
