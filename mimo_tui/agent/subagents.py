@@ -16,8 +16,8 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-import re
 import logging
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
