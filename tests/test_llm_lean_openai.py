@@ -119,7 +119,7 @@ def test_lean_path_answers_before_litellm_is_imported(model: str, loaded_at_end:
 
 
 def test_only_models_litellm_must_serve_or_price_need_it() -> None:
-    from mimo_tui.llm.models import any_needs_litellm
+    from mimo_tui.llm.lean_openai import any_needs_litellm
 
     local = {"api_base": "http://127.0.0.1:8000/v1"}
     config = {"local": {"model": "openai/test", **local}, "priced": {"model": "openai/gpt-4o-mini", **local}}

@@ -15,13 +15,13 @@ import asyncio
 import json
 import os
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping
 from typing import Any
 
 from . import prices
 from .errors import to_model_error
 from .gateway import Gateway, _StreamAssembler
-from .models import ModelSpec
+from .models import ModelSpec, resolve_model
 from .types import Completion, ModelError, StreamEvent
 
 PREFIX = "openai/"
@@ -151,6 +151,23 @@ class LeanGateway(Gateway):
             raise to_model_error(exc, spec.name) from exc
         if assembler.finish_reason is None and not assembler.text and not assembler.calls:
             raise ModelError(f"{spec.name}: stream ended without any output", retryable=True, model=spec.name)
+
+
+def any_needs_litellm(names: Iterable[str], config_models: Mapping[str, Any] | None = None) -> bool:
+    """Whether any of these model names (blank ones skipped) needs litellm: not an offline model, nor a local
+    OpenAI-compatible server's model that litellm's price table cannot price (the lean path serves those whole).
+    A name that does not resolve counts as needing it, so its error comes from the call. Reads the price table:
+    call it off the event loop."""
+    for name in names:
+        if not name or not name.strip():
+            continue
+        try:
+            spec = resolve_model(name, config_models)
+        except ModelError:
+            return True
+        if not spec.offline and not (serves(spec, {}) and not prices.may_be_priced(spec.name)):
+            return True
+    return False
 
 
 def _settings(request: dict[str, Any]) -> dict[str, Any]:

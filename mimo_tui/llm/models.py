@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -70,26 +70,6 @@ def resolve_model(name: str, config_models: Mapping[str, Any] | None = None) -> 
         api_key=_read_api_key(entry.get("api_key"), name),
         offline=target.startswith(OFFLINE_PREFIX),
     )
-
-
-def any_needs_litellm(names: Iterable[str], config_models: Mapping[str, Any] | None = None) -> bool:
-    """Whether any of these model names (blank ones skipped) needs litellm: not an offline model, nor a local
-    OpenAI-compatible server's model that litellm's price table cannot price (the lean path serves those whole).
-    A name that does not resolve counts as needing it, so its error comes from the call. Reads the price table:
-    call it off the event loop."""
-    from . import prices
-    from .lean_openai import serves
-
-    for name in names:
-        if not name or not name.strip():
-            continue
-        try:
-            spec = resolve_model(name, config_models)
-        except ModelError:
-            return True
-        if not spec.offline and not (serves(spec, {}) and not prices.may_be_priced(spec.name)):
-            return True
-    return False
 
 
 # Hosted providers whose calls need a key; the variable is the one litellm reads. Local servers (an api_base) and

@@ -148,7 +148,7 @@ class Services(TrainerProposals):
         """Whether the project names a model litellm must serve or price (default, --model, goal judge, [models]);
         a project of offline models and local servers' unpriced models never loads it, even in the worker. Reads
         litellm's price table: call it off the event loop."""
-        from mimo_tui.llm.models import any_needs_litellm
+        from mimo_tui.llm.lean_openai import any_needs_litellm
 
         project = self.project
         if project is None:
@@ -157,6 +157,11 @@ class Services(TrainerProposals):
         models = config.table("models")
         named = [self.options.model or "", str(config.get("model.default", "offline/agent")), str(config.get("goal.judge", "") or "")]
         return any_needs_litellm([*named, *models], models)
+
+    async def warm_model_worker(self) -> None:
+        """Have the model worker load litellm now if a configured model needs it, so the first answer does not wait."""
+        if self.gateway is not None and await asyncio.to_thread(self.models_need_litellm):
+            await self.gateway.warm_up()
 
     @property
     def has_model_worker(self) -> bool:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -197,9 +196,8 @@ class ChatPane(ShowsWorkerFailures, Vertical):
 
     @work(exclusive=True, group="gateway-warm-up", exit_on_error=False)
     async def _warm_up(self) -> None:
-        """Have the model worker load litellm now if a configured model needs it, so the first answer does not wait."""
-        if self.services.gateway is not None and await asyncio.to_thread(self.services.models_need_litellm):
-            await self.services.gateway.warm_up()
+        """The model worker loads litellm now if a configured model needs it, so the first answer does not wait."""
+        await self.services.warm_model_worker()
 
     async def start_session(self, resume: str | None = None, model: str | None = None, mode: str | None = None) -> None:
         """Open a new session, or resume one (id or "last"), and show its transcript."""
