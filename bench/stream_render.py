@@ -157,7 +157,8 @@ async def run_end_to_end(answer: str, project: Path) -> dict[str, float]:
     latencies: list[float] = []
     async with app.run_test(size=(120, 40)) as pilot:
         pane = app.query_one("#chat-pane")
-        while pane.agent is None or not pane.gateway.is_ready:
+        # A local server's unpriced model needs no litellm: nothing waits for its import (the worker is not asked).
+        while pane.agent is None:
             await pilot.pause(0.05)
         first: list[float] = []
         subscriber = pane.agent.subscriber
