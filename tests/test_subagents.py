@@ -202,7 +202,6 @@ async def test_abandoning_the_task_of_a_running_subagent_stops_it_and_says_so(ag
     assert (task.status, task.note) == ("abandoned", "not needed")  # the user's reason stays
 
 
-
 async def test_the_sessions_spend_counts_its_checkpoint_writer_and_subagents(agent_project: AgentProject,
                                                                            openai_server: LocalOpenAIServer) -> None:
     # The status line's dollars (and /goal's cost cap) counted only the main agent's own calls: a checkpoint
