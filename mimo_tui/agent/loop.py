@@ -363,24 +363,25 @@ class AgentSession:
     async def account_helper(self, completion: Any, helper: str) -> None:
         """Count a helper's model call in this session's spend: stored with no message (so it is not taken for the
         context in use when the session is resumed), added to the session's cost, told to the subscriber."""
-        usage = completion.usage
-        row = UsageRow(self.session_id, completion.model, usage.prompt_tokens, usage.completion_tokens, usage.cost_usd,
-                       completion.latency_s, None)
         try:
-            await self._write(lambda: self.sessions.add_usage(row))
+            await self._store_usage(completion, None)
         except RuntimeError:  # the session's writer has shut down (it is closing): the figure still counts it
             log.info("a %s call ended after session %s closed; its spend is not stored", helper, self.session_id)
-        self.cost_usd += usage.cost_usd
-        self.emit(ev.HelperSpent(helper, completion.model, usage.cost_usd, self.cost_usd))
+        self.cost_usd += completion.usage.cost_usd
+        self.emit(ev.HelperSpent(helper, completion.model, completion.usage.cost_usd, self.cost_usd))
+
+    async def _store_usage(self, completion: Any, message_id: int | None) -> None:
+        usage = completion.usage
+        row = UsageRow(self.session_id, completion.model, usage.prompt_tokens, usage.completion_tokens, usage.cost_usd,
+                       completion.latency_s, message_id)
+        await self._write(lambda: self.sessions.add_usage(row))
 
     async def _account(self, completion: Any, message_id: int) -> None:
         usage = completion.usage
         if self.spend_to is not None:
             await self.spend_to(completion)
         else:
-            row = UsageRow(self.session_id, completion.model, usage.prompt_tokens, usage.completion_tokens,
-                           usage.cost_usd, completion.latency_s, message_id)
-            await self._write(lambda: self.sessions.add_usage(row))
+            await self._store_usage(completion, message_id)
         self.cost_usd += usage.cost_usd
         before = self.context_tokens
         self.context_tokens = usage.prompt_tokens + usage.completion_tokens

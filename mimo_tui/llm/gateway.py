@@ -320,9 +320,15 @@ class Gateway:
                 if not await self._retry_wait(err, attempt):
                     raise
                 attempt += 1
+        completion = self._assembled(spec, messages, assembler, started)
+        self._account(spec, completion, attempt + 1, cached=False, streamed=True)
+        yield StreamDone(completion)
+
+    def _assembled(self, spec: ModelSpec, messages: list[dict], assembler: _StreamAssembler, started: float) -> Completion:
+        """The whole reply a finished stream gave: its text, tool calls, usage (counted when not sent) and cost."""
         text = assembler.partial_text
         calls = assembler.tool_calls()
-        completion = Completion(
+        return Completion(
             text=text,
             tool_calls=calls,
             usage=self._usage(spec, messages, text, calls, assembler.prompt_tokens, assembler.completion_tokens),
@@ -330,8 +336,6 @@ class Gateway:
             finish_reason=assembler.finish_reason or ("tool_calls" if calls else "stop"),
             latency_s=time.perf_counter() - started,
         )
-        self._account(spec, completion, attempt + 1, cached=False, streamed=True)
-        yield StreamDone(completion)
 
     async def _offline_reply(self, spec: ModelSpec, request: dict[str, Any]) -> offline.OfflineReply:
         params = {k: v for k, v in request.items() if k not in _NOT_HANDLER_PARAMS}

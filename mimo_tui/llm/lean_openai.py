@@ -94,12 +94,7 @@ class LeanGateway(Gateway):
         async for _event in self._stream_lean(spec, request, params, assembler):
             pass
         await self._price_table_for(spec)
-        text, calls = assembler.partial_text, assembler.tool_calls()
-        return Completion(
-            text=text, tool_calls=calls, model=spec.name, latency_s=time.perf_counter() - started,
-            usage=self._usage(spec, messages, text, calls, assembler.prompt_tokens, assembler.completion_tokens),
-            finish_reason=assembler.finish_reason or ("tool_calls" if calls else "stop"),
-        )
+        return self._assembled(spec, messages, assembler, started)
 
     async def _price_table_for(self, spec: ModelSpec) -> None:
         # The cost comes from litellm's price table, as on the litellm path: wait for its import, after the text,
